@@ -1,0 +1,77 @@
+//! AWS adapters: DynamoDB stores, SQS queues, Secrets Manager. The endpoint comes from the
+//! standard `AWS_ENDPOINT_URL`, so the same code talks to AWS, moto server or LocalStack.
+
+pub mod idempotency;
+pub mod inbound;
+pub mod item;
+pub mod queue;
+pub mod reviews;
+pub mod secrets;
+pub mod shipments;
+
+use crate::error::{Classify, Transience};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+
+/// A failed AWS call, classified.
+#[derive(Debug, thiserror::Error)]
+pub enum AwsError {
+    #[error("{operation} failed: {message}")]
+    Call {
+        operation: &'static str,
+        message: String,
+        transient: bool,
+    },
+    /// An item in a table does not have the shape this code writes: a bug or a manual edit.
+    #[error("stored item {key} is malformed: {problem}")]
+    Corrupt { key: String, problem: String },
+    /// A conditional write lost in a way the protocol says cannot happen (e.g. a second,
+    /// different task id for one shipment). Loud, permanent, and reviewed by a person.
+    #[error("conflict on {key}: {problem}")]
+    Conflict { key: String, problem: String },
+}
+
+impl Classify for AwsError {
+    fn transience(&self) -> Transience {
+        match self {
+            AwsError::Call { transient: true, .. } => Transience::Transient,
+            _ => Transience::Permanent,
+        }
+    }
+}
+
+/// Error codes AWS documents as "retry later" across DynamoDB, SQS and Secrets Manager.
+const TRANSIENT_CODES: &[&str] = &[
+    "ThrottlingException",
+    "Throttling",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "InternalFailure",
+    "InternalServiceError",
+    "ServiceUnavailable",
+    "TransactionConflictException",
+    "LimitExceededException",
+    "RequestThrottled",
+];
+
+/// Classifies any SDK error: no answer (timeout, connection) and throttling are transient;
+/// a service's "no" is permanent.
+pub fn classify<E, R>(operation: &'static str, err: SdkError<E, R>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    let (transient, message) = match &err {
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            let code = e.code().unwrap_or("Unknown");
+            (
+                TRANSIENT_CODES.contains(&code),
+                format!("{code}: {}", e.message().unwrap_or("")),
+            )
+        }
+        SdkError::ConstructionFailure(_) => (false, format!("{err:?}")),
+        _ => (true, format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&err))),
+    };
+    AwsError::Call { operation, message, transient }
+}

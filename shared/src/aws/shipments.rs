@@ -1,0 +1,217 @@
+//! The shipments table: one item per shipment key, holding the normalized shipment, its
+//! status, and its courier task. Every write is conditional (DESIGN.md, principle 2).
+
+use super::item::{n, now_ms, rfc3339_now, s, Item, Reader};
+use super::{classify, AwsError};
+use crate::courier::CourierTask;
+use crate::domain::{Shipment, ShipmentKey, ShipmentStatus};
+
+#[derive(Debug, Clone)]
+pub struct ShipmentRecord {
+    pub shipment: Shipment,
+    pub status: ShipmentStatus,
+    /// When the channel event that wrote this data happened (ms since the epoch).
+    pub source_event_ms: i64,
+    /// The inbound payload that last wrote this data (audit trail id).
+    pub source_inbound: String,
+    pub courier: Option<String>,
+    pub task: Option<CourierTask>,
+    pub version: u64,
+    /// The store's reference for the tracking write-back, once done.
+    pub tracking_written_back: Option<String>,
+}
+
+/// What recording a shipment from a channel event did.
+#[derive(Debug, Clone)]
+pub enum Recorded {
+    /// First time this shipment is seen.
+    New,
+    /// A newer event replaced a pending shipment's data.
+    Updated,
+    /// Not written: the stored shipment is newer than this event, or already has a task
+    /// (edits after creation are a separate path). The stored record is returned.
+    Kept(Box<ShipmentRecord>),
+}
+
+#[derive(Clone, Debug)]
+pub struct ShipmentStore {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+fn is_conditional_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(e: &E) -> bool {
+    e.code() == Some("ConditionalCheckFailedException")
+}
+
+impl ShipmentStore {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        ShipmentStore { client, table: table.into() }
+    }
+
+    /// Writes the shipment as of a channel event at `event_ms`, unless a newer event already
+    /// wrote it or a task exists: a late retry carrying an old payload never overwrites newer
+    /// data, and duplicates resolve here rather than in memory.
+    pub async fn record(&self, shipment: &Shipment, event_ms: i64, inbound_id: &str) -> Result<Recorded, AwsError> {
+        let key = shipment.key.to_string();
+        let body = serde_json::to_string(shipment).map_err(|e| AwsError::Corrupt { key: key.clone(), problem: e.to_string() })?;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(&key))
+            .item("order_key", s(shipment.key.order_key()))
+            .item("shipment", s(body))
+            .item("status", s(ShipmentStatus::Pending.as_str()))
+            .item("source_event_ms", n(event_ms))
+            .item("source_inbound", s(inbound_id))
+            .item("version", n(1))
+            .item("updated_at", s(rfc3339_now()))
+            .condition_expression(
+                "attribute_not_exists(pk) OR (source_event_ms < :t AND #status = :pending AND attribute_not_exists(task_id))",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":t", n(event_ms))
+            .expression_attribute_values(":pending", s(ShipmentStatus::Pending.as_str()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) if out.attributes.as_ref().is_some_and(|a| !a.is_empty()) => Ok(Recorded::Updated),
+            Ok(_) => Ok(Recorded::New),
+            Err(e) if e.as_service_error().is_some_and(is_conditional_failure) => {
+                let existing = self.get(&shipment.key).await?.ok_or_else(|| AwsError::Conflict {
+                    key: key.clone(),
+                    problem: "condition failed but the shipment is gone".into(),
+                })?;
+                Ok(Recorded::Kept(Box::new(existing)))
+            }
+            Err(e) => Err(classify("PutItem", e)),
+        }
+    }
+
+    /// Stores the courier task on the shipment: Pending → Created. A second call with the
+    /// same task is a no-op; a different task id for the same shipment is a conflict, the
+    /// one thing the idempotency protocol exists to prevent.
+    pub async fn record_task(&self, key: &ShipmentKey, courier: &str, task: &CourierTask) -> Result<(), AwsError> {
+        let pk = key.to_string();
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(&pk))
+            .update_expression(
+                "SET task_id = :task, tracking_number = :tn, courier = :courier, #status = :created, \
+                 task_created_at = :now, updated_at = :now ADD version :one",
+            )
+            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(task_id) OR task_id = :task)")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":task", s(&task.task_id))
+            .expression_attribute_values(":tn", s(&task.tracking_number))
+            .expression_attribute_values(":courier", s(courier))
+            .expression_attribute_values(":created", s(ShipmentStatus::Created.as_str()))
+            .expression_attribute_values(":now", s(rfc3339_now()))
+            .expression_attribute_values(":one", n(1));
+        if let Some(url) = &task.tracking_url {
+            update = update
+                .update_expression(
+                    "SET task_id = :task, tracking_number = :tn, tracking_url = :url, courier = :courier, \
+                     #status = :created, task_created_at = :now, updated_at = :now ADD version :one",
+                )
+                .expression_attribute_values(":url", s(url));
+        }
+        match update.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(is_conditional_failure) => Err(AwsError::Conflict {
+                key: pk,
+                problem: format!("shipment is missing or already has another task than {}", task.task_id),
+            }),
+            Err(e) => Err(classify("UpdateItem", e)),
+        }
+    }
+
+    /// Notes that the store now shows the tracking (`reference` is the store's id for it).
+    pub async fn record_tracking_written_back(&self, key: &ShipmentKey, reference: &str) -> Result<(), AwsError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(key.to_string()))
+            .update_expression("SET tracking_written_back = :r, tracking_written_back_at = :now, updated_at = :now")
+            .condition_expression("attribute_exists(task_id)")
+            .expression_attribute_values(":r", s(reference))
+            .expression_attribute_values(":now", s(rfc3339_now()))
+            .send()
+            .await
+            .map_err(|e| classify("UpdateItem", e))?;
+        Ok(())
+    }
+
+    pub async fn get(&self, key: &ShipmentKey) -> Result<Option<ShipmentRecord>, AwsError> {
+        let pk = key.to_string();
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(&pk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify("GetItem", e))?;
+        out.item.map(|item| record(&pk, &item)).transpose()
+    }
+
+    /// Every shipment in the table (for the demo, tests and small reports; a scan).
+    pub async fn all(&self) -> Result<Vec<ShipmentRecord>, AwsError> {
+        let mut records = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| classify("Scan", e))?;
+            for item in out.items.unwrap_or_default() {
+                let pk = Reader::new("shipment", &item).s("pk")?;
+                records.push(record(&pk, &item)?);
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(records);
+            }
+        }
+    }
+}
+
+fn record(pk: &str, item: &Item) -> Result<ShipmentRecord, AwsError> {
+    let r = Reader::new(pk, item);
+    let status_text = r.s("status")?;
+    let status = serde_json::from_value(serde_json::Value::String(status_text.clone())).map_err(|_| {
+        AwsError::Corrupt { key: pk.to_owned(), problem: format!("unknown status {status_text:?}") }
+    })?;
+    let task = match (r.opt_s("task_id")?, r.opt_s("tracking_number")?) {
+        (Some(task_id), Some(tracking_number)) => Some(CourierTask {
+            task_id,
+            tracking_number,
+            tracking_url: r.opt_s("tracking_url")?,
+        }),
+        _ => None,
+    };
+    Ok(ShipmentRecord {
+        shipment: r.json("shipment")?,
+        status,
+        source_event_ms: r.n("source_event_ms")?,
+        source_inbound: r.s("source_inbound")?,
+        courier: r.opt_s("courier")?,
+        task,
+        version: r.opt_n("version")?.unwrap_or(1),
+        tracking_written_back: r.opt_s("tracking_written_back")?,
+    })
+}
+
+/// Milliseconds for "now", for events whose channel gives no time.
+pub fn event_ms_now() -> i64 {
+    now_ms()
+}

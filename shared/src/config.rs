@@ -1,0 +1,119 @@
+//! Typed configuration from the environment that template.yaml gives every function. Read
+//! once in `main`; a missing or malformed variable stops the function at start-up, naming it.
+
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub inbound_table: String,
+    pub shipments_table: String,
+    pub idempotency_table: String,
+    pub review_table: String,
+    pub intake_queue_url: String,
+    pub tasks_queue_url: String,
+    pub sync_queue_url: String,
+    /// Secrets Manager names start with it: `{prefix}shopify/{store}`, `{prefix}courier/{name}`.
+    pub secrets_prefix: String,
+    pub courier_name: String,
+    pub idempotency_lease: Duration,
+    pub max_webhook_body_bytes: usize,
+    /// Per-request timeout towards partners; keep it well under the lease.
+    pub partner_timeout: Duration,
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    pub secrets_ttl: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("missing environment variable(s): {0}")]
+    Missing(String),
+    #[error("environment variable {name}={value:?} is not {expected}")]
+    Invalid { name: &'static str, value: String, expected: &'static str },
+}
+
+impl Config {
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the same variables from any source (the local runtime passes each function the
+    /// environment template.yaml gives it, without touching the process environment).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let mut missing = Vec::new();
+        let mut required = |name: &'static str| {
+            lookup(name).filter(|v| !v.is_empty()).unwrap_or_else(|| {
+                missing.push(name);
+                String::new()
+            })
+        };
+        let inbound_table = required("INBOUND_TABLE");
+        let shipments_table = required("SHIPMENTS_TABLE");
+        let idempotency_table = required("IDEMPOTENCY_TABLE");
+        let review_table = required("REVIEW_TABLE");
+        let intake_queue_url = required("INTAKE_QUEUE_URL");
+        let tasks_queue_url = required("TASKS_QUEUE_URL");
+        let sync_queue_url = required("SYNC_QUEUE_URL");
+        if !missing.is_empty() {
+            return Err(ConfigError::Missing(missing.join(", ")));
+        }
+        let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match lookup(name).filter(|v| !v.is_empty()) {
+                None => Ok(default),
+                Some(v) => v.trim().parse().map_err(|_| ConfigError::Invalid {
+                    name,
+                    value: v,
+                    expected: "a whole number",
+                }),
+            }
+        };
+        Ok(Config {
+            inbound_table,
+            shipments_table,
+            idempotency_table,
+            review_table,
+            intake_queue_url,
+            tasks_queue_url,
+            sync_queue_url,
+            secrets_prefix: lookup("SECRETS_PREFIX").unwrap_or_else(|| "courier-bridge/".into()),
+            courier_name: lookup("COURIER_NAME").unwrap_or_else(|| "sandbox".into()),
+            idempotency_lease: Duration::from_secs(number("IDEMPOTENCY_LEASE_SECONDS", 60)?),
+            max_webhook_body_bytes: number("MAX_WEBHOOK_BODY_BYTES", 262_144)? as usize,
+            partner_timeout: Duration::from_millis(number("PARTNER_TIMEOUT_MS", 10_000)?),
+            retry_base: Duration::from_millis(number("RETRY_BASE_MS", 2_000)?),
+            retry_max: Duration::from_millis(number("RETRY_MAX_MS", 900_000)?),
+            secrets_ttl: Duration::from_secs(number("SECRETS_TTL_SECONDS", 300)?),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn every_missing_variable_is_named_at_once() {
+        let err = Config::from_lookup(|_| None).unwrap_err().to_string();
+        for name in ["INBOUND_TABLE", "SHIPMENTS_TABLE", "TASKS_QUEUE_URL", "SYNC_QUEUE_URL"] {
+            assert!(err.contains(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn numbers_are_checked_and_defaults_apply() {
+        let mut env: HashMap<&str, &str> = [
+            "INBOUND_TABLE", "SHIPMENTS_TABLE", "IDEMPOTENCY_TABLE", "REVIEW_TABLE",
+            "INTAKE_QUEUE_URL", "TASKS_QUEUE_URL", "SYNC_QUEUE_URL",
+        ]
+        .into_iter()
+        .map(|k| (k, "x"))
+        .collect();
+        let config = Config::from_lookup(|k| env.get(k).map(|v| v.to_string())).unwrap();
+        assert_eq!(config.idempotency_lease, Duration::from_secs(60));
+        assert_eq!(config.max_webhook_body_bytes, 262_144);
+        env.insert("IDEMPOTENCY_LEASE_SECONDS", "soon");
+        let err = Config::from_lookup(|k| env.get(k).map(|v| v.to_string())).unwrap_err();
+        assert!(err.to_string().contains("IDEMPOTENCY_LEASE_SECONDS"));
+    }
+}

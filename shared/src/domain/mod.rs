@@ -1,0 +1,17 @@
+//! The delivery domain: pure types and rules, no I/O, no channel or courier names.
+
+pub mod money;
+pub mod phone;
+pub mod postal;
+pub mod review;
+pub mod shipment;
+pub mod status;
+
+pub use money::{Currency, Money, MoneyError};
+pub use phone::{Phone, PhoneError};
+pub use review::ReviewReason;
+pub use shipment::{
+    Address, Channel, DeliveryWindow, Parcel, Payment, Recipient, Shipment, ShipmentKey,
+    ShipmentKeyError,
+};
+pub use status::{Actor, ShipmentStatus};

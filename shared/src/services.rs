@@ -1,0 +1,54 @@
+//! Everything a function talks to, built once in `main` (or once per stack by the local
+//! runtime) and passed by reference to the handler. No client is built per event.
+
+use crate::aws::idempotency::DynamoIdempotencyStore;
+use crate::aws::inbound::InboundStore;
+use crate::aws::queue::Queue;
+use crate::aws::reviews::ReviewStore;
+use crate::aws::secrets::SecretStore;
+use crate::aws::shipments::ShipmentStore;
+use crate::batch::Backoff;
+use crate::config::Config;
+
+pub struct Services {
+    pub config: Config,
+    pub inbound: InboundStore,
+    pub shipments: ShipmentStore,
+    pub idempotency: DynamoIdempotencyStore,
+    pub reviews: ReviewStore,
+    pub intake_queue: Queue,
+    pub tasks_queue: Queue,
+    pub sync_queue: Queue,
+    pub secrets: SecretStore,
+    /// One pooled HTTP client (rustls) for every partner.
+    pub http: reqwest::Client,
+}
+
+impl Services {
+    pub fn new(sdk: &aws_config::SdkConfig, config: Config) -> Result<Services, reqwest::Error> {
+        let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+        let sqs = aws_sdk_sqs::Client::new(sdk);
+        let secrets = aws_sdk_secretsmanager::Client::new(sdk);
+        let http = reqwest::Client::builder()
+            .timeout(config.partner_timeout)
+            .connect_timeout(std::time::Duration::from_secs(3))
+            .user_agent(concat!("courier-bridge/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Services {
+            inbound: InboundStore::new(dynamodb.clone(), &config.inbound_table),
+            shipments: ShipmentStore::new(dynamodb.clone(), &config.shipments_table),
+            idempotency: DynamoIdempotencyStore::new(dynamodb.clone(), &config.idempotency_table),
+            reviews: ReviewStore::new(dynamodb, &config.review_table),
+            intake_queue: Queue::new(sqs.clone(), &config.intake_queue_url),
+            tasks_queue: Queue::new(sqs.clone(), &config.tasks_queue_url),
+            sync_queue: Queue::new(sqs, &config.sync_queue_url),
+            secrets: SecretStore::new(secrets, &config.secrets_prefix, config.secrets_ttl),
+            http,
+            config,
+        })
+    }
+
+    pub fn backoff(&self) -> Backoff {
+        Backoff { base: self.config.retry_base, max: self.config.retry_max }
+    }
+}
