@@ -52,3 +52,21 @@ impl Services {
         Backoff { base: self.config.retry_base, max: self.config.retry_max }
     }
 }
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+}
+
+impl Services {
+    /// What every function's `main` does first: configuration from the environment, the AWS
+    /// SDK (honouring `AWS_ENDPOINT_URL`), and the clients.
+    pub async fn from_env() -> Result<Services, StartupError> {
+        let config = Config::from_env()?;
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        Ok(Services::new(&sdk, config)?)
+    }
+}

@@ -1,1 +1,235 @@
+//! webhook-intake: `POST /webhooks/{channel}/{store}` behind API Gateway (HTTP API).
+//!
+//! It only does what must happen before answering the channel, and answers in milliseconds
+//! (Shopify gives up after 5 s and re-sends): size check, signature check with the store's
+//! secret, dedupe by webhook id, the payload into the audit trail, a reference onto the
+//! intake queue. Parsing the order is normalize's job.
+//!
+//! | request                                       | answer | recorded                       |
+//! |-----------------------------------------------|--------|--------------------------------|
+//! | unknown channel, or store name not URL-safe   | 404    | -                              |
+//! | body over `MAX_WEBHOOK_BODY_BYTES`            | 413    | rejection                      |
+//! | store without a secret                        | 404    | rejection                      |
+//! | missing or wrong HMAC                         | 401    | rejection                      |
+//! | no topic or webhook id header                 | 400    | rejection                      |
+//! | topic courier-bridge does not act on          | 200 `ignored`      | payload, not queued |
+//! | signed but not JSON                           | 200 `needs_review` | payload + review item |
+//! | webhook id seen before                        | 200 `duplicate`    | duplicate counted   |
+//! | accepted                                      | 200 `accepted`     | payload, queued     |
+//! | AWS unavailable                               | 503    | - (the channel retries)        |
 
+use aws_lambda_events::encodings::Body;
+use aws_lambda_events::event::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use base64::Engine;
+use serde_json::json;
+use shared::aws::inbound::{InboundState, NewInbound, Outcome, Receipt, Rejection};
+use shared::aws::item::now_ms;
+use shared::aws::reviews::ReviewItem;
+use shared::aws::secrets::SecretError;
+use shared::channel::shopify;
+use shared::domain::shipment::is_valid_store_name;
+use shared::domain::ReviewReason;
+use shared::messages::InboundReceived;
+use shared::services::Services;
+use shared::store::shopify::ShopifyCredentials;
+use sha2::{Digest, Sha256};
+
+/// A duplicate that finds the first delivery still `received` (not yet queued) and younger
+/// than this is answered 503: the first delivery is probably still running, and if it died
+/// the channel's retry will find the payload old enough to queue it again.
+const IN_FLIGHT_GRACE_MS: i64 = 10_000;
+
+pub async fn handle(services: &Services, request: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
+    let channel = request.path_parameters.get("channel").cloned().unwrap_or_default();
+    let store = request.path_parameters.get("store").cloned().unwrap_or_default();
+    if channel != "shopify" {
+        return respond(404, json!({ "error": "unknown_channel" }));
+    }
+    if !is_valid_store_name(&store) {
+        return respond(404, json!({ "error": "unknown_store" }));
+    }
+    let span = tracing::info_span!("webhook", %channel, %store);
+    let _guard = span.enter();
+    let body = match raw_body(&request) {
+        Ok(body) => body,
+        Err(()) => return respond(400, json!({ "error": "body_not_base64" })),
+    };
+    let header = |name: &str| {
+        request
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    let topic = header(shopify::TOPIC_HEADER);
+    let webhook_id = header(shopify::WEBHOOK_ID_HEADER);
+    let reject = |reason: &'static str, status: u16| Rejection {
+        channel: "shopify",
+        store: &store,
+        reason,
+        http_status: status,
+        body_len: body.len(),
+        body_sha256: hex::encode(Sha256::digest(&body)),
+        webhook_id,
+        topic,
+    };
+
+    if body.len() > services.config.max_webhook_body_bytes {
+        return rejected(services, reject("body_too_large", 413), "payload_too_large").await;
+    }
+
+    let credentials = match services
+        .secrets
+        .get_json::<ShopifyCredentials>(&format!("shopify/{store}"))
+        .await
+    {
+        Ok(c) => c,
+        Err(SecretError::NotFound(_)) => {
+            return rejected(services, reject("unknown_store", 404), "unknown_store").await
+        }
+        Err(SecretError::Malformed { name, problem }) => {
+            tracing::error!(secret = %name, %problem, "store secret is malformed");
+            return respond(500, json!({ "error": "store_misconfigured" }));
+        }
+        Err(SecretError::Aws(e)) => {
+            tracing::warn!(error = %e, "could not read the store secret");
+            return respond(503, json!({ "error": "temporarily_unavailable" }));
+        }
+    };
+
+    let signed = header(shopify::HMAC_HEADER).is_some_and(|sig| {
+        shared::signature::verify_base64_hmac_sha256(credentials.webhook_secret.as_bytes(), &body, sig)
+    });
+    if !signed {
+        return rejected(services, reject("invalid_signature", 401), "invalid_signature").await;
+    }
+    let (Some(topic), Some(webhook_id)) = (topic, webhook_id) else {
+        return rejected(services, reject("missing_header", 400), "missing_topic_or_webhook_id").await;
+    };
+    tracing::info!(topic, webhook_id, bytes = body.len(), "signed webhook");
+
+    let known_topic = shopify::Topic::parse(topic).is_some();
+    let well_formed = serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok();
+    let state = match (known_topic, well_formed) {
+        (false, _) => InboundState::Ignored,
+        (true, false) => InboundState::Review,
+        (true, true) => InboundState::Received,
+    };
+    let inbound = NewInbound {
+        channel: "shopify",
+        store: &store,
+        topic,
+        webhook_id,
+        triggered_at: header(shopify::TRIGGERED_AT_HEADER),
+        body: &body,
+        state,
+    };
+    let id = inbound.id();
+    let receipt = match services.inbound.receive(&inbound).await {
+        Ok(r) => r,
+        Err(e) => return unavailable(&e),
+    };
+
+    match (receipt, state) {
+        (Receipt::Duplicate { state: InboundState::Received, received_ms, count }, _)
+            if now_ms() - received_ms < IN_FLIGHT_GRACE_MS =>
+        {
+            tracing::info!(webhook_id, count, "duplicate of a delivery still in flight");
+            respond(503, json!({ "error": "in_flight", "inbound_id": id }))
+        }
+        (Receipt::Duplicate { state: InboundState::Received, count, .. }, _) => {
+            // The first delivery stored the payload but never queued it.
+            tracing::info!(webhook_id, count, "duplicate of a delivery that was not queued; queueing it");
+            enqueue(services, &id, &store, topic).await
+        }
+        (Receipt::Duplicate { count, .. }, _) => {
+            tracing::info!(webhook_id, count, "duplicate webhook");
+            respond(200, json!({ "status": "duplicate", "inbound_id": id }))
+        }
+        (Receipt::New, InboundState::Ignored) => {
+            tracing::info!(topic, "topic not acted on; acknowledged and kept");
+            respond(200, json!({ "status": "ignored", "inbound_id": id }))
+        }
+        (Receipt::New, InboundState::Review) => review_unparseable(services, &id, &body).await,
+        (Receipt::New, _) => enqueue(services, &id, &store, topic).await,
+    }
+}
+
+async fn enqueue(services: &Services, id: &str, store: &str, topic: &str) -> ApiGatewayV2httpResponse {
+    let message = InboundReceived {
+        inbound_id: id.to_owned(),
+        channel: "shopify".into(),
+        store: store.to_owned(),
+        topic: topic.to_owned(),
+    };
+    if let Err(e) = services.intake_queue.send(&message).await {
+        return unavailable(&e);
+    }
+    if let Err(e) = services
+        .inbound
+        .advance(id, &[InboundState::Received], InboundState::Enqueued)
+        .await
+    {
+        // Queued already; the state is bookkeeping and a redelivery dedupes downstream.
+        tracing::warn!(error = %e, "queued, but could not mark the payload enqueued");
+    }
+    respond(200, json!({ "status": "accepted", "inbound_id": id }))
+}
+
+async fn review_unparseable(services: &Services, id: &str, body: &[u8]) -> ApiGatewayV2httpResponse {
+    let error = serde_json::from_slice::<serde::de::IgnoredAny>(body)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    let mut item = ReviewItem::new(id, "payload", vec![ReviewReason::UnparseablePayload { error }]);
+    item.source_inbound = Some(id.to_owned());
+    if let Err(e) = services.reviews.open(&item).await {
+        return unavailable(&e);
+    }
+    let outcome = Outcome {
+        state: InboundState::Review,
+        summary: "needs review: unparseable payload",
+        order_key: None,
+        shipment_key: None,
+        review_id: Some(&item.id),
+    };
+    if let Err(e) = services.inbound.record_outcome(id, &outcome).await {
+        tracing::warn!(error = %e, "review opened, but the audit outcome was not written");
+    }
+    tracing::warn!(inbound_id = id, "signed payload is not JSON; kept for review");
+    respond(200, json!({ "status": "needs_review", "inbound_id": id, "review_id": item.id }))
+}
+
+async fn rejected(services: &Services, rejection: Rejection<'_>, error: &str) -> ApiGatewayV2httpResponse {
+    tracing::warn!(reason = rejection.reason, status = rejection.http_status, "webhook rejected");
+    if let Err(e) = services.inbound.record_rejection(&rejection).await {
+        tracing::warn!(error = %e, "could not record the rejection");
+    }
+    respond(rejection.http_status, json!({ "error": error }))
+}
+
+fn unavailable(error: &shared::aws::AwsError) -> ApiGatewayV2httpResponse {
+    tracing::error!(%error, "AWS call failed; asking the channel to retry");
+    respond(503, json!({ "error": "temporarily_unavailable" }))
+}
+
+/// The exact bytes the channel signed: API Gateway base64-encodes bodies it treats as binary.
+fn raw_body(request: &ApiGatewayV2httpRequest) -> Result<Vec<u8>, ()> {
+    let body = request.body.as_deref().unwrap_or("");
+    if request.is_base64_encoded {
+        base64::engine::general_purpose::STANDARD.decode(body).map_err(|_| ())
+    } else {
+        Ok(body.as_bytes().to_vec())
+    }
+}
+
+fn respond(status: u16, body: serde_json::Value) -> ApiGatewayV2httpResponse {
+    let mut response = ApiGatewayV2httpResponse::default();
+    response.status_code = i64::from(status);
+    response
+        .headers
+        .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    response.body = Some(Body::Text(body.to_string()));
+    response
+}

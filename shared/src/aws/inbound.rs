@@ -76,7 +76,7 @@ pub fn inbound_id(channel: &str, store: &str, webhook_id: &str) -> String {
 pub enum Receipt {
     New,
     /// Seen before; `state` says whether the first delivery got as far as the queue.
-    Duplicate { state: InboundState, count: u32 },
+    Duplicate { state: InboundState, count: u32, received_ms: i64 },
 }
 
 /// A stored inbound payload, as the audit trail shows it.
@@ -184,7 +184,11 @@ impl InboundStore {
         let item = out.attributes.unwrap_or_default();
         let r = Reader::new(id, &item);
         let state = parse_state(&r)?;
-        Ok(Receipt::Duplicate { state, count: r.opt_n("duplicates")?.unwrap_or(1) })
+        Ok(Receipt::Duplicate {
+            state,
+            count: r.opt_n("duplicates")?.unwrap_or(1),
+            received_ms: r.opt_n("received_ms")?.unwrap_or(0),
+        })
     }
 
     /// Moves the payload to `to`, only from `from` (so a late writer never undoes progress).

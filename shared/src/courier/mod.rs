@@ -105,3 +105,28 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
         .ok()
         .map(Duration::from_secs)
 }
+
+/// The configured courier (`COURIER_NAME`), with its credentials from Secrets Manager
+/// (`{prefix}courier/{name}`, cached).
+pub async fn configured(services: &crate::services::Services) -> Result<Box<dyn Courier>, CourierError> {
+    let name = services.config.courier_name.as_str();
+    match name {
+        "sandbox" => {
+            let credentials = services
+                .secrets
+                .get_json::<sandbox::SandboxCredentials>("courier/sandbox")
+                .await
+                .map_err(|e| CourierError::Config(e.to_string()))?;
+            Ok(Box::new(sandbox::SandboxCourier::new(services.http.clone(), credentials)))
+        }
+        other => Err(CourierError::Config(format!("unknown courier {other:?} (COURIER_NAME)"))),
+    }
+}
+
+/// The carrier name a store shows its customer next to the tracking number.
+pub fn display_name(courier: &str) -> String {
+    match courier {
+        "sandbox" => "courier-bridge Sandbox Courier".into(),
+        other => other.to_owned(),
+    }
+}
