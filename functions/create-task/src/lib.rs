@@ -108,8 +108,12 @@ async fn create_once(services: &Services, request: &TaskRequested) -> Result<Opt
         Outcome::Busy { retry_in } => return Ok(Some(retry_in.min(BUSY_RETRY))),
     };
 
-    services.shipments.record_task(key, courier.name(), &task).await?;
-    services.inbound.record_task(&record.source_inbound, &task.task_id).await?;
+    let first = services.shipments.record_task(key, courier.name(), &task).await?;
+    if first {
+        // Only the attempt that first stored the task marks the payload behind it: the audit
+        // trail names exactly one creator.
+        services.inbound.record_task(&record.source_inbound, &task.task_id).await?;
+    }
     request_sync(services, key).await?;
     tracing::info!(
         task = %task.task_id,

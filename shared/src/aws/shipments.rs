@@ -89,10 +89,11 @@ impl ShipmentStore {
         }
     }
 
-    /// Stores the courier task on the shipment: Pending → Created. A second call with the
-    /// same task is a no-op; a different task id for the same shipment is a conflict, the
-    /// one thing the idempotency protocol exists to prevent.
-    pub async fn record_task(&self, key: &ShipmentKey, courier: &str, task: &CourierTask) -> Result<(), AwsError> {
+    /// Stores the courier task on the shipment: Pending → Created. Returns whether this call
+    /// was the first to store it; a repeat with the same task is a no-op; a different task id
+    /// for the same shipment is a conflict, the one thing the idempotency protocol exists to
+    /// prevent.
+    pub async fn record_task(&self, key: &ShipmentKey, courier: &str, task: &CourierTask) -> Result<bool, AwsError> {
         let pk = key.to_string();
         let mut update = self
             .client
@@ -110,7 +111,8 @@ impl ShipmentStore {
             .expression_attribute_values(":courier", s(courier))
             .expression_attribute_values(":created", s(ShipmentStatus::Created.as_str()))
             .expression_attribute_values(":now", s(rfc3339_now()))
-            .expression_attribute_values(":one", n(1));
+            .expression_attribute_values(":one", n(1))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld);
         if let Some(url) = &task.tracking_url {
             update = update
                 .update_expression(
@@ -120,7 +122,7 @@ impl ShipmentStore {
                 .expression_attribute_values(":url", s(url));
         }
         match update.send().await {
-            Ok(_) => Ok(()),
+            Ok(out) => Ok(!out.attributes.is_some_and(|old| old.contains_key("task_id"))),
             Err(e) if e.as_service_error().is_some_and(is_conditional_failure) => Err(AwsError::Conflict {
                 key: pk,
                 problem: format!("shipment is missing or already has another task than {}", task.task_id),

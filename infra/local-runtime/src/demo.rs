@@ -1,0 +1,314 @@
+//! `make demo`: real Shopify sample orders through the whole local loop: API Gateway →
+//! webhook-intake → normalize → create-task (sandbox courier) → status-sync (the sandbox's
+//! Shopify Admin API), then each order's task, tracking and status, the review inbox, and
+//! one order's audit trail.
+//!
+//! The first delivery is Shopify's published sample, byte for byte, with its published
+//! signature and secret. The others are that same sample as a store would send it at later
+//! moments (paid; paid with a dialable phone; cash on delivery, confirmed), each change
+//! named in the output.
+
+use crate::runtime::{LocalRuntime, RuntimeError, RuntimeOptions};
+use crate::secrets::{put_secret, SeedError};
+use aws_config::SdkConfig;
+use sandbox::{Sandbox, SandboxConfig};
+use serde_json::{json, Value};
+use shared::domain::ShipmentKey;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+/// Shopify's published sample order and the signature triple that goes with it (see
+/// tests/fixtures/SOURCES.md).
+pub const SAMPLE_ORDER: &[u8] =
+    include_bytes!("../../../tests/fixtures/shopify/orders_create_laravel-shopify_webhook.json");
+pub const SAMPLE_ORDER_HMAC: &str =
+    include_str!("../../../tests/fixtures/shopify/orders_create_laravel-shopify_webhook.hmac.json");
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    #[error(transparent)]
+    Seed(#[from] SeedError),
+    #[error("sandbox: {0}")]
+    Sandbox(#[from] std::io::Error),
+    #[error("HTTP: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error("AWS: {0}")]
+    Aws(#[from] shared::aws::AwsError),
+    #[error("fixture: {0}")]
+    Fixture(String),
+    #[error("the loop did not settle within {0:?}: {1}")]
+    Timeout(Duration, String),
+}
+
+/// A store the demo plays: its name in the webhook URL and its webhook secret.
+pub struct DemoStore {
+    pub name: String,
+    pub secret: String,
+}
+
+/// One webhook delivery the demo makes.
+pub struct Delivery {
+    pub label: String,
+    pub store: String,
+    pub topic: String,
+    pub webhook_id: String,
+    pub body: Vec<u8>,
+    pub signature: String,
+}
+
+/// Signs and posts a Shopify webhook to the local HTTP API, as Shopify would.
+pub async fn post_webhook(http: &reqwest::Client, base_url: &str, delivery: &Delivery) -> Result<(u16, Value), reqwest::Error> {
+    let response = http
+        .post(format!("{base_url}/webhooks/shopify/{}", delivery.store))
+        .header("Content-Type", "application/json")
+        .header("X-Shopify-Topic", &delivery.topic)
+        .header("X-Shopify-Webhook-Id", &delivery.webhook_id)
+        .header("X-Shopify-Hmac-Sha256", &delivery.signature)
+        .header("X-Shopify-Shop-Domain", format!("{}.myshopify.com", delivery.store))
+        .header("X-Shopify-Triggered-At", shared::aws::item::rfc3339_now())
+        .header("X-Shopify-API-Version", shared::store::shopify::ADMIN_API_VERSION)
+        .body(delivery.body.clone())
+        .send()
+        .await?;
+    let status = response.status().as_u16();
+    let body = response.json::<Value>().await.unwrap_or(Value::Null);
+    Ok((status, body))
+}
+
+/// Stores a Shopify store's credentials (webhook secret, Admin API token and URL) under the
+/// stack's secrets prefix.
+pub async fn seed_store(sdk: &SdkConfig, prefix: &str, store: &DemoStore, admin_url: &str, token: &str) -> Result<(), SeedError> {
+    let value = json!({
+        "webhook_secret": store.secret,
+        "admin_access_token": token,
+        "admin_api_base_url": admin_url,
+    });
+    put_secret(sdk, &format!("{prefix}shopify/{}", store.name), &value).await
+}
+
+pub async fn seed_courier(sdk: &SdkConfig, prefix: &str, base_url: &str, api_key: &str) -> Result<(), SeedError> {
+    put_secret(sdk, &format!("{prefix}courier/sandbox"), &json!({ "base_url": base_url, "api_key": api_key })).await
+}
+
+fn random_token(prefix: &str) -> String {
+    format!("{prefix}{:024x}", rand::random::<u128>() >> 32)
+}
+
+fn variant(sample: &Value, id: u64, edits: &[(&str, Value)]) -> Value {
+    let mut order = sample.clone();
+    order["id"] = json!(id);
+    for (pointer, value) in edits {
+        if let Some(slot) = order.pointer_mut(pointer) {
+            *slot = value.clone();
+        }
+    }
+    order
+}
+
+pub async fn run(sdk: &SdkConfig, out: &mut impl Write) -> Result<(), DemoError> {
+    let started = Instant::now();
+    let run_id = format!("{:08x}", rand::random::<u32>());
+    let stack_name = format!("demo-{run_id}");
+    let prefix = format!("{stack_name}/");
+
+    let courier_key = random_token("sbx_");
+    let store_token = random_token("shpat_");
+    let sandbox = Sandbox::start(
+        ([127, 0, 0, 1], 0).into(),
+        SandboxConfig { courier_api_key: courier_key.clone(), shopify_access_token: store_token.clone() },
+    )
+    .await?;
+
+    let mut options = RuntimeOptions::new(&stack_name);
+    options.parameter_overrides.insert("SecretsPrefix".into(), prefix.clone());
+    let runtime = LocalRuntime::start(sdk, options).await?;
+
+    let triple: Value = serde_json::from_str(SAMPLE_ORDER_HMAC).map_err(|e| DemoError::Fixture(e.to_string()))?;
+    let sample_store = DemoStore {
+        name: "laravel-sample".into(),
+        secret: triple["secret"].as_str().unwrap_or_default().to_owned(),
+    };
+    let demo_store = DemoStore { name: "demo-store".into(), secret: random_token("whsec_") };
+    for store in [&sample_store, &demo_store] {
+        seed_store(sdk, &prefix, store, &sandbox.base_url(), &store_token).await?;
+    }
+    seed_courier(sdk, &prefix, &sandbox.base_url(), &courier_key).await?;
+
+    writeln!(out, "courier-bridge demo: Shopify sample orders through the whole local loop").ok();
+    writeln!(out, "  AWS emulator     {}", sdk.endpoint_url().unwrap_or("(AWS default endpoint)")).ok();
+    writeln!(out, "  stack            {stack_name} (tables and queues from template.yaml)").ok();
+    writeln!(out, "  webhooks         {}/webhooks/shopify/{{store}}", runtime.http_url).ok();
+    writeln!(out, "  sandbox courier  {}/v1/tasks   (and its fake Shopify Admin API)\n", sandbox.base_url()).ok();
+
+    let sample: Value = serde_json::from_slice(SAMPLE_ORDER).map_err(|e| DemoError::Fixture(e.to_string()))?;
+    let sample_id = sample["id"].as_u64().ok_or_else(|| DemoError::Fixture("sample id is not a u64".into()))?;
+    let paid = [
+        ("/financial_status", json!("paid")),
+        ("/cancelled_at", Value::Null),
+        ("/cancel_reason", Value::Null),
+    ];
+    let dialable = [
+        ("/shipping_address/phone", json!("+1 502-555-0147")),
+        ("/shipping_address/zip", json!("40202")),
+        ("/shipping_address/city", json!("Louisville")),
+    ];
+    let as_paid = variant(&sample, sample_id, &paid);
+    let paid_ok = variant(&sample, sample_id + 1, &[&paid[..], &dialable[..]].concat());
+    let cod_ok = variant(
+        &sample,
+        sample_id + 2,
+        &[
+            &paid[..],
+            &dialable[..],
+            &[
+                ("/financial_status", json!("pending")),
+                ("/confirmed", json!(true)),
+                ("/payment_gateway_names", json!(["Cash on Delivery (COD)"])),
+            ][..],
+        ]
+        .concat(),
+    );
+
+    let sign = |store: &DemoStore, body: &[u8]| shared::signature::sign_base64_hmac_sha256(store.secret.as_bytes(), body);
+    let delivery = |label: &str, store: &DemoStore, topic: &str, webhook_id: &str, body: Vec<u8>| Delivery {
+        label: label.to_owned(),
+        store: store.name.clone(),
+        topic: topic.to_owned(),
+        webhook_id: format!("{run_id}-{webhook_id}"),
+        signature: sign(store, &body),
+        body,
+    };
+    let bytes = |v: &Value| v.to_string().into_bytes();
+    let mut deliveries = vec![
+        Delivery {
+            label: "published sample, published HMAC".into(),
+            store: sample_store.name.clone(),
+            topic: "orders/create".into(),
+            webhook_id: format!("{run_id}-w1"),
+            body: SAMPLE_ORDER.to_vec(),
+            signature: triple["hmac"].as_str().unwrap_or_default().to_owned(),
+        },
+        delivery("sample, now paid", &demo_store, "orders/paid", "w2", bytes(&as_paid)),
+        delivery("sample, paid, dialable phone + ZIP", &demo_store, "orders/paid", "w3", bytes(&paid_ok)),
+        delivery("  same webhook again (Shopify retry)", &demo_store, "orders/paid", "w3", bytes(&paid_ok)),
+        delivery("  same order as orders/updated", &demo_store, "orders/updated", "w4", bytes(&paid_ok)),
+        delivery("sample, cash on delivery, confirmed", &demo_store, "orders/create", "w5", bytes(&cod_ok)),
+    ];
+    let mut forged = delivery("forged signature", &demo_store, "orders/paid", "w6", bytes(&paid_ok));
+    forged.signature = sign(&DemoStore { name: String::new(), secret: "not-the-secret".into() }, &forged.body);
+    deliveries.push(forged);
+
+    let http = reqwest::Client::new();
+    writeln!(out, "Deliveries (what Shopify sends, what webhook-intake answers):").ok();
+    for d in &deliveries {
+        let (status, body) = post_webhook(&http, &runtime.http_url, d).await?;
+        let answer = body["status"].as_str().or(body["error"].as_str()).unwrap_or("");
+        writeln!(out, "  {:<40} {:<15} -> {status} {answer}", d.label, d.topic).ok();
+    }
+
+    let services = runtime
+        .store_services()
+        .ok_or_else(|| DemoError::Fixture("template has no WebhookIntakeFunction".into()))?
+        .clone();
+    let expected: Vec<ShipmentKey> = [sample_id + 1, sample_id + 2]
+        .iter()
+        .map(|id| ShipmentKey::new(shared::domain::Channel::Shopify, "demo-store", &id.to_string(), "1"))
+        .collect();
+    let review_id = format!("review:shopify:demo-store:{sample_id}");
+    let deadline = Duration::from_secs(90);
+    loop {
+        let mut settled = services.reviews.get(&review_id).await?.is_some();
+        for key in &expected {
+            let written = services.shipments.get(key).await?.and_then(|r| r.tracking_written_back);
+            settled &= written.is_some();
+        }
+        if settled {
+            break;
+        }
+        if started.elapsed() > deadline {
+            return Err(DemoError::Timeout(deadline, "shipments without tracking written back".into()));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    writeln!(out, "\nShipments (courier task, tracking, status, and what the store now shows):").ok();
+    let fulfillments = sandbox.fulfillments();
+    for key in &expected {
+        let Some(record) = services.shipments.get(key).await? else { continue };
+        let task = record.task.clone();
+        let cod = record
+            .shipment
+            .payment
+            .cod_amount()
+            .map(|m| format!("COD {m}"))
+            .unwrap_or_else(|| "prepaid".into());
+        writeln!(out, "  order {}  {}", key.order_id, record.shipment.order_name.clone().unwrap_or_default()).ok();
+        writeln!(
+            out,
+            "    recipient {} {}, {} {} {}",
+            record.shipment.recipient.name,
+            record.shipment.recipient.phone.masked(),
+            record.shipment.address.street,
+            record.shipment.address.city,
+            record.shipment.address.country_code
+        )
+        .ok();
+        if let Some(task) = task {
+            writeln!(out, "    task      {} at {} ({cod}, {} pieces)", task.task_id, record.courier.clone().unwrap_or_default(), record.shipment.parcel.pieces).ok();
+            writeln!(out, "    tracking  {}  {}", task.tracking_number, task.tracking_url.clone().unwrap_or_default()).ok();
+            let shown = fulfillments.iter().find(|f| f.order_id == key.order_id);
+            writeln!(
+                out,
+                "    status    {}; store fulfillment {} with tracking {}",
+                record.status,
+                record.tracking_written_back.clone().unwrap_or_default(),
+                shown.map(|f| f.tracking_number.clone().unwrap_or_default()).unwrap_or_else(|| "-".into())
+            )
+            .ok();
+        }
+    }
+
+    writeln!(out, "\nReview inbox (orders that need a person, never a wrong task):").ok();
+    for item in services.reviews.all().await? {
+        let reasons: Vec<String> = item.reasons.iter().map(|r| r.to_string()).collect();
+        writeln!(out, "  {}  [{}]", item.id, reasons.join("; ")).ok();
+    }
+
+    let audited = &expected[0];
+    writeln!(out, "\nAudit trail of order {} (one query on the by_order index):", audited.order_key()).ok();
+    for r in services.inbound.by_order(&audited.order_key()).await? {
+        writeln!(
+            out,
+            "  {}  {:<15} webhook {:<14} signature {}  duplicates {}  -> {}{}",
+            r.received_at,
+            r.topic,
+            r.webhook_id,
+            r.signature,
+            r.duplicates,
+            r.outcome.clone().unwrap_or_default(),
+            r.task_id.map(|t| format!(" (created task {t})")).unwrap_or_default()
+        )
+        .ok();
+    }
+    let tasks = sandbox.tasks();
+    let mut per_reference: BTreeMap<String, usize> = BTreeMap::new();
+    for t in &tasks {
+        *per_reference.entry(t.reference.clone()).or_default() += 1;
+    }
+    writeln!(
+        out,
+        "\nSandbox courier holds {} task(s) for {} reference(s); {} store fulfillment(s). Done in {:.1} s.",
+        tasks.len(),
+        per_reference.len(),
+        fulfillments.len(),
+        started.elapsed().as_secs_f64()
+    )
+    .ok();
+
+    runtime.stop_and_teardown().await.map_err(RuntimeError::from)?;
+    sandbox.shutdown().await;
+    Ok(())
+}

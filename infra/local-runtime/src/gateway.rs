@@ -1,0 +1,90 @@
+//! API Gateway (HTTP API, payload format 2.0) on 127.0.0.1: each route of the template
+//! becomes an axum route whose request is turned into the `ApiGatewayV2httpRequest` Lambda
+//! would receive, and whose handler's response is sent back as is.
+
+use aws_lambda_events::encodings::Body;
+use aws_lambda_events::event::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use shared::services::Services;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The one function behind HTTP routes today.
+pub type HttpHandler = Arc<Services>;
+
+pub fn router(routes: &[(String, String)], services: HttpHandler) -> axum::Router {
+    let mut router = axum::Router::new();
+    for (method, path) in routes {
+        let route_key = format!("{method} {path}");
+        let handler = {
+            let route_key = route_key.clone();
+            move |State(services): State<HttpHandler>,
+                  Path(params): Path<HashMap<String, String>>,
+                  method: Method,
+                  uri: Uri,
+                  headers: HeaderMap,
+                  body: Bytes| async move {
+                let request = to_lambda(&route_key, method, &uri, headers, params, &body);
+                from_lambda(webhook_intake::handle(&services, request).await)
+            }
+        };
+        let method_router = match method.as_str() {
+            "GET" => axum::routing::get(handler),
+            "PUT" => axum::routing::put(handler),
+            "DELETE" => axum::routing::delete(handler),
+            _ => axum::routing::post(handler),
+        };
+        router = router.route(path, method_router);
+    }
+    router.with_state(services)
+}
+
+fn to_lambda(
+    route_key: &str,
+    method: Method,
+    uri: &Uri,
+    headers: HeaderMap,
+    params: HashMap<String, String>,
+    body: &[u8],
+) -> ApiGatewayV2httpRequest {
+    let mut request = ApiGatewayV2httpRequest::default();
+    request.version = Some("2.0".into());
+    request.route_key = Some(route_key.to_owned());
+    request.raw_path = Some(uri.path().to_owned());
+    request.raw_query_string = Some(uri.query().unwrap_or("").to_owned());
+    request.headers = headers;
+    request.path_parameters = params;
+    // API Gateway passes text bodies as they are and base64-encodes the rest.
+    match std::str::from_utf8(body) {
+        Ok(text) => {
+            request.body = Some(text.to_owned());
+            request.is_base64_encoded = false;
+        }
+        Err(_) => {
+            request.body = Some(base64::engine::general_purpose::STANDARD.encode(body));
+            request.is_base64_encoded = true;
+        }
+    }
+    request.request_context.route_key = Some(route_key.to_owned());
+    request.request_context.http.method = method;
+    request.request_context.http.path = Some(uri.path().to_owned());
+    request.request_context.time_epoch = shared::aws::item::now_ms();
+    request
+}
+
+fn from_lambda(response: ApiGatewayV2httpResponse) -> Response {
+    let status = u16::try_from(response.status_code)
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::BAD_GATEWAY);
+    let body = match response.body {
+        Some(Body::Text(text)) => text.into_bytes(),
+        Some(Body::Binary(bytes)) => bytes,
+        _ => Vec::new(),
+    };
+    (status, response.headers, body).into_response()
+}

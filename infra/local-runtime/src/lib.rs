@@ -1,0 +1,22 @@
+//! The local runtime: what AWS does around courier-bridge's functions, done on one machine
+//! against an AWS emulator (moto server by default, LocalStack alike), running the
+//! functions' own handlers.
+//!
+//! - [`provision`] creates the tables and queues **from template.yaml** and resolves each
+//!   function's environment exactly as CloudFormation would.
+//! - [`gateway`] serves the template's HTTP API routes on 127.0.0.1 (API Gateway).
+//! - [`mappings`] polls each SQS event source (batch size, partial batch failures,
+//!   visibility; the emulator's redrive moves poison messages to the DLQ).
+//! - [`dlq`] redrives a DLQ back to its source queue.
+//! - [`demo`] replays real Shopify samples through the whole loop.
+
+pub mod demo;
+pub mod dlq;
+pub mod gateway;
+pub mod mappings;
+pub mod provision;
+pub mod runtime;
+pub mod secrets;
+pub mod template;
+
+pub use runtime::{LocalRuntime, RuntimeError, RuntimeOptions};

@@ -1,0 +1,204 @@
+//! One local deployment: the stack provisioned from template.yaml, each function's services
+//! built from the environment the template gives it, the HTTP routes served, the SQS
+//! mappings polled.
+
+use crate::mappings::{self, Mapping, SqsFunction};
+use crate::provision::{self, ProvisionError, Stack};
+use crate::template::{EventSpec, Template, TemplateError};
+use aws_config::SdkConfig;
+use shared::services::Services;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error(transparent)]
+    Provision(#[from] ProvisionError),
+    #[error("function {function}: {message}")]
+    Function { function: String, message: String },
+    #[error("could not serve the HTTP API on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+}
+
+#[derive(Debug, Clone)]
+pub struct RuntimeOptions {
+    pub template: PathBuf,
+    /// Prefix of every physical name: runs with different names never collide.
+    pub stack_name: String,
+    pub parameter_overrides: BTreeMap<String, String>,
+    /// Extra environment for every function (e.g. shorter retries in tests), applied over
+    /// what the template resolves to.
+    pub env_overrides: BTreeMap<String, String>,
+    pub http_addr: SocketAddr,
+    /// Concurrent pollers per SQS mapping (Lambda scales out; so do we, a little).
+    pub pollers_per_queue: usize,
+    pub poll_wait_secs: u32,
+}
+
+impl RuntimeOptions {
+    pub fn new(stack_name: &str) -> Self {
+        RuntimeOptions {
+            template: default_template_path(),
+            stack_name: stack_name.to_owned(),
+            parameter_overrides: BTreeMap::new(),
+            env_overrides: BTreeMap::new(),
+            http_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            pollers_per_queue: 3,
+            poll_wait_secs: 1,
+        }
+    }
+}
+
+/// The repository's template.yaml (this crate lives in infra/local-runtime).
+pub fn default_template_path() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml"))
+}
+
+pub struct LocalRuntime {
+    pub stack: Stack,
+    pub sdk: SdkConfig,
+    /// e.g. "http://127.0.0.1:41234": the API Gateway stage URL.
+    pub http_url: String,
+    services: BTreeMap<String, Arc<Services>>,
+    stop: watch::Sender<bool>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl LocalRuntime {
+    pub async fn start(sdk: &SdkConfig, options: RuntimeOptions) -> Result<LocalRuntime, RuntimeError> {
+        let template = Template::from_path(&options.template)?;
+        let stack =
+            provision::provision(&template, &options.stack_name, &options.parameter_overrides, sdk).await?;
+        let mut services = BTreeMap::new();
+        for (logical_id, function) in &stack.functions {
+            let mut env = function.env.clone();
+            env.extend(options.env_overrides.clone());
+            let config = shared::config::Config::from_lookup(|name| env.get(name).cloned())
+                .map_err(|e| RuntimeError::Function { function: logical_id.clone(), message: e.to_string() })?;
+            let built = Services::new(sdk, config)
+                .map_err(|e| RuntimeError::Function { function: logical_id.clone(), message: e.to_string() })?;
+            services.insert(logical_id.clone(), Arc::new(built));
+        }
+
+        let (stop, stopped) = watch::channel(false);
+        let mut workers = Vec::new();
+        let sqs = aws_sdk_sqs::Client::new(sdk);
+        let mut routes = Vec::new();
+        let mut http_services = None;
+        for (logical_id, function) in &stack.functions {
+            let function_services = services[logical_id].clone();
+            for event in &function.events {
+                match event {
+                    EventSpec::Sqs { queue, batch_size, .. } => {
+                        let Some(kind) = SqsFunction::from_binary(&function.binary) else {
+                            return Err(RuntimeError::Function {
+                                function: logical_id.clone(),
+                                message: format!("no SQS handler for binary {}", function.binary),
+                            });
+                        };
+                        let info = stack.queues.get(queue).ok_or_else(|| RuntimeError::Function {
+                            function: logical_id.clone(),
+                            message: format!("event source queue {queue} is not in the stack"),
+                        })?;
+                        let mapping = Arc::new(Mapping {
+                            function: kind,
+                            services: function_services.clone(),
+                            sqs: sqs.clone(),
+                            queue_url: info.url.clone(),
+                            queue_arn: info.arn.clone(),
+                            batch_size: *batch_size,
+                            wait_secs: options.poll_wait_secs,
+                        });
+                        for _ in 0..options.pollers_per_queue.max(1) {
+                            workers.push(tokio::spawn(mappings::poll(mapping.clone(), stopped.clone())));
+                        }
+                    }
+                    EventSpec::HttpApi { method, path } => {
+                        routes.push((method.to_ascii_uppercase(), path.clone()));
+                        http_services = Some(function_services.clone());
+                    }
+                    // Run on demand with `invoke_scheduled` (the demo and tests do); a timer
+                    // would fire during tests at unpredictable moments.
+                    EventSpec::Schedule { .. } => {}
+                }
+            }
+        }
+
+        let listener = tokio::net::TcpListener::bind(options.http_addr)
+            .await
+            .map_err(|source| RuntimeError::Bind { addr: options.http_addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| RuntimeError::Bind { addr: options.http_addr, source })?;
+        if let Some(http_services) = http_services {
+            let app = crate::gateway::router(&routes, http_services);
+            let mut http_stop = stopped.clone();
+            workers.push(tokio::spawn(async move {
+                let shutdown = async move {
+                    let _ = http_stop.wait_for(|s| *s).await;
+                };
+                if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+                    tracing::error!(error = %e, "HTTP API stopped");
+                }
+            }));
+        }
+
+        Ok(LocalRuntime {
+            stack,
+            sdk: sdk.clone(),
+            http_url: format!("http://{addr}"),
+            services,
+            stop,
+            workers,
+        })
+    }
+
+    /// The services of one function (by logical id), e.g. to read the stores in a test.
+    pub fn services(&self, function: &str) -> Option<&Arc<Services>> {
+        self.services.get(function)
+    }
+
+    /// The webhook function's services; every function shares its tables and queues.
+    pub fn store_services(&self) -> Option<&Arc<Services>> {
+        self.services("WebhookIntakeFunction")
+    }
+
+    pub fn queue_url(&self, logical_id: &str) -> Option<&str> {
+        self.stack.queues.get(logical_id).map(|q| q.url.as_str())
+    }
+
+    /// Invokes each scheduled function once, as its EventBridge rule would.
+    pub async fn invoke_scheduled(&self) -> Vec<(String, Result<cod_reconcile::CodSummary, shared::aws::AwsError>)> {
+        let mut results = Vec::new();
+        for (logical_id, function) in &self.stack.functions {
+            let scheduled = function.events.iter().any(|e| matches!(e, EventSpec::Schedule { .. }));
+            if scheduled && function.binary == "cod-reconcile" {
+                let event = aws_lambda_events::event::eventbridge::EventBridgeEvent::default();
+                results.push((logical_id.clone(), cod_reconcile::handle(&self.services[logical_id], event).await));
+            }
+        }
+        results
+    }
+
+    /// Stops the pollers and the HTTP API, waiting for in-flight batches to finish.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for worker in self.workers {
+            let _ = worker.await;
+        }
+    }
+
+    /// Stops, then deletes the stack's tables and queues.
+    pub async fn stop_and_teardown(self) -> Result<(), ProvisionError> {
+        let stack = self.stack.clone();
+        let sdk = self.sdk.clone();
+        self.stop().await;
+        provision::teardown(&stack, &sdk).await
+    }
+}

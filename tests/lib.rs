@@ -1,0 +1,160 @@
+//! The end-to-end harness: one stack per test (tables and queues from template.yaml, named
+//! apart so tests run in parallel against one emulator), the local runtime running the
+//! functions' own handlers, the sandbox courier and store over real HTTP.
+
+use aws_config::SdkConfig;
+use local_runtime::demo::{post_webhook, seed_courier, seed_store, Delivery, DemoStore};
+use local_runtime::{LocalRuntime, RuntimeOptions};
+use sandbox::{Sandbox, SandboxConfig};
+use serde_json::{json, Value};
+use shared::services::Services;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub const STORE: &str = "test-store";
+
+/// The emulator from `make test` (infra/scripts/with-emulator.sh).
+pub async fn sdk() -> SdkConfig {
+    assert!(
+        std::env::var("AWS_ENDPOINT_URL").is_ok(),
+        "AWS_ENDPOINT_URL is not set: run the tests with `make test`, which starts moto server"
+    );
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+pub struct Harness {
+    pub runtime: LocalRuntime,
+    pub sandbox: Sandbox,
+    pub sdk: SdkConfig,
+    pub secret: String,
+    http: reqwest::Client,
+}
+
+impl Harness {
+    /// Starts a stack named after the test; `env` overrides function settings (retries...).
+    pub async fn start(test: &str, env: &[(&str, &str)]) -> Harness {
+        let sdk = sdk().await;
+        let stack = format!("{test}-{:06x}", rand::random::<u32>() & 0xff_ffff);
+        let prefix = format!("{stack}/");
+        let sandbox = Sandbox::start(
+            ([127, 0, 0, 1], 0).into(),
+            SandboxConfig { courier_api_key: "sbx_test_key".into(), shopify_access_token: "shpat_test".into() },
+        )
+        .await
+        .expect("sandbox starts");
+        let mut options = RuntimeOptions::new(&stack);
+        options.parameter_overrides.insert("SecretsPrefix".into(), prefix.clone());
+        // Fast retries, so the fault tests walk to the DLQ in seconds.
+        options.env_overrides.insert("RETRY_BASE_MS".into(), "100".into());
+        options.env_overrides.insert("RETRY_MAX_MS".into(), "1000".into());
+        for (k, v) in env {
+            options.env_overrides.insert((*k).into(), (*v).into());
+        }
+        let runtime = LocalRuntime::start(&sdk, options).await.expect("local runtime starts");
+        let secret = format!("whsec_{:x}", rand::random::<u64>());
+        let store = DemoStore { name: STORE.into(), secret: secret.clone() };
+        seed_store(&sdk, &prefix, &store, &sandbox.base_url(), "shpat_test").await.expect("store secret");
+        seed_courier(&sdk, &prefix, &sandbox.base_url(), "sbx_test_key").await.expect("courier secret");
+        Harness { runtime, sandbox, sdk, secret, http: reqwest::Client::new() }
+    }
+
+    pub fn services(&self) -> &Arc<Services> {
+        self.runtime.store_services().expect("the template has WebhookIntakeFunction")
+    }
+
+    /// Posts `body` as Shopify would, signed with the store's secret.
+    pub async fn post(&self, topic: &str, webhook_id: &str, body: &[u8]) -> (u16, Value) {
+        let signature = shared::signature::sign_base64_hmac_sha256(self.secret.as_bytes(), body);
+        self.post_signed(STORE, topic, webhook_id, body, &signature).await
+    }
+
+    pub async fn post_signed(&self, store: &str, topic: &str, webhook_id: &str, body: &[u8], signature: &str) -> (u16, Value) {
+        let delivery = Delivery {
+            label: String::new(),
+            store: store.into(),
+            topic: topic.into(),
+            webhook_id: webhook_id.into(),
+            body: body.to_vec(),
+            signature: signature.into(),
+        };
+        post_webhook(&self.http, &self.runtime.http_url, &delivery).await.expect("HTTP API answers")
+    }
+
+    /// Posts until the answer is not 503, as Shopify retries; also says how many posts.
+    pub async fn deliver(&self, topic: &str, webhook_id: &str, body: &[u8]) -> (u16, Value, u32) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut posts = 0;
+        loop {
+            let (status, answer) = self.post(topic, webhook_id, body).await;
+            posts += 1;
+            if status != 503 || Instant::now() > deadline {
+                return (status, answer, posts);
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    pub async fn queue_depth(&self, logical_id: &str) -> (u64, u64) {
+        let url = self.runtime.queue_url(logical_id).expect("queue in the stack");
+        let out = aws_sdk_sqs::Client::new(&self.sdk)
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+            .send()
+            .await
+            .expect("queue attributes");
+        let get = |name: aws_sdk_sqs::types::QueueAttributeName| {
+            out.attributes()
+                .and_then(|a| a.get(&name))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        (
+            get(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages),
+            get(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+        )
+    }
+
+    pub async fn stop(self) {
+        self.runtime.stop_and_teardown().await.expect("teardown");
+        self.sandbox.shutdown().await;
+    }
+}
+
+/// Polls `check` until it returns `Some`, failing the test with `what` after `timeout`.
+pub async fn wait_for<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A complete, valid prepaid order (paid) shipping to Berlin.
+pub fn paid_order(id: u64) -> Value {
+    json!({
+        "id": id,
+        "name": format!("#{}", id % 100_000),
+        "email": "kunde@example.com",
+        "currency": "EUR",
+        "total_price": "42.50",
+        "total_weight": 800,
+        "financial_status": "paid",
+        "confirmed": true,
+        "cancelled_at": null,
+        "payment_gateway_names": ["shopify_payments"],
+        "shipping_address": {
+            "name": "Kim Weber", "address1": "Torstraße 1", "address2": "3. OG",
+            "city": "Berlin", "zip": "10119", "country_code": "DE", "phone": "030 901820"
+        },
+        "line_items": [{"quantity": 1, "requires_shipping": true}]
+    })
+}
