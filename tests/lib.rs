@@ -39,37 +39,71 @@ impl Harness {
         let prefix = format!("{stack}/");
         let sandbox = Sandbox::start(
             ([127, 0, 0, 1], 0).into(),
-            SandboxConfig { courier_api_key: "sbx_test_key".into(), shopify_access_token: "shpat_test".into() },
+            SandboxConfig {
+                courier_api_key: "sbx_test_key".into(),
+                shopify_access_token: "shpat_test".into(),
+            },
         )
         .await
         .expect("sandbox starts");
         let mut options = RuntimeOptions::new(&stack);
-        options.parameter_overrides.insert("SecretsPrefix".into(), prefix.clone());
+        options
+            .parameter_overrides
+            .insert("SecretsPrefix".into(), prefix.clone());
         // Fast retries, so the fault tests walk to the DLQ in seconds.
-        options.env_overrides.insert("RETRY_BASE_MS".into(), "100".into());
-        options.env_overrides.insert("RETRY_MAX_MS".into(), "1000".into());
+        options
+            .env_overrides
+            .insert("RETRY_BASE_MS".into(), "100".into());
+        options
+            .env_overrides
+            .insert("RETRY_MAX_MS".into(), "1000".into());
         for (k, v) in env {
             options.env_overrides.insert((*k).into(), (*v).into());
         }
-        let runtime = LocalRuntime::start(&sdk, options).await.expect("local runtime starts");
+        let runtime = LocalRuntime::start(&sdk, options)
+            .await
+            .expect("local runtime starts");
         let secret = format!("whsec_{:x}", rand::random::<u64>());
-        let store = DemoStore { name: STORE.into(), secret: secret.clone() };
-        seed_store(&sdk, &prefix, &store, &sandbox.base_url(), "shpat_test").await.expect("store secret");
-        seed_courier(&sdk, &prefix, &sandbox.base_url(), "sbx_test_key").await.expect("courier secret");
-        Harness { runtime, sandbox, sdk, secret, http: reqwest::Client::new() }
+        let store = DemoStore {
+            name: STORE.into(),
+            secret: secret.clone(),
+        };
+        seed_store(&sdk, &prefix, &store, &sandbox.base_url(), "shpat_test")
+            .await
+            .expect("store secret");
+        seed_courier(&sdk, &prefix, &sandbox.base_url(), "sbx_test_key")
+            .await
+            .expect("courier secret");
+        Harness {
+            runtime,
+            sandbox,
+            sdk,
+            secret,
+            http: reqwest::Client::new(),
+        }
     }
 
     pub fn services(&self) -> &Arc<Services> {
-        self.runtime.store_services().expect("the template has WebhookIntakeFunction")
+        self.runtime
+            .store_services()
+            .expect("the template has WebhookIntakeFunction")
     }
 
     /// Posts `body` as Shopify would, signed with the store's secret.
     pub async fn post(&self, topic: &str, webhook_id: &str, body: &[u8]) -> (u16, Value) {
         let signature = shared::signature::sign_base64_hmac_sha256(self.secret.as_bytes(), body);
-        self.post_signed(STORE, topic, webhook_id, body, &signature).await
+        self.post_signed(STORE, topic, webhook_id, body, &signature)
+            .await
     }
 
-    pub async fn post_signed(&self, store: &str, topic: &str, webhook_id: &str, body: &[u8], signature: &str) -> (u16, Value) {
+    pub async fn post_signed(
+        &self,
+        store: &str,
+        topic: &str,
+        webhook_id: &str,
+        body: &[u8],
+        signature: &str,
+    ) -> (u16, Value) {
         let delivery = Delivery {
             label: String::new(),
             store: store.into(),
@@ -78,7 +112,9 @@ impl Harness {
             body: body.to_vec(),
             signature: signature.into(),
         };
-        post_webhook(&self.http, &self.runtime.http_url, &delivery).await.expect("HTTP API answers")
+        post_webhook(&self.http, &self.runtime.http_url, &delivery)
+            .await
+            .expect("HTTP API answers")
     }
 
     /// Posts until the answer is not 503, as Shopify retries; also says how many posts.
@@ -96,7 +132,10 @@ impl Harness {
     }
 
     pub async fn queue_depth(&self, logical_id: &str) -> (u64, u64) {
-        let url = self.runtime.queue_url(logical_id).expect("queue in the stack");
+        let url = self
+            .runtime
+            .queue_url(logical_id)
+            .expect("queue in the stack");
         let out = aws_sdk_sqs::Client::new(&self.sdk)
             .get_queue_attributes()
             .queue_url(url)
@@ -133,7 +172,10 @@ where
         if let Some(value) = check().await {
             return value;
         }
-        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

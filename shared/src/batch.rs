@@ -15,7 +15,10 @@ use std::time::Duration;
 #[derive(Debug)]
 pub enum Retry {
     /// Back off per the policy; `at_least` honours a partner's `Retry-After`.
-    Backoff { at_least: Option<Duration>, error: String },
+    Backoff {
+        at_least: Option<Duration>,
+        error: String,
+    },
     /// Another attempt holds the work (a live idempotency lease): come back when it ends.
     After(Duration),
     /// The message itself is unreadable; retrying only walks it to the DLQ.
@@ -44,7 +47,12 @@ impl Backoff {
 const CONCURRENCY: usize = 10;
 
 /// Processes every record of `event` with `handle` and builds the partial batch response.
-pub async fn process<F, Fut>(event: SqsEvent, queue: &Queue, backoff: Backoff, handle: F) -> SqsBatchResponse
+pub async fn process<F, Fut>(
+    event: SqsEvent,
+    queue: &Queue,
+    backoff: Backoff,
+    handle: F,
+) -> SqsBatchResponse
 where
     F: Fn(SqsMessage) -> Fut,
     Fut: Future<Output = Result<(), Retry>>,
@@ -99,8 +107,12 @@ where
 
 /// Reads a record's JSON body into `T`, or says why it is poison.
 pub fn parse_body<T: serde::de::DeserializeOwned>(record: &SqsMessage) -> Result<T, Retry> {
-    let body = record.body.as_deref().ok_or_else(|| Retry::Poison("message has no body".into()))?;
-    serde_json::from_str(body).map_err(|e| Retry::Poison(format!("message body is not the expected JSON: {e}")))
+    let body = record
+        .body
+        .as_deref()
+        .ok_or_else(|| Retry::Poison("message has no body".into()))?;
+    serde_json::from_str(body)
+        .map_err(|e| Retry::Poison(format!("message body is not the expected JSON: {e}")))
 }
 
 #[cfg(test)]
@@ -109,14 +121,26 @@ mod tests {
 
     #[test]
     fn backoff_grows_exponentially_within_jitter_and_stops_at_the_cap() {
-        let backoff = Backoff { base: Duration::from_secs(2), max: Duration::from_secs(60) };
+        let backoff = Backoff {
+            base: Duration::from_secs(2),
+            max: Duration::from_secs(60),
+        };
         for _ in 0..200 {
             let first = backoff.delay(1);
-            assert!(first >= Duration::from_secs(1) && first <= Duration::from_secs(2), "{first:?}");
+            assert!(
+                first >= Duration::from_secs(1) && first <= Duration::from_secs(2),
+                "{first:?}"
+            );
             let fourth = backoff.delay(4);
-            assert!(fourth >= Duration::from_secs(8) && fourth <= Duration::from_secs(16), "{fourth:?}");
+            assert!(
+                fourth >= Duration::from_secs(8) && fourth <= Duration::from_secs(16),
+                "{fourth:?}"
+            );
             let late = backoff.delay(30);
-            assert!(late >= Duration::from_secs(30) && late <= Duration::from_secs(60), "{late:?}");
+            assert!(
+                late >= Duration::from_secs(30) && late <= Duration::from_secs(60),
+                "{late:?}"
+            );
         }
     }
 }

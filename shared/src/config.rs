@@ -29,7 +29,11 @@ pub enum ConfigError {
     #[error("missing environment variable(s): {0}")]
     Missing(String),
     #[error("environment variable {name}={value:?} is not {expected}")]
-    Invalid { name: &'static str, value: String, expected: &'static str },
+    Invalid {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
 }
 
 impl Config {
@@ -95,7 +99,12 @@ mod tests {
     #[test]
     fn every_missing_variable_is_named_at_once() {
         let err = Config::from_lookup(|_| None).unwrap_err().to_string();
-        for name in ["INBOUND_TABLE", "SHIPMENTS_TABLE", "TASKS_QUEUE_URL", "SYNC_QUEUE_URL"] {
+        for name in [
+            "INBOUND_TABLE",
+            "SHIPMENTS_TABLE",
+            "TASKS_QUEUE_URL",
+            "SYNC_QUEUE_URL",
+        ] {
             assert!(err.contains(name), "{err}");
         }
     }
@@ -103,8 +112,13 @@ mod tests {
     #[test]
     fn numbers_are_checked_and_defaults_apply() {
         let mut env: HashMap<&str, &str> = [
-            "INBOUND_TABLE", "SHIPMENTS_TABLE", "IDEMPOTENCY_TABLE", "REVIEW_TABLE",
-            "INTAKE_QUEUE_URL", "TASKS_QUEUE_URL", "SYNC_QUEUE_URL",
+            "INBOUND_TABLE",
+            "SHIPMENTS_TABLE",
+            "IDEMPOTENCY_TABLE",
+            "REVIEW_TABLE",
+            "INTAKE_QUEUE_URL",
+            "TASKS_QUEUE_URL",
+            "SYNC_QUEUE_URL",
         ]
         .into_iter()
         .map(|k| (k, "x"))

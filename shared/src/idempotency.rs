@@ -44,7 +44,12 @@ pub enum Completion {
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync {
     async fn claim(&self, key: &str, lease: Duration) -> Result<Claim, AwsError>;
-    async fn complete(&self, key: &str, token: &str, result: &Value) -> Result<Completion, AwsError>;
+    async fn complete(
+        &self,
+        key: &str,
+        token: &str,
+        result: &Value,
+    ) -> Result<Completion, AwsError>;
     /// Gives the key back after a failure, so the next attempt need not wait for the lease.
     async fn release(&self, key: &str, token: &str, error: &str) -> Result<(), AwsError>;
 }
@@ -98,9 +103,16 @@ where
 {
     let (token, resumed) = match store.claim(key, lease).await? {
         Claim::Completed(stored) => {
-            return Ok(Outcome::Done { result: decode(key, stored)?, created_now: false })
+            return Ok(Outcome::Done {
+                result: decode(key, stored)?,
+                created_now: false,
+            })
         }
-        Claim::Busy { remaining } => return Ok(Outcome::Busy { retry_in: remaining }),
+        Claim::Busy { remaining } => {
+            return Ok(Outcome::Busy {
+                retry_in: remaining,
+            })
+        }
         Claim::Acquired { token, resumed } => (token, resumed),
     };
 
@@ -120,13 +132,19 @@ where
         },
     };
 
-    let encoded = serde_json::to_value(&result)
-        .map_err(|e| ProtocolError::Corrupt { key: key.to_owned(), problem: e.to_string() })?;
+    let encoded = serde_json::to_value(&result).map_err(|e| ProtocolError::Corrupt {
+        key: key.to_owned(),
+        problem: e.to_string(),
+    })?;
     match store.complete(key, &token, &encoded).await? {
-        Completion::Stored | Completion::LeaseLost => Ok(Outcome::Done { result, created_now }),
-        Completion::AlreadyCompleted(stored) => {
-            Ok(Outcome::Done { result: decode(key, stored)?, created_now: false })
-        }
+        Completion::Stored | Completion::LeaseLost => Ok(Outcome::Done {
+            result,
+            created_now,
+        }),
+        Completion::AlreadyCompleted(stored) => Ok(Outcome::Done {
+            result: decode(key, stored)?,
+            created_now: false,
+        }),
     }
 }
 
@@ -143,8 +161,10 @@ where
 }
 
 fn decode<T: DeserializeOwned, E>(key: &str, stored: Value) -> Result<T, ProtocolError<E>> {
-    serde_json::from_value(stored)
-        .map_err(|e| ProtocolError::Corrupt { key: key.to_owned(), problem: e.to_string() })
+    serde_json::from_value(stored).map_err(|e| ProtocolError::Corrupt {
+        key: key.to_owned(),
+        problem: e.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -178,7 +198,10 @@ mod tests {
     }
 
     fn store_answering(claim: Claim) -> FakeStore {
-        FakeStore { claim: Mutex::new(vec![claim]), ..Default::default() }
+        FakeStore {
+            claim: Mutex::new(vec![claim]),
+            ..Default::default()
+        }
     }
 
     async fn never_called() -> Result<Option<u32>, String> {
@@ -187,17 +210,35 @@ mod tests {
 
     #[tokio::test]
     async fn a_fresh_claim_creates_without_looking_up_and_stores_the_result() {
-        let store = store_answering(Claim::Acquired { token: "t".into(), resumed: false });
-        let out = run_once(&store, "k", Duration::from_secs(30), never_called, || async { Ok::<_, String>(7) })
-            .await
-            .unwrap();
-        assert_eq!(out, Outcome::Done { result: 7, created_now: true });
+        let store = store_answering(Claim::Acquired {
+            token: "t".into(),
+            resumed: false,
+        });
+        let out = run_once(
+            &store,
+            "k",
+            Duration::from_secs(30),
+            never_called,
+            || async { Ok::<_, String>(7) },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            out,
+            Outcome::Done {
+                result: 7,
+                created_now: true
+            }
+        );
         assert_eq!(*store.completed.lock().unwrap(), vec![Value::from(7)]);
     }
 
     #[tokio::test]
     async fn a_resumed_claim_finds_the_earlier_effect_and_does_not_create_again() {
-        let store = store_answering(Claim::Acquired { token: "t".into(), resumed: true });
+        let store = store_answering(Claim::Acquired {
+            token: "t".into(),
+            resumed: true,
+        });
         let created = AtomicUsize::new(0);
         let out = run_once(
             &store,
@@ -211,38 +252,72 @@ mod tests {
         )
         .await
         .unwrap();
-        assert_eq!(out, Outcome::Done { result: 7, created_now: false });
+        assert_eq!(
+            out,
+            Outcome::Done {
+                result: 7,
+                created_now: false
+            }
+        );
         assert_eq!(created.load(Ordering::SeqCst), 0);
     }
 
     #[tokio::test]
     async fn a_completed_key_returns_the_stored_result() {
         let store = store_answering(Claim::Completed(Value::from(7)));
-        let out = run_once(&store, "k", Duration::from_secs(30), never_called, || async {
-            Err::<u32, _>("must not create".to_string())
-        })
+        let out = run_once(
+            &store,
+            "k",
+            Duration::from_secs(30),
+            never_called,
+            || async { Err::<u32, _>("must not create".to_string()) },
+        )
         .await
         .unwrap();
-        assert_eq!(out, Outcome::Done { result: 7, created_now: false });
+        assert_eq!(
+            out,
+            Outcome::Done {
+                result: 7,
+                created_now: false
+            }
+        );
     }
 
     #[tokio::test]
     async fn a_live_lease_makes_the_duplicate_wait() {
-        let store = store_answering(Claim::Busy { remaining: Duration::from_secs(12) });
-        let out: Outcome<u32> = run_once(&store, "k", Duration::from_secs(30), never_called, || async {
-            Err("must not create".to_string())
-        })
+        let store = store_answering(Claim::Busy {
+            remaining: Duration::from_secs(12),
+        });
+        let out: Outcome<u32> = run_once(
+            &store,
+            "k",
+            Duration::from_secs(30),
+            never_called,
+            || async { Err("must not create".to_string()) },
+        )
         .await
         .unwrap();
-        assert_eq!(out, Outcome::Busy { retry_in: Duration::from_secs(12) });
+        assert_eq!(
+            out,
+            Outcome::Busy {
+                retry_in: Duration::from_secs(12)
+            }
+        );
     }
 
     #[tokio::test]
     async fn a_failed_effect_releases_the_key_and_surfaces_the_error() {
-        let store = store_answering(Claim::Acquired { token: "t".into(), resumed: false });
-        let err = run_once::<_, u32, _, _, _, _, _>(&store, "k", Duration::from_secs(30), never_called, || async {
-            Err("courier down".to_string())
-        })
+        let store = store_answering(Claim::Acquired {
+            token: "t".into(),
+            resumed: false,
+        });
+        let err = run_once::<_, u32, _, _, _, _, _>(
+            &store,
+            "k",
+            Duration::from_secs(30),
+            never_called,
+            || async { Err("courier down".to_string()) },
+        )
         .await
         .unwrap_err();
         assert!(matches!(err, ProtocolError::Effect(ref e) if e == "courier down"));

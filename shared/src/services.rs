@@ -49,7 +49,10 @@ impl Services {
     }
 
     pub fn backoff(&self) -> Backoff {
-        Backoff { base: self.config.retry_base, max: self.config.retry_max }
+        Backoff {
+            base: self.config.retry_base,
+            max: self.config.retry_max,
+        }
     }
 }
 

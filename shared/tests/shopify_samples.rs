@@ -15,7 +15,11 @@ fn fixture(name: &str) -> Vec<u8> {
 fn triple(name: &str) -> (Vec<u8>, String, String) {
     let t: serde_json::Value = serde_json::from_slice(&fixture(name)).unwrap();
     let body = fixture(t["body_file"].as_str().unwrap());
-    (body, t["secret"].as_str().unwrap().into(), t["hmac"].as_str().unwrap().into())
+    (
+        body,
+        t["secret"].as_str().unwrap().into(),
+        t["hmac"].as_str().unwrap().into(),
+    )
 }
 
 #[test]
@@ -26,19 +30,29 @@ fn every_published_hmac_example_verifies_and_a_changed_byte_does_not() {
         "hmac_go-shopify.hmac.json",
     ] {
         let (mut body, secret, hmac) = triple(name);
-        assert!(verify_base64_hmac_sha256(secret.as_bytes(), &body, &hmac), "{name} verifies");
+        assert!(
+            verify_base64_hmac_sha256(secret.as_bytes(), &body, &hmac),
+            "{name} verifies"
+        );
         let last = body.len() - 1;
         body[last] ^= 0x01;
-        assert!(!verify_base64_hmac_sha256(secret.as_bytes(), &body, &hmac), "{name} with a changed byte");
+        assert!(
+            !verify_base64_hmac_sha256(secret.as_bytes(), &body, &hmac),
+            "{name} with a changed byte"
+        );
         body[last] ^= 0x01;
         body[0] ^= 0x20;
-        assert!(!verify_base64_hmac_sha256(secret.as_bytes(), &body, &hmac), "{name} with a changed first byte");
+        assert!(
+            !verify_base64_hmac_sha256(secret.as_bytes(), &body, &hmac),
+            "{name} with a changed first byte"
+        );
     }
 }
 
 #[test]
 fn the_published_sample_order_is_cancelled_and_its_contact_data_would_need_review() {
-    let order = shopify::parse_order(&fixture("orders_create_laravel-shopify_webhook.json")).unwrap();
+    let order =
+        shopify::parse_order(&fixture("orders_create_laravel-shopify_webhook.json")).unwrap();
     assert_eq!(order.id, 820_982_911_946_154_508, "an id above 2^53, exact");
     // Cancelled and voided: no task, whatever else it says.
     assert!(matches!(order.trigger(), Trigger::Ignore { .. }));
@@ -48,8 +62,13 @@ fn the_published_sample_order_is_cancelled_and_its_contact_data_would_need_revie
     assert_eq!(
         reasons,
         vec![
-            ReviewReason::InvalidPostalCode { value: "K2P0S0".into(), country: "US".into() },
-            ReviewReason::InvalidPhone { value: "555-555-SHIP".into() },
+            ReviewReason::InvalidPostalCode {
+                value: "K2P0S0".into(),
+                country: "US".into()
+            },
+            ReviewReason::InvalidPhone {
+                value: "555-555-SHIP".into()
+            },
         ]
     );
 }
@@ -80,7 +99,10 @@ fn the_published_sample_with_a_dialable_phone_maps_every_field() {
     assert_eq!(s.parcel.weight_grams, None, "total_weight 0 means unknown");
     match s.payment {
         Payment::Prepaid { order_total } => {
-            assert_eq!((order_total.minor, order_total.currency.code()), (5798, "USD"))
+            assert_eq!(
+                (order_total.minor, order_total.currency.code()),
+                (5798, "USD")
+            )
         }
         other => panic!("expected prepaid, got {other:?}"),
     }
@@ -99,5 +121,8 @@ fn payloads_that_are_not_orders_are_typed_errors_not_shipments() {
         serde_json::from_slice(&fixture("fulfillments_create_docs_sample_2026-04.json")).unwrap();
     // Its order id already lost precision at the source (JavaScript numbers); read exactly,
     // it is the number written, not the order it once was.
-    assert_eq!(fulfillment["order_id"].as_u64(), Some(820_982_911_946_154_500));
+    assert_eq!(
+        fulfillment["order_id"].as_u64(),
+        Some(820_982_911_946_154_500)
+    );
 }

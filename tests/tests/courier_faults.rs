@@ -16,14 +16,23 @@ fn key(id: u64) -> ShipmentKey {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_courier_that_stays_down_walks_the_task_to_the_dlq_and_a_redrive_creates_it_once() {
     let h = Harness::start("courier-down", &[]).await;
-    h.sandbox.set_create_task_fault(Fault::UnavailableUntilCleared);
+    h.sandbox
+        .set_create_task_fault(Fault::UnavailableUntilCleared);
     let id = 4_100_000_000_000_000_001;
-    let (status, _, _) = h.deliver("orders/paid", "down-1", paid_order(id).to_string().as_bytes()).await;
+    let (status, _, _) = h
+        .deliver(
+            "orders/paid",
+            "down-1",
+            paid_order(id).to_string().as_bytes(),
+        )
+        .await;
     assert_eq!(status, 200);
 
-    wait_for("the task request in the DLQ", Duration::from_secs(120), || async {
-        (h.queue_depth("TasksDLQ").await.0 == 1).then_some(())
-    })
+    wait_for(
+        "the task request in the DLQ",
+        Duration::from_secs(120),
+        || async { (h.queue_depth("TasksDLQ").await.0 == 1).then_some(()) },
+    )
     .await;
     let attempts: Vec<_> = h
         .sandbox
@@ -31,11 +40,24 @@ async fn a_courier_that_stays_down_walks_the_task_to_the_dlq_and_a_redrive_creat
         .into_iter()
         .filter(|r| r.method == "POST" && r.path == "/v1/tasks")
         .collect();
-    assert_eq!(attempts.len(), TASKS_MAX_RECEIVES, "one create attempt per receive, then the DLQ");
+    assert_eq!(
+        attempts.len(),
+        TASKS_MAX_RECEIVES,
+        "one create attempt per receive, then the DLQ"
+    );
     assert!(attempts.iter().all(|r| r.status == Some(503)));
     assert!(h.sandbox.tasks().is_empty());
-    let record = h.services().shipments.get(&key(id)).await.unwrap().expect("shipment kept");
-    assert!(record.task.is_none(), "nothing created, nothing lost: the shipment waits");
+    let record = h
+        .services()
+        .shipments
+        .get(&key(id))
+        .await
+        .unwrap()
+        .expect("shipment kept");
+    assert!(
+        record.task.is_none(),
+        "nothing created, nothing lost: the shipment waits"
+    );
 
     h.sandbox.clear_faults();
     let sqs = aws_sdk_sqs::Client::new(&h.sdk);
@@ -49,10 +71,21 @@ async fn a_courier_that_stays_down_walks_the_task_to_the_dlq_and_a_redrive_creat
     assert_eq!(moved, 1);
 
     let services = h.services().clone();
-    wait_for("tracking written back after the redrive", Duration::from_secs(60), || {
-        let services = services.clone();
-        async move { services.shipments.get(&key(id)).await.ok()??.tracking_written_back }
-    })
+    wait_for(
+        "tracking written back after the redrive",
+        Duration::from_secs(60),
+        || {
+            let services = services.clone();
+            async move {
+                services
+                    .shipments
+                    .get(&key(id))
+                    .await
+                    .ok()??
+                    .tracking_written_back
+            }
+        },
+    )
     .await;
     let tasks = h.sandbox.tasks();
     assert_eq!(tasks.len(), 1, "exactly one task after the redrive");
@@ -65,28 +98,53 @@ async fn a_courier_that_stays_down_walks_the_task_to_the_dlq_and_a_redrive_creat
 async fn a_lost_courier_answer_is_resolved_by_lookup_not_by_a_second_task() {
     // The courier holds its answer 3 s; create-task gives up after 1 s.
     let h = Harness::start("ambiguous", &[("PARTNER_TIMEOUT_MS", "1000")]).await;
-    h.sandbox.set_create_task_fault(Fault::LoseResponse { times: 1, delay_ms: 3_000 });
+    h.sandbox.set_create_task_fault(Fault::LoseResponse {
+        times: 1,
+        delay_ms: 3_000,
+    });
     let id = 4_200_000_000_000_000_001;
-    let (status, _, _) = h.deliver("orders/paid", "lost-1", paid_order(id).to_string().as_bytes()).await;
+    let (status, _, _) = h
+        .deliver(
+            "orders/paid",
+            "lost-1",
+            paid_order(id).to_string().as_bytes(),
+        )
+        .await;
     assert_eq!(status, 200);
 
     let services = h.services().clone();
-    let record = wait_for("the task stored on the shipment", Duration::from_secs(60), || {
-        let services = services.clone();
-        async move {
-            let r = services.shipments.get(&key(id)).await.ok()??;
-            r.tracking_written_back.is_some().then_some(r)
-        }
-    })
+    let record = wait_for(
+        "the task stored on the shipment",
+        Duration::from_secs(60),
+        || {
+            let services = services.clone();
+            async move {
+                let r = services.shipments.get(&key(id)).await.ok()??;
+                r.tracking_written_back.is_some().then_some(r)
+            }
+        },
+    )
     .await;
     let tasks = h.sandbox.tasks();
     assert_eq!(tasks.len(), 1, "still exactly one task");
-    assert_eq!(record.task.unwrap().task_id, tasks[0].id, "the shipment holds the task the courier made");
+    assert_eq!(
+        record.task.unwrap().task_id,
+        tasks[0].id,
+        "the shipment holds the task the courier made"
+    );
     let requests = h.sandbox.requests();
-    let creates = requests.iter().filter(|r| r.method == "POST" && r.path == "/v1/tasks").count();
+    let creates = requests
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/v1/tasks")
+        .count();
     let lookups = requests
         .iter()
-        .filter(|r| r.method == "GET" && r.query.as_deref().is_some_and(|q| q.starts_with("reference=")))
+        .filter(|r| {
+            r.method == "GET"
+                && r.query
+                    .as_deref()
+                    .is_some_and(|q| q.starts_with("reference="))
+        })
         .count();
     assert_eq!(creates, 1, "no second create after the ambiguous timeout");
     assert!(lookups >= 1, "the retry looked the task up by reference");

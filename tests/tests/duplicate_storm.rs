@@ -37,7 +37,12 @@ async fn a_storm_of_duplicate_deliveries_creates_exactly_one_task_per_order() {
             let h = &h;
             async move {
                 let (status, answer, posts) = h.deliver(topic, webhook_id, body).await;
-                (status, answer["status"].as_str().unwrap_or_default().to_owned(), webhook_id.clone(), posts)
+                (
+                    status,
+                    answer["status"].as_str().unwrap_or_default().to_owned(),
+                    webhook_id.clone(),
+                    posts,
+                )
             }
         })
         .buffer_unordered(16)
@@ -52,40 +57,80 @@ async fn a_storm_of_duplicate_deliveries_creates_exactly_one_task_per_order() {
         *by_answer.entry(answer.clone()).or_default() += 1;
         *posts_per_webhook.entry(webhook_id.clone()).or_default() += posts;
     }
-    assert_eq!(by_answer.get("accepted"), Some(&unique_webhooks), "{by_answer:?}");
-    assert_eq!(by_answer.get("duplicate"), Some(&(total - unique_webhooks)), "{by_answer:?}");
+    assert_eq!(
+        by_answer.get("accepted"),
+        Some(&unique_webhooks),
+        "{by_answer:?}"
+    );
+    assert_eq!(
+        by_answer.get("duplicate"),
+        Some(&(total - unique_webhooks)),
+        "{by_answer:?}"
+    );
 
     let services = h.services().clone();
-    wait_for("every order's tracking written back", Duration::from_secs(300), || {
-        let services = services.clone();
-        async move {
-            let all = services.shipments.all().await.ok()?;
-            let done = all.iter().filter(|r| r.tracking_written_back.is_some()).count();
-            (done as u64 == ORDERS).then_some(())
-        }
-    })
+    wait_for(
+        "every order's tracking written back",
+        Duration::from_secs(300),
+        || {
+            let services = services.clone();
+            async move {
+                let all = services.shipments.all().await.ok()?;
+                let done = all
+                    .iter()
+                    .filter(|r| r.tracking_written_back.is_some())
+                    .count();
+                (done as u64 == ORDERS).then_some(())
+            }
+        },
+    )
     .await;
 
     let tasks = h.sandbox.tasks();
     let references: BTreeSet<&str> = tasks.iter().map(|t| t.reference.as_str()).collect();
     assert_eq!(tasks.len() as u64, ORDERS, "exactly one task per order");
     assert_eq!(references.len() as u64, ORDERS, "no order has two tasks");
-    let fulfilled: BTreeSet<String> = h.sandbox.fulfillments().into_iter().map(|f| f.order_id).collect();
+    let fulfilled: BTreeSet<String> = h
+        .sandbox
+        .fulfillments()
+        .into_iter()
+        .map(|f| f.order_id)
+        .collect();
     assert_eq!(fulfilled.len() as u64, ORDERS);
-    assert_eq!(h.sandbox.fulfillments().len() as u64, ORDERS, "one fulfillment per order");
+    assert_eq!(
+        h.sandbox.fulfillments().len() as u64,
+        ORDERS,
+        "one fulfillment per order"
+    );
 
     for i in 0..ORDERS {
         let id = FIRST_ID + i;
         let order_key = format!("shopify:{}:{id}", end_to_end::STORE);
-        assert!(references.contains(format!("{order_key}:1").as_str()), "task reference for {id}, exact");
+        assert!(
+            references.contains(format!("{order_key}:1").as_str()),
+            "task reference for {id}, exact"
+        );
         let trail = services.inbound.by_order(&order_key).await.unwrap();
         let expected_payloads = if i % 2 == 0 { 2 } else { 1 };
-        assert_eq!(trail.len(), expected_payloads, "every payload of {id} is in its audit trail");
+        assert_eq!(
+            trail.len(),
+            expected_payloads,
+            "every payload of {id} is in its audit trail"
+        );
         let creators: Vec<_> = trail.iter().filter(|r| r.task_id.is_some()).collect();
-        assert_eq!(creators.len(), 1, "exactly one payload of {id} is marked as creating its task");
+        assert_eq!(
+            creators.len(),
+            1,
+            "exactly one payload of {id} is marked as creating its task"
+        );
         for record in &trail {
             let posts = posts_per_webhook[&record.webhook_id];
-            assert_eq!(record.duplicates, posts - 1, "duplicate deliveries of {} are counted", record.webhook_id);
+            assert_eq!(
+                record.duplicates,
+                posts - 1,
+                "duplicate deliveries of {} are counted",
+                record.webhook_id
+            );
         }
     }
     assert_eq!(h.queue_depth("TasksDLQ").await, (0, 0));

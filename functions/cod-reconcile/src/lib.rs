@@ -19,7 +19,9 @@ pub async fn handle(services: &Services, _event: EventBridgeEvent) -> Result<Cod
     let mut expected: BTreeMap<String, (u64, i64)> = BTreeMap::new();
     for record in services.shipments.all().await? {
         if let Some(amount) = record.shipment.payment.cod_amount() {
-            let entry = expected.entry(amount.currency.code().to_owned()).or_default();
+            let entry = expected
+                .entry(amount.currency.code().to_owned())
+                .or_default();
             entry.0 += 1;
             entry.1 += amount.minor;
         }

@@ -7,8 +7,12 @@ async fn main() -> Result<(), Error> {
     shared::telemetry::init();
     let services = Services::from_env().await?;
     let services = &services;
-    run(service_fn(move |event: LambdaEvent<EventBridgeEvent>| async move {
-        cod_reconcile::handle(services, event.payload).await.map_err(Error::from)
-    }))
+    run(service_fn(
+        move |event: LambdaEvent<EventBridgeEvent>| async move {
+            cod_reconcile::handle(services, event.payload)
+                .await
+                .map_err(Error::from)
+        },
+    ))
     .await
 }

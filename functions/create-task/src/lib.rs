@@ -31,11 +31,16 @@ enum CreateError {
 }
 
 pub async fn handle(services: &Services, event: SqsEvent) -> SqsBatchResponse {
-    batch::process(event, &services.tasks_queue, services.backoff(), |record| async move {
-        let request: TaskRequested = batch::parse_body(&record)?;
-        let span = tracing::info_span!("create_task", shipment = %request.shipment_key);
-        tracing::Instrument::instrument(create(services, &request), span).await
-    })
+    batch::process(
+        event,
+        &services.tasks_queue,
+        services.backoff(),
+        |record| async move {
+            let request: TaskRequested = batch::parse_body(&record)?;
+            let span = tracing::info_span!("create_task", shipment = %request.shipment_key);
+            tracing::Instrument::instrument(create(services, &request), span).await
+        },
+    )
     .await
 }
 
@@ -44,11 +49,19 @@ async fn create(services: &Services, request: &TaskRequested) -> Result<(), Retr
         Ok(None) => Ok(()),
         Ok(Some(wait)) => Err(Retry::After(wait)),
         Err(CreateError::UnknownShipment(key)) => Err(Retry::Poison(format!("no shipment {key}"))),
-        Err(CreateError::Protocol(ProtocolError::Effect(CourierError::Rejected { status, message }))) => {
-            open_review(services, request, ReviewReason::CourierRejected { status, message })
-                .await
-                .map_err(|e| Retry::Backoff { at_least: None, error: e.to_string() })
-        }
+        Err(CreateError::Protocol(ProtocolError::Effect(CourierError::Rejected {
+            status,
+            message,
+        }))) => open_review(
+            services,
+            request,
+            ReviewReason::CourierRejected { status, message },
+        )
+        .await
+        .map_err(|e| Retry::Backoff {
+            at_least: None,
+            error: e.to_string(),
+        }),
         Err(e) if e.is_transient() => Err(Retry::Backoff {
             at_least: match &e {
                 CreateError::Protocol(ProtocolError::Effect(c)) => c.retry_after(),
@@ -71,7 +84,10 @@ impl Classify for CreateError {
 }
 
 /// `Ok(Some(wait))`: another attempt holds the work; come back after `wait`.
-async fn create_once(services: &Services, request: &TaskRequested) -> Result<Option<Duration>, CreateError> {
+async fn create_once(
+    services: &Services,
+    request: &TaskRequested,
+) -> Result<Option<Duration>, CreateError> {
     let key = &request.shipment_key;
     let record = services
         .shipments
@@ -93,7 +109,9 @@ async fn create_once(services: &Services, request: &TaskRequested) -> Result<Opt
         return Ok(None);
     }
 
-    let courier = courier::configured(services).await.map_err(ProtocolError::Effect)?;
+    let courier = courier::configured(services)
+        .await
+        .map_err(ProtocolError::Effect)?;
     let reference = key.to_string();
     let outcome = run_once(
         &services.idempotency,
@@ -104,15 +122,24 @@ async fn create_once(services: &Services, request: &TaskRequested) -> Result<Opt
     )
     .await?;
     let (task, created_now): (CourierTask, bool) = match outcome {
-        Outcome::Done { result, created_now } => (result, created_now),
+        Outcome::Done {
+            result,
+            created_now,
+        } => (result, created_now),
         Outcome::Busy { retry_in } => return Ok(Some(retry_in.min(BUSY_RETRY))),
     };
 
-    let first = services.shipments.record_task(key, courier.name(), &task).await?;
+    let first = services
+        .shipments
+        .record_task(key, courier.name(), &task)
+        .await?;
     if first {
         // Only the attempt that first stored the task marks the payload behind it: the audit
         // trail names exactly one creator.
-        services.inbound.record_task(&record.source_inbound, &task.task_id).await?;
+        services
+            .inbound
+            .record_task(&record.source_inbound, &task.task_id)
+            .await?;
     }
     request_sync(services, key).await?;
     tracing::info!(
@@ -125,15 +152,24 @@ async fn create_once(services: &Services, request: &TaskRequested) -> Result<Opt
     Ok(None)
 }
 
-async fn request_sync(services: &Services, key: &shared::domain::ShipmentKey) -> Result<(), AwsError> {
+async fn request_sync(
+    services: &Services,
+    key: &shared::domain::ShipmentKey,
+) -> Result<(), AwsError> {
     services
         .sync_queue
-        .send(&SyncEvent::TrackingAssigned { shipment_key: key.clone() })
+        .send(&SyncEvent::TrackingAssigned {
+            shipment_key: key.clone(),
+        })
         .await
         .map(drop)
 }
 
-async fn open_review(services: &Services, request: &TaskRequested, reason: ReviewReason) -> Result<(), AwsError> {
+async fn open_review(
+    services: &Services,
+    request: &TaskRequested,
+    reason: ReviewReason,
+) -> Result<(), AwsError> {
     let key = &request.shipment_key;
     tracing::warn!(reason = %reason, "courier refused the task; opening a review item");
     let mut item = ReviewItem::new(&key.to_string(), "task", vec![reason]);

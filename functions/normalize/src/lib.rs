@@ -18,13 +18,21 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 pub async fn handle(services: &Services, event: SqsEvent) -> SqsBatchResponse {
-    batch::process(event, &services.intake_queue, services.backoff(), |record| async move {
-        let message: InboundReceived = batch::parse_body(&record)?;
-        normalize(services, &message).await.map_err(|e| match e {
-            e if e.is_transient() => Retry::Backoff { at_least: None, error: e.to_string() },
-            e => Retry::Poison(e.to_string()),
-        })
-    })
+    batch::process(
+        event,
+        &services.intake_queue,
+        services.backoff(),
+        |record| async move {
+            let message: InboundReceived = batch::parse_body(&record)?;
+            normalize(services, &message).await.map_err(|e| match e {
+                e if e.is_transient() => Retry::Backoff {
+                    at_least: None,
+                    error: e.to_string(),
+                },
+                e => Retry::Poison(e.to_string()),
+            })
+        },
+    )
     .await
 }
 
@@ -38,7 +46,9 @@ async fn normalize(services: &Services, message: &InboundReceived) -> Result<(),
     let order = match shopify::parse_order(&inbound.body) {
         Ok(order) => order,
         Err(e) => {
-            let reasons = vec![ReviewReason::UnparseablePayload { error: e.to_string() }];
+            let reasons = vec![ReviewReason::UnparseablePayload {
+                error: e.to_string(),
+            }];
             return review(services, &inbound, &inbound.id, None, reasons).await;
         }
     };
@@ -46,44 +56,82 @@ async fn normalize(services: &Services, message: &InboundReceived) -> Result<(),
     match order.trigger() {
         Trigger::Ship => {}
         Trigger::Wait { why } => {
-            return outcome(services, &inbound, &format!("waiting: {why}"), &order_key, None).await
+            return outcome(
+                services,
+                &inbound,
+                &format!("waiting: {why}"),
+                &order_key,
+                None,
+            )
+            .await
         }
         Trigger::Ignore { why } => {
-            return outcome(services, &inbound, &format!("ignored: {why}"), &order_key, None).await
+            return outcome(
+                services,
+                &inbound,
+                &format!("ignored: {why}"),
+                &order_key,
+                None,
+            )
+            .await
         }
     }
     match order.to_shipment(&inbound.store) {
         Ok(shipment) => record(services, &inbound, &shipment).await,
-        Err(NeedsReview(reasons)) => review(services, &inbound, &order_key, Some(&order_key), reasons).await,
+        Err(NeedsReview(reasons)) => {
+            review(services, &inbound, &order_key, Some(&order_key), reasons).await
+        }
     }
 }
 
-async fn record(services: &Services, inbound: &InboundRecord, shipment: &Shipment) -> Result<(), AwsError> {
+async fn record(
+    services: &Services,
+    inbound: &InboundRecord,
+    shipment: &Shipment,
+) -> Result<(), AwsError> {
     let order_key = shipment.key.order_key();
     let shipment_key = shipment.key.to_string();
     let event_ms = event_time_ms(inbound);
-    let summary = match services.shipments.record(shipment, event_ms, &inbound.id).await? {
+    let summary = match services
+        .shipments
+        .record(shipment, event_ms, &inbound.id)
+        .await?
+    {
         Recorded::New | Recorded::Updated => {
             request_task(services, shipment).await?;
             "task requested"
         }
         // Our own earlier attempt wrote it and may have died before queueing the request.
-        Recorded::Kept(existing) if existing.source_inbound == inbound.id && existing.task.is_none() => {
+        Recorded::Kept(existing)
+            if existing.source_inbound == inbound.id && existing.task.is_none() =>
+        {
             request_task(services, shipment).await?;
             "task requested (retry)"
         }
         Recorded::Kept(existing) if existing.task.is_some() => "duplicate: task already exists",
-        Recorded::Kept(existing) if existing.source_event_ms > event_ms => "stale: a newer event already wrote this shipment",
+        Recorded::Kept(existing) if existing.source_event_ms > event_ms => {
+            "stale: a newer event already wrote this shipment"
+        }
         Recorded::Kept(_) => "duplicate: task already requested",
     };
     tracing::info!(shipment = %shipment_key, recipient_phone = %shipment.recipient.phone.masked(), summary, "normalized");
-    outcome_with(services, inbound, summary, &order_key, Some(&shipment_key), None).await
+    outcome_with(
+        services,
+        inbound,
+        summary,
+        &order_key,
+        Some(&shipment_key),
+        None,
+    )
+    .await
 }
 
 async fn request_task(services: &Services, shipment: &Shipment) -> Result<(), AwsError> {
     services
         .tasks_queue
-        .send(&TaskRequested { shipment_key: shipment.key.clone() })
+        .send(&TaskRequested {
+            shipment_key: shipment.key.clone(),
+        })
         .await
         .map(drop)
 }
@@ -97,12 +145,24 @@ async fn review(
 ) -> Result<(), AwsError> {
     let codes: Vec<&str> = reasons.iter().map(ReviewReason::code).collect();
     let summary = format!("needs review: {}", codes.join(", "));
-    let mut item = ReviewItem::new(subject, if order_key.is_some() { "order" } else { "payload" }, reasons);
+    let mut item = ReviewItem::new(
+        subject,
+        if order_key.is_some() {
+            "order"
+        } else {
+            "payload"
+        },
+        reasons,
+    );
     item.order_key = order_key.map(str::to_owned);
     item.source_inbound = Some(inbound.id.clone());
     services.reviews.open(&item).await?;
     tracing::warn!(review = %item.id, reasons = %codes.join(","), "order needs review");
-    let state = if order_key.is_some() { InboundState::Processed } else { InboundState::Review };
+    let state = if order_key.is_some() {
+        InboundState::Processed
+    } else {
+        InboundState::Review
+    };
     let outcome = Outcome {
         state,
         summary: &summary,

@@ -41,12 +41,17 @@ impl Classify for SyncError {
 }
 
 pub async fn handle(services: &Services, event: SqsEvent) -> SqsBatchResponse {
-    batch::process(event, &services.sync_queue, services.backoff(), |record| async move {
-        let event: SyncEvent = batch::parse_body(&record)?;
-        let SyncEvent::TrackingAssigned { shipment_key } = &event;
-        let span = tracing::info_span!("status_sync", shipment = %shipment_key);
-        tracing::Instrument::instrument(sync(services, shipment_key), span).await
-    })
+    batch::process(
+        event,
+        &services.sync_queue,
+        services.backoff(),
+        |record| async move {
+            let event: SyncEvent = batch::parse_body(&record)?;
+            let SyncEvent::TrackingAssigned { shipment_key } = &event;
+            let span = tracing::info_span!("status_sync", shipment = %shipment_key);
+            tracing::Instrument::instrument(sync(services, shipment_key), span).await
+        },
+    )
     .await
 }
 
@@ -57,11 +62,16 @@ async fn sync(services: &Services, key: &ShipmentKey) -> Result<(), Retry> {
         Err(SyncError::Protocol(ProtocolError::Effect(StoreError::Rejected(message)))) => {
             open_review(services, key, ReviewReason::StoreRejected { message })
                 .await
-                .map_err(|e| Retry::Backoff { at_least: None, error: e.to_string() })
+                .map_err(|e| Retry::Backoff {
+                    at_least: None,
+                    error: e.to_string(),
+                })
         }
         Err(e) if e.is_transient() => Err(Retry::Backoff {
             at_least: match &e {
-                SyncError::Protocol(ProtocolError::Effect(StoreError::Throttled { retry_after })) => *retry_after,
+                SyncError::Protocol(ProtocolError::Effect(StoreError::Throttled {
+                    retry_after,
+                })) => *retry_after,
                 _ => None,
             },
             error: e.to_string(),
@@ -70,7 +80,10 @@ async fn sync(services: &Services, key: &ShipmentKey) -> Result<(), Retry> {
     }
 }
 
-async fn write_tracking(services: &Services, key: &ShipmentKey) -> Result<Option<Duration>, SyncError> {
+async fn write_tracking(
+    services: &Services,
+    key: &ShipmentKey,
+) -> Result<Option<Duration>, SyncError> {
     let record = services
         .shipments
         .get(key)
@@ -90,8 +103,10 @@ async fn write_tracking(services: &Services, key: &ShipmentKey) -> Result<Option
 
     let store = match key.channel {
         Channel::Shopify => {
-            let credentials: ShopifyCredentials =
-                services.secrets.get_json(&format!("shopify/{}", key.store)).await?;
+            let credentials: ShopifyCredentials = services
+                .secrets
+                .get_json(&format!("shopify/{}", key.store))
+                .await?;
             ShopifyAdmin::new(
                 services.http.clone(),
                 &credentials.admin_base_url(&key.store),
@@ -116,12 +131,19 @@ async fn write_tracking(services: &Services, key: &ShipmentKey) -> Result<Option
     let reference = match &written {
         WriteBack::Written { reference } | WriteBack::AlreadyThere { reference } => reference,
     };
-    services.shipments.record_tracking_written_back(key, reference).await?;
+    services
+        .shipments
+        .record_tracking_written_back(key, reference)
+        .await?;
     tracing::info!(fulfillment = %reference, tracking = %tracking.number, "tracking written back to the store");
     Ok(None)
 }
 
-async fn open_review(services: &Services, key: &ShipmentKey, reason: ReviewReason) -> Result<(), AwsError> {
+async fn open_review(
+    services: &Services,
+    key: &ShipmentKey,
+    reason: ReviewReason,
+) -> Result<(), AwsError> {
     tracing::warn!(reason = %reason, "store refused the write-back; opening a review item");
     let mut item = ReviewItem::new(&format!("tracking:{key}"), "write_back", vec![reason]);
     item.order_key = Some(key.order_key());

@@ -22,6 +22,7 @@ use aws_lambda_events::encodings::Body;
 use aws_lambda_events::event::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use base64::Engine;
 use serde_json::json;
+use sha2::{Digest, Sha256};
 use shared::aws::inbound::{InboundState, NewInbound, Outcome, Receipt, Rejection};
 use shared::aws::item::now_ms;
 use shared::aws::reviews::ReviewItem;
@@ -32,16 +33,26 @@ use shared::domain::ReviewReason;
 use shared::messages::InboundReceived;
 use shared::services::Services;
 use shared::store::shopify::ShopifyCredentials;
-use sha2::{Digest, Sha256};
 
 /// A duplicate that finds the first delivery still `received` (not yet queued) and younger
 /// than this is answered 503: the first delivery is probably still running, and if it died
 /// the channel's retry will find the payload old enough to queue it again.
 const IN_FLIGHT_GRACE_MS: i64 = 10_000;
 
-pub async fn handle(services: &Services, request: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
-    let channel = request.path_parameters.get("channel").cloned().unwrap_or_default();
-    let store = request.path_parameters.get("store").cloned().unwrap_or_default();
+pub async fn handle(
+    services: &Services,
+    request: ApiGatewayV2httpRequest,
+) -> ApiGatewayV2httpResponse {
+    let channel = request
+        .path_parameters
+        .get("channel")
+        .cloned()
+        .unwrap_or_default();
+    let store = request
+        .path_parameters
+        .get("store")
+        .cloned()
+        .unwrap_or_default();
     if channel != "shopify" {
         return respond(404, json!({ "error": "unknown_channel" }));
     }
@@ -99,13 +110,27 @@ pub async fn handle(services: &Services, request: ApiGatewayV2httpRequest) -> Ap
     };
 
     let signed = header(shopify::HMAC_HEADER).is_some_and(|sig| {
-        shared::signature::verify_base64_hmac_sha256(credentials.webhook_secret.as_bytes(), &body, sig)
+        shared::signature::verify_base64_hmac_sha256(
+            credentials.webhook_secret.as_bytes(),
+            &body,
+            sig,
+        )
     });
     if !signed {
-        return rejected(services, reject("invalid_signature", 401), "invalid_signature").await;
+        return rejected(
+            services,
+            reject("invalid_signature", 401),
+            "invalid_signature",
+        )
+        .await;
     }
     let (Some(topic), Some(webhook_id)) = (topic, webhook_id) else {
-        return rejected(services, reject("missing_header", 400), "missing_topic_or_webhook_id").await;
+        return rejected(
+            services,
+            reject("missing_header", 400),
+            "missing_topic_or_webhook_id",
+        )
+        .await;
     };
     tracing::info!(topic, webhook_id, bytes = body.len(), "signed webhook");
 
@@ -132,15 +157,31 @@ pub async fn handle(services: &Services, request: ApiGatewayV2httpRequest) -> Ap
     };
 
     match (receipt, state) {
-        (Receipt::Duplicate { state: InboundState::Received, received_ms, count }, _)
-            if now_ms() - received_ms < IN_FLIGHT_GRACE_MS =>
-        {
+        (
+            Receipt::Duplicate {
+                state: InboundState::Received,
+                received_ms,
+                count,
+            },
+            _,
+        ) if now_ms() - received_ms < IN_FLIGHT_GRACE_MS => {
             tracing::info!(webhook_id, count, "duplicate of a delivery still in flight");
             respond(503, json!({ "error": "in_flight", "inbound_id": id }))
         }
-        (Receipt::Duplicate { state: InboundState::Received, count, .. }, _) => {
+        (
+            Receipt::Duplicate {
+                state: InboundState::Received,
+                count,
+                ..
+            },
+            _,
+        ) => {
             // The first delivery stored the payload but never queued it.
-            tracing::info!(webhook_id, count, "duplicate of a delivery that was not queued; queueing it");
+            tracing::info!(
+                webhook_id,
+                count,
+                "duplicate of a delivery that was not queued; queueing it"
+            );
             enqueue(services, &id, &store, topic).await
         }
         (Receipt::Duplicate { count, .. }, _) => {
@@ -156,7 +197,12 @@ pub async fn handle(services: &Services, request: ApiGatewayV2httpRequest) -> Ap
     }
 }
 
-async fn enqueue(services: &Services, id: &str, store: &str, topic: &str) -> ApiGatewayV2httpResponse {
+async fn enqueue(
+    services: &Services,
+    id: &str,
+    store: &str,
+    topic: &str,
+) -> ApiGatewayV2httpResponse {
     let message = InboundReceived {
         inbound_id: id.to_owned(),
         channel: "shopify".into(),
@@ -177,12 +223,20 @@ async fn enqueue(services: &Services, id: &str, store: &str, topic: &str) -> Api
     respond(200, json!({ "status": "accepted", "inbound_id": id }))
 }
 
-async fn review_unparseable(services: &Services, id: &str, body: &[u8]) -> ApiGatewayV2httpResponse {
+async fn review_unparseable(
+    services: &Services,
+    id: &str,
+    body: &[u8],
+) -> ApiGatewayV2httpResponse {
     let error = serde_json::from_slice::<serde::de::IgnoredAny>(body)
         .err()
         .map(|e| e.to_string())
         .unwrap_or_default();
-    let mut item = ReviewItem::new(id, "payload", vec![ReviewReason::UnparseablePayload { error }]);
+    let mut item = ReviewItem::new(
+        id,
+        "payload",
+        vec![ReviewReason::UnparseablePayload { error }],
+    );
     item.source_inbound = Some(id.to_owned());
     if let Err(e) = services.reviews.open(&item).await {
         return unavailable(&e);
@@ -197,12 +251,26 @@ async fn review_unparseable(services: &Services, id: &str, body: &[u8]) -> ApiGa
     if let Err(e) = services.inbound.record_outcome(id, &outcome).await {
         tracing::warn!(error = %e, "review opened, but the audit outcome was not written");
     }
-    tracing::warn!(inbound_id = id, "signed payload is not JSON; kept for review");
-    respond(200, json!({ "status": "needs_review", "inbound_id": id, "review_id": item.id }))
+    tracing::warn!(
+        inbound_id = id,
+        "signed payload is not JSON; kept for review"
+    );
+    respond(
+        200,
+        json!({ "status": "needs_review", "inbound_id": id, "review_id": item.id }),
+    )
 }
 
-async fn rejected(services: &Services, rejection: Rejection<'_>, error: &str) -> ApiGatewayV2httpResponse {
-    tracing::warn!(reason = rejection.reason, status = rejection.http_status, "webhook rejected");
+async fn rejected(
+    services: &Services,
+    rejection: Rejection<'_>,
+    error: &str,
+) -> ApiGatewayV2httpResponse {
+    tracing::warn!(
+        reason = rejection.reason,
+        status = rejection.http_status,
+        "webhook rejected"
+    );
     if let Err(e) = services.inbound.record_rejection(&rejection).await {
         tracing::warn!(error = %e, "could not record the rejection");
     }
@@ -218,7 +286,9 @@ fn unavailable(error: &shared::aws::AwsError) -> ApiGatewayV2httpResponse {
 fn raw_body(request: &ApiGatewayV2httpRequest) -> Result<Vec<u8>, ()> {
     let body = request.body.as_deref().unwrap_or("");
     if request.is_base64_encoded {
-        base64::engine::general_purpose::STANDARD.decode(body).map_err(|_| ())
+        base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .map_err(|_| ())
     } else {
         Ok(body.as_bytes().to_vec())
     }
@@ -227,9 +297,10 @@ fn raw_body(request: &ApiGatewayV2httpRequest) -> Result<Vec<u8>, ()> {
 fn respond(status: u16, body: serde_json::Value) -> ApiGatewayV2httpResponse {
     let mut response = ApiGatewayV2httpResponse::default();
     response.status_code = i64::from(status);
-    response
-        .headers
-        .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    response.headers.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
     response.body = Some(Body::Text(body.to_string()));
     response
 }

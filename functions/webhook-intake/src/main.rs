@@ -7,8 +7,10 @@ async fn main() -> Result<(), Error> {
     shared::telemetry::init();
     let services = Services::from_env().await?;
     let services = &services;
-    run(service_fn(move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
-        Ok::<_, Error>(webhook_intake::handle(services, event.payload).await)
-    }))
+    run(service_fn(
+        move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
+            Ok::<_, Error>(webhook_intake::handle(services, event.payload).await)
+        },
+    ))
     .await
 }

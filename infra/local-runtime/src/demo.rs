@@ -60,16 +60,26 @@ pub struct Delivery {
 }
 
 /// Signs and posts a Shopify webhook to the local HTTP API, as Shopify would.
-pub async fn post_webhook(http: &reqwest::Client, base_url: &str, delivery: &Delivery) -> Result<(u16, Value), reqwest::Error> {
+pub async fn post_webhook(
+    http: &reqwest::Client,
+    base_url: &str,
+    delivery: &Delivery,
+) -> Result<(u16, Value), reqwest::Error> {
     let response = http
         .post(format!("{base_url}/webhooks/shopify/{}", delivery.store))
         .header("Content-Type", "application/json")
         .header("X-Shopify-Topic", &delivery.topic)
         .header("X-Shopify-Webhook-Id", &delivery.webhook_id)
         .header("X-Shopify-Hmac-Sha256", &delivery.signature)
-        .header("X-Shopify-Shop-Domain", format!("{}.myshopify.com", delivery.store))
+        .header(
+            "X-Shopify-Shop-Domain",
+            format!("{}.myshopify.com", delivery.store),
+        )
         .header("X-Shopify-Triggered-At", shared::aws::item::rfc3339_now())
-        .header("X-Shopify-API-Version", shared::store::shopify::ADMIN_API_VERSION)
+        .header(
+            "X-Shopify-API-Version",
+            shared::store::shopify::ADMIN_API_VERSION,
+        )
         .body(delivery.body.clone())
         .send()
         .await?;
@@ -80,7 +90,13 @@ pub async fn post_webhook(http: &reqwest::Client, base_url: &str, delivery: &Del
 
 /// Stores a Shopify store's credentials (webhook secret, Admin API token and URL) under the
 /// stack's secrets prefix.
-pub async fn seed_store(sdk: &SdkConfig, prefix: &str, store: &DemoStore, admin_url: &str, token: &str) -> Result<(), SeedError> {
+pub async fn seed_store(
+    sdk: &SdkConfig,
+    prefix: &str,
+    store: &DemoStore,
+    admin_url: &str,
+    token: &str,
+) -> Result<(), SeedError> {
     let value = json!({
         "webhook_secret": store.secret,
         "admin_access_token": token,
@@ -89,8 +105,18 @@ pub async fn seed_store(sdk: &SdkConfig, prefix: &str, store: &DemoStore, admin_
     put_secret(sdk, &format!("{prefix}shopify/{}", store.name), &value).await
 }
 
-pub async fn seed_courier(sdk: &SdkConfig, prefix: &str, base_url: &str, api_key: &str) -> Result<(), SeedError> {
-    put_secret(sdk, &format!("{prefix}courier/sandbox"), &json!({ "base_url": base_url, "api_key": api_key })).await
+pub async fn seed_courier(
+    sdk: &SdkConfig,
+    prefix: &str,
+    base_url: &str,
+    api_key: &str,
+) -> Result<(), SeedError> {
+    put_secret(
+        sdk,
+        &format!("{prefix}courier/sandbox"),
+        &json!({ "base_url": base_url, "api_key": api_key }),
+    )
+    .await
 }
 
 fn random_token(prefix: &str) -> String {
@@ -118,33 +144,68 @@ pub async fn run(sdk: &SdkConfig, out: &mut impl Write) -> Result<(), DemoError>
     let store_token = random_token("shpat_");
     let sandbox = Sandbox::start(
         ([127, 0, 0, 1], 0).into(),
-        SandboxConfig { courier_api_key: courier_key.clone(), shopify_access_token: store_token.clone() },
+        SandboxConfig {
+            courier_api_key: courier_key.clone(),
+            shopify_access_token: store_token.clone(),
+        },
     )
     .await?;
 
     let mut options = RuntimeOptions::new(&stack_name);
-    options.parameter_overrides.insert("SecretsPrefix".into(), prefix.clone());
+    options
+        .parameter_overrides
+        .insert("SecretsPrefix".into(), prefix.clone());
     let runtime = LocalRuntime::start(sdk, options).await?;
 
-    let triple: Value = serde_json::from_str(SAMPLE_ORDER_HMAC).map_err(|e| DemoError::Fixture(e.to_string()))?;
+    let triple: Value =
+        serde_json::from_str(SAMPLE_ORDER_HMAC).map_err(|e| DemoError::Fixture(e.to_string()))?;
     let sample_store = DemoStore {
         name: "laravel-sample".into(),
         secret: triple["secret"].as_str().unwrap_or_default().to_owned(),
     };
-    let demo_store = DemoStore { name: "demo-store".into(), secret: random_token("whsec_") };
+    let demo_store = DemoStore {
+        name: "demo-store".into(),
+        secret: random_token("whsec_"),
+    };
     for store in [&sample_store, &demo_store] {
         seed_store(sdk, &prefix, store, &sandbox.base_url(), &store_token).await?;
     }
     seed_courier(sdk, &prefix, &sandbox.base_url(), &courier_key).await?;
 
-    writeln!(out, "courier-bridge demo: Shopify sample orders through the whole local loop").ok();
-    writeln!(out, "  AWS emulator     {}", sdk.endpoint_url().unwrap_or("(AWS default endpoint)")).ok();
-    writeln!(out, "  stack            {stack_name} (tables and queues from template.yaml)").ok();
-    writeln!(out, "  webhooks         {}/webhooks/shopify/{{store}}", runtime.http_url).ok();
-    writeln!(out, "  sandbox courier  {}/v1/tasks   (and its fake Shopify Admin API)\n", sandbox.base_url()).ok();
+    writeln!(
+        out,
+        "courier-bridge demo: Shopify sample orders through the whole local loop"
+    )
+    .ok();
+    writeln!(
+        out,
+        "  AWS emulator     {}",
+        sdk.endpoint_url().unwrap_or("(AWS default endpoint)")
+    )
+    .ok();
+    writeln!(
+        out,
+        "  stack            {stack_name} (tables and queues from template.yaml)"
+    )
+    .ok();
+    writeln!(
+        out,
+        "  webhooks         {}/webhooks/shopify/{{store}}",
+        runtime.http_url
+    )
+    .ok();
+    writeln!(
+        out,
+        "  sandbox courier  {}/v1/tasks   (and its fake Shopify Admin API)\n",
+        sandbox.base_url()
+    )
+    .ok();
 
-    let sample: Value = serde_json::from_slice(SAMPLE_ORDER).map_err(|e| DemoError::Fixture(e.to_string()))?;
-    let sample_id = sample["id"].as_u64().ok_or_else(|| DemoError::Fixture("sample id is not a u64".into()))?;
+    let sample: Value =
+        serde_json::from_slice(SAMPLE_ORDER).map_err(|e| DemoError::Fixture(e.to_string()))?;
+    let sample_id = sample["id"]
+        .as_u64()
+        .ok_or_else(|| DemoError::Fixture("sample id is not a u64".into()))?;
     let paid = [
         ("/financial_status", json!("paid")),
         ("/cancelled_at", Value::Null),
@@ -172,15 +233,18 @@ pub async fn run(sdk: &SdkConfig, out: &mut impl Write) -> Result<(), DemoError>
         .concat(),
     );
 
-    let sign = |store: &DemoStore, body: &[u8]| shared::signature::sign_base64_hmac_sha256(store.secret.as_bytes(), body);
-    let delivery = |label: &str, store: &DemoStore, topic: &str, webhook_id: &str, body: Vec<u8>| Delivery {
-        label: label.to_owned(),
-        store: store.name.clone(),
-        topic: topic.to_owned(),
-        webhook_id: format!("{run_id}-{webhook_id}"),
-        signature: sign(store, &body),
-        body,
+    let sign = |store: &DemoStore, body: &[u8]| {
+        shared::signature::sign_base64_hmac_sha256(store.secret.as_bytes(), body)
     };
+    let delivery =
+        |label: &str, store: &DemoStore, topic: &str, webhook_id: &str, body: Vec<u8>| Delivery {
+            label: label.to_owned(),
+            store: store.name.clone(),
+            topic: topic.to_owned(),
+            webhook_id: format!("{run_id}-{webhook_id}"),
+            signature: sign(store, &body),
+            body,
+        };
     let bytes = |v: &Value| v.to_string().into_bytes();
     let mut deliveries = vec![
         Delivery {
@@ -191,22 +255,76 @@ pub async fn run(sdk: &SdkConfig, out: &mut impl Write) -> Result<(), DemoError>
             body: SAMPLE_ORDER.to_vec(),
             signature: triple["hmac"].as_str().unwrap_or_default().to_owned(),
         },
-        delivery("sample, now paid", &demo_store, "orders/paid", "w2", bytes(&as_paid)),
-        delivery("sample, paid, dialable phone + ZIP", &demo_store, "orders/paid", "w3", bytes(&paid_ok)),
-        delivery("  same webhook again (Shopify retry)", &demo_store, "orders/paid", "w3", bytes(&paid_ok)),
-        delivery("  same order as orders/updated", &demo_store, "orders/updated", "w4", bytes(&paid_ok)),
-        delivery("sample, cash on delivery, confirmed", &demo_store, "orders/create", "w5", bytes(&cod_ok)),
+        delivery(
+            "sample, now paid",
+            &demo_store,
+            "orders/paid",
+            "w2",
+            bytes(&as_paid),
+        ),
+        delivery(
+            "sample, paid, dialable phone + ZIP",
+            &demo_store,
+            "orders/paid",
+            "w3",
+            bytes(&paid_ok),
+        ),
+        delivery(
+            "  same webhook again (Shopify retry)",
+            &demo_store,
+            "orders/paid",
+            "w3",
+            bytes(&paid_ok),
+        ),
+        delivery(
+            "  same order as orders/updated",
+            &demo_store,
+            "orders/updated",
+            "w4",
+            bytes(&paid_ok),
+        ),
+        delivery(
+            "sample, cash on delivery, confirmed",
+            &demo_store,
+            "orders/create",
+            "w5",
+            bytes(&cod_ok),
+        ),
     ];
-    let mut forged = delivery("forged signature", &demo_store, "orders/paid", "w6", bytes(&paid_ok));
-    forged.signature = sign(&DemoStore { name: String::new(), secret: "not-the-secret".into() }, &forged.body);
+    let mut forged = delivery(
+        "forged signature",
+        &demo_store,
+        "orders/paid",
+        "w6",
+        bytes(&paid_ok),
+    );
+    forged.signature = sign(
+        &DemoStore {
+            name: String::new(),
+            secret: "not-the-secret".into(),
+        },
+        &forged.body,
+    );
     deliveries.push(forged);
 
     let http = reqwest::Client::new();
-    writeln!(out, "Deliveries (what Shopify sends, what webhook-intake answers):").ok();
+    writeln!(
+        out,
+        "Deliveries (what Shopify sends, what webhook-intake answers):"
+    )
+    .ok();
     for d in &deliveries {
         let (status, body) = post_webhook(&http, &runtime.http_url, d).await?;
-        let answer = body["status"].as_str().or(body["error"].as_str()).unwrap_or("");
-        writeln!(out, "  {:<40} {:<15} -> {status} {answer}", d.label, d.topic).ok();
+        let answer = body["status"]
+            .as_str()
+            .or(body["error"].as_str())
+            .unwrap_or("");
+        writeln!(
+            out,
+            "  {:<40} {:<15} -> {status} {answer}",
+            d.label, d.topic
+        )
+        .ok();
     }
 
     let services = runtime
@@ -215,29 +333,49 @@ pub async fn run(sdk: &SdkConfig, out: &mut impl Write) -> Result<(), DemoError>
         .clone();
     let expected: Vec<ShipmentKey> = [sample_id + 1, sample_id + 2]
         .iter()
-        .map(|id| ShipmentKey::new(shared::domain::Channel::Shopify, "demo-store", &id.to_string(), "1"))
+        .map(|id| {
+            ShipmentKey::new(
+                shared::domain::Channel::Shopify,
+                "demo-store",
+                &id.to_string(),
+                "1",
+            )
+        })
         .collect();
     let review_id = format!("review:shopify:demo-store:{sample_id}");
     let deadline = Duration::from_secs(90);
     loop {
         let mut settled = services.reviews.get(&review_id).await?.is_some();
         for key in &expected {
-            let written = services.shipments.get(key).await?.and_then(|r| r.tracking_written_back);
+            let written = services
+                .shipments
+                .get(key)
+                .await?
+                .and_then(|r| r.tracking_written_back);
             settled &= written.is_some();
         }
         if settled {
             break;
         }
         if started.elapsed() > deadline {
-            return Err(DemoError::Timeout(deadline, "shipments without tracking written back".into()));
+            return Err(DemoError::Timeout(
+                deadline,
+                "shipments without tracking written back".into(),
+            ));
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
-    writeln!(out, "\nShipments (courier task, tracking, status, and what the store now shows):").ok();
+    writeln!(
+        out,
+        "\nShipments (courier task, tracking, status, and what the store now shows):"
+    )
+    .ok();
     let fulfillments = sandbox.fulfillments();
     for key in &expected {
-        let Some(record) = services.shipments.get(key).await? else { continue };
+        let Some(record) = services.shipments.get(key).await? else {
+            continue;
+        };
         let task = record.task.clone();
         let cod = record
             .shipment
@@ -245,7 +383,13 @@ pub async fn run(sdk: &SdkConfig, out: &mut impl Write) -> Result<(), DemoError>
             .cod_amount()
             .map(|m| format!("COD {m}"))
             .unwrap_or_else(|| "prepaid".into());
-        writeln!(out, "  order {}  {}", key.order_id, record.shipment.order_name.clone().unwrap_or_default()).ok();
+        writeln!(
+            out,
+            "  order {}  {}",
+            key.order_id,
+            record.shipment.order_name.clone().unwrap_or_default()
+        )
+        .ok();
         writeln!(
             out,
             "    recipient {} {}, {} {} {}",
@@ -257,28 +401,52 @@ pub async fn run(sdk: &SdkConfig, out: &mut impl Write) -> Result<(), DemoError>
         )
         .ok();
         if let Some(task) = task {
-            writeln!(out, "    task      {} at {} ({cod}, {} pieces)", task.task_id, record.courier.clone().unwrap_or_default(), record.shipment.parcel.pieces).ok();
-            writeln!(out, "    tracking  {}  {}", task.tracking_number, task.tracking_url.clone().unwrap_or_default()).ok();
+            writeln!(
+                out,
+                "    task      {} at {} ({cod}, {} pieces)",
+                task.task_id,
+                record.courier.clone().unwrap_or_default(),
+                record.shipment.parcel.pieces
+            )
+            .ok();
+            writeln!(
+                out,
+                "    tracking  {}  {}",
+                task.tracking_number,
+                task.tracking_url.clone().unwrap_or_default()
+            )
+            .ok();
             let shown = fulfillments.iter().find(|f| f.order_id == key.order_id);
             writeln!(
                 out,
                 "    status    {}; store fulfillment {} with tracking {}",
                 record.status,
                 record.tracking_written_back.clone().unwrap_or_default(),
-                shown.map(|f| f.tracking_number.clone().unwrap_or_default()).unwrap_or_else(|| "-".into())
+                shown
+                    .map(|f| f.tracking_number.clone().unwrap_or_default())
+                    .unwrap_or_else(|| "-".into())
             )
             .ok();
         }
     }
 
-    writeln!(out, "\nReview inbox (orders that need a person, never a wrong task):").ok();
+    writeln!(
+        out,
+        "\nReview inbox (orders that need a person, never a wrong task):"
+    )
+    .ok();
     for item in services.reviews.all().await? {
         let reasons: Vec<String> = item.reasons.iter().map(|r| r.to_string()).collect();
         writeln!(out, "  {}  [{}]", item.id, reasons.join("; ")).ok();
     }
 
     let audited = &expected[0];
-    writeln!(out, "\nAudit trail of order {} (one query on the by_order index):", audited.order_key()).ok();
+    writeln!(
+        out,
+        "\nAudit trail of order {} (one query on the by_order index):",
+        audited.order_key()
+    )
+    .ok();
     for r in services.inbound.by_order(&audited.order_key()).await? {
         writeln!(
             out,
@@ -289,7 +457,9 @@ pub async fn run(sdk: &SdkConfig, out: &mut impl Write) -> Result<(), DemoError>
             r.signature,
             r.duplicates,
             r.outcome.clone().unwrap_or_default(),
-            r.task_id.map(|t| format!(" (created task {t})")).unwrap_or_default()
+            r.task_id
+                .map(|t| format!(" (created task {t})"))
+                .unwrap_or_default()
         )
         .ok();
     }
@@ -308,7 +478,10 @@ pub async fn run(sdk: &SdkConfig, out: &mut impl Write) -> Result<(), DemoError>
     )
     .ok();
 
-    runtime.stop_and_teardown().await.map_err(RuntimeError::from)?;
+    runtime
+        .stop_and_teardown()
+        .await
+        .map_err(RuntimeError::from)?;
     sandbox.shutdown().await;
     Ok(())
 }

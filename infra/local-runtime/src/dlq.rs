@@ -35,7 +35,11 @@ pub struct DeadLetter {
 }
 
 /// Lists up to `max` messages without consuming them (they reappear at once).
-pub async fn list(sqs: &aws_sdk_sqs::Client, dlq_url: &str, max: usize) -> Result<Vec<DeadLetter>, DlqError> {
+pub async fn list(
+    sqs: &aws_sdk_sqs::Client,
+    dlq_url: &str,
+    max: usize,
+) -> Result<Vec<DeadLetter>, DlqError> {
     let mut seen = Vec::new();
     let mut receipts = Vec::new();
     while seen.len() < max {
@@ -80,7 +84,11 @@ pub async fn list(sqs: &aws_sdk_sqs::Client, dlq_url: &str, max: usize) -> Resul
 }
 
 /// Moves every message from `dlq_url` back to `source_url`; returns how many.
-pub async fn redrive(sqs: &aws_sdk_sqs::Client, dlq_url: &str, source_url: &str) -> Result<usize, DlqError> {
+pub async fn redrive(
+    sqs: &aws_sdk_sqs::Client,
+    dlq_url: &str,
+    source_url: &str,
+) -> Result<usize, DlqError> {
     let mut moved = 0;
     loop {
         let out = sqs
@@ -96,7 +104,9 @@ pub async fn redrive(sqs: &aws_sdk_sqs::Client, dlq_url: &str, source_url: &str)
             return Ok(moved);
         }
         for m in messages {
-            let (Some(body), Some(receipt)) = (m.body, m.receipt_handle) else { continue };
+            let (Some(body), Some(receipt)) = (m.body, m.receipt_handle) else {
+                continue;
+            };
             sqs.send_message()
                 .queue_url(source_url)
                 .message_body(body)

@@ -30,9 +30,21 @@ async fn main() -> ExitCode {
     };
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let result: Result<(), String> = match args.first().map(String::as_str) {
-        Some("demo") => demo::run(&sdk, &mut std::io::stdout()).await.map_err(|e| e.to_string()),
-        Some("serve") => serve(&sdk, &flag("--stack").unwrap_or_else(|| "courier-bridge-local".into())).await,
-        Some("dlq") => match (args.get(1).map(String::as_str), flag("--stack"), flag("--queue")) {
+        Some("demo") => demo::run(&sdk, &mut std::io::stdout())
+            .await
+            .map_err(|e| e.to_string()),
+        Some("serve") => {
+            serve(
+                &sdk,
+                &flag("--stack").unwrap_or_else(|| "courier-bridge-local".into()),
+            )
+            .await
+        }
+        Some("dlq") => match (
+            args.get(1).map(String::as_str),
+            flag("--stack"),
+            flag("--queue"),
+        ) {
             (Some(action @ ("list" | "redrive")), Some(stack), Some(queue)) => {
                 dlq_command(&sdk, action, &stack, &queue).await
             }
@@ -52,9 +64,14 @@ async fn main() -> ExitCode {
 async fn serve(sdk: &aws_config::SdkConfig, stack: &str) -> Result<(), String> {
     let mut options = RuntimeOptions::new(stack);
     options.http_addr = ([127, 0, 0, 1], 3000).into();
-    let runtime = LocalRuntime::start(sdk, options).await.map_err(|e| e.to_string())?;
+    let runtime = LocalRuntime::start(sdk, options)
+        .await
+        .map_err(|e| e.to_string())?;
     println!("courier-bridge is running; stack {stack}");
-    println!("  webhooks: {}/webhooks/shopify/{{store}}", runtime.http_url);
+    println!(
+        "  webhooks: {}/webhooks/shopify/{{store}}",
+        runtime.http_url
+    );
     for (id, queue) in &runtime.stack.queues {
         println!("  {id:<10} {}", queue.url);
     }
@@ -64,20 +81,32 @@ async fn serve(sdk: &aws_config::SdkConfig, stack: &str) -> Result<(), String> {
     Ok(())
 }
 
-async fn dlq_command(sdk: &aws_config::SdkConfig, action: &str, stack: &str, queue: &str) -> Result<(), String> {
+async fn dlq_command(
+    sdk: &aws_config::SdkConfig,
+    action: &str,
+    stack: &str,
+    queue: &str,
+) -> Result<(), String> {
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let source = queue_url(&sqs, &format!("{stack}-{queue}")).await?;
     let dlq = queue_url(&sqs, &format!("{stack}-{}", queue.replace("Queue", "DLQ"))).await?;
     match action {
         "list" => {
-            let letters = dlq::list(&sqs, &dlq, 100).await.map_err(|e| e.to_string())?;
+            let letters = dlq::list(&sqs, &dlq, 100)
+                .await
+                .map_err(|e| e.to_string())?;
             println!("{} message(s) in {dlq}", letters.len());
             for letter in letters {
-                println!("  {}  received {}x  {}", letter.message_id, letter.receive_count, letter.body);
+                println!(
+                    "  {}  received {}x  {}",
+                    letter.message_id, letter.receive_count, letter.body
+                );
             }
         }
         _ => {
-            let moved = dlq::redrive(&sqs, &dlq, &source).await.map_err(|e| e.to_string())?;
+            let moved = dlq::redrive(&sqs, &dlq, &source)
+                .await
+                .map_err(|e| e.to_string())?;
             println!("moved {moved} message(s) from {dlq} back to {source}");
         }
     }
@@ -89,7 +118,12 @@ async fn queue_url(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<String, Stri
         .queue_name(name)
         .send()
         .await
-        .map_err(|e| format!("queue {name}: {}", aws_sdk_sqs::error::DisplayErrorContext(&e)))?
+        .map_err(|e| {
+            format!(
+                "queue {name}: {}",
+                aws_sdk_sqs::error::DisplayErrorContext(&e)
+            )
+        })?
         .queue_url
         .ok_or_else(|| format!("queue {name} has no URL"))
 }

@@ -82,7 +82,10 @@ pub async fn poll(mapping: Arc<Mapping>, mut stop: watch::Receiver<bool>) {
             .filter_map(|m| Some((m.message_id.clone()?, m.receipt_handle.clone()?)))
             .collect();
         let mut event = SqsEvent::default();
-        event.records = messages.into_iter().map(|m| to_record(m, &mapping.queue_arn)).collect();
+        event.records = messages
+            .into_iter()
+            .map(|m| to_record(m, &mapping.queue_arn))
+            .collect();
         let response = mapping.function.invoke(&mapping.services, event).await;
         let failed: HashSet<String> = response
             .batch_item_failures

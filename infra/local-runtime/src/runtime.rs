@@ -23,7 +23,10 @@ pub enum RuntimeError {
     #[error("function {function}: {message}")]
     Function { function: String, message: String },
     #[error("could not serve the HTTP API on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -71,18 +74,31 @@ pub struct LocalRuntime {
 }
 
 impl LocalRuntime {
-    pub async fn start(sdk: &SdkConfig, options: RuntimeOptions) -> Result<LocalRuntime, RuntimeError> {
+    pub async fn start(
+        sdk: &SdkConfig,
+        options: RuntimeOptions,
+    ) -> Result<LocalRuntime, RuntimeError> {
         let template = Template::from_path(&options.template)?;
-        let stack =
-            provision::provision(&template, &options.stack_name, &options.parameter_overrides, sdk).await?;
+        let stack = provision::provision(
+            &template,
+            &options.stack_name,
+            &options.parameter_overrides,
+            sdk,
+        )
+        .await?;
         let mut services = BTreeMap::new();
         for (logical_id, function) in &stack.functions {
             let mut env = function.env.clone();
             env.extend(options.env_overrides.clone());
             let config = shared::config::Config::from_lookup(|name| env.get(name).cloned())
-                .map_err(|e| RuntimeError::Function { function: logical_id.clone(), message: e.to_string() })?;
-            let built = Services::new(sdk, config)
-                .map_err(|e| RuntimeError::Function { function: logical_id.clone(), message: e.to_string() })?;
+                .map_err(|e| RuntimeError::Function {
+                    function: logical_id.clone(),
+                    message: e.to_string(),
+                })?;
+            let built = Services::new(sdk, config).map_err(|e| RuntimeError::Function {
+                function: logical_id.clone(),
+                message: e.to_string(),
+            })?;
             services.insert(logical_id.clone(), Arc::new(built));
         }
 
@@ -95,17 +111,25 @@ impl LocalRuntime {
             let function_services = services[logical_id].clone();
             for event in &function.events {
                 match event {
-                    EventSpec::Sqs { queue, batch_size, .. } => {
+                    EventSpec::Sqs {
+                        queue, batch_size, ..
+                    } => {
                         let Some(kind) = SqsFunction::from_binary(&function.binary) else {
                             return Err(RuntimeError::Function {
                                 function: logical_id.clone(),
                                 message: format!("no SQS handler for binary {}", function.binary),
                             });
                         };
-                        let info = stack.queues.get(queue).ok_or_else(|| RuntimeError::Function {
-                            function: logical_id.clone(),
-                            message: format!("event source queue {queue} is not in the stack"),
-                        })?;
+                        let info =
+                            stack
+                                .queues
+                                .get(queue)
+                                .ok_or_else(|| RuntimeError::Function {
+                                    function: logical_id.clone(),
+                                    message: format!(
+                                        "event source queue {queue} is not in the stack"
+                                    ),
+                                })?;
                         let mapping = Arc::new(Mapping {
                             function: kind,
                             services: function_services.clone(),
@@ -116,7 +140,10 @@ impl LocalRuntime {
                             wait_secs: options.poll_wait_secs,
                         });
                         for _ in 0..options.pollers_per_queue.max(1) {
-                            workers.push(tokio::spawn(mappings::poll(mapping.clone(), stopped.clone())));
+                            workers.push(tokio::spawn(mappings::poll(
+                                mapping.clone(),
+                                stopped.clone(),
+                            )));
                         }
                     }
                     EventSpec::HttpApi { method, path } => {
@@ -132,10 +159,14 @@ impl LocalRuntime {
 
         let listener = tokio::net::TcpListener::bind(options.http_addr)
             .await
-            .map_err(|source| RuntimeError::Bind { addr: options.http_addr, source })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| RuntimeError::Bind { addr: options.http_addr, source })?;
+            .map_err(|source| RuntimeError::Bind {
+                addr: options.http_addr,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| RuntimeError::Bind {
+            addr: options.http_addr,
+            source,
+        })?;
         if let Some(http_services) = http_services {
             let app = crate::gateway::router(&routes, http_services);
             let mut http_stop = stopped.clone();
@@ -143,7 +174,10 @@ impl LocalRuntime {
                 let shutdown = async move {
                     let _ = http_stop.wait_for(|s| *s).await;
                 };
-                if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+                if let Err(e) = axum::serve(listener, app)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+                {
                     tracing::error!(error = %e, "HTTP API stopped");
                 }
             }));
@@ -174,13 +208,24 @@ impl LocalRuntime {
     }
 
     /// Invokes each scheduled function once, as its EventBridge rule would.
-    pub async fn invoke_scheduled(&self) -> Vec<(String, Result<cod_reconcile::CodSummary, shared::aws::AwsError>)> {
+    pub async fn invoke_scheduled(
+        &self,
+    ) -> Vec<(
+        String,
+        Result<cod_reconcile::CodSummary, shared::aws::AwsError>,
+    )> {
         let mut results = Vec::new();
         for (logical_id, function) in &self.stack.functions {
-            let scheduled = function.events.iter().any(|e| matches!(e, EventSpec::Schedule { .. }));
+            let scheduled = function
+                .events
+                .iter()
+                .any(|e| matches!(e, EventSpec::Schedule { .. }));
             if scheduled && function.binary == "cod-reconcile" {
                 let event = aws_lambda_events::event::eventbridge::EventBridgeEvent::default();
-                results.push((logical_id.clone(), cod_reconcile::handle(&self.services[logical_id], event).await));
+                results.push((
+                    logical_id.clone(),
+                    cod_reconcile::handle(&self.services[logical_id], event).await,
+                ));
             }
         }
         results

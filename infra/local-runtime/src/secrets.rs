@@ -10,10 +10,19 @@ pub struct SeedError {
     pub message: String,
 }
 
-pub async fn put_secret(sdk: &SdkConfig, name: &str, value: &serde_json::Value) -> Result<(), SeedError> {
+pub async fn put_secret(
+    sdk: &SdkConfig,
+    name: &str,
+    value: &serde_json::Value,
+) -> Result<(), SeedError> {
     let client = aws_sdk_secretsmanager::Client::new(sdk);
     let text = value.to_string();
-    let created = client.create_secret().name(name).secret_string(&text).send().await;
+    let created = client
+        .create_secret()
+        .name(name)
+        .secret_string(&text)
+        .send()
+        .await;
     let error = match created {
         Ok(_) => return Ok(()),
         Err(e) => e,

@@ -24,7 +24,10 @@ pub struct DynamoIdempotencyStore {
 
 impl DynamoIdempotencyStore {
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
-        DynamoIdempotencyStore { client, table: table.into() }
+        DynamoIdempotencyStore {
+            client,
+            table: table.into(),
+        }
     }
 
     fn new_token() -> String {
@@ -59,7 +62,12 @@ impl IdempotencyStore for DynamoIdempotencyStore {
             .send()
             .await;
         match fresh {
-            Ok(_) => return Ok(Claim::Acquired { token, resumed: false }),
+            Ok(_) => {
+                return Ok(Claim::Acquired {
+                    token,
+                    resumed: false,
+                })
+            }
             Err(e) if e.as_service_error().is_some_and(conditional_failed) => {}
             Err(e) => return Err(classify("PutItem", e)),
         }
@@ -83,7 +91,9 @@ impl IdempotencyStore for DynamoIdempotencyStore {
         let lease_until: i64 = r.n("lease_until_ms")?;
         let now = now_ms();
         if status == IN_PROGRESS && lease_until > now {
-            return Ok(Claim::Busy { remaining: Duration::from_millis((lease_until - now) as u64) });
+            return Ok(Claim::Busy {
+                remaining: Duration::from_millis((lease_until - now) as u64),
+            });
         }
 
         // Take over from the holder we just read, and only from it: if another attempt
@@ -110,7 +120,10 @@ impl IdempotencyStore for DynamoIdempotencyStore {
             .send()
             .await;
         match takeover {
-            Ok(_) => Ok(Claim::Acquired { token, resumed: true }),
+            Ok(_) => Ok(Claim::Acquired {
+                token,
+                resumed: true,
+            }),
             Err(e) if e.as_service_error().is_some_and(conditional_failed) => {
                 Ok(Claim::Busy { remaining: lease })
             }
@@ -118,7 +131,12 @@ impl IdempotencyStore for DynamoIdempotencyStore {
         }
     }
 
-    async fn complete(&self, key: &str, token: &str, result: &Value) -> Result<Completion, AwsError> {
+    async fn complete(
+        &self,
+        key: &str,
+        token: &str,
+        result: &Value,
+    ) -> Result<Completion, AwsError> {
         let stored = self
             .client
             .update_item()
@@ -168,7 +186,9 @@ impl IdempotencyStore for DynamoIdempotencyStore {
             .update_item()
             .table_name(&self.table)
             .key("pk", s(key))
-            .update_expression("SET #status = :released, last_error = :error, lease_until_ms = :now")
+            .update_expression(
+                "SET #status = :released, last_error = :error, lease_until_ms = :now",
+            )
             .condition_expression("#token = :token AND #status = :in_progress")
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#token", "token")

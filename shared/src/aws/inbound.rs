@@ -76,7 +76,11 @@ pub fn inbound_id(channel: &str, store: &str, webhook_id: &str) -> String {
 pub enum Receipt {
     New,
     /// Seen before; `state` says whether the first delivery got as far as the queue.
-    Duplicate { state: InboundState, count: u32, received_ms: i64 },
+    Duplicate {
+        state: InboundState,
+        count: u32,
+        received_ms: i64,
+    },
 }
 
 /// A stored inbound payload, as the audit trail shows it.
@@ -134,7 +138,10 @@ pub struct InboundStore {
 
 impl InboundStore {
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
-        InboundStore { client, table: table.into() }
+        InboundStore {
+            client,
+            table: table.into(),
+        }
     }
 
     /// Stores the payload if this webhook id is new; otherwise counts the duplicate.
@@ -161,7 +168,10 @@ impl InboundStore {
         }
         match put.send().await {
             Ok(_) => Ok(Receipt::New),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
                 self.count_duplicate(&id).await
             }
             Err(e) => Err(classify("PutItem", e)),
@@ -192,7 +202,12 @@ impl InboundStore {
     }
 
     /// Moves the payload to `to`, only from `from` (so a late writer never undoes progress).
-    pub async fn advance(&self, id: &str, from: &[InboundState], to: InboundState) -> Result<bool, AwsError> {
+    pub async fn advance(
+        &self,
+        id: &str,
+        from: &[InboundState],
+        to: InboundState,
+    ) -> Result<bool, AwsError> {
         let mut update = self
             .client
             .update_item()
@@ -210,7 +225,12 @@ impl InboundStore {
         update = update.condition_expression(format!("#state IN ({})", allowed.join(", ")));
         match update.send().await {
             Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
             Err(e) => Err(classify("UpdateItem", e)),
         }
     }
@@ -218,7 +238,11 @@ impl InboundStore {
     /// Records what normalizing this payload produced; setting `order_key` puts the payload
     /// in the `by_order` index.
     pub async fn record_outcome(&self, id: &str, outcome: &Outcome<'_>) -> Result<(), AwsError> {
-        let mut sets = vec!["#state = :state", "outcome = :outcome", "processed_at = :now"];
+        let mut sets = vec![
+            "#state = :state",
+            "outcome = :outcome",
+            "processed_at = :now",
+        ];
         let mut update = self
             .client
             .update_item()
@@ -230,7 +254,11 @@ impl InboundStore {
             .expression_attribute_values(":now", s(rfc3339_now()));
         let optional = [
             ("order_key = :order", ":order", outcome.order_key),
-            ("shipment_key = :shipment", ":shipment", outcome.shipment_key),
+            (
+                "shipment_key = :shipment",
+                ":shipment",
+                outcome.shipment_key,
+            ),
             ("review_id = :review", ":review", outcome.review_id),
         ];
         for (set, name, value) in optional {
@@ -306,7 +334,12 @@ impl InboundStore {
 
     /// Keeps a refused request's facts (not its untrusted body) for the audit trail.
     pub async fn record_rejection(&self, rejection: &Rejection<'_>) -> Result<String, AwsError> {
-        let id = format!("rejected:{}:{}:{}", rejection.channel, rejection.store, uuid_like());
+        let id = format!(
+            "rejected:{}:{}:{}",
+            rejection.channel,
+            rejection.store,
+            uuid_like()
+        );
         let mut put = self
             .client
             .put_item()

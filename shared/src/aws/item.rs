@@ -26,7 +26,10 @@ impl<'a> Reader<'a> {
     }
 
     fn corrupt(&self, problem: String) -> AwsError {
-        AwsError::Corrupt { key: self.key.to_owned(), problem }
+        AwsError::Corrupt {
+            key: self.key.to_owned(),
+            problem,
+        }
     }
 
     pub fn opt_s(&self, name: &str) -> Result<Option<String>, AwsError> {
@@ -38,7 +41,8 @@ impl<'a> Reader<'a> {
     }
 
     pub fn s(&self, name: &str) -> Result<String, AwsError> {
-        self.opt_s(name)?.ok_or_else(|| self.corrupt(format!("{name} is missing")))
+        self.opt_s(name)?
+            .ok_or_else(|| self.corrupt(format!("{name} is missing")))
     }
 
     pub fn opt_n<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, AwsError> {
@@ -53,7 +57,8 @@ impl<'a> Reader<'a> {
     }
 
     pub fn n<T: std::str::FromStr>(&self, name: &str) -> Result<T, AwsError> {
-        self.opt_n(name)?.ok_or_else(|| self.corrupt(format!("{name} is missing")))
+        self.opt_n(name)?
+            .ok_or_else(|| self.corrupt(format!("{name} is missing")))
     }
 
     pub fn opt_b(&self, name: &str) -> Result<Option<Vec<u8>>, AwsError> {
@@ -69,7 +74,10 @@ impl<'a> Reader<'a> {
         serde_json::from_str(&text).map_err(|e| self.corrupt(format!("{name}: {e}")))
     }
 
-    pub fn opt_json<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<Option<T>, AwsError> {
+    pub fn opt_json<T: serde::de::DeserializeOwned>(
+        &self,
+        name: &str,
+    ) -> Result<Option<T>, AwsError> {
         match self.opt_s(name)? {
             None => Ok(None),
             Some(text) => serde_json::from_str(&text)

@@ -33,7 +33,9 @@ pub enum AwsError {
 impl Classify for AwsError {
     fn transience(&self) -> Transience {
         match self {
-            AwsError::Call { transient: true, .. } => Transience::Transient,
+            AwsError::Call {
+                transient: true, ..
+            } => Transience::Transient,
             _ => Transience::Permanent,
         }
     }
@@ -71,7 +73,14 @@ where
             )
         }
         SdkError::ConstructionFailure(_) => (false, format!("{err:?}")),
-        _ => (true, format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&err))),
+        _ => (
+            true,
+            format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&err)),
+        ),
     };
-    AwsError::Call { operation, message, transient }
+    AwsError::Call {
+        operation,
+        message,
+        transient,
+    }
 }

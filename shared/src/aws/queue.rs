@@ -12,7 +12,10 @@ pub struct Queue {
 
 impl Queue {
     pub fn new(client: aws_sdk_sqs::Client, url: impl Into<String>) -> Self {
-        Queue { client, url: url.into() }
+        Queue {
+            client,
+            url: url.into(),
+        }
     }
 
     pub fn url(&self) -> &str {

@@ -51,14 +51,19 @@ pub struct ReviewStore {
 
 impl ReviewStore {
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
-        ReviewStore { client, table: table.into() }
+        ReviewStore {
+            client,
+            table: table.into(),
+        }
     }
 
     /// Opens the item, or counts one more occurrence if it is already open. Returns whether
     /// it was new.
     pub async fn open(&self, item: &ReviewItem) -> Result<bool, AwsError> {
-        let reasons = serde_json::to_string(&item.reasons)
-            .map_err(|e| AwsError::Corrupt { key: item.id.clone(), problem: e.to_string() })?;
+        let reasons = serde_json::to_string(&item.reasons).map_err(|e| AwsError::Corrupt {
+            key: item.id.clone(),
+            problem: e.to_string(),
+        })?;
         let mut put = self
             .client
             .put_item()
@@ -68,7 +73,12 @@ impl ReviewStore {
             .item("reasons", s(reasons))
             .item(
                 "reason_codes",
-                s(item.reasons.iter().map(ReviewReason::code).collect::<Vec<_>>().join(",")),
+                s(item
+                    .reasons
+                    .iter()
+                    .map(ReviewReason::code)
+                    .collect::<Vec<_>>()
+                    .join(",")),
             )
             .item("status", s(&item.status))
             .item("created_at", s(&item.created_at))
@@ -86,8 +96,7 @@ impl ReviewStore {
         match put.send().await {
             Ok(_) => Ok(true),
             Err(e)
-                if e
-                    .as_service_error()
+                if e.as_service_error()
                     .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
             {
                 self.client
@@ -116,7 +125,9 @@ impl ReviewStore {
             .send()
             .await
             .map_err(|e| classify("GetItem", e))?;
-        let Some(item) = out.item else { return Ok(None) };
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
         let r = Reader::new(id, &item);
         Ok(Some(ReviewItem {
             id: id.to_owned(),

@@ -50,10 +50,16 @@ impl SecretStore {
     }
 
     /// The secret `{prefix}{name}` parsed as JSON into `T`.
-    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<T, SecretError> {
+    pub async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        name: &str,
+    ) -> Result<T, SecretError> {
         let full = self.full_name(name);
         let text = self.get_string(&full).await?;
-        serde_json::from_str(&text).map_err(|e| SecretError::Malformed { name: full, problem: e.to_string() })
+        serde_json::from_str(&text).map_err(|e| SecretError::Malformed {
+            name: full,
+            problem: e.to_string(),
+        })
     }
 
     async fn get_string(&self, full: &str) -> Result<Arc<String>, SecretError> {

@@ -45,15 +45,26 @@ fn is_conditional_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(e: &
 
 impl ShipmentStore {
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
-        ShipmentStore { client, table: table.into() }
+        ShipmentStore {
+            client,
+            table: table.into(),
+        }
     }
 
     /// Writes the shipment as of a channel event at `event_ms`, unless a newer event already
     /// wrote it or a task exists: a late retry carrying an old payload never overwrites newer
     /// data, and duplicates resolve here rather than in memory.
-    pub async fn record(&self, shipment: &Shipment, event_ms: i64, inbound_id: &str) -> Result<Recorded, AwsError> {
+    pub async fn record(
+        &self,
+        shipment: &Shipment,
+        event_ms: i64,
+        inbound_id: &str,
+    ) -> Result<Recorded, AwsError> {
         let key = shipment.key.to_string();
-        let body = serde_json::to_string(shipment).map_err(|e| AwsError::Corrupt { key: key.clone(), problem: e.to_string() })?;
+        let body = serde_json::to_string(shipment).map_err(|e| AwsError::Corrupt {
+            key: key.clone(),
+            problem: e.to_string(),
+        })?;
         let result = self
             .client
             .put_item()
@@ -76,13 +87,18 @@ impl ShipmentStore {
             .send()
             .await;
         match result {
-            Ok(out) if out.attributes.as_ref().is_some_and(|a| !a.is_empty()) => Ok(Recorded::Updated),
+            Ok(out) if out.attributes.as_ref().is_some_and(|a| !a.is_empty()) => {
+                Ok(Recorded::Updated)
+            }
             Ok(_) => Ok(Recorded::New),
             Err(e) if e.as_service_error().is_some_and(is_conditional_failure) => {
-                let existing = self.get(&shipment.key).await?.ok_or_else(|| AwsError::Conflict {
-                    key: key.clone(),
-                    problem: "condition failed but the shipment is gone".into(),
-                })?;
+                let existing =
+                    self.get(&shipment.key)
+                        .await?
+                        .ok_or_else(|| AwsError::Conflict {
+                            key: key.clone(),
+                            problem: "condition failed but the shipment is gone".into(),
+                        })?;
                 Ok(Recorded::Kept(Box::new(existing)))
             }
             Err(e) => Err(classify("PutItem", e)),
@@ -93,7 +109,12 @@ impl ShipmentStore {
     /// was the first to store it; a repeat with the same task is a no-op; a different task id
     /// for the same shipment is a conflict, the one thing the idempotency protocol exists to
     /// prevent.
-    pub async fn record_task(&self, key: &ShipmentKey, courier: &str, task: &CourierTask) -> Result<bool, AwsError> {
+    pub async fn record_task(
+        &self,
+        key: &ShipmentKey,
+        courier: &str,
+        task: &CourierTask,
+    ) -> Result<bool, AwsError> {
         let pk = key.to_string();
         let mut update = self
             .client
@@ -122,17 +143,28 @@ impl ShipmentStore {
                 .expression_attribute_values(":url", s(url));
         }
         match update.send().await {
-            Ok(out) => Ok(!out.attributes.is_some_and(|old| old.contains_key("task_id"))),
-            Err(e) if e.as_service_error().is_some_and(is_conditional_failure) => Err(AwsError::Conflict {
-                key: pk,
-                problem: format!("shipment is missing or already has another task than {}", task.task_id),
-            }),
+            Ok(out) => Ok(!out
+                .attributes
+                .is_some_and(|old| old.contains_key("task_id"))),
+            Err(e) if e.as_service_error().is_some_and(is_conditional_failure) => {
+                Err(AwsError::Conflict {
+                    key: pk,
+                    problem: format!(
+                        "shipment is missing or already has another task than {}",
+                        task.task_id
+                    ),
+                })
+            }
             Err(e) => Err(classify("UpdateItem", e)),
         }
     }
 
     /// Notes that the store now shows the tracking (`reference` is the store's id for it).
-    pub async fn record_tracking_written_back(&self, key: &ShipmentKey, reference: &str) -> Result<(), AwsError> {
+    pub async fn record_tracking_written_back(
+        &self,
+        key: &ShipmentKey,
+        reference: &str,
+    ) -> Result<(), AwsError> {
         self.client
             .update_item()
             .table_name(&self.table)
@@ -190,9 +222,13 @@ impl ShipmentStore {
 fn record(pk: &str, item: &Item) -> Result<ShipmentRecord, AwsError> {
     let r = Reader::new(pk, item);
     let status_text = r.s("status")?;
-    let status = serde_json::from_value(serde_json::Value::String(status_text.clone())).map_err(|_| {
-        AwsError::Corrupt { key: pk.to_owned(), problem: format!("unknown status {status_text:?}") }
-    })?;
+    let status =
+        serde_json::from_value(serde_json::Value::String(status_text.clone())).map_err(|_| {
+            AwsError::Corrupt {
+                key: pk.to_owned(),
+                problem: format!("unknown status {status_text:?}"),
+            }
+        })?;
     let task = match (r.opt_s("task_id")?, r.opt_s("tracking_number")?) {
         (Some(task_id), Some(tracking_number)) => Some(CourierTask {
             task_id,

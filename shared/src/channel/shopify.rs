@@ -7,8 +7,8 @@
 
 use super::{NeedsReview, Trigger};
 use crate::domain::{
-    postal, Address, Channel, Currency, DeliveryWindow, Money, Parcel, Payment, Phone,
-    Recipient, ReviewReason, Shipment, ShipmentKey,
+    postal, Address, Channel, Currency, DeliveryWindow, Money, Parcel, Payment, Phone, Recipient,
+    ReviewReason, Shipment, ShipmentKey,
 };
 use serde::Deserialize;
 use time::format_description::well_known::Rfc3339;
@@ -140,21 +140,29 @@ impl Order {
     pub fn trigger(&self) -> Trigger {
         let status = self.financial_status.as_deref().unwrap_or("");
         if self.cancelled_at.is_some() {
-            return Trigger::Ignore { why: "order cancelled".into() };
+            return Trigger::Ignore {
+                why: "order cancelled".into(),
+            };
         }
         if matches!(status, "voided" | "refunded") {
-            return Trigger::Ignore { why: format!("payment {status}") };
+            return Trigger::Ignore {
+                why: format!("payment {status}"),
+            };
         }
         if self.is_cash_on_delivery() {
             if self.confirmed {
                 Trigger::Ship
             } else {
-                Trigger::Wait { why: "cash-on-delivery order not confirmed".into() }
+                Trigger::Wait {
+                    why: "cash-on-delivery order not confirmed".into(),
+                }
             }
         } else if status == "paid" {
             Trigger::Ship
         } else {
-            Trigger::Wait { why: format!("payment not captured (financial_status {status:?})") }
+            Trigger::Wait {
+                why: format!("payment not captured (financial_status {status:?})"),
+            }
         }
     }
 
@@ -192,7 +200,9 @@ impl Order {
             })
         });
         if name.is_none() && self.shipping_address.is_some() {
-            reasons.push(ReviewReason::MissingField { field: "shipping_address.name".into() });
+            reasons.push(ReviewReason::MissingField {
+                field: "shipping_address.name".into(),
+            });
         }
 
         // The shipping address's phone is the one for this delivery; the order's and the
@@ -247,7 +257,10 @@ impl Order {
                     name,
                     phone,
                     email,
-                    company: self.shipping_address.as_ref().and_then(|a| non_empty(&a.company)),
+                    company: self
+                        .shipping_address
+                        .as_ref()
+                        .and_then(|a| non_empty(&a.company)),
                 },
                 address,
                 parcel: Parcel {
@@ -264,7 +277,9 @@ impl Order {
 
     fn payment(&self, reasons: &mut Vec<ReviewReason>) -> Option<Payment> {
         let Some(code) = non_empty(&self.currency) else {
-            reasons.push(ReviewReason::MissingField { field: "currency".into() });
+            reasons.push(ReviewReason::MissingField {
+                field: "currency".into(),
+            });
             return None;
         };
         let currency: Currency = match code.parse() {
@@ -289,7 +304,9 @@ impl Order {
             ("total_price", non_empty(&self.total_price))
         };
         let Some(text) = text else {
-            reasons.push(ReviewReason::MissingField { field: field.into() });
+            reasons.push(ReviewReason::MissingField {
+                field: field.into(),
+            });
             return None;
         };
         match Money::parse(&text, currency) {
@@ -313,7 +330,10 @@ impl Order {
                 .find(|a| a.name == name)
                 .and_then(|a| a.value.as_str().map(str::to_owned))
         };
-        let (start, end) = match (attribute(WINDOW_START_ATTRIBUTE), attribute(WINDOW_END_ATTRIBUTE)) {
+        let (start, end) = match (
+            attribute(WINDOW_START_ATTRIBUTE),
+            attribute(WINDOW_END_ATTRIBUTE),
+        ) {
             (None, None) => return None,
             (Some(s), Some(e)) => (s, e),
             _ => {
@@ -334,7 +354,9 @@ impl Order {
                 None
             }
             Err(e) => {
-                reasons.push(ReviewReason::InvalidDeliveryWindow { error: e.to_string() });
+                reasons.push(ReviewReason::InvalidDeliveryWindow {
+                    error: e.to_string(),
+                });
                 None
             }
         }
@@ -345,7 +367,9 @@ fn address(a: &MailingAddress, reasons: &mut Vec<ReviewReason>) -> Option<Addres
     let mut require = |value: &Option<String>, field: &str| {
         let v = non_empty(value);
         if v.is_none() {
-            reasons.push(ReviewReason::MissingField { field: format!("shipping_address.{field}") });
+            reasons.push(ReviewReason::MissingField {
+                field: format!("shipping_address.{field}"),
+            });
         }
         v
     };
@@ -441,14 +465,25 @@ mod tests {
     #[test]
     fn a_paid_order_becomes_a_complete_shipment() {
         let shipment = order(paid_order()).to_shipment("demo-store").unwrap();
-        assert_eq!(shipment.key.to_string(), "shopify:demo-store:5000000000000000001:1");
+        assert_eq!(
+            shipment.key.to_string(),
+            "shopify:demo-store:5000000000000000001:1"
+        );
         assert_eq!(shipment.recipient.phone.e164, "+4930901820");
         assert_eq!(shipment.recipient.email.as_deref(), Some("ana@example.com"));
         assert_eq!(shipment.address.apartment.as_deref(), Some("Wohnung 3"));
         assert_eq!(shipment.address.latitude, Some(52.52));
-        assert_eq!(shipment.parcel, Parcel { pieces: 2, weight_grams: Some(1200) });
+        assert_eq!(
+            shipment.parcel,
+            Parcel {
+                pieces: 2,
+                weight_grams: Some(1200)
+            }
+        );
         assert_eq!(shipment.payment.cod_amount(), None);
-        assert!(matches!(shipment.payment, Payment::Prepaid { order_total } if order_total.minor == 5790));
+        assert!(
+            matches!(shipment.payment, Payment::Prepaid { order_total } if order_total.minor == 5790)
+        );
         assert_eq!(shipment.notes.as_deref(), Some("Leave at the door"));
     }
 
@@ -459,7 +494,10 @@ mod tests {
         v["financial_status"] = json!("pending");
         assert!(matches!(order(v.clone()).trigger(), Trigger::Wait { .. }));
         v["financial_status"] = json!("authorized");
-        assert!(matches!(order(v.clone()).trigger(), Trigger::Wait { .. }), "authorized is not captured");
+        assert!(
+            matches!(order(v.clone()).trigger(), Trigger::Wait { .. }),
+            "authorized is not captured"
+        );
 
         v["payment_gateway_names"] = json!(["Cash on Delivery (COD)"]);
         v["financial_status"] = json!("pending");
@@ -494,7 +532,12 @@ mod tests {
         let NeedsReview(reasons) = order(v).to_shipment("s").unwrap_err();
         assert_eq!(
             reasons.iter().map(ReviewReason::code).collect::<Vec<_>>(),
-            ["missing_field", "missing_phone", "invalid_email", "invalid_amount"]
+            [
+                "missing_field",
+                "missing_phone",
+                "invalid_email",
+                "invalid_amount"
+            ]
         );
     }
 
@@ -511,9 +554,20 @@ mod tests {
         let mut v = paid_order();
         v["shipping_address"]["phone"] = json!(null);
         v["customer"] = json!({"phone": "+49 30 901821"});
-        assert_eq!(order(v.clone()).to_shipment("s").unwrap().recipient.phone.e164, "+4930901821");
+        assert_eq!(
+            order(v.clone())
+                .to_shipment("s")
+                .unwrap()
+                .recipient
+                .phone
+                .e164,
+            "+4930901821"
+        );
         v["phone"] = json!("+49 30 901822");
-        assert_eq!(order(v).to_shipment("s").unwrap().recipient.phone.e164, "+4930901822");
+        assert_eq!(
+            order(v).to_shipment("s").unwrap().recipient.phone.e164,
+            "+4930901822"
+        );
     }
 
     #[test]

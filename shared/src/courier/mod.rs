@@ -108,7 +108,9 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 
 /// The configured courier (`COURIER_NAME`), with its credentials from Secrets Manager
 /// (`{prefix}courier/{name}`, cached).
-pub async fn configured(services: &crate::services::Services) -> Result<Box<dyn Courier>, CourierError> {
+pub async fn configured(
+    services: &crate::services::Services,
+) -> Result<Box<dyn Courier>, CourierError> {
     let name = services.config.courier_name.as_str();
     match name {
         "sandbox" => {
@@ -117,9 +119,14 @@ pub async fn configured(services: &crate::services::Services) -> Result<Box<dyn 
                 .get_json::<sandbox::SandboxCredentials>("courier/sandbox")
                 .await
                 .map_err(|e| CourierError::Config(e.to_string()))?;
-            Ok(Box::new(sandbox::SandboxCourier::new(services.http.clone(), credentials)))
+            Ok(Box::new(sandbox::SandboxCourier::new(
+                services.http.clone(),
+                credentials,
+            )))
         }
-        other => Err(CourierError::Config(format!("unknown courier {other:?} (COURIER_NAME)"))),
+        other => Err(CourierError::Config(format!(
+            "unknown courier {other:?} (COURIER_NAME)"
+        ))),
     }
 }
 

@@ -154,21 +154,45 @@ mod tests {
 
     #[test]
     fn amounts_that_cannot_be_represented_exactly_are_errors() {
-        assert!(matches!(Money::parse("57.985", cur("USD")), Err(MoneyError::TooPrecise { .. })));
-        assert!(matches!(Money::parse("10.5", cur("JPY")), Err(MoneyError::TooPrecise { .. })));
-        assert!(matches!(Money::parse("1e3", cur("USD")), Err(MoneyError::NotDecimal(_))));
-        assert!(matches!(Money::parse(".5", cur("USD")), Err(MoneyError::NotDecimal(_))));
-        assert!(matches!(Money::parse("-1.00", cur("USD")), Err(MoneyError::Negative(_))));
+        assert!(matches!(
+            Money::parse("57.985", cur("USD")),
+            Err(MoneyError::TooPrecise { .. })
+        ));
+        assert!(matches!(
+            Money::parse("10.5", cur("JPY")),
+            Err(MoneyError::TooPrecise { .. })
+        ));
+        assert!(matches!(
+            Money::parse("1e3", cur("USD")),
+            Err(MoneyError::NotDecimal(_))
+        ));
+        assert!(matches!(
+            Money::parse(".5", cur("USD")),
+            Err(MoneyError::NotDecimal(_))
+        ));
+        assert!(matches!(
+            Money::parse("-1.00", cur("USD")),
+            Err(MoneyError::Negative(_))
+        ));
         assert!(matches!(
             Money::parse("92233720368547758.08", cur("USD")),
             Err(MoneyError::Overflow(_))
         ));
-        assert!(matches!("XYZ".parse::<Currency>(), Err(MoneyError::UnknownCurrency(_))));
+        assert!(matches!(
+            "XYZ".parse::<Currency>(),
+            Err(MoneyError::UnknownCurrency(_))
+        ));
     }
 
     #[test]
     fn money_displays_with_its_currency_precision() {
-        assert_eq!(Money::parse("57.9", cur("USD")).unwrap().to_string(), "57.90 USD");
-        assert_eq!(Money::parse("1000", cur("JPY")).unwrap().to_string(), "1000 JPY");
+        assert_eq!(
+            Money::parse("57.9", cur("USD")).unwrap().to_string(),
+            "57.90 USD"
+        );
+        assert_eq!(
+            Money::parse("1000", cur("JPY")).unwrap().to_string(),
+            "1000 JPY"
+        );
     }
 }

@@ -27,8 +27,8 @@ impl Phone {
     /// parses only international numbers.
     pub fn parse(raw: &str, country: &str) -> Result<Phone, PhoneError> {
         let region = country.parse::<phonenumber::country::Id>().ok();
-        let number = phonenumber::parse(region, raw)
-            .map_err(|_| PhoneError::Unparseable(raw.to_owned()))?;
+        let number =
+            phonenumber::parse(region, raw).map_err(|_| PhoneError::Unparseable(raw.to_owned()))?;
         if !phonenumber::is_valid(&number) {
             return Err(PhoneError::Invalid(raw.to_owned()));
         }
@@ -82,7 +82,11 @@ mod tests {
             ("01 42 68 53 00", "FR", "+33142685300"),
         ];
         for (raw, country, e164) in cases {
-            assert_eq!(Phone::parse(raw, country).unwrap().e164, e164, "{raw} in {country}");
+            assert_eq!(
+                Phone::parse(raw, country).unwrap().e164,
+                e164,
+                "{raw} in {country}"
+            );
         }
     }
 

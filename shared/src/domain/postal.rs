@@ -29,7 +29,9 @@ pub fn is_valid(country: &str, code: &str) -> Option<bool> {
         "DE" | "FR" | "ES" | "IT" | "FI" => bytes.len() == 5 && digits(bytes),
         "NL" => {
             let compact: Vec<u8> = bytes.iter().copied().filter(|b| *b != b' ').collect();
-            compact.len() == 6 && digits(&compact[..4]) && compact[4..].iter().all(u8::is_ascii_alphabetic)
+            compact.len() == 6
+                && digits(&compact[..4])
+                && compact[4..].iter().all(u8::is_ascii_alphabetic)
         }
         "AT" | "BE" | "CH" | "DK" | "NO" | "AU" => bytes.len() == 4 && digits(bytes),
         "RU" | "IN" | "KZ" => bytes.len() == 6 && digits(bytes),
@@ -40,7 +42,9 @@ pub fn is_valid(country: &str, code: &str) -> Option<bool> {
             (5..=7).contains(&compact.len())
                 && compact[0].is_ascii_alphabetic()
                 && compact[compact.len() - 3].is_ascii_digit()
-                && compact[compact.len() - 2..].iter().all(u8::is_ascii_alphabetic)
+                && compact[compact.len() - 2..]
+                    .iter()
+                    .all(u8::is_ascii_alphabetic)
         }
         _ => return None,
     };

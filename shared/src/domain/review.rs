@@ -7,21 +7,45 @@ use std::fmt;
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum ReviewReason {
     /// The payload is not what the channel's contract says (bad JSON, wrong shape).
-    UnparseablePayload { error: String },
+    UnparseablePayload {
+        error: String,
+    },
     MissingAddress,
-    MissingField { field: String },
+    MissingField {
+        field: String,
+    },
     MissingPhone,
-    InvalidPhone { value: String },
-    InvalidEmail { value: String },
-    InvalidPostalCode { value: String, country: String },
-    InvalidCountry { value: String },
-    InvalidAmount { field: String, value: String, error: String },
-    InvalidDeliveryWindow { error: String },
+    InvalidPhone {
+        value: String,
+    },
+    InvalidEmail {
+        value: String,
+    },
+    InvalidPostalCode {
+        value: String,
+        country: String,
+    },
+    InvalidCountry {
+        value: String,
+    },
+    InvalidAmount {
+        field: String,
+        value: String,
+        error: String,
+    },
+    InvalidDeliveryWindow {
+        error: String,
+    },
     NothingToShip,
     /// The courier refused the task with a permanent (4xx) answer.
-    CourierRejected { status: u16, message: String },
+    CourierRejected {
+        status: u16,
+        message: String,
+    },
     /// The store refused the write-back with a permanent answer.
-    StoreRejected { message: String },
+    StoreRejected {
+        message: String,
+    },
 }
 
 impl ReviewReason {

@@ -216,7 +216,13 @@ mod tests {
 
     #[test]
     fn malformed_shipment_keys_are_rejected() {
-        for bad in ["", "shopify:a:b", "shopify:Bad Store:1:1", "ebay:s:1:1", "shopify:s::1"] {
+        for bad in [
+            "",
+            "shopify:a:b",
+            "shopify:Bad Store:1:1",
+            "ebay:s:1:1",
+            "shopify:s::1",
+        ] {
             assert!(bad.parse::<ShipmentKey>().is_err(), "{bad}");
         }
     }

@@ -99,7 +99,10 @@ mod tests {
     #[test]
     fn the_system_creates_tasks_only_for_pending_shipments() {
         assert!(Pending.may_become(Created, System));
-        assert!(!Created.may_become(Created, System), "a repeat changes nothing");
+        assert!(
+            !Created.may_become(Created, System),
+            "a repeat changes nothing"
+        );
         assert!(!NeedsClarification.may_become(Created, System));
         assert!(!Pending.may_become(Created, Courier));
     }
@@ -107,10 +110,22 @@ mod tests {
     #[test]
     fn courier_events_only_move_forward() {
         assert!(Created.may_become(Assigned, Courier));
-        assert!(Assigned.may_become(Delivered, Courier), "missed steps may be skipped");
-        assert!(!OutForDelivery.may_become(PickedUp, Courier), "a late event never moves back");
-        assert!(!Delivered.may_become(Failed, Courier), "terminal states are final");
-        assert!(!Pending.may_become(Assigned, Courier), "no task, no courier event");
+        assert!(
+            Assigned.may_become(Delivered, Courier),
+            "missed steps may be skipped"
+        );
+        assert!(
+            !OutForDelivery.may_become(PickedUp, Courier),
+            "a late event never moves back"
+        );
+        assert!(
+            !Delivered.may_become(Failed, Courier),
+            "terminal states are final"
+        );
+        assert!(
+            !Pending.may_become(Assigned, Courier),
+            "no task, no courier event"
+        );
     }
 
     #[test]

@@ -79,11 +79,7 @@ struct Fulfillment {
 }
 
 impl ShopifyAdmin {
-    pub fn new(
-        http: reqwest::Client,
-        base_url: &str,
-        access_token: &str,
-    ) -> ShopifyAdmin {
+    pub fn new(http: reqwest::Client, base_url: &str, access_token: &str) -> ShopifyAdmin {
         ShopifyAdmin {
             http,
             endpoint: format!(
@@ -103,7 +99,11 @@ impl ShopifyAdmin {
     ) -> Result<WriteBack, StoreError> {
         let order_gid = format!("gid://shopify/Order/{order_id}");
         let data = self
-            .graphql(FULFILLMENT_ORDERS_QUERY, json!({ "orderId": order_gid }), false)
+            .graphql(
+                FULFILLMENT_ORDERS_QUERY,
+                json!({ "orderId": order_gid }),
+                false,
+            )
             .await?;
         let order = data.get("order").filter(|o| !o.is_null()).ok_or_else(|| {
             StoreError::Rejected(format!("order {order_id} not found in the store"))
@@ -115,7 +115,9 @@ impl ShopifyAdmin {
                 .iter()
                 .any(|t| t.number.as_deref() == Some(tracking.number.as_str()))
         }) {
-            return Ok(WriteBack::AlreadyThere { reference: existing.id.clone() });
+            return Ok(WriteBack::AlreadyThere {
+                reference: existing.id.clone(),
+            });
         }
 
         let open: Vec<FulfillmentOrderNode> = parse(&order["fulfillmentOrders"], "nodes")?;
@@ -141,7 +143,9 @@ impl ShopifyAdmin {
                 "notifyCustomer": true,
             }
         });
-        let data = self.graphql(FULFILLMENT_CREATE_MUTATION, input, true).await?;
+        let data = self
+            .graphql(FULFILLMENT_CREATE_MUTATION, input, true)
+            .await?;
         let result = &data["fulfillmentCreate"];
         let user_errors = result["userErrors"].as_array().cloned().unwrap_or_default();
         if !user_errors.is_empty() {
@@ -152,14 +156,23 @@ impl ShopifyAdmin {
             return Err(StoreError::Rejected(messages.join("; ")));
         }
         match result["fulfillment"]["id"].as_str() {
-            Some(id) => Ok(WriteBack::Written { reference: id.to_owned() }),
-            None => Err(StoreError::Ambiguous("fulfillmentCreate returned no fulfillment".into())),
+            Some(id) => Ok(WriteBack::Written {
+                reference: id.to_owned(),
+            }),
+            None => Err(StoreError::Ambiguous(
+                "fulfillmentCreate returned no fulfillment".into(),
+            )),
         }
     }
 
     /// One GraphQL call. `mutation` marks calls that change the store: a failure after
     /// sending one is ambiguous.
-    async fn graphql(&self, query: &str, variables: Value, mutation: bool) -> Result<Value, StoreError> {
+    async fn graphql(
+        &self,
+        query: &str,
+        variables: Value,
+        mutation: bool,
+    ) -> Result<Value, StoreError> {
         let sent = self
             .http
             .post(&self.endpoint)
@@ -169,7 +182,9 @@ impl ShopifyAdmin {
             .await;
         let response = match sent {
             Ok(r) => r,
-            Err(e) if mutation && !e.is_connect() => return Err(StoreError::Ambiguous(e.to_string())),
+            Err(e) if mutation && !e.is_connect() => {
+                return Err(StoreError::Ambiguous(e.to_string()))
+            }
             Err(e) => return Err(StoreError::Unavailable(e.to_string())),
         };
         let status = response.status();
@@ -179,31 +194,49 @@ impl ShopifyAdmin {
             Err(e) if mutation && status.is_success() => {
                 return Err(StoreError::Ambiguous(format!("unreadable response: {e}")))
             }
-            Err(e) => return Err(StoreError::Unavailable(format!("{status}: unreadable response: {e}"))),
+            Err(e) => {
+                return Err(StoreError::Unavailable(format!(
+                    "{status}: unreadable response: {e}"
+                )))
+            }
         };
         match status.as_u16() {
             200..=299 => {}
             429 => return Err(StoreError::Throttled { retry_after: wait }),
             401 | 403 => return Err(StoreError::Config(format!("{status}: {}", body["errors"]))),
             s if s >= 500 => return Err(StoreError::Unavailable(format!("{status}"))),
-            _ => return Err(StoreError::Rejected(format!("{status}: {}", body["errors"]))),
+            _ => {
+                return Err(StoreError::Rejected(format!(
+                    "{status}: {}",
+                    body["errors"]
+                )))
+            }
         }
         if let Some(errors) = body["errors"].as_array().filter(|e| !e.is_empty()) {
             let throttled = errors
                 .iter()
                 .any(|e| e["extensions"]["code"].as_str() == Some("THROTTLED"));
             if throttled {
-                return Err(StoreError::Throttled { retry_after: Some(Duration::from_secs(1)) });
+                return Err(StoreError::Throttled {
+                    retry_after: Some(Duration::from_secs(1)),
+                });
             }
             return Err(StoreError::Rejected(
-                errors.iter().filter_map(|e| e["message"].as_str()).collect::<Vec<_>>().join("; "),
+                errors
+                    .iter()
+                    .filter_map(|e| e["message"].as_str())
+                    .collect::<Vec<_>>()
+                    .join("; "),
             ));
         }
         Ok(body["data"].clone())
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(parent: &Value, field: &str) -> Result<Vec<T>, StoreError> {
+fn parse<T: serde::de::DeserializeOwned>(
+    parent: &Value,
+    field: &str,
+) -> Result<Vec<T>, StoreError> {
     serde_json::from_value(parent.get(field).cloned().unwrap_or(Value::Array(vec![])))
         .map_err(|e| StoreError::Unavailable(format!("unexpected {field} shape: {e}")))
 }

@@ -1,0 +1,156 @@
+//! Handlers of the `/v1` routes. Auth and request logging are middleware (see `super::router`).
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::model::Task;
+use super::store::AdvanceError;
+use super::validate::CreateTaskRequest;
+use super::IDEMPOTENCY_KEY;
+use crate::error::{parse_json, ApiError};
+use crate::faults::{HoldBack, Injected};
+use crate::state::AppState;
+
+/// Longest accepted `Idempotency-Key`, as most courier and payment APIs cap it.
+const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+
+/// `POST /v1/tasks`.
+pub(super) async fn create_task(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    // Faults strike before anything else, like an outage in front of the real service.
+    let hold_back = match app.with(|store| store.faults.create_task.trigger()) {
+        Some(Injected::Unavailable) => return ApiError::Unavailable.into_response(),
+        Some(Injected::RateLimited) => return ApiError::RateLimited.into_response(),
+        Some(Injected::LoseResponse(delay)) => Some(HoldBack(delay)),
+        None => None,
+    };
+
+    let mut response = match create(&app, &headers, body) {
+        Ok((status, task)) => {
+            let location = format!("/v1/tasks/{}", task.id);
+            (status, [(header::LOCATION, location)], Json(task)).into_response()
+        }
+        Err(error) => error.into_response(),
+    };
+    if let Some(hold_back) = hold_back {
+        response.extensions_mut().insert(hold_back);
+    }
+    response
+}
+
+/// Creates the task, or returns the one already created with the same idempotency key
+/// (whatever this request's body says — a retry must never create a second task).
+fn create(
+    app: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Task), ApiError> {
+    let key = idempotency_key(headers)?;
+    // Parsed outside the lock; any error is reported only if this is not a replay.
+    let new_task = body
+        .map_err(ApiError::from)
+        .and_then(|body| parse_json::<CreateTaskRequest>(&body))
+        .and_then(CreateTaskRequest::validate);
+    let now = OffsetDateTime::now_utc();
+
+    // Lookup and insert under one lock: concurrent creates with one key yield one task.
+    app.with(|store| {
+        if let Some(existing) = key
+            .as_deref()
+            .and_then(|key| store.tasks.by_idempotency_key(key))
+        {
+            return Ok((StatusCode::OK, existing.clone()));
+        }
+        let task = store.tasks.insert(new_task?, key, app.base_url(), now);
+        Ok((StatusCode::CREATED, task.clone()))
+    })
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .filter(|key| !key.is_empty() && key.len() <= MAX_IDEMPOTENCY_KEY_LEN)
+        .map(|key| Some(key.to_owned()))
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "Idempotency-Key",
+                format!(
+                    "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters"
+                ),
+            )
+        })
+}
+
+/// `GET /v1/tasks/{id}`.
+pub(super) async fn get_task(
+    State(app): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<Task>, ApiError> {
+    let Path(id) = id?;
+    app.with(|store| store.tasks.get(&id).cloned())
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("no task with id {id}")))
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct ListTasks {
+    reference: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub(super) struct TaskList {
+    tasks: Vec<Task>,
+}
+
+/// `GET /v1/tasks?reference=...`.
+pub(super) async fn list_tasks(
+    State(app): State<AppState>,
+    query: Result<Query<ListTasks>, QueryRejection>,
+) -> Result<Json<TaskList>, ApiError> {
+    let Query(ListTasks { reference }) = query?;
+    let reference = reference
+        .filter(|reference| !reference.is_empty())
+        .ok_or_else(|| {
+            ApiError::invalid("reference", "the reference query parameter is required")
+        })?;
+    let tasks = app.with(|store| store.tasks.with_reference(&reference));
+    Ok(Json(TaskList { tasks }))
+}
+
+/// `POST /v1/tasks/{id}/advance`: the simulated driver's next step.
+pub(super) async fn advance_task(
+    State(app): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<Task>, ApiError> {
+    let Path(id) = id?;
+    let now = OffsetDateTime::now_utc();
+    app.with(|store| store.tasks.advance(&id, now).cloned())
+        .map(Json)
+        .map_err(|error| match error {
+            AdvanceError::NotFound(_) => ApiError::NotFound(error.to_string()),
+            AdvanceError::AlreadyDelivered(_) => ApiError::InvalidTransition(error.to_string()),
+        })
+}
+
+/// Unknown `/v1` paths answer in the API's error format.
+pub(super) async fn no_route(method: Method, OriginalUri(uri): OriginalUri) -> ApiError {
+    ApiError::NotFound(format!("no route for {method} {}", uri.path()))
+}
+
+/// Known `/v1` paths with the wrong method; axum still sets the `Allow` header.
+pub(super) async fn method_not_allowed(method: Method, OriginalUri(uri): OriginalUri) -> ApiError {
+    ApiError::MethodNotAllowed(format!("{method} is not supported on {}", uri.path()))
+}

@@ -1,0 +1,41 @@
+//! The sandbox courier API (`/v1`, bearer auth) and its public tracking page (`/track`).
+
+mod auth;
+mod handlers;
+mod model;
+mod store;
+mod tracking;
+mod validate;
+
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post};
+use axum::Router;
+
+pub use model::{CourierTaskView, Destination, Money, Parcel, Recipient, StatusEvent};
+pub(crate) use store::TaskStore;
+
+use crate::request_log;
+use crate::state::AppState;
+
+/// Lower-case, as `http::HeaderMap` lookups by `&str` are; matching is case-insensitive.
+pub(crate) const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+pub(crate) fn router(app: &AppState) -> Router<AppState> {
+    // The log wraps auth so that rejected requests are logged too; the fallback sits inside
+    // both so unknown `/v1` paths need the key and are logged like any other request.
+    let api = Router::new()
+        .route(
+            "/tasks",
+            post(handlers::create_task).get(handlers::list_tasks),
+        )
+        .route("/tasks/{id}", get(handlers::get_task))
+        .route("/tasks/{id}/advance", post(handlers::advance_task))
+        .method_not_allowed_fallback(handlers::method_not_allowed)
+        .fallback(handlers::no_route)
+        .layer(from_fn_with_state(app.clone(), auth::require_api_key))
+        .layer(from_fn_with_state(app.clone(), request_log::record));
+
+    Router::new()
+        .nest("/v1", api)
+        .route("/track/{tracking_number}", get(tracking::page))
+}

@@ -1,0 +1,28 @@
+//! The sandbox: an in-memory stand-in for a real courier and a real Shopify store.
+//!
+//! One HTTP server (one port) serves three surfaces:
+//!
+//! * the **sandbox courier API** under `/v1` (plus the public tracking page under `/track`),
+//!   the documented contract in `docs/sandbox-courier-api.md`;
+//! * the **control API** under `/sandbox`, used by tests to inject faults and read the request
+//!   log — not part of the courier contract;
+//! * a **fake Shopify Admin GraphQL API** under `/admin/api/{version}/graphql.json`, just
+//!   enough of it for the fulfillment write-back.
+//!
+//! Tests and the local runtime drive it in-process through [`Sandbox`]; the `sandbox-courier`
+//! binary serves it standalone.
+
+mod control;
+mod courier;
+mod error;
+mod faults;
+mod request_log;
+mod server;
+mod shopify;
+mod state;
+
+pub use courier::{CourierTaskView, Destination, Money, Parcel, Recipient, StatusEvent};
+pub use faults::Fault;
+pub use request_log::RequestLogEntry;
+pub use server::{Sandbox, SandboxConfig};
+pub use shopify::FulfillmentView;

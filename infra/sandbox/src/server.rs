@@ -1,0 +1,185 @@
+//! [`Sandbox`]: starts the server, exposes its state to tests, stops it.
+
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use axum::middleware::from_fn;
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::courier::CourierTaskView;
+use crate::faults::{hold_back, Fault};
+use crate::request_log::RequestLogEntry;
+use crate::shopify::FulfillmentView;
+use crate::state::AppState;
+use crate::{control, courier, shopify};
+
+/// The secrets clients must present.
+#[derive(Clone)]
+pub struct SandboxConfig {
+    /// Expected in `Authorization: Bearer <courier_api_key>` on every `/v1` request.
+    pub courier_api_key: String,
+    /// Expected in `X-Shopify-Access-Token` on every Admin GraphQL request.
+    pub shopify_access_token: String,
+}
+
+// Hand-written so secrets never end up in logs or test output.
+impl fmt::Debug for SandboxConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SandboxConfig")
+            .field("courier_api_key", &"<redacted>")
+            .field("shopify_access_token", &"<redacted>")
+            .finish()
+    }
+}
+
+/// A running sandbox server.
+///
+/// Dropping it stops the server without waiting; [`Sandbox::shutdown`] stops it gracefully.
+pub struct Sandbox {
+    app: AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Binds `addr` (use `127.0.0.1:0` for a free port) and serves on the current tokio
+    /// runtime.
+    pub async fn start(addr: SocketAddr, config: SandboxConfig) -> std::io::Result<Sandbox> {
+        let listener = TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
+        let app = AppState::new(config, format!("http://{}", reachable(local)));
+
+        let router = Router::new()
+            .merge(courier::router(&app))
+            .merge(control::router())
+            .merge(shopify::router())
+            .layer(from_fn(hold_back))
+            .with_state(app.clone());
+
+        let (shutdown, stop) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let served = axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    // A shutdown request and a dropped `Sandbox` both stop the server.
+                    let _ = stop.await;
+                })
+                .await;
+            if let Err(error) = served {
+                tracing::error!(%error, "sandbox server failed");
+            }
+        });
+        tracing::debug!(url = %app.base_url(), "sandbox started");
+
+        Ok(Sandbox {
+            app,
+            shutdown: Some(shutdown),
+            server: Some(server),
+        })
+    }
+
+    /// E.g. `http://127.0.0.1:41234`, without a trailing slash. Tracking URLs start with it.
+    pub fn base_url(&self) -> String {
+        self.app.base_url().to_owned()
+    }
+
+    /// Every courier task, in creation order.
+    pub fn tasks(&self) -> Vec<CourierTaskView> {
+        self.app.with(|store| store.tasks.views())
+    }
+
+    /// Every fulfillment created in the fake store, in creation order.
+    pub fn fulfillments(&self) -> Vec<FulfillmentView> {
+        self.app.with(|store| store.shop.views())
+    }
+
+    /// Every `/v1` request, in arrival order.
+    pub fn requests(&self) -> Vec<RequestLogEntry> {
+        self.app.with(|store| store.requests.snapshot())
+    }
+
+    /// Arms a fault for `POST /v1/tasks`, replacing any armed one.
+    pub fn set_create_task_fault(&self, fault: Fault) {
+        self.app.with(|store| store.faults.create_task.set(fault));
+    }
+
+    /// Arms a fault for the Shopify Admin GraphQL endpoint, replacing any armed one.
+    pub fn set_shopify_admin_fault(&self, fault: Fault) {
+        self.app.with(|store| store.faults.shopify_admin.set(fault));
+    }
+
+    pub fn clear_faults(&self) {
+        self.app.with(|store| store.faults.clear());
+    }
+
+    /// Stops accepting connections and waits for in-flight requests (including responses
+    /// held back by [`Fault::LoseResponse`]) to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            // Fails only if the server already stopped, which is the goal anyway.
+            let _ = shutdown.send(());
+        }
+        if let Some(server) = self.server.take() {
+            if let Err(error) = server.await {
+                tracing::error!(%error, "sandbox server task panicked");
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("base_url", &self.app.base_url())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+/// The address clients should use: an unspecified bind address (`0.0.0.0`, `::`) is not a
+/// destination, so links point at loopback instead.
+fn reachable(local: SocketAddr) -> SocketAddr {
+    match local {
+        SocketAddr::V4(v4) if v4.ip().is_unspecified() => {
+            SocketAddr::from((Ipv4Addr::LOCALHOST, v4.port()))
+        }
+        SocketAddr::V6(v6) if v6.ip().is_unspecified() => {
+            SocketAddr::from((Ipv6Addr::LOCALHOST, v6.port()))
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unspecified_addresses_become_loopback() {
+        let v4: SocketAddr = ([0, 0, 0, 0], 8787).into();
+        assert_eq!(reachable(v4).to_string(), "127.0.0.1:8787");
+        let v6: SocketAddr = (Ipv6Addr::UNSPECIFIED, 8787).into();
+        assert_eq!(reachable(v6).to_string(), "[::1]:8787");
+        let bound: SocketAddr = ([10, 0, 0, 5], 80).into();
+        assert_eq!(reachable(bound), bound);
+    }
+
+    #[test]
+    fn debug_redacts_secrets() {
+        let config = SandboxConfig {
+            courier_api_key: "k-secret".into(),
+            shopify_access_token: "t-secret".into(),
+        };
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("secret"), "{debug}");
+    }
+}

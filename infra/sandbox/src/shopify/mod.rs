@@ -1,0 +1,84 @@
+//! A fake Shopify Admin GraphQL API: `POST /admin/api/{version}/graphql.json`.
+
+mod graphql;
+mod store;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::json;
+
+pub use store::FulfillmentView;
+pub(crate) use store::ShopStore;
+
+use crate::faults::{HoldBack, Injected};
+use crate::state::AppState;
+
+const ACCESS_TOKEN_HEADER: &str = "x-shopify-access-token";
+
+/// Shopify's exact 401 message, so clients can be tested against the real wording.
+const INVALID_TOKEN: &str =
+    "[API] Invalid API key or access token (unrecognized login or wrong password)";
+
+pub(crate) fn router() -> Router<AppState> {
+    // Every API version is served the same way.
+    Router::new().route("/admin/api/{version}/graphql.json", post(graphql_endpoint))
+}
+
+async fn graphql_endpoint(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let token = headers.get(ACCESS_TOKEN_HEADER).map(HeaderValue::as_bytes);
+    if token != Some(app.config().shopify_access_token.as_bytes()) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({ "errors": INVALID_TOKEN })),
+        )
+            .into_response();
+    }
+
+    let hold_back = match app.with(|store| store.faults.shopify_admin.trigger()) {
+        Some(Injected::Unavailable) => return unavailable(),
+        Some(Injected::RateLimited) => return Json(graphql::throttled()).into_response(),
+        Some(Injected::LoseResponse(delay)) => Some(HoldBack(delay)),
+        None => None,
+    };
+
+    let request = body
+        .ok()
+        .and_then(|body| serde_json::from_slice::<graphql::GraphqlRequest>(&body).ok());
+    let mut response = match request {
+        Some(request) => {
+            Json(app.with(|store| graphql::execute(&mut store.shop, &request))).into_response()
+        }
+        None => (
+            StatusCode::BAD_REQUEST,
+            Json(graphql::errors(
+                r#"the body must be JSON: {"query": "...", "variables": {...}}"#,
+            )),
+        )
+            .into_response(),
+    };
+    if let Some(hold_back) = hold_back {
+        response.extensions_mut().insert(hold_back);
+    }
+    response
+}
+
+fn unavailable() -> Response {
+    let mut response = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(graphql::errors("Service unavailable, retry later")),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}

@@ -1,0 +1,317 @@
+//! The fake store's orders, fulfillment orders and fulfillments.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+/// A fulfillment created through `fulfillmentCreate`, as returned by
+/// [`crate::Sandbox::fulfillments`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FulfillmentView {
+    /// The order's numeric id, as a string: Shopify ids exceed 2^53.
+    pub order_id: String,
+    /// `gid://shopify/Fulfillment/<n>`.
+    pub fulfillment_id: String,
+    /// `SUCCESS`.
+    pub status: String,
+    /// The fulfillment orders it fulfilled (and closed).
+    pub fulfillment_order_ids: Vec<String>,
+    pub tracking_number: Option<String>,
+    pub tracking_url: Option<String>,
+    pub tracking_company: Option<String>,
+    pub notify_customer: bool,
+}
+
+/// `trackingInfo` of a fulfillment, both as `FulfillmentTrackingInput` and as the output.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct TrackingInfo {
+    pub(crate) company: Option<String>,
+    pub(crate) number: Option<String>,
+    pub(crate) url: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FulfillmentOrderStatus {
+    Open,
+    Closed,
+}
+
+impl FulfillmentOrderStatus {
+    /// The GraphQL enum value.
+    pub(crate) fn as_graphql(self) -> &'static str {
+        match self {
+            Self::Open => "OPEN",
+            Self::Closed => "CLOSED",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Fulfillment {
+    pub(crate) id: String,
+    pub(crate) order_id: String,
+    pub(crate) fulfillment_order_ids: Vec<String>,
+    pub(crate) tracking: Option<TrackingInfo>,
+    pub(crate) notify_customer: bool,
+}
+
+/// What the `fulfillmentOrders` query returns for one order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct OrderSnapshot {
+    /// The numeric id.
+    pub(crate) id: String,
+    pub(crate) fulfillment_orders: Vec<(String, FulfillmentOrderStatus)>,
+    pub(crate) fulfillments: Vec<Fulfillment>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct NewFulfillment {
+    pub(crate) fulfillment_order_ids: Vec<String>,
+    pub(crate) tracking: Option<TrackingInfo>,
+    pub(crate) notify_customer: bool,
+}
+
+/// A GraphQL `UserError`: the mutation was understood but refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct UserError {
+    pub(crate) field: Vec<&'static str>,
+    pub(crate) message: String,
+}
+
+impl UserError {
+    fn on_fulfillment(message: impl Into<String>) -> Self {
+        Self {
+            field: vec!["fulfillment"],
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Order {
+    fulfillment_order_ids: Vec<String>,
+    fulfillments: Vec<usize>,
+}
+
+#[derive(Debug)]
+struct FulfillmentOrder {
+    order_id: String,
+    status: FulfillmentOrderStatus,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct ShopStore {
+    /// Keyed by the order's numeric id, kept as a string.
+    orders: HashMap<String, Order>,
+    /// Keyed by gid.
+    fulfillment_orders: HashMap<String, FulfillmentOrder>,
+    fulfillments: Vec<Fulfillment>,
+    last_fulfillment_order: u64,
+    last_fulfillment: u64,
+}
+
+impl ShopStore {
+    /// The order with this numeric id. Orders appear the first time they are asked about,
+    /// with one open fulfillment order, as a freshly paid single-location order would.
+    pub(crate) fn order(&mut self, order_id: &str) -> OrderSnapshot {
+        if !self.orders.contains_key(order_id) {
+            self.last_fulfillment_order += 1;
+            let fulfillment_order_id = format!(
+                "gid://shopify/FulfillmentOrder/{}",
+                self.last_fulfillment_order
+            );
+            self.fulfillment_orders.insert(
+                fulfillment_order_id.clone(),
+                FulfillmentOrder {
+                    order_id: order_id.to_owned(),
+                    status: FulfillmentOrderStatus::Open,
+                },
+            );
+            self.orders.insert(
+                order_id.to_owned(),
+                Order {
+                    fulfillment_order_ids: vec![fulfillment_order_id],
+                    fulfillments: Vec::new(),
+                },
+            );
+        }
+        let order = &self.orders[order_id];
+        OrderSnapshot {
+            id: order_id.to_owned(),
+            fulfillment_orders: order
+                .fulfillment_order_ids
+                .iter()
+                .map(|id| (id.clone(), self.fulfillment_orders[id].status))
+                .collect(),
+            fulfillments: order
+                .fulfillments
+                .iter()
+                .map(|&index| self.fulfillments[index].clone())
+                .collect(),
+        }
+    }
+
+    /// Fulfills the named fulfillment orders in full and closes them, or refuses with one
+    /// user error per fulfillment order that is unknown or no longer open. All or nothing.
+    pub(crate) fn create_fulfillment(
+        &mut self,
+        new: NewFulfillment,
+    ) -> Result<Fulfillment, Vec<UserError>> {
+        let mut ids = new.fulfillment_order_ids;
+        let mut seen = HashSet::new();
+        ids.retain(|id| seen.insert(id.clone()));
+
+        let Some(first) = ids.first() else {
+            return Err(vec![UserError {
+                field: vec!["fulfillment", "lineItemsByFulfillmentOrder"],
+                message: "At least one fulfillment order is required.".to_owned(),
+            }]);
+        };
+        let errors: Vec<UserError> = ids
+            .iter()
+            .filter_map(|id| match self.fulfillment_orders.get(id) {
+                None => Some(UserError::on_fulfillment(
+                    "Fulfillment order does not exist.",
+                )),
+                Some(fo) if fo.status != FulfillmentOrderStatus::Open => {
+                    Some(UserError::on_fulfillment(format!(
+                        "Fulfillment order {id} has an unfulfillable status= {}.",
+                        fo.status.as_graphql().to_ascii_lowercase()
+                    )))
+                }
+                Some(_) => None,
+            })
+            .collect();
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let order_id = self.fulfillment_orders[first].order_id.clone();
+        if ids
+            .iter()
+            .any(|id| self.fulfillment_orders[id].order_id != order_id)
+        {
+            return Err(vec![UserError::on_fulfillment(
+                "All fulfillment orders must belong to the same order.",
+            )]);
+        }
+
+        for id in &ids {
+            if let Some(fo) = self.fulfillment_orders.get_mut(id) {
+                fo.status = FulfillmentOrderStatus::Closed;
+            }
+        }
+        self.last_fulfillment += 1;
+        let fulfillment = Fulfillment {
+            id: format!("gid://shopify/Fulfillment/{}", self.last_fulfillment),
+            order_id: order_id.clone(),
+            fulfillment_order_ids: ids,
+            tracking: new.tracking,
+            notify_customer: new.notify_customer,
+        };
+        self.fulfillments.push(fulfillment.clone());
+        if let Some(order) = self.orders.get_mut(&order_id) {
+            order.fulfillments.push(self.fulfillments.len() - 1);
+        }
+        Ok(fulfillment)
+    }
+
+    pub(crate) fn views(&self) -> Vec<FulfillmentView> {
+        self.fulfillments
+            .iter()
+            .map(|fulfillment| {
+                let tracking = fulfillment.tracking.clone().unwrap_or_default();
+                FulfillmentView {
+                    order_id: fulfillment.order_id.clone(),
+                    fulfillment_id: fulfillment.id.clone(),
+                    status: "SUCCESS".to_owned(),
+                    fulfillment_order_ids: fulfillment.fulfillment_order_ids.clone(),
+                    tracking_number: tracking.number,
+                    tracking_url: tracking.url,
+                    tracking_company: tracking.company,
+                    notify_customer: fulfillment.notify_customer,
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fulfill(store: &mut ShopStore, ids: &[&str]) -> Result<Fulfillment, Vec<UserError>> {
+        store.create_fulfillment(NewFulfillment {
+            fulfillment_order_ids: ids.iter().map(|id| (*id).to_owned()).collect(),
+            tracking: None,
+            notify_customer: false,
+        })
+    }
+
+    #[test]
+    fn orders_are_created_once_with_one_open_fulfillment_order() {
+        let mut store = ShopStore::default();
+        let first = store.order("1");
+        assert_eq!(
+            first.fulfillment_orders,
+            [(
+                "gid://shopify/FulfillmentOrder/1".to_owned(),
+                FulfillmentOrderStatus::Open
+            )]
+        );
+        assert_eq!(store.order("1"), first);
+        assert_eq!(
+            store.order("2").fulfillment_orders[0].0,
+            "gid://shopify/FulfillmentOrder/2"
+        );
+    }
+
+    #[test]
+    fn fulfilling_closes_the_fulfillment_order_once() {
+        let mut store = ShopStore::default();
+        let fo = store.order("7").fulfillment_orders[0].0.clone();
+        let fulfillment = fulfill(&mut store, &[&fo, &fo]);
+        assert_eq!(
+            fulfillment
+                .as_ref()
+                .map(|f| f.fulfillment_order_ids.clone()),
+            Ok(vec![fo.clone()])
+        );
+        let order = store.order("7");
+        assert_eq!(
+            order.fulfillment_orders[0].1,
+            FulfillmentOrderStatus::Closed
+        );
+        assert_eq!(order.fulfillments.len(), 1);
+
+        let again = fulfill(&mut store, &[&fo]);
+        assert_eq!(
+            again.err().map(|errors| errors[0].message.clone()),
+            Some(format!(
+                "Fulfillment order {fo} has an unfulfillable status= closed."
+            ))
+        );
+        assert_eq!(store.views().len(), 1);
+    }
+
+    #[test]
+    fn refuses_unknown_empty_and_cross_order_requests() {
+        let mut store = ShopStore::default();
+        assert_eq!(
+            fulfill(&mut store, &["gid://shopify/FulfillmentOrder/99"])
+                .err()
+                .map(|errors| errors[0].message.clone()),
+            Some("Fulfillment order does not exist.".to_owned())
+        );
+        assert!(fulfill(&mut store, &[]).is_err());
+
+        let a = store.order("1").fulfillment_orders[0].0.clone();
+        let b = store.order("2").fulfillment_orders[0].0.clone();
+        assert!(fulfill(&mut store, &[&a, &b]).is_err());
+        // Refused requests change nothing.
+        assert_eq!(
+            store.order("1").fulfillment_orders[0].1,
+            FulfillmentOrderStatus::Open
+        );
+        assert!(store.views().is_empty());
+    }
+}
