@@ -1,0 +1,196 @@
+//! The DynamoDB conditional writes the pipeline rests on, against the emulator.
+
+use end_to_end::{paid_order, Harness};
+use futures::future::join_all;
+use shared::aws::shipments::Recorded;
+use shared::channel::shopify;
+use shared::idempotency::{Claim, Completion, IdempotencyStore};
+use std::time::Duration;
+
+fn shipment(city: &str) -> shared::domain::Shipment {
+    let mut order = paid_order(4_400_000_000_000_000_001);
+    order["shipping_address"]["city"] = city.into();
+    let order: shopify::Order = serde_json::from_value(order).unwrap();
+    order.to_shipment(end_to_end::STORE).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_event_never_overwrites_newer_shipment_data() {
+    let h = Harness::start("stale-guard", &[]).await;
+    let store = &h.services().shipments;
+    let key = shipment("Berlin").key;
+
+    assert!(matches!(
+        store
+            .record(&shipment("Berlin"), 2_000, "in-2")
+            .await
+            .unwrap(),
+        Recorded::New
+    ));
+    // A late retry of an older payload: kept out.
+    assert!(matches!(
+        store
+            .record(&shipment("Potsdam"), 1_000, "in-1")
+            .await
+            .unwrap(),
+        Recorded::Kept(_)
+    ));
+    assert_eq!(
+        store
+            .get(&key)
+            .await
+            .unwrap()
+            .unwrap()
+            .shipment
+            .address
+            .city,
+        "Berlin"
+    );
+    // The same event again: changes nothing.
+    assert!(matches!(
+        store
+            .record(&shipment("Berlin"), 2_000, "in-2")
+            .await
+            .unwrap(),
+        Recorded::Kept(_)
+    ));
+    // A newer one before the task exists: replaces the data.
+    assert!(matches!(
+        store
+            .record(&shipment("Hamburg"), 3_000, "in-3")
+            .await
+            .unwrap(),
+        Recorded::Updated
+    ));
+    let stored = store.get(&key).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            stored.shipment.address.city.as_str(),
+            stored.source_inbound.as_str()
+        ),
+        ("Hamburg", "in-3")
+    );
+
+    // Once the task exists, channel events no longer rewrite the shipment.
+    let task = shared::courier::CourierTask {
+        task_id: "tsk_1".into(),
+        tracking_number: "SBX1".into(),
+        tracking_url: None,
+    };
+    assert!(
+        store.record_task(&key, "sandbox", &task).await.unwrap(),
+        "first to store the task"
+    );
+    assert!(
+        !store.record_task(&key, "sandbox", &task).await.unwrap(),
+        "a repeat is a no-op"
+    );
+    let other = shared::courier::CourierTask {
+        task_id: "tsk_2".into(),
+        ..task
+    };
+    assert!(
+        store.record_task(&key, "sandbox", &other).await.is_err(),
+        "a second task id is a conflict"
+    );
+    assert!(matches!(
+        store
+            .record(&shipment("Köln"), 4_000, "in-4")
+            .await
+            .unwrap(),
+        Recorded::Kept(_)
+    ));
+    assert_eq!(
+        store
+            .get(&key)
+            .await
+            .unwrap()
+            .unwrap()
+            .shipment
+            .address
+            .city,
+        "Hamburg"
+    );
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_claims_give_the_lease_to_exactly_one_and_an_expired_lease_is_taken_over() {
+    let h = Harness::start("claims", &[]).await;
+    let store = &h.services().idempotency;
+    let lease = Duration::from_secs(60);
+
+    let claims = join_all((0..20).map(|_| store.claim("task:k1", lease))).await;
+    let acquired: Vec<_> = claims
+        .iter()
+        .filter(|c| matches!(c, Ok(Claim::Acquired { .. })))
+        .collect();
+    assert_eq!(acquired.len(), 1, "{claims:?}");
+    assert!(claims.iter().all(|c| c.is_ok()));
+    let Ok(Claim::Acquired {
+        token,
+        resumed: false,
+    }) = acquired[0]
+    else {
+        panic!("fresh claim")
+    };
+    assert!(matches!(
+        store.claim("task:k1", lease).await.unwrap(),
+        Claim::Busy { .. }
+    ));
+    let result = serde_json::json!({"task_id": "tsk_1"});
+    assert_eq!(
+        store.complete("task:k1", token, &result).await.unwrap(),
+        Completion::Stored
+    );
+    assert_eq!(
+        store.claim("task:k1", lease).await.unwrap(),
+        Claim::Completed(result)
+    );
+
+    // A holder whose lease ran out: the next claim takes over and must look up first.
+    let Claim::Acquired { token: stale, .. } =
+        store.claim("task:k2", Duration::ZERO).await.unwrap()
+    else {
+        panic!("fresh claim")
+    };
+    let Claim::Acquired {
+        token: fresh,
+        resumed,
+    } = store.claim("task:k2", lease).await.unwrap()
+    else {
+        panic!("takeover of an expired lease")
+    };
+    assert!(
+        resumed,
+        "a takeover is told the earlier attempt may have acted"
+    );
+    assert_eq!(
+        store
+            .complete("task:k2", &stale, &serde_json::json!(1))
+            .await
+            .unwrap(),
+        Completion::LeaseLost
+    );
+    assert_eq!(
+        store
+            .complete("task:k2", &fresh, &serde_json::json!(2))
+            .await
+            .unwrap(),
+        Completion::Stored
+    );
+
+    // A released key is claimable at once, as a resumption.
+    let Claim::Acquired { token, .. } = store.claim("task:k3", lease).await.unwrap() else {
+        panic!()
+    };
+    store
+        .release("task:k3", &token, "courier down")
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.claim("task:k3", lease).await.unwrap(),
+        Claim::Acquired { resumed: true, .. }
+    ));
+    h.stop().await;
+}
