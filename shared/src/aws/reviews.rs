@@ -125,51 +125,46 @@ impl ReviewStore {
             .send()
             .await
             .map_err(|e| classify("GetItem", e))?;
-        let Some(item) = out.item else {
-            return Ok(None);
-        };
-        let r = Reader::new(id, &item);
-        Ok(Some(ReviewItem {
-            id: id.to_owned(),
-            kind: r.s("kind")?,
-            reasons: r.json("reasons")?,
-            order_key: r.opt_s("order_key")?,
-            shipment_key: r.opt_s("shipment_key")?,
-            source_inbound: r.opt_s("source_inbound")?,
-            status: r.s("status")?,
-            created_at: r.s("created_at")?,
-            occurrences: r.opt_n("occurrences")?.unwrap_or(1),
-        }))
+        out.item.map(|item| review_item(id, &item)).transpose()
     }
 
     /// All items (a scan; the inbox is small by design).
     pub async fn all(&self) -> Result<Vec<ReviewItem>, AwsError> {
-        let mut ids = Vec::new();
+        let mut items = Vec::new();
         let mut start = None;
         loop {
             let out = self
                 .client
                 .scan()
                 .table_name(&self.table)
-                .projection_expression("pk")
+                .consistent_read(true)
                 .set_exclusive_start_key(start)
                 .send()
                 .await
                 .map_err(|e| classify("Scan", e))?;
             for item in out.items.unwrap_or_default() {
-                ids.push(Reader::new("review", &item).s("pk")?);
+                let id = Reader::new("review", &item).s("pk")?;
+                items.push(review_item(&id, &item)?);
             }
             start = out.last_evaluated_key;
             if start.is_none() {
-                break;
+                return Ok(items);
             }
         }
-        let mut items = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(item) = self.get(&id).await? {
-                items.push(item);
-            }
-        }
-        Ok(items)
     }
+}
+
+fn review_item(id: &str, item: &super::item::Item) -> Result<ReviewItem, AwsError> {
+    let r = Reader::new(id, item);
+    Ok(ReviewItem {
+        id: id.to_owned(),
+        kind: r.s("kind")?,
+        reasons: r.json("reasons")?,
+        order_key: r.opt_s("order_key")?,
+        shipment_key: r.opt_s("shipment_key")?,
+        source_inbound: r.opt_s("source_inbound")?,
+        status: r.s("status")?,
+        created_at: r.s("created_at")?,
+        occurrences: r.opt_n("occurrences")?.unwrap_or(1),
+    })
 }
