@@ -2,8 +2,8 @@
 //! used as they are.
 
 use shared::channel::shopify::{self, Topic};
-use shared::channel::{NeedsReview, Trigger};
-use shared::domain::{Payment, ReviewReason};
+use shared::channel::Trigger;
+use shared::domain::{Payment, ReviewReason, StoreConfig, TriggerPolicy};
 use shared::signature::verify_base64_hmac_sha256;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/shopify");
@@ -55,10 +55,16 @@ fn the_published_sample_order_is_cancelled_and_its_contact_data_would_need_revie
         shopify::parse_order(&fixture("orders_create_laravel-shopify_webhook.json")).unwrap();
     assert_eq!(order.id, 820_982_911_946_154_508, "an id above 2^53, exact");
     // Cancelled and voided: no task, whatever else it says.
-    assert!(matches!(order.trigger(), Trigger::Ignore { .. }));
+    let event = order.to_event("laravel-sample");
+    assert!(matches!(
+        event.facts.trigger(TriggerPolicy::PaymentOrConfirmation),
+        Trigger::Cancel { .. }
+    ));
     // Were it paid, its contact data could not make a correct task: a phone with letters
     // that maps to no US area code, and a Canadian postal code on a Kentucky address.
-    let NeedsReview(reasons) = order.to_shipment("laravel-sample").unwrap_err();
+    let reasons = event.shipments[0]
+        .validate(&StoreConfig::default())
+        .unwrap_err();
     assert_eq!(
         reasons,
         vec![
@@ -82,12 +88,18 @@ fn the_published_sample_with_a_dialable_phone_maps_every_field() {
     value["financial_status"] = "paid".into();
     value["cancelled_at"] = serde_json::Value::Null;
     let order: shopify::Order = serde_json::from_value(value).unwrap();
-    assert_eq!(order.trigger(), Trigger::Ship);
-    let s = order.to_shipment("demo-store").unwrap();
+    let event = order.to_event("demo-store");
+    assert_eq!(
+        event.facts.trigger(TriggerPolicy::PaymentOrConfirmation),
+        Trigger::Ship
+    );
+    let s = event.shipments[0]
+        .validate(&StoreConfig::default())
+        .unwrap();
     assert_eq!(s.key.to_string(), "shopify:demo-store:820982911946154508:1");
     assert_eq!(s.order_name.as_deref(), Some("#9999"));
     assert_eq!(s.recipient.name, "Steve Shipper");
-    assert_eq!(s.recipient.phone.e164, "+15025550147");
+    assert_eq!(s.recipient.phone.unwrap().e164, "+15025550147");
     assert_eq!(s.recipient.email.as_deref(), Some("jon@doe.ca"));
     assert_eq!(s.recipient.company.as_deref(), Some("Shipping Company"));
     assert_eq!(s.address.street, "123 Shipping Street");
@@ -114,15 +126,41 @@ fn payloads_that_are_not_orders_are_typed_errors_not_shipments() {
     for name in ["hmac_shopify-api-js_body.json", "hmac_go-shopify_body.json"] {
         assert!(shopify::parse_order(&fixture(name)).is_err(), "{name}");
     }
-    // A fulfillments/create payload is not a topic courier-bridge acts on (yet): intake
-    // acknowledges and keeps it without queueing.
-    assert_eq!(Topic::parse("fulfillments/create"), None);
-    let fulfillment: serde_json::Value =
-        serde_json::from_slice(&fixture("fulfillments_create_docs_sample_2026-04.json")).unwrap();
+}
+
+#[test]
+fn the_published_fulfillment_sample_is_one_parcel_that_needs_review_for_its_phone() {
+    let body = fixture("fulfillments_create_docs_sample_2026-04.json");
+    let event = shopify::order_event("fulfillments/create", &body, "demo-store").unwrap();
     // Its order id already lost precision at the source (JavaScript numbers); read exactly,
     // it is the number written, not the order it once was.
+    assert_eq!(event.order_id, "820982911946154500");
     assert_eq!(
-        fulfillment["order_id"].as_u64(),
-        Some(820_982_911_946_154_500)
+        Topic::parse("fulfillments/create"),
+        Some(Topic::FulfillmentsCreate)
     );
+    assert_eq!(
+        event.facts.trigger(TriggerPolicy::ReadyToShip),
+        Trigger::Ship
+    );
+    assert_eq!(event.shipments.len(), 1);
+    let draft = &event.shipments[0];
+    assert_eq!(draft.shipment_id, "123456", "keyed by the fulfillment id");
+    assert_eq!(draft.currency.as_deref(), Some("USD"));
+    // The same Steve Shipper with the same undiallable phone: review, not a task.
+    let reasons = draft.validate(&StoreConfig::default()).unwrap_err();
+    assert_eq!(
+        reasons,
+        vec![ReviewReason::InvalidPhone {
+            value: "555-555-SHIP".into()
+        }]
+    );
+    let mut fixed = draft.clone();
+    fixed.apply_fix("phone", "(502) 555-0147").unwrap();
+    let s = fixed.validate(&StoreConfig::default()).unwrap();
+    assert_eq!(
+        s.key.to_string(),
+        "shopify:demo-store:820982911946154500:123456"
+    );
+    assert_eq!(s.address.region.as_deref(), Some("KY"));
 }

@@ -1,18 +1,14 @@
-//! Shopify: webhook headers and topics, the order payload, the trigger policy, and the one
-//! place where a Shopify field becomes a [`Shipment`] field.
+//! Shopify: webhook headers and topics, the order and fulfillment payloads, and the one place
+//! where a Shopify field becomes a draft field.
 //!
 //! Contract: <https://shopify.dev/docs/apps/build/webhooks> (headers, HMAC of the raw body,
-//! 5 s answer budget, retries with the same `X-Shopify-Webhook-Id`) and the REST `Order`
-//! resource, which is what `orders/*` webhooks deliver.
+//! 5 s answer budget, retries with the same `X-Shopify-Webhook-Id`) and the REST `Order` and
+//! `Fulfillment` resources, which is what `orders/*` and `fulfillments/*` webhooks deliver.
 
-use super::{NeedsReview, Trigger};
-use crate::domain::{
-    postal, Address, Channel, Currency, DeliveryWindow, Money, Parcel, Payment, Phone, Recipient,
-    ReviewReason, Shipment, ShipmentKey,
-};
+use super::{parse_time, OrderEvent, OrderFacts, ParseError, PaymentState};
+use crate::domain::draft::{clean, AddressDraft};
+use crate::domain::{Channel, Notes, ShipmentDraft};
 use serde::Deserialize;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 pub const HMAC_HEADER: &str = "x-shopify-hmac-sha256";
 pub const TOPIC_HEADER: &str = "x-shopify-topic";
@@ -20,7 +16,8 @@ pub const WEBHOOK_ID_HEADER: &str = "x-shopify-webhook-id";
 pub const TRIGGERED_AT_HEADER: &str = "x-shopify-triggered-at";
 pub const SHOP_DOMAIN_HEADER: &str = "x-shopify-shop-domain";
 
-/// The one shipment of a Shopify order until partial fulfillments split it (issue 3).
+/// The shipment id of a whole order (payment policy). Under the ready-to-ship policy each
+/// fulfillment is its own shipment, keyed by the fulfillment id.
 pub const WHOLE_ORDER_SHIPMENT: &str = "1";
 
 /// Shopify's own name for its cash-on-delivery manual payment method.
@@ -32,6 +29,9 @@ pub enum Topic {
     OrdersCreate,
     OrdersPaid,
     OrdersUpdated,
+    OrdersCancelled,
+    /// A fulfillment: under the ready-to-ship policy, one parcel of the order is ready.
+    FulfillmentsCreate,
 }
 
 impl Topic {
@@ -40,8 +40,22 @@ impl Topic {
             "orders/create" => Some(Topic::OrdersCreate),
             "orders/paid" => Some(Topic::OrdersPaid),
             "orders/updated" => Some(Topic::OrdersUpdated),
+            "orders/cancelled" => Some(Topic::OrdersCancelled),
+            "fulfillments/create" => Some(Topic::FulfillmentsCreate),
             _ => None,
         }
+    }
+}
+
+/// Reads a webhook body of an acted-on topic into an [`OrderEvent`].
+pub fn order_event(topic: &str, body: &[u8], store: &str) -> Result<OrderEvent, ParseError> {
+    match Topic::parse(topic) {
+        None => Err(ParseError::UnknownTopic {
+            channel: "shopify",
+            topic: topic.to_owned(),
+        }),
+        Some(Topic::FulfillmentsCreate) => Ok(parse_fulfillment(body)?.to_event(store)),
+        Some(_) => Ok(parse_order(body)?.to_event(store)),
     }
 }
 
@@ -64,6 +78,7 @@ pub struct Order {
     #[serde(default)]
     pub confirmed: bool,
     pub cancelled_at: Option<String>,
+    pub updated_at: Option<String>,
     pub gateway: Option<String>,
     #[serde(default)]
     pub payment_gateway_names: Vec<String>,
@@ -71,6 +86,8 @@ pub struct Order {
     pub customer: Option<Customer>,
     #[serde(default)]
     pub line_items: Vec<LineItem>,
+    #[serde(default)]
+    pub shipping_lines: Vec<ShippingLine>,
     #[serde(default)]
     pub note_attributes: Vec<NoteAttribute>,
 }
@@ -104,6 +121,25 @@ pub struct LineItem {
     pub quantity: u32,
     #[serde(default = "default_true")]
     pub requires_shipping: bool,
+    pub price: Option<String>,
+    pub grams: Option<u64>,
+    pub price_set: Option<PriceSet>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PriceSet {
+    pub shop_money: Option<MoneySet>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MoneySet {
+    pub currency_code: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ShippingLine {
+    pub title: Option<String>,
+    pub code: Option<String>,
 }
 
 fn default_true() -> bool {
@@ -116,14 +152,41 @@ pub struct NoteAttribute {
     pub value: serde_json::Value,
 }
 
-/// Note attributes that carry a delivery window (RFC 3339), as a checkout extension or a
-/// delivery-date app writes them. Documented in the README.
+/// Note attributes a checkout extension or a delivery-date app writes, read as structured
+/// delivery data. Documented in the README.
 pub const WINDOW_START_ATTRIBUTE: &str = "delivery_window_start";
 pub const WINDOW_END_ATTRIBUTE: &str = "delivery_window_end";
+const ATTRIBUTES: [&str; 5] = [
+    "entrance",
+    "floor",
+    "intercom",
+    "fragile",
+    "call_before_arrival",
+];
+
+/// A `fulfillments/create` body.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Fulfillment {
+    pub id: u64,
+    pub order_id: u64,
+    pub name: Option<String>,
+    pub status: Option<String>,
+    pub email: Option<String>,
+    pub updated_at: Option<String>,
+    pub destination: Option<MailingAddress>,
+    #[serde(default)]
+    pub line_items: Vec<LineItem>,
+    pub currency: Option<String>,
+}
 
 /// Parses an `orders/*` webhook body.
-pub fn parse_order(body: &[u8]) -> Result<Order, serde_json::Error> {
-    serde_json::from_slice(body)
+pub fn parse_order(body: &[u8]) -> Result<Order, ParseError> {
+    serde_json::from_slice(body).map_err(|e| ParseError::malformed("shopify", "order", e))
+}
+
+/// Parses a `fulfillments/*` webhook body.
+pub fn parse_fulfillment(body: &[u8]) -> Result<Fulfillment, ParseError> {
+    serde_json::from_slice(body).map_err(|e| ParseError::malformed("shopify", "fulfillment", e))
 }
 
 impl Order {
@@ -134,303 +197,214 @@ impl Order {
             .any(|g| g.to_ascii_lowercase().starts_with(COD_GATEWAY))
     }
 
-    /// The trigger policy: prepaid orders ship once payment is captured (`paid`); COD orders
-    /// once the order is confirmed. It reads the order's state, not the topic, so whichever
-    /// of `orders/create`, `orders/paid` or `orders/updated` arrives first decides the same.
-    pub fn trigger(&self) -> Trigger {
-        let status = self.financial_status.as_deref().unwrap_or("");
-        if self.cancelled_at.is_some() {
-            return Trigger::Ignore {
-                why: "order cancelled".into(),
-            };
-        }
-        if matches!(status, "voided" | "refunded") {
-            return Trigger::Ignore {
-                why: format!("payment {status}"),
-            };
-        }
-        if self.is_cash_on_delivery() {
-            if self.confirmed {
-                Trigger::Ship
-            } else {
-                Trigger::Wait {
-                    why: "cash-on-delivery order not confirmed".into(),
-                }
-            }
-        } else if status == "paid" {
-            Trigger::Ship
-        } else {
-            Trigger::Wait {
-                why: format!("payment not captured (financial_status {status:?})"),
-            }
+    /// The order's state as facts for the trigger policy. It reads the state, not the topic,
+    /// so whichever of `orders/create`, `orders/paid` or `orders/updated` arrives first
+    /// decides the same.
+    pub fn facts(&self) -> OrderFacts {
+        let payment = match self.financial_status.as_deref().unwrap_or("") {
+            "paid" => PaymentState::Captured,
+            "voided" | "refunded" => PaymentState::Voided,
+            _ => PaymentState::Pending,
+        };
+        OrderFacts {
+            cancelled: self.cancelled_at.is_some(),
+            payment,
+            cash_on_delivery: self.is_cash_on_delivery(),
+            confirmed: self.confirmed,
+            ready_to_ship: false,
+            readiness_only: false,
         }
     }
 
-    /// Maps the order to its shipment, or to every reason it cannot be one.
-    pub fn to_shipment(&self, store: &str) -> Result<Shipment, NeedsReview> {
-        let mut reasons = Vec::new();
-        let key = ShipmentKey::new(
+    pub fn to_event(&self, store: &str) -> OrderEvent {
+        OrderEvent {
+            order_id: self.id.to_string(),
+            facts: self.facts(),
+            shipments: vec![self.draft(store)],
+            occurred_at: self.updated_at.as_deref().and_then(parse_time),
+        }
+    }
+
+    /// The whole order as one delivery.
+    pub fn draft(&self, store: &str) -> ShipmentDraft {
+        let mut d = ShipmentDraft::new(
             Channel::Shopify,
             store,
             &self.id.to_string(),
             WHOLE_ORDER_SHIPMENT,
         );
-
-        let address = match &self.shipping_address {
-            None => {
-                reasons.push(ReviewReason::MissingAddress);
-                None
-            }
-            Some(a) => address(a, &mut reasons),
-        };
-        let country = self
-            .shipping_address
-            .as_ref()
-            .and_then(|a| non_empty(&a.country_code))
-            .unwrap_or_default();
-
-        let name = self.shipping_address.as_ref().and_then(|a| {
-            non_empty(&a.name).or_else(|| {
-                let joined = [&a.first_name, &a.last_name]
-                    .iter()
-                    .filter_map(|p| non_empty(p))
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                (!joined.is_empty()).then_some(joined)
-            })
-        });
-        if name.is_none() && self.shipping_address.is_some() {
-            reasons.push(ReviewReason::MissingField {
-                field: "shipping_address.name".into(),
-            });
-        }
-
+        d.order_name = self.name.clone();
+        fill_destination(&mut d, self.shipping_address.as_ref());
         // The shipping address's phone is the one for this delivery; the order's and the
         // customer's are fallbacks the customer gave at checkout.
-        let raw_phone = self
-            .shipping_address
-            .as_ref()
-            .and_then(|a| non_empty(&a.phone))
-            .or_else(|| non_empty(&self.phone))
-            .or_else(|| self.customer.as_ref().and_then(|c| non_empty(&c.phone)));
-        let phone = match raw_phone {
-            None => {
-                reasons.push(ReviewReason::MissingPhone);
-                None
-            }
-            Some(raw) => match Phone::parse(&raw, &country) {
-                Ok(p) => Some(p),
-                Err(_) => {
-                    reasons.push(ReviewReason::InvalidPhone { value: raw });
-                    None
-                }
-            },
-        };
-
-        let email = non_empty(&self.email)
-            .or_else(|| non_empty(&self.contact_email))
-            .or_else(|| self.customer.as_ref().and_then(|c| non_empty(&c.email)));
-        if let Some(e) = &email {
-            if !looks_like_email(e) {
-                reasons.push(ReviewReason::InvalidEmail { value: e.clone() });
-            }
-        }
-
-        let pieces: u32 = self
-            .line_items
-            .iter()
-            .filter(|l| l.requires_shipping)
-            .map(|l| l.quantity)
-            .sum();
-        if pieces == 0 {
-            reasons.push(ReviewReason::NothingToShip);
-        }
-
-        let payment = self.payment(&mut reasons);
-        let window = self.window(&mut reasons);
-
-        match (reasons.is_empty(), address, name, phone, payment) {
-            (true, Some(address), Some(name), Some(phone), Some(payment)) => Ok(Shipment {
-                key,
-                order_name: non_empty(&self.name),
-                recipient: Recipient {
-                    name,
-                    phone,
-                    email,
-                    company: self
-                        .shipping_address
-                        .as_ref()
-                        .and_then(|a| non_empty(&a.company)),
-                },
-                address,
-                parcel: Parcel {
-                    pieces,
-                    weight_grams: self.total_weight.filter(|w| *w > 0),
-                },
-                payment,
-                notes: non_empty(&self.note),
-                window,
-            }),
-            _ => Err(NeedsReview(reasons)),
-        }
-    }
-
-    fn payment(&self, reasons: &mut Vec<ReviewReason>) -> Option<Payment> {
-        let Some(code) = non_empty(&self.currency) else {
-            reasons.push(ReviewReason::MissingField {
-                field: "currency".into(),
-            });
-            return None;
-        };
-        let currency: Currency = match code.parse() {
-            Ok(c) => c,
-            Err(e) => {
-                reasons.push(ReviewReason::InvalidAmount {
-                    field: "currency".into(),
-                    value: code,
-                    error: format!("{e}"),
-                });
-                return None;
-            }
-        };
+        d.phones.extend(self.phone.clone());
+        d.phones
+            .extend(self.customer.as_ref().and_then(|c| c.phone.clone()));
+        d.email = clean(&self.email)
+            .or_else(|| clean(&self.contact_email))
+            .or_else(|| self.customer.as_ref().and_then(|c| clean(&c.email)));
+        d.pieces = shipped_pieces(&self.line_items);
+        d.weight_grams = self.total_weight;
+        d.currency = self.currency.clone();
+        d.cash_on_delivery = self.is_cash_on_delivery();
         // What the courier must collect is what is still owed; older payloads lack
         // total_outstanding, and then an unpaid COD order owes its total.
-        let (field, text) = if self.is_cash_on_delivery() {
-            match non_empty(&self.total_outstanding) {
-                Some(t) => ("total_outstanding", Some(t)),
-                None => ("total_price", non_empty(&self.total_price)),
-            }
+        d.amount = if d.cash_on_delivery {
+            clean(&self.total_outstanding).or_else(|| clean(&self.total_price))
         } else {
-            ("total_price", non_empty(&self.total_price))
+            clean(&self.total_price)
         };
-        let Some(text) = text else {
-            reasons.push(ReviewReason::MissingField {
-                field: field.into(),
-            });
-            return None;
-        };
-        match Money::parse(&text, currency) {
-            Ok(amount) if self.is_cash_on_delivery() => Some(Payment::CashOnDelivery { amount }),
-            Ok(order_total) => Some(Payment::Prepaid { order_total }),
-            Err(e) => {
-                reasons.push(ReviewReason::InvalidAmount {
-                    field: field.into(),
-                    value: text,
-                    error: e.to_string(),
-                });
-                None
-            }
-        }
-    }
-
-    fn window(&self, reasons: &mut Vec<ReviewReason>) -> Option<DeliveryWindow> {
+        d.shipping_method = self.shipping_lines.iter().find_map(|l| clean(&l.title));
         let attribute = |name: &str| {
             self.note_attributes
                 .iter()
                 .find(|a| a.name == name)
-                .and_then(|a| a.value.as_str().map(str::to_owned))
+                .and_then(|a| match &a.value {
+                    serde_json::Value::String(s) => Some(s.clone()),
+                    serde_json::Value::Bool(b) => Some(b.to_string()),
+                    serde_json::Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                })
         };
-        let (start, end) = match (
-            attribute(WINDOW_START_ATTRIBUTE),
-            attribute(WINDOW_END_ATTRIBUTE),
-        ) {
-            (None, None) => return None,
-            (Some(s), Some(e)) => (s, e),
-            _ => {
-                reasons.push(ReviewReason::InvalidDeliveryWindow {
-                    error: "a window needs both a start and an end".into(),
-                });
-                return None;
-            }
+        d.window_start = attribute(WINDOW_START_ATTRIBUTE);
+        d.window_end = attribute(WINDOW_END_ATTRIBUTE);
+        let [entrance, floor, intercom, fragile, call] = ATTRIBUTES.map(attribute);
+        if let Some(a) = d.address.as_mut() {
+            a.entrance = entrance;
+            a.floor = floor;
+            a.intercom = intercom;
+        }
+        let yes = |v: Option<String>| {
+            v.is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "yes" | "1"))
         };
-        let parsed = OffsetDateTime::parse(&start, &Rfc3339)
-            .and_then(|s| OffsetDateTime::parse(&end, &Rfc3339).map(|e| (s, e)));
-        match parsed {
-            Ok((start, end)) if start < end => Some(DeliveryWindow { start, end }),
-            Ok(_) => {
-                reasons.push(ReviewReason::InvalidDeliveryWindow {
-                    error: format!("window ends ({end}) before it starts ({start})"),
-                });
-                None
-            }
-            Err(e) => {
-                reasons.push(ReviewReason::InvalidDeliveryWindow {
-                    error: e.to_string(),
-                });
-                None
-            }
+        d.notes = Notes {
+            text: self.note.clone(),
+            fragile: yes(fragile),
+            call_before_arrival: yes(call),
+        };
+        d
+    }
+}
+
+impl Fulfillment {
+    /// A fulfillment is one parcel the warehouse made ready: its own shipment, keyed by the
+    /// fulfillment id, carrying its own line items. The payload holds no payment data, so
+    /// the parcel ships prepaid with the value of its items (COD stores ship whole orders).
+    pub fn to_event(&self, store: &str) -> OrderEvent {
+        let mut d = ShipmentDraft::new(
+            Channel::Shopify,
+            store,
+            &self.order_id.to_string(),
+            &self.id.to_string(),
+        );
+        d.order_name = self.name.clone();
+        fill_destination(&mut d, self.destination.as_ref());
+        d.email = clean(&self.email);
+        d.pieces = shipped_pieces(&self.line_items);
+        let grams: u64 = self
+            .line_items
+            .iter()
+            .filter(|l| l.requires_shipping)
+            .map(|l| l.grams.unwrap_or(0).saturating_mul(u64::from(l.quantity)))
+            .sum();
+        d.weight_grams = Some(grams);
+        // Fulfillment payloads carry the currency on each item's price set.
+        d.currency = self.currency.clone().or_else(|| {
+            self.line_items.iter().find_map(|l| {
+                l.price_set
+                    .as_ref()?
+                    .shop_money
+                    .as_ref()?
+                    .currency_code
+                    .clone()
+            })
+        });
+        d.amount = items_value(&self.line_items);
+        let cancelled = matches!(
+            self.status.as_deref(),
+            Some("cancelled" | "error" | "failure")
+        );
+        OrderEvent {
+            order_id: self.order_id.to_string(),
+            facts: OrderFacts {
+                cancelled,
+                payment: PaymentState::Captured,
+                cash_on_delivery: false,
+                confirmed: true,
+                ready_to_ship: true,
+                readiness_only: true,
+            },
+            shipments: vec![d],
+            occurred_at: self.updated_at.as_deref().and_then(parse_time),
         }
     }
 }
 
-fn address(a: &MailingAddress, reasons: &mut Vec<ReviewReason>) -> Option<Address> {
-    let mut require = |value: &Option<String>, field: &str| {
-        let v = non_empty(value);
-        if v.is_none() {
-            reasons.push(ReviewReason::MissingField {
-                field: format!("shipping_address.{field}"),
-            });
-        }
-        v
-    };
-    let street = require(&a.address1, "address1");
-    let city = require(&a.city, "city");
-    let country = require(&a.country_code, "country_code");
-    let country = country.filter(|c| {
-        let ok = c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase());
-        if !ok {
-            reasons.push(ReviewReason::InvalidCountry { value: c.clone() });
-        }
-        ok
-    });
-    let postal_code = non_empty(&a.zip);
-    if let (Some(code), Some(country)) = (&postal_code, &country) {
-        if postal::is_valid(country, code) == Some(false) {
-            reasons.push(ReviewReason::InvalidPostalCode {
-                value: code.clone(),
-                country: country.clone(),
-            });
-        }
+/// The sum of `price × quantity` of the shipped items, as exact decimal text (no floats):
+/// prices are added in their smallest unit after aligning decimals.
+fn items_value(items: &[LineItem]) -> Option<String> {
+    let mut total: i128 = 0;
+    let mut scale = 0usize;
+    let prices: Vec<(&str, u32)> = items
+        .iter()
+        .filter(|l| l.requires_shipping)
+        .map(|l| Some((l.price.as_deref()?, l.quantity)))
+        .collect::<Option<_>>()?;
+    for (price, _) in &prices {
+        scale = scale.max(price.split_once('.').map_or(0, |(_, f)| f.len()));
     }
-    Some(Address {
-        street: street?,
-        apartment: non_empty(&a.address2),
-        city: city?,
-        region: non_empty(&a.province_code).or_else(|| non_empty(&a.province)),
-        postal_code,
-        country_code: country?,
-        latitude: a.latitude,
-        longitude: a.longitude,
+    for (price, qty) in prices {
+        let (int, frac) = price.split_once('.').unwrap_or((price, ""));
+        let digits = format!("{int}{frac:0<scale$}");
+        let minor: i128 = digits.parse().ok()?;
+        total = total.checked_add(minor.checked_mul(i128::from(qty))?)?;
+    }
+    let text = format!("{:0>width$}", total, width = scale + 1);
+    let (int, frac) = text.split_at(text.len() - scale);
+    Some(if scale == 0 {
+        int.to_owned()
+    } else {
+        format!("{int}.{frac}")
     })
 }
 
-fn non_empty(value: &Option<String>) -> Option<String> {
-    value
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
+fn shipped_pieces(items: &[LineItem]) -> u32 {
+    items
+        .iter()
+        .filter(|l| l.requires_shipping)
+        .fold(0u32, |sum, l| sum.saturating_add(l.quantity))
 }
 
-/// A deliberately small check: one '@', something before it, a dotted domain after it.
-/// Full RFC 5322 validation rejects nothing a courier cares about.
-fn looks_like_email(email: &str) -> bool {
-    match email.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && !domain.contains('@')
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !email.contains(char::is_whitespace)
-        }
-        None => false,
-    }
+fn fill_destination(d: &mut ShipmentDraft, a: Option<&MailingAddress>) {
+    let Some(a) = a else { return };
+    d.recipient_name = clean(&a.name).or_else(|| {
+        let joined = [&a.first_name, &a.last_name]
+            .iter()
+            .filter_map(|p| clean(p))
+            .collect::<Vec<_>>()
+            .join(" ");
+        (!joined.is_empty()).then_some(joined)
+    });
+    d.company = a.company.clone();
+    d.phones.extend(a.phone.clone());
+    d.address = Some(AddressDraft {
+        street: a.address1.clone(),
+        apartment: a.address2.clone(),
+        city: a.city.clone(),
+        region: clean(&a.province_code).or_else(|| clean(&a.province)),
+        postal_code: a.zip.clone(),
+        country_code: a.country_code.clone(),
+        latitude: a.latitude,
+        longitude: a.longitude,
+        ..AddressDraft::default()
+    });
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::channel::Trigger;
+    use crate::domain::{Payment, ReviewReason, ServiceType, Shipment, StoreConfig, TriggerPolicy};
     use serde_json::json;
 
     fn paid_order() -> serde_json::Value {
@@ -454,60 +428,58 @@ mod tests {
             "line_items": [
                 {"quantity": 2, "requires_shipping": true},
                 {"quantity": 1, "requires_shipping": false}
-            ]
+            ],
+            "shipping_lines": [{"title": "Same Day Express"}]
         })
     }
 
-    fn order(v: serde_json::Value) -> Order {
-        serde_json::from_value(v).unwrap()
+    fn event(v: &serde_json::Value) -> OrderEvent {
+        order_event("orders/updated", v.to_string().as_bytes(), "s").unwrap()
+    }
+
+    fn shipment(v: &serde_json::Value) -> Result<Shipment, Vec<ReviewReason>> {
+        event(v).shipments[0].validate(&StoreConfig::default())
+    }
+
+    fn trigger(v: &serde_json::Value) -> Trigger {
+        event(v).facts.trigger(TriggerPolicy::PaymentOrConfirmation)
     }
 
     #[test]
     fn a_paid_order_becomes_a_complete_shipment() {
-        let shipment = order(paid_order()).to_shipment("demo-store").unwrap();
-        assert_eq!(
-            shipment.key.to_string(),
-            "shopify:demo-store:5000000000000000001:1"
-        );
-        assert_eq!(shipment.recipient.phone.e164, "+4930901820");
-        assert_eq!(shipment.recipient.email.as_deref(), Some("ana@example.com"));
-        assert_eq!(shipment.address.apartment.as_deref(), Some("Wohnung 3"));
-        assert_eq!(shipment.address.latitude, Some(52.52));
-        assert_eq!(
-            shipment.parcel,
-            Parcel {
-                pieces: 2,
-                weight_grams: Some(1200)
-            }
-        );
-        assert_eq!(shipment.payment.cod_amount(), None);
-        assert!(
-            matches!(shipment.payment, Payment::Prepaid { order_total } if order_total.minor == 5790)
-        );
-        assert_eq!(shipment.notes.as_deref(), Some("Leave at the door"));
+        let config: StoreConfig = serde_json::from_value(json!({
+            "service_rules": [{"service": "same_day", "shipping_method_contains": ["same day"]}]
+        }))
+        .unwrap();
+        let s = event(&paid_order()).shipments[0].validate(&config).unwrap();
+        assert_eq!(s.key.to_string(), "shopify:s:5000000000000000001:1");
+        assert_eq!(s.recipient.phone.unwrap().e164, "+4930901820");
+        assert_eq!(s.recipient.email.as_deref(), Some("ana@example.com"));
+        assert_eq!(s.address.apartment.as_deref(), Some("Wohnung 3"));
+        assert_eq!(s.address.latitude, Some(52.52));
+        assert_eq!((s.parcel.pieces, s.parcel.weight_grams), (2, Some(1200)));
+        assert!(matches!(s.payment, Payment::Prepaid { order_total } if order_total.minor == 5790));
+        assert_eq!(s.notes.text.as_deref(), Some("Leave at the door"));
+        assert_eq!(s.service, ServiceType::SameDay);
     }
 
     #[test]
     fn prepaid_orders_ship_on_payment_and_cod_orders_on_confirmation() {
         let mut v = paid_order();
-        assert_eq!(order(v.clone()).trigger(), Trigger::Ship);
-        v["financial_status"] = json!("pending");
-        assert!(matches!(order(v.clone()).trigger(), Trigger::Wait { .. }));
+        assert_eq!(trigger(&v), Trigger::Ship);
         v["financial_status"] = json!("authorized");
         assert!(
-            matches!(order(v.clone()).trigger(), Trigger::Wait { .. }),
+            matches!(trigger(&v), Trigger::Wait { .. }),
             "authorized is not captured"
         );
-
         v["payment_gateway_names"] = json!(["Cash on Delivery (COD)"]);
         v["financial_status"] = json!("pending");
         v["confirmed"] = json!(false);
-        assert!(matches!(order(v.clone()).trigger(), Trigger::Wait { .. }));
+        assert!(matches!(trigger(&v), Trigger::Wait { .. }));
         v["confirmed"] = json!(true);
-        assert_eq!(order(v.clone()).trigger(), Trigger::Ship);
-
+        assert_eq!(trigger(&v), Trigger::Ship);
         v["cancelled_at"] = json!("2026-11-24T10:00:00Z");
-        assert!(matches!(order(v).trigger(), Trigger::Ignore { .. }));
+        assert!(matches!(trigger(&v), Trigger::Cancel { .. }));
     }
 
     #[test]
@@ -515,11 +487,15 @@ mod tests {
         let mut v = paid_order();
         v["payment_gateway_names"] = json!(["Cash on Delivery (COD)"]);
         v["total_outstanding"] = json!("47.90");
-        let shipment = order(v.clone()).to_shipment("s").unwrap();
-        assert_eq!(shipment.payment.cod_amount().unwrap().minor, 4790);
+        assert_eq!(
+            shipment(&v).unwrap().payment.cod_amount().unwrap().minor,
+            4790
+        );
         v["total_outstanding"] = json!(null);
-        let shipment = order(v).to_shipment("s").unwrap();
-        assert_eq!(shipment.payment.cod_amount().unwrap().minor, 5790);
+        assert_eq!(
+            shipment(&v).unwrap().payment.cod_amount().unwrap().minor,
+            5790
+        );
     }
 
     #[test]
@@ -529,7 +505,7 @@ mod tests {
         v["shipping_address"]["city"] = json!("  ");
         v["email"] = json!("not-an-email");
         v["total_price"] = json!("57.999");
-        let NeedsReview(reasons) = order(v).to_shipment("s").unwrap_err();
+        let reasons = shipment(&v).unwrap_err();
         assert_eq!(
             reasons.iter().map(ReviewReason::code).collect::<Vec<_>>(),
             [
@@ -539,14 +515,21 @@ mod tests {
                 "invalid_amount"
             ]
         );
+        assert_eq!(
+            reasons[0],
+            ReviewReason::MissingField {
+                field: "address.city".into()
+            }
+        );
     }
 
     #[test]
     fn an_order_without_a_shipping_address_needs_review() {
         let mut v = paid_order();
         v["shipping_address"] = json!(null);
-        let NeedsReview(reasons) = order(v).to_shipment("s").unwrap_err();
-        assert!(reasons.contains(&ReviewReason::MissingAddress));
+        assert!(shipment(&v)
+            .unwrap_err()
+            .contains(&ReviewReason::MissingAddress));
     }
 
     #[test]
@@ -555,32 +538,77 @@ mod tests {
         v["shipping_address"]["phone"] = json!(null);
         v["customer"] = json!({"phone": "+49 30 901821"});
         assert_eq!(
-            order(v.clone())
-                .to_shipment("s")
-                .unwrap()
-                .recipient
-                .phone
-                .e164,
+            shipment(&v).unwrap().recipient.phone.unwrap().e164,
             "+4930901821"
         );
         v["phone"] = json!("+49 30 901822");
         assert_eq!(
-            order(v).to_shipment("s").unwrap().recipient.phone.e164,
+            shipment(&v).unwrap().recipient.phone.unwrap().e164,
             "+4930901822"
         );
     }
 
     #[test]
-    fn a_delivery_window_comes_from_note_attributes() {
+    fn note_attributes_carry_the_window_and_structured_delivery_notes() {
         let mut v = paid_order();
         v["note_attributes"] = json!([
             {"name": "delivery_window_start", "value": "2026-11-25T10:00:00+01:00"},
-            {"name": "delivery_window_end", "value": "2026-11-25T12:00:00+01:00"}
+            {"name": "delivery_window_end", "value": "2026-11-25T12:00:00+01:00"},
+            {"name": "intercom", "value": "45K"},
+            {"name": "floor", "value": 3},
+            {"name": "fragile", "value": "yes"}
         ]);
-        let window = order(v.clone()).to_shipment("s").unwrap().window.unwrap();
+        let s = shipment(&v).unwrap();
+        let window = s.window.unwrap();
         assert_eq!((window.end - window.start).whole_hours(), 2);
+        assert_eq!(s.address.intercom.as_deref(), Some("45K"));
+        assert_eq!(s.address.floor.as_deref(), Some("3"));
+        assert!(s.notes.fragile && !s.notes.call_before_arrival);
         v["note_attributes"][1]["value"] = json!("2026-11-25T09:00:00+01:00");
-        let NeedsReview(reasons) = order(v).to_shipment("s").unwrap_err();
-        assert_eq!(reasons[0].code(), "invalid_delivery_window");
+        assert_eq!(
+            shipment(&v).unwrap_err()[0].code(),
+            "invalid_delivery_window"
+        );
+    }
+
+    #[test]
+    fn a_fulfillment_is_its_own_shipment_only_under_the_ready_to_ship_policy() {
+        let body = json!({
+            "id": 255858046, "order_id": 5_000_000_000_000_000_001_u64, "status": "success",
+            "destination": {"name": "Ana Lima", "address1": "Hauptstraße 5", "city": "Berlin",
+                            "zip": "10115", "country_code": "DE", "phone": "030 901820"},
+            "line_items": [
+                {"quantity": 2, "requires_shipping": true, "price": "19.95", "grams": 300},
+                {"quantity": 1, "requires_shipping": true, "price": "5.5", "grams": 0}
+            ],
+            "currency": "EUR"
+        });
+        let e = order_event("fulfillments/create", body.to_string().as_bytes(), "s").unwrap();
+        assert_eq!(e.facts.trigger(TriggerPolicy::ReadyToShip), Trigger::Ship);
+        assert!(matches!(
+            e.facts.trigger(TriggerPolicy::PaymentOrConfirmation),
+            Trigger::Ignore { .. }
+        ));
+        let s = e.shipments[0].validate(&StoreConfig::default()).unwrap();
+        assert_eq!(s.key.to_string(), "shopify:s:5000000000000000001:255858046");
+        assert_eq!((s.parcel.pieces, s.parcel.weight_grams), (3, Some(600)));
+        assert!(matches!(s.payment, Payment::Prepaid { order_total } if order_total.minor == 4540));
+    }
+
+    #[test]
+    fn item_values_add_exactly_across_decimal_places() {
+        let item = |price: &str, quantity| LineItem {
+            quantity,
+            requires_shipping: true,
+            price: Some(price.into()),
+            grams: None,
+            price_set: None,
+        };
+        assert_eq!(
+            items_value(&[item("0.1", 3), item("0.20", 1)]).as_deref(),
+            Some("0.50")
+        );
+        assert_eq!(items_value(&[item("1000", 2)]).as_deref(), Some("2000"));
+        assert_eq!(items_value(&[item("x", 1)]), None);
     }
 }

@@ -34,6 +34,20 @@ pub trait Courier: Send + Sync {
     /// The task carrying `reference`, if the courier has one.
     async fn find_by_reference(&self, reference: &str)
         -> Result<Option<CourierTask>, CourierError>;
+
+    /// Replaces what the courier was told about the delivery (address, contact, window,
+    /// notes, COD amount) on an existing task. Idempotent: the same update twice is the same
+    /// task. [`CourierError::TooLate`] when the parcel is already picked up.
+    async fn update_task(
+        &self,
+        task_id: &str,
+        reference: &str,
+        shipment: &Shipment,
+    ) -> Result<(), CourierError>;
+
+    /// Cancels the task. Idempotent: cancelling a cancelled task succeeds.
+    /// [`CourierError::TooLate`] when the parcel is already with the driver or delivered.
+    async fn cancel_task(&self, task_id: &str) -> Result<(), CourierError>;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +65,14 @@ pub enum CourierError {
     /// A 4xx answer: the courier will refuse this request every time.
     #[error("courier rejected the request ({status}): {message}")]
     Rejected { status: u16, message: String },
+    /// The task has moved past the point where this change is possible (picked up, out for
+    /// delivery, delivered): a dispatcher must act.
+    #[error("too late for the courier to change the task (status {status})")]
+    TooLate { status: String },
+    /// The courier could not place the address (not found, or several candidates): the
+    /// customer is asked to clarify it.
+    #[error("courier could not place the address: {message}")]
+    AddressUnresolved { ambiguous: bool, message: String },
     /// Our own configuration (e.g. the API key) is wrong: retrying won't help, people must.
     #[error("courier configuration: {0}")]
     Config(String),
@@ -79,7 +101,9 @@ impl Classify for CourierError {
             // A wrong key is fixed by an operator, after which the waiting messages must
             // still go through: keep them in the retry/DLQ path, not in review.
             | CourierError::Config(_) => Transience::Transient,
-            CourierError::Rejected { .. } => Transience::Permanent,
+            CourierError::Rejected { .. }
+            | CourierError::TooLate { .. }
+            | CourierError::AddressUnresolved { .. } => Transience::Permanent,
         }
     }
 }

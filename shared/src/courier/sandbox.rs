@@ -98,17 +98,17 @@ impl SandboxCourier {
 
 fn task_request(reference: &str, s: &Shipment) -> serde_json::Value {
     let a = &s.address;
-    let line2 = a.apartment.clone();
     json!({
         "reference": reference,
         "recipient": {
             "name": s.recipient.name,
-            "phone": s.recipient.phone.e164,
+            "phone": s.recipient.phone.as_ref().map(|p| &p.e164),
             "email": s.recipient.email,
+            "alternate_contact": s.recipient.alternate_contact.as_ref().map(|c| &c.address),
         },
         "destination": {
-            "line1": a.street,
-            "line2": line2,
+            "line1": a.street_line(),
+            "line2": a.details_line(),
             "city": a.city,
             "region": a.region,
             "postal_code": a.postal_code,
@@ -121,7 +121,8 @@ fn task_request(reference: &str, s: &Shipment) -> serde_json::Value {
             "amount_minor": m.minor,
             "currency": m.currency.code(),
         })),
-        "notes": s.notes,
+        "notes": s.notes.to_text(a.intercom.as_deref()),
+        "service": s.service.as_str(),
         "complete_after": s.window.as_ref().and_then(|w| w.start.format(&Rfc3339).ok()),
         "complete_before": s.window.as_ref().and_then(|w| w.end.format(&Rfc3339).ok()),
     })
@@ -180,5 +181,22 @@ impl Courier for SandboxCourier {
             .await
             .map_err(|e| CourierError::Unavailable(format!("unreadable lookup response: {e}")))?;
         Ok(list.tasks.into_iter().next().map(CourierTask::from))
+    }
+
+    async fn update_task(
+        &self,
+        _task_id: &str,
+        _reference: &str,
+        _shipment: &Shipment,
+    ) -> Result<(), CourierError> {
+        Err(CourierError::Config(
+            "sandbox update_task: not built yet".into(),
+        ))
+    }
+
+    async fn cancel_task(&self, _task_id: &str) -> Result<(), CourierError> {
+        Err(CourierError::Config(
+            "sandbox cancel_task: not built yet".into(),
+        ))
     }
 }

@@ -37,6 +37,38 @@ pub enum ReviewReason {
         error: String,
     },
     NothingToShip,
+    InvalidId {
+        field: String,
+        value: String,
+    },
+    InvalidDate {
+        field: String,
+        value: String,
+        error: String,
+    },
+    /// The marketplace masks the buyer's phone and gave no other way to reach them.
+    MaskedPhone,
+    /// The courier could not find the address: the customer is asked to clarify it.
+    AddressNotFound {
+        message: String,
+    },
+    /// The courier found several places for the address: the customer is asked to clarify it.
+    AddressAmbiguous {
+        message: String,
+    },
+    /// The order changed after the courier picked the parcel up: a dispatcher decides.
+    EditAfterPickup {
+        status: String,
+        changed: Vec<String>,
+    },
+    /// The order was cancelled while the parcel is already with the courier.
+    CancelAfterPickup {
+        status: String,
+    },
+    /// The marketplace's latest ship date is near (or past) and the shipment is unconfirmed.
+    ShipByAtRisk {
+        ship_by: String,
+    },
     /// The courier refused the task with a permanent (4xx) answer.
     CourierRejected {
         status: u16,
@@ -49,6 +81,15 @@ pub enum ReviewReason {
 }
 
 impl ReviewReason {
+    /// Whether the customer, not the operator, can answer it: they get a clarification
+    /// request through the notification outbox.
+    pub fn asks_customer(&self) -> bool {
+        matches!(
+            self,
+            ReviewReason::AddressNotFound { .. } | ReviewReason::AddressAmbiguous { .. }
+        )
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             ReviewReason::UnparseablePayload { .. } => "unparseable_payload",
@@ -62,6 +103,14 @@ impl ReviewReason {
             ReviewReason::InvalidAmount { .. } => "invalid_amount",
             ReviewReason::InvalidDeliveryWindow { .. } => "invalid_delivery_window",
             ReviewReason::NothingToShip => "nothing_to_ship",
+            ReviewReason::InvalidId { .. } => "invalid_id",
+            ReviewReason::InvalidDate { .. } => "invalid_date",
+            ReviewReason::MaskedPhone => "masked_phone",
+            ReviewReason::AddressNotFound { .. } => "address_not_found",
+            ReviewReason::AddressAmbiguous { .. } => "address_ambiguous",
+            ReviewReason::EditAfterPickup { .. } => "edit_after_pickup",
+            ReviewReason::CancelAfterPickup { .. } => "cancel_after_pickup",
+            ReviewReason::ShipByAtRisk { .. } => "ship_by_at_risk",
             ReviewReason::CourierRejected { .. } => "courier_rejected",
             ReviewReason::StoreRejected { .. } => "store_rejected",
         }
@@ -79,6 +128,25 @@ impl fmt::Display for ReviewReason {
             }
             ReviewReason::StoreRejected { message } => write!(f, "store rejected: {message}"),
             ReviewReason::UnparseablePayload { error } => write!(f, "unparseable payload: {error}"),
+            ReviewReason::EditAfterPickup { status, changed } => {
+                write!(
+                    f,
+                    "order edited ({}) after pickup (status {status})",
+                    changed.join(", ")
+                )
+            }
+            ReviewReason::CancelAfterPickup { status } => {
+                write!(
+                    f,
+                    "order cancelled after pickup (status {status}): stop the parcel"
+                )
+            }
+            ReviewReason::ShipByAtRisk { ship_by } => {
+                write!(
+                    f,
+                    "not shipped; the marketplace's latest ship date is {ship_by}"
+                )
+            }
             other => f.write_str(&other.code().replace('_', " ")),
         }
     }

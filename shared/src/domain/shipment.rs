@@ -1,7 +1,7 @@
 //! The internal shipment: what every channel's order becomes, and what every courier's task
 //! is made from. No channel or courier field name appears here.
 
-use super::{Money, Phone};
+use super::{Money, Phone, ServiceType};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -12,12 +12,28 @@ use time::OffsetDateTime;
 #[serde(rename_all = "lowercase")]
 pub enum Channel {
     Shopify,
+    #[serde(rename = "woocommerce")]
+    WooCommerce,
+    /// Amazon Selling Partner API (merchant-fulfilled orders).
+    Amazon,
+    /// The generic, documented JSON API for custom stores (docs/api/openapi.yaml).
+    Api,
 }
 
 impl Channel {
+    pub const ALL: [Channel; 4] = [
+        Channel::Shopify,
+        Channel::WooCommerce,
+        Channel::Amazon,
+        Channel::Api,
+    ];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             Channel::Shopify => "shopify",
+            Channel::WooCommerce => "woocommerce",
+            Channel::Amazon => "amazon",
+            Channel::Api => "api",
         }
     }
 }
@@ -28,6 +44,9 @@ impl FromStr for Channel {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "shopify" => Ok(Channel::Shopify),
+            "woocommerce" => Ok(Channel::WooCommerce),
+            "amazon" => Ok(Channel::Amazon),
+            "api" => Ok(Channel::Api),
             other => Err(ShipmentKeyError::UnknownChannel(other.to_owned())),
         }
     }
@@ -84,8 +103,15 @@ impl ShipmentKey {
     }
 }
 
-/// "shopify:demo-store:820982911946154508:1". Store names hold no ':', ids are digits, so
-/// the form is unambiguous.
+/// Order and shipment ids as channels give them ("820982911946154508", "903-8868176-2219830",
+/// a custom store's "SO-1001/2"): printable ASCII without ':' or whitespace, at most 128
+/// bytes, so that the key's text form stays unambiguous and fits a courier's reference field.
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic() && b != b':')
+}
+
+/// "shopify:demo-store:820982911946154508:1". Store names and ids hold no ':', so the form
+/// is unambiguous.
 impl fmt::Display for ShipmentKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.order_key(), self.shipment_id)
@@ -99,7 +125,7 @@ impl FromStr for ShipmentKey {
         let parts: Vec<&str> = s.split(':').collect();
         match parts.as_slice() {
             [channel, store, order, shipment]
-                if is_valid_store_name(store) && !order.is_empty() && !shipment.is_empty() =>
+                if is_valid_store_name(store) && is_valid_id(order) && is_valid_id(shipment) =>
             {
                 Ok(ShipmentKey::new(channel.parse()?, store, order, shipment))
             }
@@ -122,23 +148,53 @@ impl<'de> Deserialize<'de> for ShipmentKey {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recipient {
     pub name: String,
-    pub phone: Phone,
+    /// Absent only when a marketplace masks it and an alternate contact is recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<Phone>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub company: Option<String>,
+    /// How to reach the customer when the phone is masked (e.g. marketplace messaging).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alternate_contact: Option<Contact>,
+}
+
+/// A way to reach the customer other than their phone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub kind: ContactKind,
+    /// The address on that channel (a marketplace relay e-mail, a conversation id).
+    pub address: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactKind {
+    /// The marketplace's buyer–seller messaging (Amazon's relay e-mail address).
+    MarketplaceMessaging,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Address {
-    /// Street and house number, as the customer wrote them.
+    /// The street (with the house number when the customer wrote them together).
     pub street: String,
-    /// Apartment, suite, unit, floor: the second address line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub house: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub building: Option<String>,
+    /// Apartment, suite, unit: the second address line when the channel has no finer fields.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub apartment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entrance: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intercom: Option<String>,
     pub city: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
@@ -146,10 +202,48 @@ pub struct Address {
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2.
     pub country_code: String,
+    /// Kept as the channel gave them: a courier routes better on coordinates than on text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latitude: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub longitude: Option<f64>,
+}
+
+impl Address {
+    /// The second line a courier shows the driver: apartment, building, entrance, floor.
+    pub fn details_line(&self) -> Option<String> {
+        let parts: Vec<String> = [
+            self.building.as_ref().map(|b| format!("bldg {b}")),
+            self.apartment.clone(),
+            self.entrance.as_ref().map(|e| format!("entrance {e}")),
+            self.floor.as_ref().map(|f| format!("floor {f}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+
+    /// Street and house number on one line.
+    pub fn street_line(&self) -> String {
+        match &self.house {
+            Some(house) => format!("{} {house}", self.street),
+            None => self.street.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dimensions {
+    pub length_mm: u64,
+    pub width_mm: u64,
+    pub height_mm: u64,
+}
+
+impl Dimensions {
+    pub fn longest_side_mm(&self) -> u64 {
+        self.length_mm.max(self.width_mm).max(self.height_mm)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,6 +252,8 @@ pub struct Parcel {
     /// Unknown when the store gave 0 or nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight_grams: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<Dimensions>,
 }
 
 /// How the order is paid: the courier collects `amount` on delivery, or nothing.
@@ -185,6 +281,35 @@ pub struct DeliveryWindow {
     pub end: OffsetDateTime,
 }
 
+/// Instructions for the driver: structured where the channel gives them, text otherwise.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notes {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fragile: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub call_before_arrival: bool,
+}
+
+impl Notes {
+    /// One text for couriers without structured fields.
+    pub fn to_text(&self, intercom: Option<&str>) -> Option<String> {
+        let mut parts = Vec::new();
+        if self.fragile {
+            parts.push("FRAGILE".to_owned());
+        }
+        if self.call_before_arrival {
+            parts.push("Call before arrival".to_owned());
+        }
+        if let Some(code) = intercom {
+            parts.push(format!("Intercom {code}"));
+        }
+        parts.extend(self.text.clone());
+        (!parts.is_empty()).then(|| parts.join(". "))
+    }
+}
+
 /// A normalized, validated delivery: everything a courier needs, nothing channel-specific.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Shipment {
@@ -196,10 +321,35 @@ pub struct Shipment {
     pub address: Address,
     pub parcel: Parcel,
     pub payment: Payment,
+    /// What the parcel is insured for, when the store declares it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub notes: Option<String>,
+    pub insured_value: Option<Money>,
+    #[serde(default)]
+    pub notes: Notes,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<DeliveryWindow>,
+    pub service: ServiceType,
+    /// The marketplace's latest ship date: the shipping confirmation must beat it.
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ship_by: Option<OffsetDateTime>,
+}
+
+impl Shipment {
+    /// Whether an edit of `self` into `other` changes what the courier was told. The fields
+    /// an edit may change after creation: address, recipient contact, window, notes.
+    pub fn courier_facing_change(&self, other: &Shipment) -> bool {
+        self.address != other.address
+            || self.recipient != other.recipient
+            || self.window != other.window
+            || self.notes != other.notes
+            || self.payment != other.payment
+            || self.parcel != other.parcel
+            || self.service != other.service
+    }
 }
 
 #[cfg(test)]
@@ -221,6 +371,7 @@ mod tests {
             "shopify:a:b",
             "shopify:Bad Store:1:1",
             "ebay:s:1:1",
+            "amazon:s:1 2:1",
             "shopify:s::1",
         ] {
             assert!(bad.parse::<ShipmentKey>().is_err(), "{bad}");

@@ -1,8 +1,14 @@
 //! Stores: where tracking and statuses are written back to the channel the order came from.
 
+pub mod amazon;
+pub mod api;
 pub mod shopify;
+pub mod woocommerce;
 
+use crate::domain::{Channel, ShipmentKey};
 use crate::error::{Classify, Transience};
+use crate::services::Services;
+use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -45,5 +51,48 @@ impl Classify for StoreError {
             StoreError::Rejected(_) => Transience::Permanent,
             _ => Transience::Transient,
         }
+    }
+}
+
+/// Writes what the customer should see back to the channel the order came from.
+#[async_trait]
+pub trait StoreWriter: Send + Sync {
+    /// Shows the tracking on the order: a Shopify fulfillment, a WooCommerce order note, an
+    /// Amazon shipment confirmation, the API's signed callback. Idempotent: it looks for
+    /// its own earlier write before writing.
+    async fn write_tracking(
+        &self,
+        key: &ShipmentKey,
+        tracking: &Tracking,
+    ) -> Result<WriteBack, StoreError>;
+}
+
+/// The write-back client for a shipment's channel and store, with the store's credentials
+/// from Secrets Manager (`{prefix}{channel}/{store}`).
+pub async fn writer(
+    services: &Services,
+    key: &ShipmentKey,
+) -> Result<Box<dyn StoreWriter>, StoreError> {
+    let secret = format!("{}/{}", key.channel, key.store);
+    let credentials = |e: crate::aws::secrets::SecretError| match e {
+        crate::aws::secrets::SecretError::Aws(e) => StoreError::Unavailable(e.to_string()),
+        other => StoreError::Config(other.to_string()),
+    };
+    match key.channel {
+        Channel::Shopify => {
+            let c: shopify::ShopifyCredentials = services
+                .secrets
+                .get_json(&secret)
+                .await
+                .map_err(credentials)?;
+            Ok(Box::new(shopify::ShopifyAdmin::new(
+                services.http.clone(),
+                &c.admin_base_url(&key.store),
+                &c.admin_access_token,
+            )))
+        }
+        Channel::WooCommerce => woocommerce::writer(services, &secret).await,
+        Channel::Amazon => amazon::writer(services, &secret).await,
+        Channel::Api => api::writer(services, &secret).await,
     }
 }

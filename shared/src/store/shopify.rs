@@ -240,3 +240,14 @@ fn parse<T: serde::de::DeserializeOwned>(
     serde_json::from_value(parent.get(field).cloned().unwrap_or(Value::Array(vec![])))
         .map_err(|e| StoreError::Unavailable(format!("unexpected {field} shape: {e}")))
 }
+
+#[async_trait::async_trait]
+impl super::StoreWriter for ShopifyAdmin {
+    async fn write_tracking(
+        &self,
+        key: &crate::domain::ShipmentKey,
+        tracking: &Tracking,
+    ) -> Result<WriteBack, StoreError> {
+        self.fulfill_with_tracking(&key.order_id, tracking).await
+    }
+}

@@ -1,0 +1,209 @@
+//! A store's delivery rules: when its orders ship, and which service each one gets. They
+//! live in the store's configuration (the stores table, `courier-bridge store put`), not in
+//! code, because every shop names its shipping methods differently.
+
+use super::Dimensions;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The courier service a shipment is booked as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceType {
+    #[default]
+    Standard,
+    SameDay,
+    NextDay,
+    /// Delivered inside the customer's chosen window.
+    Scheduled,
+    /// Left at a pickup point or locker for the customer to collect.
+    PickupPoint,
+    /// Needs a bigger vehicle or two people.
+    Oversized,
+}
+
+impl ServiceType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceType::Standard => "standard",
+            ServiceType::SameDay => "same_day",
+            ServiceType::NextDay => "next_day",
+            ServiceType::Scheduled => "scheduled",
+            ServiceType::PickupPoint => "pickup_point",
+            ServiceType::Oversized => "oversized",
+        }
+    }
+}
+
+impl fmt::Display for ServiceType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// When a store's orders become courier tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TriggerPolicy {
+    /// Prepaid orders once payment is captured, cash-on-delivery orders once confirmed.
+    #[default]
+    PaymentOrConfirmation,
+    /// Only when the warehouse says a parcel is ready (a Shopify fulfillment, WooCommerce
+    /// `completed`, the API's `order.ready_to_ship`).
+    ReadyToShip,
+}
+
+/// One store's configuration. Every field has a default, so a store without one works.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    #[serde(default)]
+    pub trigger: TriggerPolicy,
+    /// Tried in order; the first that matches decides the service.
+    #[serde(default)]
+    pub service_rules: Vec<ServiceRule>,
+    #[serde(default)]
+    pub default_service: ServiceType,
+    /// Alert this many hours before a marketplace's latest ship date (default 24).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ship_by_alert_hours: Option<u32>,
+}
+
+/// A rule matches when every condition it states holds; a rule stating none matches all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceRule {
+    pub service: ServiceType,
+    /// Case-insensitive substrings of the order's shipping method name; any one matches.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shipping_method_contains: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_weight_grams: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_longest_side_mm: Option<u64>,
+    /// Matches only orders that carry (true) or lack (false) a delivery window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_window: Option<bool>,
+}
+
+/// What the service rules look at.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ServiceFacts<'a> {
+    pub shipping_method: Option<&'a str>,
+    pub weight_grams: Option<u64>,
+    pub dimensions: Option<Dimensions>,
+    pub has_window: bool,
+}
+
+impl ServiceRule {
+    fn matches(&self, facts: &ServiceFacts<'_>) -> bool {
+        let method_ok = self.shipping_method_contains.is_empty()
+            || facts.shipping_method.is_some_and(|m| {
+                let m = m.to_lowercase();
+                self.shipping_method_contains
+                    .iter()
+                    .any(|needle| m.contains(&needle.to_lowercase()))
+            });
+        let weight_ok = self
+            .min_weight_grams
+            .is_none_or(|min| facts.weight_grams.is_some_and(|w| w >= min));
+        let size_ok = self
+            .min_longest_side_mm
+            .is_none_or(|min| facts.dimensions.is_some_and(|d| d.longest_side_mm() >= min));
+        let window_ok = self.has_window.is_none_or(|w| w == facts.has_window);
+        method_ok && weight_ok && size_ok && window_ok
+    }
+}
+
+impl StoreConfig {
+    pub fn service_for(&self, facts: &ServiceFacts<'_>) -> ServiceType {
+        self.service_rules
+            .iter()
+            .find(|r| r.matches(facts))
+            .map(|r| r.service)
+            .unwrap_or(self.default_service)
+    }
+
+    pub fn ship_by_alert_hours(&self) -> u32 {
+        self.ship_by_alert_hours.unwrap_or(24)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> StoreConfig {
+        serde_json::from_value(serde_json::json!({
+            "trigger": "payment_or_confirmation",
+            "default_service": "next_day",
+            "service_rules": [
+                {"service": "oversized", "min_weight_grams": 30000},
+                {"service": "oversized", "min_longest_side_mm": 1200},
+                {"service": "pickup_point", "shipping_method_contains": ["pickup", "locker"]},
+                {"service": "same_day", "shipping_method_contains": ["same day", "express"]},
+                {"service": "scheduled", "has_window": true}
+            ]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_first_matching_rule_decides_the_service() {
+        let c = config();
+        let facts =
+            |method: Option<&'static str>, weight, side: Option<u64>, window| ServiceFacts {
+                shipping_method: method,
+                weight_grams: weight,
+                dimensions: side.map(|s| Dimensions {
+                    length_mm: s,
+                    width_mm: 100,
+                    height_mm: 100,
+                }),
+                has_window: window,
+            };
+        let cases = [
+            (
+                facts(Some("Same Day Courier"), Some(1000), None, false),
+                ServiceType::SameDay,
+            ),
+            (
+                facts(Some("Same Day Courier"), Some(31000), None, false),
+                ServiceType::Oversized,
+            ),
+            (
+                facts(Some("Parcel locker"), None, Some(1300), false),
+                ServiceType::Oversized,
+            ),
+            (
+                facts(Some("PICKUP point"), None, None, true),
+                ServiceType::PickupPoint,
+            ),
+            (
+                facts(Some("Standard"), Some(500), None, true),
+                ServiceType::Scheduled,
+            ),
+            (facts(None, None, None, false), ServiceType::NextDay),
+        ];
+        for (facts, expected) in cases {
+            assert_eq!(c.service_for(&facts), expected, "{facts:?}");
+        }
+    }
+
+    #[test]
+    fn a_store_without_configuration_ships_standard_on_payment() {
+        let c = StoreConfig::default();
+        assert_eq!(c.trigger, TriggerPolicy::PaymentOrConfirmation);
+        assert_eq!(
+            c.service_for(&ServiceFacts::default()),
+            ServiceType::Standard
+        );
+        assert_eq!(c.ship_by_alert_hours(), 24);
+    }
+
+    #[test]
+    fn unknown_configuration_keys_are_refused_rather_than_ignored() {
+        let typo = serde_json::json!({"triger": "ready_to_ship"});
+        assert!(serde_json::from_value::<StoreConfig>(typo).is_err());
+    }
+}
