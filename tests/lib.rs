@@ -7,6 +7,7 @@ use local_runtime::demo::{post_webhook, seed_courier, seed_store, Delivery, Demo
 use local_runtime::{LocalRuntime, RuntimeOptions};
 use sandbox::{Sandbox, SandboxConfig};
 use serde_json::{json, Value};
+use shared::domain::{Channel, StoreConfig};
 use shared::services::Services;
 use std::future::Future;
 use std::sync::Arc;
@@ -28,6 +29,8 @@ pub struct Harness {
     pub sandbox: Sandbox,
     pub sdk: SdkConfig,
     pub secret: String,
+    /// The stack's Secrets Manager prefix ("<stack>/").
+    pub prefix: String,
     http: reqwest::Client,
 }
 
@@ -79,6 +82,7 @@ impl Harness {
             sandbox,
             sdk,
             secret,
+            prefix,
             http: reqwest::Client::new(),
         }
     }
@@ -153,6 +157,82 @@ impl Harness {
             get(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages),
             get(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
         )
+    }
+
+    /// Sets a store's configuration (trigger policy, service rules) in the stores table.
+    pub async fn configure_store(&self, channel: Channel, store: &str, config: Value) {
+        let config: StoreConfig = serde_json::from_value(config).expect("a valid store config");
+        self.services()
+            .stores
+            .put(channel, store, &config)
+            .await
+            .expect("store config written");
+    }
+
+    /// Stores a secret under the stack's prefix (`name` like "woocommerce/shop").
+    pub async fn put_secret(&self, name: &str, value: Value) {
+        local_runtime::secrets::put_secret(&self.sdk, &format!("{}{name}", self.prefix), &value)
+            .await
+            .expect("secret stored");
+    }
+
+    /// Posts a raw webhook to `/webhooks/{channel}/{store}` with the given headers.
+    pub async fn post_raw(
+        &self,
+        channel: &str,
+        store: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, Value) {
+        let mut request = self
+            .http
+            .post(format!("{}/webhooks/{channel}/{store}", self.runtime.http_url))
+            .body(body.to_vec());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("HTTP API answers");
+        let status = response.status().as_u16();
+        let answer = response.json().await.unwrap_or(Value::Null);
+        (status, answer)
+    }
+
+    /// Moves a sandbox task `steps` statuses on, as its driver would (created → assigned →
+    /// picked_up → out_for_delivery → delivered).
+    pub async fn advance_task(&self, task_id: &str, steps: usize) {
+        for _ in 0..steps {
+            let response = self
+                .http
+                .post(format!("{}/v1/tasks/{task_id}/advance", self.sandbox.base_url()))
+                .bearer_auth("sbx_test_key")
+                .send()
+                .await
+                .expect("sandbox answers");
+            assert!(response.status().is_success(), "advance {task_id}: {}", response.status());
+        }
+    }
+
+    /// The sandbox task carrying `reference` (a shipment key), once it exists.
+    pub async fn task_for(&self, reference: &str) -> sandbox::CourierTaskView {
+        wait_for(&format!("a task for {reference}"), Duration::from_secs(30), || async {
+            self.sandbox
+                .tasks()
+                .into_iter()
+                .find(|t| t.reference == reference)
+        })
+        .await
+    }
+
+    /// The open review items with `code` among their reasons.
+    pub async fn open_reviews(&self, code: &str) -> Vec<shared::aws::reviews::ReviewItem> {
+        self.services()
+            .reviews
+            .all()
+            .await
+            .expect("reviews readable")
+            .into_iter()
+            .filter(|i| i.status == "open" && i.reasons.iter().any(|r| r.code() == code))
+            .collect()
     }
 
     pub async fn stop(self) {

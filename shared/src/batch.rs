@@ -105,6 +105,16 @@ where
     response
 }
 
+/// Fails every record of the batch (they come back after the visibility timeout): for a
+/// function that cannot work at all, e.g. misconfigured.
+pub fn fail_all(event: &SqsEvent) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    for record in &event.records {
+        response.add_failure(record.message_id.clone().unwrap_or_default());
+    }
+    response
+}
+
 /// Reads a record's JSON body into `T`, or says why it is poison.
 pub fn parse_body<T: serde::de::DeserializeOwned>(record: &SqsMessage) -> Result<T, Retry> {
     let body = record

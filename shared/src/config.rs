@@ -9,9 +9,15 @@ pub struct Config {
     pub shipments_table: String,
     pub idempotency_table: String,
     pub review_table: String,
+    /// Per-store configuration (trigger policy, service rules).
+    pub stores_table: String,
     pub intake_queue_url: String,
     pub tasks_queue_url: String,
     pub sync_queue_url: String,
+    /// Where Amazon delivers SP-API notifications; only marketplace-intake has it.
+    pub amazon_notifications_queue_url: Option<String>,
+    /// The notification outbox: messages to customers (clarification requests).
+    pub outbox_queue_url: String,
     /// Secrets Manager names start with it: `{prefix}shopify/{store}`, `{prefix}courier/{name}`.
     pub secrets_prefix: String,
     pub courier_name: String,
@@ -55,9 +61,11 @@ impl Config {
         let shipments_table = required("SHIPMENTS_TABLE");
         let idempotency_table = required("IDEMPOTENCY_TABLE");
         let review_table = required("REVIEW_TABLE");
+        let stores_table = required("STORES_TABLE");
         let intake_queue_url = required("INTAKE_QUEUE_URL");
         let tasks_queue_url = required("TASKS_QUEUE_URL");
         let sync_queue_url = required("SYNC_QUEUE_URL");
+        let outbox_queue_url = required("OUTBOX_QUEUE_URL");
         if !missing.is_empty() {
             return Err(ConfigError::Missing(missing.join(", ")));
         }
@@ -76,9 +84,13 @@ impl Config {
             shipments_table,
             idempotency_table,
             review_table,
+            stores_table,
             intake_queue_url,
             tasks_queue_url,
             sync_queue_url,
+            outbox_queue_url,
+            amazon_notifications_queue_url: lookup("AMAZON_NOTIFICATIONS_QUEUE_URL")
+                .filter(|v| !v.is_empty()),
             secrets_prefix: lookup("SECRETS_PREFIX").unwrap_or_else(|| "courier-bridge/".into()),
             courier_name: lookup("COURIER_NAME").unwrap_or_else(|| "sandbox".into()),
             idempotency_lease: Duration::from_secs(number("IDEMPOTENCY_LEASE_SECONDS", 60)?),
@@ -116,9 +128,11 @@ mod tests {
             "SHIPMENTS_TABLE",
             "IDEMPOTENCY_TABLE",
             "REVIEW_TABLE",
+            "STORES_TABLE",
             "INTAKE_QUEUE_URL",
             "TASKS_QUEUE_URL",
             "SYNC_QUEUE_URL",
+            "OUTBOX_QUEUE_URL",
         ]
         .into_iter()
         .map(|k| (k, "x"))

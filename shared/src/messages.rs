@@ -14,10 +14,59 @@ pub struct InboundReceived {
     pub topic: String,
 }
 
-/// Tasks queue → create-task: this shipment needs its courier task.
+/// Tasks queue → create-task: this shipment's courier task must be created, brought up to
+/// date with the shipment, or cancelled. The action reads the current shipment record, so a
+/// late or repeated message does what the record says now, not what it said then.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskRequested {
     pub shipment_key: ShipmentKey,
+    #[serde(default)]
+    pub action: TaskAction,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskAction {
+    #[default]
+    Create,
+    /// The order was edited after its task was created.
+    Update,
+    /// The order was cancelled.
+    Cancel,
+}
+
+impl TaskRequested {
+    pub fn new(shipment_key: ShipmentKey, action: TaskAction) -> Self {
+        TaskRequested {
+            shipment_key,
+            action,
+        }
+    }
+}
+
+/// Outbox queue → the customer: a message to send by e-mail or SMS. Written when only the
+/// customer can answer (an address the courier cannot place); the reply path is in the
+/// README ("Clarification requests").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerMessage {
+    /// Stable per purpose, so the sender can drop a repeat ("clarify:<review id>").
+    pub message_id: String,
+    pub medium: Medium,
+    /// An e-mail address or an E.164 phone number.
+    pub to: String,
+    pub template: String,
+    pub review_id: String,
+    pub shipment_key: ShipmentKey,
+    pub order_name: Option<String>,
+    /// The address as we have it, for the customer to correct.
+    pub address_text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Medium {
+    Email,
+    Sms,
 }
 
 /// Sync queue → status-sync: something the store and the customer should learn.

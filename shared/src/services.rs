@@ -7,6 +7,7 @@ use crate::aws::queue::Queue;
 use crate::aws::reviews::ReviewStore;
 use crate::aws::secrets::SecretStore;
 use crate::aws::shipments::ShipmentStore;
+use crate::aws::stores::StoreConfigs;
 use crate::batch::Backoff;
 use crate::config::Config;
 
@@ -16,9 +17,13 @@ pub struct Services {
     pub shipments: ShipmentStore,
     pub idempotency: DynamoIdempotencyStore,
     pub reviews: ReviewStore,
+    pub stores: StoreConfigs,
     pub intake_queue: Queue,
     pub tasks_queue: Queue,
     pub sync_queue: Queue,
+    pub outbox: Queue,
+    /// Amazon's notifications queue (marketplace-intake only).
+    pub amazon_notifications: Option<Queue>,
     pub secrets: SecretStore,
     /// One pooled HTTP client (rustls) for every partner.
     pub http: reqwest::Client,
@@ -38,10 +43,16 @@ impl Services {
             inbound: InboundStore::new(dynamodb.clone(), &config.inbound_table),
             shipments: ShipmentStore::new(dynamodb.clone(), &config.shipments_table),
             idempotency: DynamoIdempotencyStore::new(dynamodb.clone(), &config.idempotency_table),
-            reviews: ReviewStore::new(dynamodb, &config.review_table),
+            reviews: ReviewStore::new(dynamodb.clone(), &config.review_table),
+            stores: StoreConfigs::new(dynamodb, &config.stores_table, config.secrets_ttl),
             intake_queue: Queue::new(sqs.clone(), &config.intake_queue_url),
             tasks_queue: Queue::new(sqs.clone(), &config.tasks_queue_url),
-            sync_queue: Queue::new(sqs, &config.sync_queue_url),
+            sync_queue: Queue::new(sqs.clone(), &config.sync_queue_url),
+            outbox: Queue::new(sqs.clone(), &config.outbox_queue_url),
+            amazon_notifications: config
+                .amazon_notifications_queue_url
+                .as_ref()
+                .map(|url| Queue::new(sqs, url)),
             secrets: SecretStore::new(secrets, &config.secrets_prefix, config.secrets_ttl),
             http,
             config,

@@ -11,7 +11,10 @@ fn shipment(city: &str) -> shared::domain::Shipment {
     let mut order = paid_order(4_400_000_000_000_000_001);
     order["shipping_address"]["city"] = city.into();
     let order: shopify::Order = serde_json::from_value(order).unwrap();
-    order.to_shipment(end_to_end::STORE).unwrap()
+    order
+        .draft(end_to_end::STORE)
+        .validate(&shared::domain::StoreConfig::default())
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -78,11 +81,11 @@ async fn an_older_event_never_overwrites_newer_shipment_data() {
         tracking_url: None,
     };
     assert!(
-        store.record_task(&key, "sandbox", &task).await.unwrap(),
+        store.record_task(&key, "sandbox", &task).await.unwrap().first,
         "first to store the task"
     );
     assert!(
-        !store.record_task(&key, "sandbox", &task).await.unwrap(),
+        !store.record_task(&key, "sandbox", &task).await.unwrap().first,
         "a repeat is a no-op"
     );
     let other = shared::courier::CourierTask {

@@ -3,6 +3,11 @@
 //! by reference before creating; store the result), then stores the task on the shipment,
 //! marks the payload that caused it in the audit trail, and asks status-sync to write the
 //! tracking back to the store.
+//!
+//! The same queue carries edits and cancellations ([`TaskAction`]): an edit replaces what
+//! the courier was told, a cancellation cancels the task; once the parcel is with the
+//! courier either becomes a review item for a dispatcher. An address the courier cannot
+//! place becomes a review item and a clarification request to the customer.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use shared::aws::reviews::ReviewItem;
@@ -12,7 +17,9 @@ use shared::courier::{self, CourierError, CourierTask};
 use shared::domain::{ReviewReason, ShipmentStatus};
 use shared::error::Classify;
 use shared::idempotency::{run_once, Outcome, ProtocolError};
-use shared::messages::{SyncEvent, TaskRequested};
+use shared::aws::shipments::ShipmentRecord;
+use shared::domain::ShipmentKey;
+use shared::messages::{CustomerMessage, Medium, SyncEvent, TaskAction, TaskRequested};
 use shared::services::Services;
 use std::time::Duration;
 
@@ -45,7 +52,12 @@ pub async fn handle(services: &Services, event: SqsEvent) -> SqsBatchResponse {
 }
 
 async fn create(services: &Services, request: &TaskRequested) -> Result<(), Retry> {
-    match create_once(services, request).await {
+    let result = match request.action {
+        TaskAction::Create => create_once(services, request).await,
+        TaskAction::Update => update(services, &request.shipment_key).await.map(|()| None),
+        TaskAction::Cancel => cancel(services, &request.shipment_key).await.map(|()| None),
+    };
+    match result {
         Ok(None) => Ok(()),
         Ok(Some(wait)) => Err(Retry::After(wait)),
         Err(CreateError::UnknownShipment(key)) => Err(Retry::Poison(format!("no shipment {key}"))),
@@ -62,6 +74,30 @@ async fn create(services: &Services, request: &TaskRequested) -> Result<(), Retr
             at_least: None,
             error: e.to_string(),
         }),
+        Err(CreateError::Protocol(ProtocolError::Effect(CourierError::AddressUnresolved {
+            ambiguous,
+            message,
+        }))) => ask_customer(services, request, ambiguous, message)
+            .await
+            .map_err(|e| Retry::Backoff {
+                at_least: None,
+                error: e.to_string(),
+            }),
+        Err(CreateError::Protocol(ProtocolError::Effect(CourierError::TooLate { status }))) => {
+            let reason = match request.action {
+                TaskAction::Cancel => ReviewReason::CancelAfterPickup { status },
+                _ => ReviewReason::EditAfterPickup {
+                    status,
+                    changed: vec!["shipment".into()],
+                },
+            };
+            open_review(services, request, reason)
+                .await
+                .map_err(|e| Retry::Backoff {
+                    at_least: None,
+                    error: e.to_string(),
+                })
+        }
         Err(e) if e.is_transient() => Err(Retry::Backoff {
             at_least: match &e {
                 CreateError::Protocol(ProtocolError::Effect(c)) => c.retry_after(),
@@ -104,6 +140,25 @@ async fn create_once(
         tracing::info!(task = %task.task_id, "task already exists");
         return Ok(None);
     }
+    // The order's cancellation marker covers an older event that recorded this shipment
+    // while the cancellation was being handled.
+    let cancelled_at = services
+        .shipments
+        .order_cancelled_at(&key.order_key())
+        .await?;
+    if cancelled_at.is_some_and(|at| at >= record.source_event_ms) && !record.cancel_requested {
+        shared::pipeline::cancel_shipment(services, key).await?;
+        tracing::info!("order cancelled; not creating its task");
+        return Ok(None);
+    }
+    if record.cancel_requested {
+        services
+            .shipments
+            .set_status(key, &[ShipmentStatus::Pending], ShipmentStatus::Cancelled)
+            .await?;
+        tracing::info!("order cancelled before its task was created; not creating it");
+        return Ok(None);
+    }
     if record.status != ShipmentStatus::Pending {
         tracing::info!(status = %record.status, "shipment is not waiting for a task");
         return Ok(None);
@@ -129,11 +184,16 @@ async fn create_once(
         Outcome::Busy { retry_in } => return Ok(Some(retry_in.min(BUSY_RETRY))),
     };
 
-    let first = services
+    let stored = services
         .shipments
         .record_task(key, courier.name(), &task)
         .await?;
-    if first {
+    if stored.cancel_requested {
+        // The order was cancelled while the task was being created.
+        tracing::info!(task = %task.task_id, "order cancelled during creation; cancelling the new task");
+        shared::pipeline::request(services, key, TaskAction::Cancel).await?;
+    }
+    if stored.first {
         // Only the attempt that first stored the task marks the payload behind it: the audit
         // trail names exactly one creator.
         services
@@ -150,6 +210,156 @@ async fn create_once(
         "courier task ready"
     );
     Ok(None)
+}
+
+async fn current(services: &Services, key: &ShipmentKey) -> Result<ShipmentRecord, CreateError> {
+    services
+        .shipments
+        .get(key)
+        .await?
+        .ok_or_else(|| CreateError::UnknownShipment(key.to_string()))
+}
+
+/// The courier's picked-up-or-later statuses, as far as status sync has told us. The
+/// courier's own answer (`TooLate`) is the authority; this only saves a call.
+fn with_courier(status: ShipmentStatus) -> bool {
+    matches!(
+        status,
+        ShipmentStatus::PickedUp | ShipmentStatus::OutForDelivery
+    )
+}
+
+/// Brings the courier's task up to date with the shipment as recorded now. A repeat sends
+/// the same data again, which the courier treats as the same task.
+async fn update(services: &Services, key: &ShipmentKey) -> Result<(), CreateError> {
+    let record = current(services, key).await?;
+    let Some(task) = &record.task else {
+        // No task yet: the create that is queued or running reads the new data itself.
+        return Ok(());
+    };
+    if record.cancel_requested || record.status.is_terminal() {
+        tracing::info!(status = %record.status, "edit after the end of the shipment; nothing to update");
+        return Ok(());
+    }
+    if with_courier(record.status) {
+        return Err(ProtocolError::Effect(CourierError::TooLate {
+            status: record.status.to_string(),
+        })
+        .into());
+    }
+    let courier = courier::configured(services)
+        .await
+        .map_err(ProtocolError::Effect)?;
+    courier
+        .update_task(&task.task_id, &key.to_string(), &record.shipment)
+        .await
+        .map_err(ProtocolError::Effect)?;
+    tracing::info!(task = %task.task_id, version = record.version, "courier task updated");
+    Ok(())
+}
+
+/// Cancels the courier's task; the shipment becomes Cancelled once the courier agrees.
+async fn cancel(services: &Services, key: &ShipmentKey) -> Result<(), CreateError> {
+    let record = current(services, key).await?;
+    if record.status == ShipmentStatus::Cancelled {
+        return Ok(());
+    }
+    let Some(task) = &record.task else {
+        services
+            .shipments
+            .set_status(key, &[ShipmentStatus::Pending], ShipmentStatus::Cancelled)
+            .await?;
+        return Ok(());
+    };
+    if record.status.is_terminal() || with_courier(record.status) {
+        return Err(ProtocolError::Effect(CourierError::TooLate {
+            status: record.status.to_string(),
+        })
+        .into());
+    }
+    let courier = courier::configured(services)
+        .await
+        .map_err(ProtocolError::Effect)?;
+    courier
+        .cancel_task(&task.task_id)
+        .await
+        .map_err(ProtocolError::Effect)?;
+    services
+        .shipments
+        .set_status(
+            key,
+            &[
+                ShipmentStatus::Pending,
+                ShipmentStatus::Created,
+                ShipmentStatus::Assigned,
+            ],
+            ShipmentStatus::Cancelled,
+        )
+        .await?;
+    tracing::info!(task = %task.task_id, "courier task cancelled");
+    Ok(())
+}
+
+/// The courier cannot place the address: a review item for the operator, and a request to
+/// the customer (by e-mail, else SMS) through the outbox. The reply goes to the operator,
+/// who fixes the address and releases the item (README, "Clarification requests").
+async fn ask_customer(
+    services: &Services,
+    request: &TaskRequested,
+    ambiguous: bool,
+    message: String,
+) -> Result<(), AwsError> {
+    let key = &request.shipment_key;
+    let reason = if ambiguous {
+        ReviewReason::AddressAmbiguous { message }
+    } else {
+        ReviewReason::AddressNotFound { message }
+    };
+    let Some(record) = services.shipments.get(key).await? else {
+        return open_review(services, request, reason).await;
+    };
+    let review_id = shared::aws::reviews::review_id(&key.to_string());
+    let mut item = ReviewItem::new(&key.to_string(), "shipment", vec![reason]);
+    item.order_key = Some(key.order_key());
+    item.shipment_key = Some(key.to_string());
+    item.source_inbound = Some(record.source_inbound.clone());
+    item.draft = Some(shared::domain::ShipmentDraft::from(&record.shipment));
+    item.event_ms = Some(record.source_event_ms);
+    let opened = services.reviews.open(&item).await?;
+    let recipient = &record.shipment.recipient;
+    let contact = recipient
+        .email
+        .clone()
+        .map(|e| (Medium::Email, e))
+        .or_else(|| recipient.phone.as_ref().map(|p| (Medium::Sms, p.e164.clone())));
+    match contact {
+        Some((medium, to)) if opened => {
+            let a = &record.shipment.address;
+            services
+                .outbox
+                .send(&CustomerMessage {
+                    message_id: format!("clarify:{review_id}"),
+                    medium,
+                    to,
+                    template: "address_clarification".into(),
+                    review_id: review_id.clone(),
+                    shipment_key: key.clone(),
+                    order_name: record.shipment.order_name.clone(),
+                    address_text: format!(
+                        "{}, {} {}, {}",
+                        a.street_line(),
+                        a.postal_code.as_deref().unwrap_or(""),
+                        a.city,
+                        a.country_code
+                    ),
+                })
+                .await?;
+            tracing::warn!(review = %review_id, medium = ?medium, "address unresolved; customer asked to clarify");
+        }
+        Some(_) => tracing::info!(review = %review_id, "address still unresolved; customer already asked"),
+        None => tracing::warn!(review = %review_id, "address unresolved and no way to reach the customer"),
+    }
+    Ok(())
 }
 
 async fn request_sync(

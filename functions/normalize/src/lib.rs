@@ -1,21 +1,42 @@
-//! normalize: intake queue → shipments. For each stored payload: parse it with its channel's
-//! adapter, apply the trigger policy, map it to a [`Shipment`], and either record the
-//! shipment and request its courier task, or open a review item with every reason. The
-//! outcome goes back onto the payload's audit record.
+//! normalize: intake queue → shipments. For each stored payload: read it with its channel's
+//! adapter into an order event (fetching what the event lacks, e.g. a marketplace's buyer
+//! address), apply the store's trigger policy, and then per shipment: admit it (record it,
+//! ask for its task, or for its update after an edit), or file it for review with every
+//! reason; a cancellation cancels the order's tasks. The outcome goes back onto the
+//! payload's audit record.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use shared::aws::inbound::{InboundRecord, InboundState, Outcome};
 use shared::aws::reviews::ReviewItem;
-use shared::aws::shipments::Recorded;
 use shared::aws::AwsError;
 use shared::batch::{self, Retry};
-use shared::channel::{shopify, NeedsReview, Trigger};
-use shared::domain::{ReviewReason, Shipment};
-use shared::error::Classify;
-use shared::messages::{InboundReceived, TaskRequested};
+use shared::channel::{self, OrderEvent, ParseError, Trigger};
+use shared::domain::{Channel, ReviewReason};
+use shared::error::{Classify, Transience};
+use shared::messages::InboundReceived;
+use shared::pipeline::{self, CancelStep};
 use shared::services::Services;
+use shared::store::StoreError;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+
+#[derive(Debug, thiserror::Error)]
+enum NormalizeError {
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    /// Fetching what the event lacks from the channel (a marketplace's orders API).
+    #[error("channel fetch: {0}")]
+    Fetch(#[from] StoreError),
+}
+
+impl Classify for NormalizeError {
+    fn transience(&self) -> Transience {
+        match self {
+            NormalizeError::Aws(e) => e.transience(),
+            NormalizeError::Fetch(e) => e.transience(),
+        }
+    }
+}
 
 pub async fn handle(services: &Services, event: SqsEvent) -> SqsBatchResponse {
     batch::process(
@@ -26,7 +47,12 @@ pub async fn handle(services: &Services, event: SqsEvent) -> SqsBatchResponse {
             let message: InboundReceived = batch::parse_body(&record)?;
             normalize(services, &message).await.map_err(|e| match e {
                 e if e.is_transient() => Retry::Backoff {
-                    at_least: None,
+                    at_least: match &e {
+                        NormalizeError::Fetch(StoreError::Throttled { retry_after }) => {
+                            *retry_after
+                        }
+                        _ => None,
+                    },
                     error: e.to_string(),
                 },
                 e => Retry::Poison(e.to_string()),
@@ -36,137 +62,183 @@ pub async fn handle(services: &Services, event: SqsEvent) -> SqsBatchResponse {
     .await
 }
 
-async fn normalize(services: &Services, message: &InboundReceived) -> Result<(), AwsError> {
+async fn normalize(services: &Services, message: &InboundReceived) -> Result<(), NormalizeError> {
     let Some(inbound) = services.inbound.get(&message.inbound_id).await? else {
         return Err(AwsError::Corrupt {
             key: message.inbound_id.clone(),
             problem: "queued payload is not in the audit trail".into(),
-        });
+        }
+        .into());
     };
-    let order = match shopify::parse_order(&inbound.body) {
-        Ok(order) => order,
+    let span = tracing::info_span!("normalize", inbound = %inbound.id, channel = %inbound.channel, store = %inbound.store);
+    let _guard = span.enter();
+    let channel: Channel = match inbound.channel.parse() {
+        Ok(c) => c,
         Err(e) => {
             let reasons = vec![ReviewReason::UnparseablePayload {
                 error: e.to_string(),
             }];
-            return review(services, &inbound, &inbound.id, None, reasons).await;
+            return Ok(review_payload(services, &inbound, reasons).await?);
         }
     };
-    let order_key = format!("shopify:{}:{}", inbound.store, order.id);
-    match order.trigger() {
+    let event = match read_event(services, channel, &inbound).await {
+        Ok(Ok(event)) => event,
+        Ok(Err(e)) => return Ok(review_payload(services, &inbound, vec![e.review_reason()]).await?),
+        // The channel refuses to give the order (unknown order, no access): a person must
+        // look, retrying will not help.
+        Err(NormalizeError::Fetch(e)) if !e.is_transient() => {
+            let reasons = vec![ReviewReason::StoreRejected {
+                message: e.to_string(),
+            }];
+            return Ok(review_payload(services, &inbound, reasons).await?);
+        }
+        Err(e) => return Err(e),
+    };
+    let order_key = format!("{}:{}:{}", channel, inbound.store, event.order_id);
+    let config = services.stores.get(channel, &inbound.store).await?;
+    let event_ms = event_time_ms(&inbound, &event);
+
+    match event.facts.trigger(config.trigger) {
         Trigger::Ship => {}
         Trigger::Wait { why } => {
-            return outcome(
-                services,
-                &inbound,
-                &format!("waiting: {why}"),
-                &order_key,
-                None,
-            )
-            .await
+            return Ok(outcome(services, &inbound, &format!("waiting: {why}"), &order_key, None).await?)
         }
         Trigger::Ignore { why } => {
-            return outcome(
-                services,
-                &inbound,
-                &format!("ignored: {why}"),
-                &order_key,
-                None,
-            )
-            .await
+            return Ok(outcome(services, &inbound, &format!("ignored: {why}"), &order_key, None).await?)
+        }
+        Trigger::Cancel { why } => {
+            let steps = pipeline::cancel_order(services, &order_key, event_ms).await?;
+            let requested = steps
+                .iter()
+                .filter(|s| matches!(s, CancelStep::CancelRequested(_)))
+                .count();
+            let summary = if steps.is_empty() {
+                format!("ignored: {why} (no shipment existed)")
+            } else {
+                format!(
+                    "cancelled: {why}; {} shipment(s), {requested} courier cancellation(s) requested",
+                    steps.len()
+                )
+            };
+            tracing::info!(order = %order_key, steps = ?steps, "order cancelled");
+            return Ok(outcome(services, &inbound, &summary, &order_key, None).await?);
         }
     }
-    match order.to_shipment(&inbound.store) {
-        Ok(shipment) => record(services, &inbound, &shipment).await,
-        Err(NeedsReview(reasons)) => {
-            review(services, &inbound, &order_key, Some(&order_key), reasons).await
-        }
-    }
-}
 
-async fn record(
-    services: &Services,
-    inbound: &InboundRecord,
-    shipment: &Shipment,
-) -> Result<(), AwsError> {
-    let order_key = shipment.key.order_key();
-    let shipment_key = shipment.key.to_string();
-    let event_ms = event_time_ms(inbound);
-    let summary = match services
-        .shipments
-        .record(shipment, event_ms, &inbound.id)
-        .await?
-    {
-        Recorded::New | Recorded::Updated => {
-            request_task(services, shipment).await?;
-            "task requested"
+    if event.shipments.is_empty() {
+        let reasons = vec![ReviewReason::NothingToShip];
+        let mut item = ReviewItem::new(&order_key, "order", reasons);
+        item.order_key = Some(order_key.clone());
+        item.source_inbound = Some(inbound.id.clone());
+        services.reviews.open(&item).await?;
+        return Ok(outcome_with(
+            services,
+            &inbound,
+            "needs review: nothing_to_ship",
+            &order_key,
+            None,
+            Some(&item.id),
+        )
+        .await?);
+    }
+
+    // Each shipment of the order on its own: one invalid parcel does not hold back the
+    // others, and each has its own key, task and review item.
+    let mut summaries = Vec::new();
+    let mut last_key = None;
+    let mut last_review = None;
+    for draft in &event.shipments {
+        let key = draft.key().to_string();
+        match draft.validate(&config) {
+            Ok(shipment) => {
+                let admitted = pipeline::admit(services, &shipment, event_ms, &inbound.id).await?;
+                tracing::info!(shipment = %key, service = %shipment.service, summary = admitted.summary(), "normalized");
+                summaries.push(format!("{key}: {}", admitted.summary()));
+            }
+            Err(reasons) => {
+                let codes: Vec<&str> = reasons.iter().map(ReviewReason::code).collect();
+                let line = format!("{key}: needs review: {}", codes.join(", "));
+                let item =
+                    pipeline::file_for_review(services, draft, reasons, event_ms, &inbound.id)
+                        .await?;
+                tracing::warn!(shipment = %key, review = %item.id, reasons = %codes.join(","), "shipment needs review");
+                summaries.push(line);
+                last_review = Some(item.id);
+            }
         }
-        // Our own earlier attempt wrote it and may have died before queueing the request.
-        Recorded::Kept(existing)
-            if existing.source_inbound == inbound.id && existing.task.is_none() =>
-        {
-            request_task(services, shipment).await?;
-            "task requested (retry)"
-        }
-        Recorded::Kept(existing) if existing.task.is_some() => "duplicate: task already exists",
-        Recorded::Kept(existing) if existing.source_event_ms > event_ms => {
-            "stale: a newer event already wrote this shipment"
-        }
-        Recorded::Kept(_) => "duplicate: task already requested",
+        last_key = Some(key);
+    }
+    let summary = if summaries.len() == 1 {
+        summaries[0]
+            .split_once(": ")
+            .map(|(_, s)| s.to_owned())
+            .unwrap_or_default()
+    } else {
+        summaries.join("; ")
     };
-    tracing::info!(shipment = %shipment_key, recipient_phone = %shipment.recipient.phone.masked(), summary, "normalized");
-    outcome_with(
+    Ok(outcome_with(
         services,
-        inbound,
-        summary,
+        &inbound,
+        &summary,
         &order_key,
-        Some(&shipment_key),
-        None,
+        last_key.as_deref(),
+        last_review.as_deref(),
     )
-    .await
+    .await?)
 }
 
-async fn request_task(services: &Services, shipment: &Shipment) -> Result<(), AwsError> {
-    services
-        .tasks_queue
-        .send(&TaskRequested {
-            shipment_key: shipment.key.clone(),
-        })
-        .await
-        .map(drop)
+/// The channel's adapter: payload (plus what the channel must be asked) → order event. The
+/// outer error is transient trouble fetching; the inner one a payload that is not what the
+/// channel's contract says.
+async fn read_event(
+    services: &Services,
+    channel: Channel,
+    inbound: &InboundRecord,
+) -> Result<Result<OrderEvent, ParseError>, NormalizeError> {
+    let (topic, body, store) = (&inbound.topic, &inbound.body, &inbound.store);
+    Ok(match channel {
+        Channel::Shopify => channel::shopify::order_event(topic, body, store),
+        Channel::WooCommerce => channel::woocommerce::order_event(topic, body, store),
+        Channel::Api => channel::api::order_event(topic, body, store),
+        Channel::Amazon => return amazon_event(services, inbound).await,
+    })
 }
 
-async fn review(
+/// Amazon's ORDER_CHANGE notification names the order but carries no address: the order,
+/// its address, buyer info and items are fetched from the Orders API (only what the
+/// order's status makes necessary, to spare the seller's quota).
+async fn amazon_event(
     services: &Services,
     inbound: &InboundRecord,
-    subject: &str,
-    order_key: Option<&str>,
+) -> Result<Result<OrderEvent, ParseError>, NormalizeError> {
+    let change = match channel::amazon::parse_notification(&inbound.body) {
+        Ok(change) => change,
+        Err(e) => return Ok(Err(e)),
+    };
+    let secret = format!("amazon/{}", inbound.store);
+    let client = shared::store::amazon::client(services, &secret).await?;
+    let fetched = client
+        .fetch_order(&change.amazon_order_id)
+        .await
+        .map_err(StoreError::from)?;
+    Ok(Ok(fetched.event(&inbound.store)))
+}
+
+async fn review_payload(
+    services: &Services,
+    inbound: &InboundRecord,
     reasons: Vec<ReviewReason>,
 ) -> Result<(), AwsError> {
     let codes: Vec<&str> = reasons.iter().map(ReviewReason::code).collect();
     let summary = format!("needs review: {}", codes.join(", "));
-    let mut item = ReviewItem::new(
-        subject,
-        if order_key.is_some() {
-            "order"
-        } else {
-            "payload"
-        },
-        reasons,
-    );
-    item.order_key = order_key.map(str::to_owned);
+    let mut item = ReviewItem::new(&inbound.id, "payload", reasons);
     item.source_inbound = Some(inbound.id.clone());
     services.reviews.open(&item).await?;
-    tracing::warn!(review = %item.id, reasons = %codes.join(","), "order needs review");
-    let state = if order_key.is_some() {
-        InboundState::Processed
-    } else {
-        InboundState::Review
-    };
+    tracing::warn!(review = %item.id, reasons = %codes.join(","), "payload needs review");
     let outcome = Outcome {
-        state,
+        state: InboundState::Review,
         summary: &summary,
-        order_key,
+        order_key: None,
         shipment_key: None,
         review_id: Some(&item.id),
     };
@@ -202,14 +274,19 @@ async fn outcome_with(
     services.inbound.record_outcome(&inbound.id, &outcome).await
 }
 
-/// When the event happened, per the channel (Shopify's `X-Shopify-Triggered-At`); the
-/// receipt time when it gave none. Shipment writes compare these, so a late retry of an old
-/// payload never overwrites newer data.
-fn event_time_ms(inbound: &InboundRecord) -> i64 {
-    inbound
-        .triggered_at
-        .as_deref()
-        .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
+/// When the event happened: the channel's own "last changed" time when the payload has
+/// one, else the delivery header (Shopify's `X-Shopify-Triggered-At`), else the receipt
+/// time. Shipment writes compare these, so a late retry of an old payload never overwrites
+/// newer data.
+fn event_time_ms(inbound: &InboundRecord, event: &OrderEvent) -> i64 {
+    event
+        .occurred_at
+        .or_else(|| {
+            inbound
+                .triggered_at
+                .as_deref()
+                .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
+        })
         .or_else(|| OffsetDateTime::parse(&inbound.received_at, &Rfc3339).ok())
         .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
         .unwrap_or_else(shared::aws::item::now_ms)

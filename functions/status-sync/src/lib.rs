@@ -1,17 +1,17 @@
 //! status-sync: sync queue → the store. Writes each shipment's tracking number and URL back
-//! to the store the order came from (Shopify: a fulfillment with tracking info), once,
-//! through the same idempotency protocol as task creation.
+//! to the channel the order came from (a Shopify fulfillment, a WooCommerce order note, an
+//! Amazon shipment confirmation, the API's signed callback), once, through the same
+//! idempotency protocol as task creation.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use shared::aws::reviews::ReviewItem;
 use shared::aws::AwsError;
 use shared::batch::{self, Retry};
-use shared::domain::{Channel, ReviewReason, ShipmentKey};
+use shared::domain::{ReviewReason, ShipmentKey};
 use shared::error::Classify;
 use shared::idempotency::{run_once, Outcome, ProtocolError};
 use shared::messages::SyncEvent;
 use shared::services::Services;
-use shared::store::shopify::{ShopifyAdmin, ShopifyCredentials};
 use shared::store::{StoreError, Tracking, WriteBack};
 use std::time::Duration;
 
@@ -101,19 +101,9 @@ async fn write_tracking(
         company: shared::courier::display_name(record.courier.as_deref().unwrap_or("courier")),
     };
 
-    let store = match key.channel {
-        Channel::Shopify => {
-            let credentials: ShopifyCredentials = services
-                .secrets
-                .get_json(&format!("shopify/{}", key.store))
-                .await?;
-            ShopifyAdmin::new(
-                services.http.clone(),
-                &credentials.admin_base_url(&key.store),
-                &credentials.admin_access_token,
-            )
-        }
-    };
+    let store = shared::store::writer(services, key)
+        .await
+        .map_err(ProtocolError::Effect)?;
     // The store call looks for an existing fulfillment with this tracking number before it
     // writes, so the protocol's own lookup has nothing to add.
     let outcome = run_once(
@@ -121,7 +111,7 @@ async fn write_tracking(
         &format!("tracking:{key}"),
         services.config.idempotency_lease,
         || async { Ok(None) },
-        || store.fulfill_with_tracking(&key.order_id, &tracking),
+        || store.write_tracking(key, &tracking),
     )
     .await?;
     let written: WriteBack = match outcome {

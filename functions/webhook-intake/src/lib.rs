@@ -1,13 +1,17 @@
-//! webhook-intake: `POST /webhooks/{channel}/{store}` behind API Gateway (HTTP API).
+//! webhook-intake: `POST /webhooks/{channel}/{store}` behind API Gateway (HTTP API), for
+//! the channels that deliver by signed webhook: `shopify`, `woocommerce` and `api` (the
+//! generic JSON API). Amazon delivers its notifications to an SQS queue instead
+//! (marketplace-intake).
 //!
 //! It only does what must happen before answering the channel, and answers in milliseconds
 //! (Shopify gives up after 5 s and re-sends): size check, signature check with the store's
-//! secret, dedupe by webhook id, the payload into the audit trail, a reference onto the
-//! intake queue. Parsing the order is normalize's job.
+//! secret, dedupe by the channel's delivery id, the payload into the audit trail, a
+//! reference onto the intake queue. Parsing the order is normalize's job.
 //!
 //! | request                                       | answer | recorded                       |
 //! |-----------------------------------------------|--------|--------------------------------|
 //! | unknown channel, or store name not URL-safe   | 404    | -                              |
+//! | WooCommerce's unsigned activation ping        | 200 `ping`         | -                   |
 //! | body over `MAX_WEBHOOK_BODY_BYTES`            | 413    | rejection                      |
 //! | store without a secret                        | 404    | rejection                      |
 //! | missing or wrong HMAC                         | 401    | rejection                      |
@@ -27,12 +31,68 @@ use shared::aws::inbound::{InboundState, NewInbound, Outcome, Receipt, Rejection
 use shared::aws::item::now_ms;
 use shared::aws::reviews::ReviewItem;
 use shared::aws::secrets::SecretError;
-use shared::channel::shopify;
+use shared::channel::{api, shopify, woocommerce};
 use shared::domain::shipment::is_valid_store_name;
 use shared::domain::ReviewReason;
 use shared::messages::InboundReceived;
 use shared::services::Services;
-use shared::store::shopify::ShopifyCredentials;
+use shared::domain::Channel;
+
+/// How one channel signs and labels its webhooks. All three sign the raw body with base64
+/// HMAC-SHA256 and the store's secret; they differ in header names and topics.
+struct Contract {
+    channel: Channel,
+    signature: &'static str,
+    topic: &'static str,
+    delivery_id: &'static str,
+    triggered_at: Option<&'static str>,
+    acts_on: fn(&str) -> bool,
+    /// The delivery's deduplication key from its id header and body.
+    dedupe_key: fn(&str, &[u8]) -> String,
+}
+
+fn contract(channel: &str) -> Option<Contract> {
+    match channel {
+        "shopify" => Some(Contract {
+            channel: Channel::Shopify,
+            signature: shopify::HMAC_HEADER,
+            topic: shopify::TOPIC_HEADER,
+            delivery_id: shopify::WEBHOOK_ID_HEADER,
+            triggered_at: Some(shopify::TRIGGERED_AT_HEADER),
+            acts_on: |t| shopify::Topic::parse(t).is_some(),
+            dedupe_key: |id, _| id.to_owned(),
+        }),
+        "woocommerce" => Some(Contract {
+            channel: Channel::WooCommerce,
+            signature: woocommerce::SIGNATURE_HEADER,
+            topic: woocommerce::TOPIC_HEADER,
+            delivery_id: woocommerce::DELIVERY_ID_HEADER,
+            triggered_at: None,
+            acts_on: woocommerce::acts_on,
+            // WooCommerce's delivery id repeats within a second; the body digest tells
+            // deliveries apart.
+            dedupe_key: woocommerce::dedupe_key,
+        }),
+        "api" => Some(Contract {
+            channel: Channel::Api,
+            signature: api::SIGNATURE_HEADER,
+            topic: api::TOPIC_HEADER,
+            delivery_id: api::EVENT_ID_HEADER,
+            triggered_at: Some(api::SENT_AT_HEADER),
+            acts_on: api::acts_on,
+            dedupe_key: |id, _| id.to_owned(),
+        }),
+        _ => None,
+    }
+}
+
+/// The part of every webhook channel's store secret that intake reads. (The generic API
+/// calls it the signing secret.)
+#[derive(serde::Deserialize)]
+struct WebhookSecret {
+    #[serde(alias = "signing_secret")]
+    webhook_secret: String,
+}
 
 /// A duplicate that finds the first delivery still `received` (not yet queued) and younger
 /// than this is answered 503: the first delivery is probably still running, and if it died
@@ -53,9 +113,10 @@ pub async fn handle(
         .get("store")
         .cloned()
         .unwrap_or_default();
-    if channel != "shopify" {
+    let Some(contract) = contract(&channel) else {
         return respond(404, json!({ "error": "unknown_channel" }));
-    }
+    };
+    let channel_name = contract.channel.as_str();
     if !is_valid_store_name(&store) {
         return respond(404, json!({ "error": "unknown_store" }));
     }
@@ -73,16 +134,16 @@ pub async fn handle(
             .map(str::trim)
             .filter(|v| !v.is_empty())
     };
-    let topic = header(shopify::TOPIC_HEADER);
-    let webhook_id = header(shopify::WEBHOOK_ID_HEADER);
+    let topic = header(contract.topic);
+    let delivery_id = header(contract.delivery_id);
     let reject = |reason: &'static str, status: u16| Rejection {
-        channel: "shopify",
+        channel: channel_name,
         store: &store,
         reason,
         http_status: status,
         body_len: body.len(),
         body_sha256: hex::encode(Sha256::digest(&body)),
-        webhook_id,
+        webhook_id: delivery_id,
         topic,
     };
 
@@ -92,7 +153,7 @@ pub async fn handle(
 
     let credentials = match services
         .secrets
-        .get_json::<ShopifyCredentials>(&format!("shopify/{store}"))
+        .get_json::<WebhookSecret>(&format!("{channel_name}/{store}"))
         .await
     {
         Ok(c) => c,
@@ -109,13 +170,24 @@ pub async fn handle(
         }
     };
 
-    let signed = header(shopify::HMAC_HEADER).is_some_and(|sig| {
-        shared::signature::verify_base64_hmac_sha256(
-            credentials.webhook_secret.as_bytes(),
-            &body,
-            sig,
-        )
-    });
+    // WooCommerce checks a new webhook's URL with an unsigned `webhook_id=<n>` form post
+    // and activates it only on a 2xx. It carries no order, so answering it trusts nothing.
+    if contract.channel == Channel::WooCommerce
+        && header(contract.signature).is_none()
+        && woocommerce::is_ping(&body)
+    {
+        tracing::info!("WooCommerce activation ping");
+        return respond(200, json!({ "status": "ping" }));
+    }
+    // An empty secret would make any sender's signature over "" checkable by anyone.
+    let signed = !credentials.webhook_secret.is_empty()
+        && header(contract.signature).is_some_and(|sig| {
+            shared::signature::verify_base64_hmac_sha256(
+                credentials.webhook_secret.as_bytes(),
+                &body,
+                sig,
+            )
+        });
     if !signed {
         return rejected(
             services,
@@ -124,7 +196,7 @@ pub async fn handle(
         )
         .await;
     }
-    let (Some(topic), Some(webhook_id)) = (topic, webhook_id) else {
+    let (Some(topic), Some(delivery_id)) = (topic, delivery_id) else {
         return rejected(
             services,
             reject("missing_header", 400),
@@ -132,9 +204,11 @@ pub async fn handle(
         )
         .await;
     };
+    let dedupe_key = (contract.dedupe_key)(delivery_id, &body);
+    let webhook_id = dedupe_key.as_str();
     tracing::info!(topic, webhook_id, bytes = body.len(), "signed webhook");
 
-    let known_topic = shopify::Topic::parse(topic).is_some();
+    let known_topic = (contract.acts_on)(topic);
     let well_formed = serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok();
     let state = match (known_topic, well_formed) {
         (false, _) => InboundState::Ignored,
@@ -142,11 +216,11 @@ pub async fn handle(
         (true, true) => InboundState::Received,
     };
     let inbound = NewInbound {
-        channel: "shopify",
+        channel: channel_name,
         store: &store,
         topic,
         webhook_id,
-        triggered_at: header(shopify::TRIGGERED_AT_HEADER),
+        triggered_at: contract.triggered_at.and_then(header),
         body: &body,
         state,
     };
@@ -182,7 +256,7 @@ pub async fn handle(
                 count,
                 "duplicate of a delivery that was not queued; queueing it"
             );
-            enqueue(services, &id, &store, topic).await
+            enqueue(services, &id, channel_name, &store, topic).await
         }
         (Receipt::Duplicate { count, .. }, _) => {
             tracing::info!(webhook_id, count, "duplicate webhook");
@@ -193,19 +267,20 @@ pub async fn handle(
             respond(200, json!({ "status": "ignored", "inbound_id": id }))
         }
         (Receipt::New, InboundState::Review) => review_unparseable(services, &id, &body).await,
-        (Receipt::New, _) => enqueue(services, &id, &store, topic).await,
+        (Receipt::New, _) => enqueue(services, &id, channel_name, &store, topic).await,
     }
 }
 
 async fn enqueue(
     services: &Services,
     id: &str,
+    channel: &str,
     store: &str,
     topic: &str,
 ) -> ApiGatewayV2httpResponse {
     let message = InboundReceived {
         inbound_id: id.to_owned(),
-        channel: "shopify".into(),
+        channel: channel.into(),
         store: store.to_owned(),
         topic: topic.to_owned(),
     };

@@ -394,8 +394,14 @@ pub async fn run(sdk: &SdkConfig, out: &mut impl Write) -> Result<(), DemoError>
             out,
             "    recipient {} {}, {} {} {}",
             record.shipment.recipient.name,
-            record.shipment.recipient.phone.masked(),
-            record.shipment.address.street,
+            record
+                .shipment
+                .recipient
+                .phone
+                .as_ref()
+                .map(|p| p.masked())
+                .unwrap_or_else(|| "(no phone)".into()),
+            record.shipment.address.street_line(),
             record.shipment.address.city,
             record.shipment.address.country_code
         )

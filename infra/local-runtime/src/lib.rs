@@ -19,4 +19,4 @@ pub mod runtime;
 pub mod secrets;
 pub mod template;
 
-pub use runtime::{LocalRuntime, RuntimeError, RuntimeOptions};
+pub use runtime::{LocalRuntime, RuntimeError, RuntimeOptions, Scheduled};

@@ -17,6 +17,7 @@ pub enum SqsFunction {
     Normalize,
     CreateTask,
     StatusSync,
+    MarketplaceIntake,
 }
 
 impl SqsFunction {
@@ -25,6 +26,7 @@ impl SqsFunction {
             "normalize" => Some(SqsFunction::Normalize),
             "create-task" => Some(SqsFunction::CreateTask),
             "status-sync" => Some(SqsFunction::StatusSync),
+            "marketplace-intake" => Some(SqsFunction::MarketplaceIntake),
             _ => None,
         }
     }
@@ -34,6 +36,7 @@ impl SqsFunction {
             SqsFunction::Normalize => normalize::handle(services, event).await,
             SqsFunction::CreateTask => create_task::handle(services, event).await,
             SqsFunction::StatusSync => status_sync::handle(services, event).await,
+            SqsFunction::MarketplaceIntake => marketplace_intake::handle(services, event).await,
         }
     }
 }

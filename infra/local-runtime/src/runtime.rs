@@ -73,6 +73,13 @@ pub struct LocalRuntime {
     workers: Vec<JoinHandle<()>>,
 }
 
+/// What a scheduled function reported.
+#[derive(Debug)]
+pub enum Scheduled {
+    CodReconcile(cod_reconcile::CodSummary),
+    ShipByWatch(ship_by_watch::ShipByReport),
+}
+
 impl LocalRuntime {
     pub async fn start(
         sdk: &SdkConfig,
@@ -208,25 +215,28 @@ impl LocalRuntime {
     }
 
     /// Invokes each scheduled function once, as its EventBridge rule would.
-    pub async fn invoke_scheduled(
-        &self,
-    ) -> Vec<(
-        String,
-        Result<cod_reconcile::CodSummary, shared::aws::AwsError>,
-    )> {
+    pub async fn invoke_scheduled(&self) -> Vec<(String, Result<Scheduled, shared::aws::AwsError>)> {
         let mut results = Vec::new();
         for (logical_id, function) in &self.stack.functions {
             let scheduled = function
                 .events
                 .iter()
                 .any(|e| matches!(e, EventSpec::Schedule { .. }));
-            if scheduled && function.binary == "cod-reconcile" {
-                let event = aws_lambda_events::event::eventbridge::EventBridgeEvent::default();
-                results.push((
-                    logical_id.clone(),
-                    cod_reconcile::handle(&self.services[logical_id], event).await,
-                ));
+            if !scheduled {
+                continue;
             }
+            let services = &self.services[logical_id];
+            let event = aws_lambda_events::event::eventbridge::EventBridgeEvent::default();
+            let result = match function.binary.as_str() {
+                "cod-reconcile" => cod_reconcile::handle(services, event)
+                    .await
+                    .map(Scheduled::CodReconcile),
+                "ship-by-watch" => ship_by_watch::handle(services, event)
+                    .await
+                    .map(Scheduled::ShipByWatch),
+                _ => continue,
+            };
+            results.push((logical_id.clone(), result));
         }
         results
     }

@@ -12,6 +12,7 @@
 //! Tests and the local runtime drive it in-process through [`Sandbox`]; the `sandbox-courier`
 //! binary serves it standalone.
 
+mod amazon;
 mod control;
 mod courier;
 mod error;
@@ -20,9 +21,19 @@ mod request_log;
 mod server;
 mod shopify;
 mod state;
+mod woocommerce;
 
+pub use amazon::{
+    AmazonConfirmationView, AmazonConfirmedItem, AmazonOrderSeed, AmazonSeedError,
+    AMAZON_LWA_CLIENT_ID, AMAZON_LWA_CLIENT_SECRET, AMAZON_ORDER_ITEMS_PAGE_SIZE,
+    AMAZON_REFRESH_TOKEN, AMAZON_TOKEN_PATH,
+};
 pub use courier::{CourierTaskView, Destination, Money, Parcel, Recipient, StatusEvent};
 pub use faults::Fault;
 pub use request_log::RequestLogEntry;
 pub use server::{Sandbox, SandboxConfig};
 pub use shopify::FulfillmentView;
+pub use woocommerce::{
+    WooCommerceNoteView, WooCommerceStatusView, WOOCOMMERCE_CONSUMER_KEY,
+    WOOCOMMERCE_CONSUMER_SECRET,
+};

@@ -9,12 +9,14 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::amazon::{AmazonConfirmationView, AmazonOrderSeed, AmazonSeedError};
 use crate::courier::CourierTaskView;
 use crate::faults::{hold_back, Fault};
 use crate::request_log::RequestLogEntry;
 use crate::shopify::FulfillmentView;
 use crate::state::AppState;
-use crate::{control, courier, shopify};
+use crate::woocommerce::{WooCommerceNoteView, WooCommerceStatusView};
+use crate::{amazon, control, courier, shopify};
 
 /// The secrets clients must present.
 #[derive(Clone)]
@@ -56,6 +58,8 @@ impl Sandbox {
             .merge(courier::router(&app))
             .merge(control::router())
             .merge(shopify::router())
+            .merge(crate::woocommerce::router())
+            .merge(amazon::router())
             .layer(from_fn(hold_back))
             .with_state(app.clone());
 
@@ -95,6 +99,42 @@ impl Sandbox {
         self.app.with(|store| store.shop.views())
     }
 
+    /// Adds an order to the fake SP-API (replacing one with the same `AmazonOrderId`) and
+    /// returns its id.
+    pub fn seed_amazon_order(&self, seed: AmazonOrderSeed) -> Result<String, AmazonSeedError> {
+        self.app.with(|store| store.amazon.seed(seed))
+    }
+
+    /// An Amazon order as `getOrder` now returns it (status and counts follow confirmations).
+    pub fn amazon_order(&self, order_id: &str) -> Option<serde_json::Value> {
+        self.app.with(|store| store.amazon.order(order_id).ok())
+    }
+
+    /// Every accepted `confirmShipment`, in arrival order.
+    pub fn amazon_confirmations(&self) -> Vec<AmazonConfirmationView> {
+        self.app.with(|store| store.amazon.confirmations())
+    }
+
+    /// How many access tokens the fake LWA endpoint has issued (clients should cache them).
+    pub fn amazon_token_grants(&self) -> usize {
+        self.app.with(|store| store.amazon.grants())
+    }
+
+    /// Every note added to an order of the fake WooCommerce store, in creation order.
+    pub fn woocommerce_notes(&self) -> Vec<WooCommerceNoteView> {
+        self.app.with(|store| store.woocommerce.note_views())
+    }
+
+    /// Every order status change made in the fake WooCommerce store, in order.
+    pub fn woocommerce_statuses(&self) -> Vec<WooCommerceStatusView> {
+        self.app.with(|store| store.woocommerce.status_views())
+    }
+
+    /// Arms a fault for every fake WooCommerce REST route, replacing any armed one.
+    pub fn set_woocommerce_fault(&self, fault: Fault) {
+        self.app.with(|store| store.woocommerce.fault.set(fault));
+    }
+
     /// Every `/v1` request, in arrival order.
     pub fn requests(&self) -> Vec<RequestLogEntry> {
         self.app.with(|store| store.requests.snapshot())
@@ -111,7 +151,10 @@ impl Sandbox {
     }
 
     pub fn clear_faults(&self) {
-        self.app.with(|store| store.faults.clear());
+        self.app.with(|store| {
+            store.faults.clear();
+            store.woocommerce.fault = Default::default();
+        });
     }
 
     /// Stops accepting connections and waits for in-flight requests (including responses

@@ -1,6 +1,7 @@
 //! AWS adapters: DynamoDB stores, SQS queues, Secrets Manager. The endpoint comes from the
 //! standard `AWS_ENDPOINT_URL`, so the same code talks to AWS, moto server or LocalStack.
 
+pub mod dlq;
 pub mod idempotency;
 pub mod inbound;
 pub mod item;
@@ -8,6 +9,7 @@ pub mod queue;
 pub mod reviews;
 pub mod secrets;
 pub mod shipments;
+pub mod stores;
 
 use crate::error::{Classify, Transience};
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};

@@ -3,8 +3,9 @@
 //! the existing item instead of opening another.
 
 use super::item::{n, rfc3339_now, s, Reader};
+use aws_sdk_dynamodb::types::AttributeValue;
 use super::{classify, AwsError};
-use crate::domain::ReviewReason;
+use crate::domain::{ReviewReason, ShipmentDraft};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -18,10 +19,25 @@ pub struct ReviewItem {
     pub shipment_key: Option<String>,
     /// The audit-trail id of the payload behind it; the payload itself is kept there whole.
     pub source_inbound: Option<String>,
+    /// "open", "released" (back into the pipeline), "dismissed", or "superseded" (a newer
+    /// event fixed it).
     pub status: String,
     pub created_at: String,
     pub occurrences: u32,
+    /// The shipment as the channel gave it, for an operator to fix and release.
+    pub draft: Option<ShipmentDraft>,
+    /// When the event behind the draft happened: a release is still guarded by it, so it
+    /// never overwrites data from a newer event.
+    pub event_ms: Option<i64>,
+    /// Operators' corrections, in order ("address.postal_code=40202 (ana)").
+    pub fixes: Vec<String>,
+    pub resolution: Option<String>,
 }
+
+pub const OPEN: &str = "open";
+pub const RELEASED: &str = "released";
+pub const DISMISSED: &str = "dismissed";
+pub const SUPERSEDED: &str = "superseded";
 
 impl ReviewItem {
     pub fn new(subject: &str, kind: &str, reasons: Vec<ReviewReason>) -> Self {
@@ -32,9 +48,13 @@ impl ReviewItem {
             order_key: None,
             shipment_key: None,
             source_inbound: None,
-            status: "open".into(),
+            status: OPEN.into(),
             created_at: rfc3339_now(),
             occurrences: 1,
+            draft: None,
+            event_ms: None,
+            fixes: Vec::new(),
+            resolution: None,
         }
     }
 }
@@ -57,8 +77,9 @@ impl ReviewStore {
         }
     }
 
-    /// Opens the item, or counts one more occurrence if it is already open. Returns whether
-    /// it was new.
+    /// Opens the item, or counts one more occurrence if it is already open. A closed item of
+    /// the same subject is opened again with the new reasons. Returns whether it was opened
+    /// (rather than counted).
     pub async fn open(&self, item: &ReviewItem) -> Result<bool, AwsError> {
         let reasons = serde_json::to_string(&item.reasons).map_err(|e| AwsError::Corrupt {
             key: item.id.clone(),
@@ -83,7 +104,19 @@ impl ReviewStore {
             .item("status", s(&item.status))
             .item("created_at", s(&item.created_at))
             .item("occurrences", n(1))
-            .condition_expression("attribute_not_exists(pk)");
+            .condition_expression("attribute_not_exists(pk) OR #status <> :open")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":open", s(OPEN));
+        if let Some(draft) = &item.draft {
+            let text = serde_json::to_string(draft).map_err(|e| AwsError::Corrupt {
+                key: item.id.clone(),
+                problem: e.to_string(),
+            })?;
+            put = put.item("draft", s(text));
+        }
+        if let Some(ms) = item.event_ms {
+            put = put.item("event_ms", n(ms));
+        }
         for (name, value) in [
             ("order_key", &item.order_key),
             ("shipment_key", &item.shipment_key),
@@ -99,6 +132,9 @@ impl ReviewStore {
                 if e.as_service_error()
                     .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
             {
+                if let (Some(draft), Some(ms)) = (&item.draft, item.event_ms) {
+                    self.newer_draft(item, draft, ms).await?;
+                }
                 self.client
                     .update_item()
                     .table_name(&self.table)
@@ -112,6 +148,128 @@ impl ReviewStore {
                 Ok(false)
             }
             Err(e) => Err(classify("PutItem", e)),
+        }
+    }
+
+    /// A newer event about an open item's shipment, still invalid: its draft and reasons
+    /// replace the older ones, so a release sends what the channel says now.
+    async fn newer_draft(
+        &self,
+        item: &ReviewItem,
+        draft: &ShipmentDraft,
+        event_ms: i64,
+    ) -> Result<(), AwsError> {
+        let corrupt = |e: serde_json::Error| AwsError::Corrupt {
+            key: item.id.clone(),
+            problem: e.to_string(),
+        };
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(&item.id))
+            .update_expression("SET draft = :d, reasons = :r, reason_codes = :c, event_ms = :t")
+            .condition_expression("#status = :open AND (attribute_not_exists(event_ms) OR event_ms < :t)")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":d", s(serde_json::to_string(draft).map_err(corrupt)?))
+            .expression_attribute_values(":r", s(serde_json::to_string(&item.reasons).map_err(corrupt)?))
+            .expression_attribute_values(
+                ":c",
+                s(item.reasons.iter().map(ReviewReason::code).collect::<Vec<_>>().join(",")),
+            )
+            .expression_attribute_values(":t", n(event_ms))
+            .expression_attribute_values(":open", s(OPEN))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(classify("UpdateItem", e)),
+        }
+    }
+
+    /// Stores an operator's corrected draft on an open item. Returns false if the item is
+    /// not open (released or dismissed meanwhile).
+    pub async fn fix(
+        &self,
+        id: &str,
+        draft: &ShipmentDraft,
+        reasons: &[ReviewReason],
+        note: &str,
+    ) -> Result<bool, AwsError> {
+        let text = serde_json::to_string(draft).map_err(|e| AwsError::Corrupt {
+            key: id.to_owned(),
+            problem: e.to_string(),
+        })?;
+        let reasons_text = serde_json::to_string(reasons).map_err(|e| AwsError::Corrupt {
+            key: id.to_owned(),
+            problem: e.to_string(),
+        })?;
+        let codes: Vec<&str> = reasons.iter().map(ReviewReason::code).collect();
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(id))
+            .update_expression(
+                "SET draft = :d, reasons = :r, reason_codes = :c, \
+                 fixes = list_append(if_not_exists(fixes, :empty), :fix), last_seen_at = :now",
+            )
+            .condition_expression("#status = :open")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":d", s(text))
+            .expression_attribute_values(":r", s(reasons_text))
+            .expression_attribute_values(":c", s(codes.join(",")))
+            .expression_attribute_values(":empty", AttributeValue::L(Vec::new()))
+            .expression_attribute_values(":fix", AttributeValue::L(vec![s(note)]))
+            .expression_attribute_values(":open", s(OPEN))
+            .expression_attribute_values(":now", s(rfc3339_now()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(classify("UpdateItem", e)),
+        }
+    }
+
+    /// Closes an open item (`to` is released, dismissed or superseded). Conditional on it
+    /// still being open, so of two operators (or an operator and a newer event) exactly one
+    /// closes it. Returns whether this call did.
+    pub async fn close(&self, id: &str, to: &str, resolution: &str) -> Result<bool, AwsError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(id))
+            .update_expression("SET #status = :to, resolution = :why, closed_at = :now")
+            .condition_expression("#status = :open")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":to", s(to))
+            .expression_attribute_values(":why", s(resolution))
+            .expression_attribute_values(":open", s(OPEN))
+            .expression_attribute_values(":now", s(rfc3339_now()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(classify("UpdateItem", e)),
         }
     }
 
@@ -166,5 +324,15 @@ fn review_item(id: &str, item: &super::item::Item) -> Result<ReviewItem, AwsErro
         status: r.s("status")?,
         created_at: r.s("created_at")?,
         occurrences: r.opt_n("occurrences")?.unwrap_or(1),
+        draft: r.opt_json("draft")?,
+        event_ms: r.opt_n("event_ms")?,
+        fixes: match item.get("fixes") {
+            Some(AttributeValue::L(list)) => list
+                .iter()
+                .filter_map(|v| v.as_s().ok().cloned())
+                .collect(),
+            _ => Vec::new(),
+        },
+        resolution: r.opt_s("resolution")?,
     })
 }

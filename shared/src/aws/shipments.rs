@@ -19,6 +19,8 @@ pub struct ShipmentRecord {
     pub version: u64,
     /// The store's reference for the tracking write-back, once done.
     pub tracking_written_back: Option<String>,
+    /// The order was cancelled; the task (if any) is being cancelled at the courier.
+    pub cancel_requested: bool,
 }
 
 /// What recording a shipment from a channel event did.
@@ -28,9 +30,21 @@ pub enum Recorded {
     New,
     /// A newer event replaced a pending shipment's data.
     Updated,
-    /// Not written: the stored shipment is newer than this event, or already has a task
-    /// (edits after creation are a separate path). The stored record is returned.
+    /// The task exists and this newer event changes what the courier was told: the data is
+    /// replaced and the task must be updated.
+    Edited,
+    /// Not written: the stored shipment is newer than this event, unchanged, or cancelled.
+    /// The stored record is returned.
     Kept(Box<ShipmentRecord>),
+}
+
+/// What storing a created task found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskStored {
+    /// This call stored it first (a repeat with the same task is not first).
+    pub first: bool,
+    /// The order was cancelled while the task was being created: cancel it now.
+    pub cancel_requested: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -71,7 +85,7 @@ impl ShipmentStore {
             .table_name(&self.table)
             .item("pk", s(&key))
             .item("order_key", s(shipment.key.order_key()))
-            .item("shipment", s(body))
+            .item("shipment", s(&body))
             .item("status", s(ShipmentStatus::Pending.as_str()))
             .item("source_event_ms", n(event_ms))
             .item("source_inbound", s(inbound_id))
@@ -99,9 +113,177 @@ impl ShipmentStore {
                             key: key.clone(),
                             problem: "condition failed but the shipment is gone".into(),
                         })?;
+                let is_edit = existing.task.is_some()
+                    && !existing.cancel_requested
+                    && !existing.status.is_terminal()
+                    && existing.source_event_ms < event_ms
+                    && existing.shipment.courier_facing_change(shipment);
+                if is_edit && self.record_edit(shipment, &body, event_ms, inbound_id).await? {
+                    return Ok(Recorded::Edited);
+                }
                 Ok(Recorded::Kept(Box::new(existing)))
             }
             Err(e) => Err(classify("PutItem", e)),
+        }
+    }
+
+    /// Replaces the data of a shipment that has a task, if this event is still the newest.
+    /// Returns false when a newer event got there first.
+    async fn record_edit(
+        &self,
+        shipment: &Shipment,
+        body: &str,
+        event_ms: i64,
+        inbound_id: &str,
+    ) -> Result<bool, AwsError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(shipment.key.to_string()))
+            .update_expression(
+                "SET shipment = :body, source_event_ms = :t, source_inbound = :inbound, \
+                 edited_at = :now, updated_at = :now ADD version :one",
+            )
+            .condition_expression("attribute_exists(task_id) AND source_event_ms < :t")
+            .expression_attribute_values(":body", s(body))
+            .expression_attribute_values(":t", n(event_ms))
+            .expression_attribute_values(":inbound", s(inbound_id))
+            .expression_attribute_values(":now", s(rfc3339_now()))
+            .expression_attribute_values(":one", n(1))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(is_conditional_failure) => Ok(false),
+            Err(e) => Err(classify("UpdateItem", e)),
+        }
+    }
+
+    /// Marks the shipment's order cancelled. The flag, not the status, is what create-task
+    /// reads: the status becomes Cancelled once the courier confirms (or at once when no
+    /// task exists). Returns the record as it is now, or `None` for an unknown shipment.
+    pub async fn request_cancel(
+        &self,
+        key: &ShipmentKey,
+    ) -> Result<Option<ShipmentRecord>, AwsError> {
+        let pk = key.to_string();
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(&pk))
+            .update_expression("SET cancel_requested = :yes, updated_at = :now")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":yes", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
+            .expression_attribute_values(":now", s(rfc3339_now()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(out) => out
+                .attributes
+                .map(|item| record(&pk, &item))
+                .transpose(),
+            Err(e) if e.as_service_error().is_some_and(is_conditional_failure) => Ok(None),
+            Err(e) => Err(classify("UpdateItem", e)),
+        }
+    }
+
+    /// Moves the status forward if it is still one of `from`. Returns whether it moved.
+    pub async fn set_status(
+        &self,
+        key: &ShipmentKey,
+        from: &[ShipmentStatus],
+        to: ShipmentStatus,
+    ) -> Result<bool, AwsError> {
+        let mut names = Vec::new();
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(key.to_string()))
+            .update_expression("SET #status = :to, updated_at = :now ADD version :one")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":to", s(to.as_str()))
+            .expression_attribute_values(":now", s(rfc3339_now()))
+            .expression_attribute_values(":one", n(1));
+        for (i, status) in from.iter().enumerate() {
+            let name = format!(":from{i}");
+            update = update.expression_attribute_values(&name, s(status.as_str()));
+            names.push(name);
+        }
+        let update = update.condition_expression(format!("#status IN ({})", names.join(", ")));
+        match update.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(is_conditional_failure) => Ok(false),
+            Err(e) => Err(classify("UpdateItem", e)),
+        }
+    }
+
+    /// Remembers that the order was cancelled as of `event_ms`, before any of its shipments
+    /// are looked up: an older event that arrives later (or concurrently) finds it and
+    /// creates nothing. Kept as its own item because the order may have no shipment yet.
+    pub async fn record_order_cancelled(&self, order_key: &str, event_ms: i64) -> Result<(), AwsError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(cancellation_pk(order_key)))
+            .item("cancelled_event_ms", n(event_ms))
+            .item("updated_at", s(rfc3339_now()))
+            .condition_expression("attribute_not_exists(pk) OR cancelled_event_ms < :t")
+            .expression_attribute_values(":t", n(event_ms))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(is_conditional_failure) => Ok(()),
+            Err(e) => Err(classify("PutItem", e)),
+        }
+    }
+
+    /// When the order was cancelled (its event time), if it was.
+    pub async fn order_cancelled_at(&self, order_key: &str) -> Result<Option<i64>, AwsError> {
+        let pk = cancellation_pk(order_key);
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(&pk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify("GetItem", e))?;
+        out.item
+            .map(|item| Reader::new(&pk, &item).n("cancelled_event_ms"))
+            .transpose()
+    }
+
+    /// Every shipment of one order (the `by_order` index): what a cancellation must reach.
+    pub async fn by_order(&self, order_key: &str) -> Result<Vec<ShipmentRecord>, AwsError> {
+        let mut records = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("by_order")
+                .key_condition_expression("order_key = :o")
+                .expression_attribute_values(":o", s(order_key))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| classify("Query", e))?;
+            for item in out.items.unwrap_or_default() {
+                let pk = Reader::new("shipment", &item).s("pk")?;
+                records.push(record(&pk, &item)?);
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(records);
+            }
         }
     }
 
@@ -114,7 +296,7 @@ impl ShipmentStore {
         key: &ShipmentKey,
         courier: &str,
         task: &CourierTask,
-    ) -> Result<bool, AwsError> {
+    ) -> Result<TaskStored, AwsError> {
         let pk = key.to_string();
         let mut update = self
             .client
@@ -143,9 +325,15 @@ impl ShipmentStore {
                 .expression_attribute_values(":url", s(url));
         }
         match update.send().await {
-            Ok(out) => Ok(!out
-                .attributes
-                .is_some_and(|old| old.contains_key("task_id"))),
+            Ok(out) => {
+                let old = out.attributes.unwrap_or_default();
+                Ok(TaskStored {
+                    first: !old.contains_key("task_id"),
+                    cancel_requested: old
+                        .get("cancel_requested")
+                        .is_some_and(|v| v.as_bool().is_ok_and(|b| *b)),
+                })
+            }
             Err(e) if e.as_service_error().is_some_and(is_conditional_failure) => {
                 Err(AwsError::Conflict {
                     key: pk,
@@ -209,6 +397,9 @@ impl ShipmentStore {
                 .map_err(|e| classify("Scan", e))?;
             for item in out.items.unwrap_or_default() {
                 let pk = Reader::new("shipment", &item).s("pk")?;
+                if pk.starts_with("cancelled:") {
+                    continue;
+                }
                 records.push(record(&pk, &item)?);
             }
             start = out.last_evaluated_key;
@@ -246,7 +437,16 @@ fn record(pk: &str, item: &Item) -> Result<ShipmentRecord, AwsError> {
         task,
         version: r.opt_n("version")?.unwrap_or(1),
         tracking_written_back: r.opt_s("tracking_written_back")?,
+        cancel_requested: item
+            .get("cancel_requested")
+            .is_some_and(|v| v.as_bool().is_ok_and(|b| *b)),
     })
+}
+
+/// The cancellation marker's key: "cancelled:" cannot begin a shipment key (a channel name
+/// does), and the marker has no `order_key` attribute, so the index never lists it.
+fn cancellation_pk(order_key: &str) -> String {
+    format!("cancelled:{order_key}")
 }
 
 /// Milliseconds for "now", for events whose channel gives no time.

@@ -104,6 +104,22 @@ impl Money {
     }
 }
 
+impl Money {
+    /// The amount as decimal text without the currency ("57.90", "1000"): the form channels
+    /// send and [`Money::parse`] reads.
+    pub fn decimal(&self) -> String {
+        let exponent = self.currency.exponent();
+        if exponent == 0 {
+            return self.minor.to_string();
+        }
+        let scale = 10_i64.pow(exponent);
+        let sign = if self.minor < 0 { "-" } else { "" };
+        let abs = self.minor.unsigned_abs();
+        let scale = scale.unsigned_abs();
+        format!("{sign}{}.{:0width$}", abs / scale, abs % scale, width = exponent as usize)
+    }
+}
+
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let exponent = self.currency.exponent();

@@ -9,9 +9,11 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::model::Task;
+use super::errors::TaskError;
+use super::geocode;
+use super::model::{NewTask, Task, TaskUpdate};
 use super::store::AdvanceError;
-use super::validate::CreateTaskRequest;
+use super::validate::TaskRequest;
 use super::IDEMPOTENCY_KEY;
 use crate::error::{parse_json, ApiError};
 use crate::faults::{HoldBack, Injected};
@@ -53,13 +55,10 @@ fn create(
     app: &AppState,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<(StatusCode, Task), ApiError> {
+) -> Result<(StatusCode, Task), TaskError> {
     let key = idempotency_key(headers)?;
     // Parsed outside the lock; any error is reported only if this is not a replay.
-    let new_task = body
-        .map_err(ApiError::from)
-        .and_then(|body| parse_json::<CreateTaskRequest>(&body))
-        .and_then(CreateTaskRequest::validate);
+    let new_task = new_task(body);
     let now = OffsetDateTime::now_utc();
 
     // Lookup and insert under one lock: concurrent creates with one key yield one task.
@@ -73,6 +72,24 @@ fn create(
         let task = store.tasks.insert(new_task?, key, app.base_url(), now);
         Ok((StatusCode::CREATED, task.clone()))
     })
+}
+
+fn task_request(body: Result<Bytes, BytesRejection>) -> Result<TaskRequest, ApiError> {
+    parse_json(&body?)
+}
+
+/// The create body, validated and its destination placed.
+fn new_task(body: Result<Bytes, BytesRejection>) -> Result<NewTask, TaskError> {
+    let new_task = task_request(body)?.into_new_task()?;
+    geocode::resolve(&new_task.delivery.destination)?;
+    Ok(new_task)
+}
+
+/// The update body, validated and its destination placed.
+fn task_update(body: Result<Bytes, BytesRejection>) -> Result<TaskUpdate, TaskError> {
+    let update = task_request(body)?.into_update()?;
+    geocode::resolve(&update.delivery.destination)?;
+    Ok(update)
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
@@ -141,8 +158,40 @@ pub(super) async fn advance_task(
         .map(Json)
         .map_err(|error| match error {
             AdvanceError::NotFound(_) => ApiError::NotFound(error.to_string()),
-            AdvanceError::AlreadyDelivered(_) => ApiError::InvalidTransition(error.to_string()),
+            AdvanceError::Final { .. } => ApiError::InvalidTransition(error.to_string()),
         })
+}
+
+/// `PUT /v1/tasks/{id}`: replaces the delivery details of a task the driver has not picked
+/// up yet.
+pub(super) async fn update_task(
+    State(app): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Task>, TaskError> {
+    let Path(id) = id.map_err(ApiError::from)?;
+    // Parsed outside the lock; a bad body is reported only if the task could change at all.
+    let update = task_update(body);
+    app.with(|store| match update {
+        Ok(update) => Ok(store.tasks.update(&id, update)?.clone()),
+        Err(error) => {
+            store.tasks.check_changeable(&id)?;
+            Err(error)
+        }
+    })
+    .map(Json)
+}
+
+/// `POST /v1/tasks/{id}/cancel`.
+pub(super) async fn cancel_task(
+    State(app): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<Task>, TaskError> {
+    let Path(id) = id.map_err(ApiError::from)?;
+    let now = OffsetDateTime::now_utc();
+    Ok(Json(
+        app.with(|store| store.tasks.cancel(&id, now).cloned())?,
+    ))
 }
 
 /// Unknown `/v1` paths answer in the API's error format.

@@ -1,6 +1,8 @@
 //! The sandbox courier API (`/v1`, bearer auth) and its public tracking page (`/track`).
 
 mod auth;
+mod errors;
+mod geocode;
 mod handlers;
 mod model;
 mod store;
@@ -28,7 +30,11 @@ pub(crate) fn router(app: &AppState) -> Router<AppState> {
             "/tasks",
             post(handlers::create_task).get(handlers::list_tasks),
         )
-        .route("/tasks/{id}", get(handlers::get_task))
+        .route(
+            "/tasks/{id}",
+            get(handlers::get_task).put(handlers::update_task),
+        )
+        .route("/tasks/{id}/cancel", post(handlers::cancel_task))
         .route("/tasks/{id}/advance", post(handlers::advance_task))
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .fallback(handlers::no_route)

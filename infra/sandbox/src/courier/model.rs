@@ -6,9 +6,12 @@ use time::OffsetDateTime;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recipient {
     pub name: String,
-    /// E.164, e.g. `+14155550100`.
-    pub phone: String,
+    /// E.164, e.g. `+14155550100`. Absent when a marketplace masks it; then
+    /// `alternate_contact` is set.
+    pub phone: Option<String>,
     pub email: Option<String>,
+    /// Another way to reach the customer (e.g. a marketplace relay address).
+    pub alternate_contact: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -50,8 +53,8 @@ pub struct StatusEvent {
 /// A snapshot of one courier task, as returned by [`crate::Sandbox::tasks`].
 ///
 /// Serialises like the wire task plus `idempotency_key`. Statuses are the wire strings
-/// (`created`, `assigned`, `picked_up`, `out_for_delivery`, `delivered`) so assertions read
-/// like the API.
+/// (`created`, `assigned`, `picked_up`, `out_for_delivery`, `delivered`, `cancelled`) so
+/// assertions read like the API.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CourierTaskView {
     pub id: String,
@@ -72,10 +75,16 @@ pub struct CourierTaskView {
     pub complete_after: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub complete_before: Option<OffsetDateTime>,
+    /// One of the documented service names, or `None` when the request named none.
+    pub service: Option<String>,
+    /// How many updates changed the task; an update repeating the current details does not
+    /// count.
+    pub updates: u32,
     pub status_history: Vec<StatusEvent>,
 }
 
-/// Where a task is in the simulated driver's day; each step is one `advance`.
+/// Where a task is in the simulated driver's day; each step is one `advance`. `Cancelled`
+/// is reached only through a cancellation, before pickup.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum TaskStatus {
@@ -84,6 +93,7 @@ pub(crate) enum TaskStatus {
     PickedUp,
     OutForDelivery,
     Delivered,
+    Cancelled,
 }
 
 impl TaskStatus {
@@ -93,8 +103,17 @@ impl TaskStatus {
             Self::Assigned => Some(Self::PickedUp),
             Self::PickedUp => Some(Self::OutForDelivery),
             Self::OutForDelivery => Some(Self::Delivered),
-            Self::Delivered => None,
+            Self::Delivered | Self::Cancelled => None,
         }
+    }
+
+    /// Whether the parcel has left the depot with a driver (or arrived): from then on the
+    /// courier cannot change or call off the delivery through the API.
+    pub(crate) fn is_past_pickup(self) -> bool {
+        matches!(
+            self,
+            Self::PickedUp | Self::OutForDelivery | Self::Delivered
+        )
     }
 
     pub(crate) fn as_str(self) -> &'static str {
@@ -104,6 +123,7 @@ impl TaskStatus {
             Self::PickedUp => "picked_up",
             Self::OutForDelivery => "out_for_delivery",
             Self::Delivered => "delivered",
+            Self::Cancelled => "cancelled",
         }
     }
 
@@ -115,6 +135,7 @@ impl TaskStatus {
             Self::PickedUp => "Picked up",
             Self::OutForDelivery => "Out for delivery",
             Self::Delivered => "Delivered",
+            Self::Cancelled => "Cancelled",
         }
     }
 }
@@ -126,17 +147,35 @@ pub(crate) struct StatusChange {
     pub(crate) at: OffsetDateTime,
 }
 
-/// A validated create request: everything a task needs except what the courier assigns.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct NewTask {
-    pub(crate) reference: String,
+/// What the driver is told about a delivery: everything a create sets and an update
+/// replaces as a whole.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(crate) struct Delivery {
     pub(crate) recipient: Recipient,
     pub(crate) destination: Destination,
     pub(crate) parcel: Parcel,
     pub(crate) cash_on_delivery: Option<Money>,
     pub(crate) notes: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
     pub(crate) complete_after: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
     pub(crate) complete_before: Option<OffsetDateTime>,
+    pub(crate) service: Option<String>,
+}
+
+/// A validated create request: everything a task needs except what the courier assigns.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct NewTask {
+    pub(crate) reference: String,
+    pub(crate) delivery: Delivery,
+}
+
+/// A validated update request. `reference`, when sent, must be the task's own: it guards
+/// against an update addressed to the wrong task id.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct TaskUpdate {
+    pub(crate) reference: Option<String>,
+    pub(crate) delivery: Delivery,
 }
 
 /// A task exactly as the courier API returns it.
@@ -149,20 +188,15 @@ pub(crate) struct Task {
     pub(crate) status: TaskStatus,
     #[serde(with = "time::serde::rfc3339")]
     pub(crate) created_at: OffsetDateTime,
-    pub(crate) recipient: Recipient,
-    pub(crate) destination: Destination,
-    pub(crate) parcel: Parcel,
-    pub(crate) cash_on_delivery: Option<Money>,
-    pub(crate) notes: Option<String>,
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub(crate) complete_after: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub(crate) complete_before: Option<OffsetDateTime>,
+    #[serde(flatten)]
+    pub(crate) delivery: Delivery,
+    pub(crate) updates: u32,
     pub(crate) status_history: Vec<StatusChange>,
 }
 
 impl Task {
     pub(crate) fn view(&self, idempotency_key: Option<&str>) -> CourierTaskView {
+        let delivery = self.delivery.clone();
         CourierTaskView {
             id: self.id.clone(),
             reference: self.reference.clone(),
@@ -171,13 +205,15 @@ impl Task {
             status: self.status.as_str().to_owned(),
             idempotency_key: idempotency_key.map(str::to_owned),
             created_at: self.created_at,
-            recipient: self.recipient.clone(),
-            destination: self.destination.clone(),
-            parcel: self.parcel.clone(),
-            cash_on_delivery: self.cash_on_delivery.clone(),
-            notes: self.notes.clone(),
-            complete_after: self.complete_after,
-            complete_before: self.complete_before,
+            recipient: delivery.recipient,
+            destination: delivery.destination,
+            parcel: delivery.parcel,
+            cash_on_delivery: delivery.cash_on_delivery,
+            notes: delivery.notes,
+            complete_after: delivery.complete_after,
+            complete_before: delivery.complete_before,
+            service: delivery.service,
+            updates: self.updates,
             status_history: self
                 .status_history
                 .iter()
@@ -215,8 +251,21 @@ mod tests {
     }
 
     #[test]
+    fn cancelled_is_final_and_only_the_driver_s_statuses_are_past_pickup() {
+        assert_eq!(TaskStatus::Cancelled.next(), None);
+        assert!(!TaskStatus::Cancelled.is_past_pickup());
+        assert!(!TaskStatus::Assigned.is_past_pickup());
+        assert!(TaskStatus::PickedUp.is_past_pickup());
+        assert!(TaskStatus::Delivered.is_past_pickup());
+    }
+
+    #[test]
     fn as_str_matches_the_wire_format() {
-        for status in [TaskStatus::Created, TaskStatus::OutForDelivery] {
+        for status in [
+            TaskStatus::Created,
+            TaskStatus::OutForDelivery,
+            TaskStatus::Cancelled,
+        ] {
             assert_eq!(
                 serde_json::to_value(status).ok(),
                 Some(serde_json::Value::from(status.as_str()))

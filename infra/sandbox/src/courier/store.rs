@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::model::{CourierTaskView, NewTask, StatusChange, Task, TaskStatus};
+use super::model::{CourierTaskView, NewTask, StatusChange, Task, TaskStatus, TaskUpdate};
 
 #[derive(Debug)]
 struct TaskRecord {
@@ -26,8 +26,21 @@ pub(crate) struct TaskStore {
 pub(crate) enum AdvanceError {
     #[error("no task with id {0}")]
     NotFound(String),
-    #[error("task {0} is already delivered; there is no next status")]
-    AlreadyDelivered(String),
+    #[error("task {id} is {}; there is no next status", .status.as_str())]
+    Final { id: String, status: TaskStatus },
+}
+
+/// Why a task refuses an update or a cancellation.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub(crate) enum ChangeError {
+    #[error("no task with id {0}")]
+    NotFound(String),
+    #[error("task {0} is cancelled; it can no longer be changed")]
+    Cancelled(String),
+    #[error("task {id} is {}: the parcel is past pickup and the delivery can no longer be changed or cancelled", .status.as_str())]
+    InProgress { id: String, status: TaskStatus },
+    #[error("reference {sent:?} is not the reference of task {id}")]
+    ReferenceMismatch { id: String, sent: String },
 }
 
 impl TaskStore {
@@ -39,6 +52,11 @@ impl TaskStore {
 
     pub(crate) fn get(&self, id: &str) -> Option<&Task> {
         self.by_id.get(id).map(|&index| &self.records[index].task)
+    }
+
+    fn get_mut(&mut self, id: &str) -> Option<&mut Task> {
+        let index = *self.by_id.get(id)?;
+        Some(&mut self.records[index].task)
     }
 
     pub(crate) fn by_tracking_number(&self, number: &str) -> Option<&Task> {
@@ -73,13 +91,8 @@ impl TaskStore {
             tracking_number,
             status: TaskStatus::Created,
             created_at: now,
-            recipient: new.recipient,
-            destination: new.destination,
-            parcel: new.parcel,
-            cash_on_delivery: new.cash_on_delivery,
-            notes: new.notes,
-            complete_after: new.complete_after,
-            complete_before: new.complete_before,
+            delivery: new.delivery,
+            updates: 0,
             status_history: vec![StatusChange {
                 status: TaskStatus::Created,
                 at: now,
@@ -102,20 +115,95 @@ impl TaskStore {
 
     /// Moves the task one step along its delivery and records the change.
     pub(crate) fn advance(&mut self, id: &str, now: OffsetDateTime) -> Result<&Task, AdvanceError> {
-        let index = *self
-            .by_id
-            .get(id)
+        let task = self
+            .get_mut(id)
             .ok_or_else(|| AdvanceError::NotFound(id.to_owned()))?;
-        let task = &mut self.records[index].task;
-        let next = task
-            .status
-            .next()
-            .ok_or_else(|| AdvanceError::AlreadyDelivered(id.to_owned()))?;
+        let next = task.status.next().ok_or_else(|| AdvanceError::Final {
+            id: id.to_owned(),
+            status: task.status,
+        })?;
         task.status = next;
         task.status_history.push(StatusChange {
             status: next,
             at: now,
         });
+        Ok(task)
+    }
+
+    /// Why the task at `id` cannot be changed at all, if it cannot: the answer an update
+    /// gets before its body is even looked at, since fixing the body would not help.
+    pub(crate) fn check_changeable(&self, id: &str) -> Result<&Task, ChangeError> {
+        let task = self
+            .get(id)
+            .ok_or_else(|| ChangeError::NotFound(id.to_owned()))?;
+        match task.status {
+            TaskStatus::Cancelled => Err(ChangeError::Cancelled(id.to_owned())),
+            status if status.is_past_pickup() => Err(ChangeError::InProgress {
+                id: id.to_owned(),
+                status,
+            }),
+            _ => Ok(task),
+        }
+    }
+
+    /// Replaces the task's delivery details.
+    ///
+    /// An update that changes nothing succeeds in any status but `cancelled`, and is not
+    /// counted: a retried update that already went through must not turn into a conflict
+    /// because the driver has since picked the parcel up.
+    pub(crate) fn update(&mut self, id: &str, update: TaskUpdate) -> Result<&Task, ChangeError> {
+        let task = self
+            .get_mut(id)
+            .ok_or_else(|| ChangeError::NotFound(id.to_owned()))?;
+        if task.status == TaskStatus::Cancelled {
+            return Err(ChangeError::Cancelled(id.to_owned()));
+        }
+        let reference_matches = update
+            .reference
+            .as_deref()
+            .is_none_or(|sent| sent == task.reference);
+        if reference_matches && task.delivery == update.delivery {
+            return Ok(task);
+        }
+        if task.status.is_past_pickup() {
+            return Err(ChangeError::InProgress {
+                id: id.to_owned(),
+                status: task.status,
+            });
+        }
+        if let Some(sent) = update.reference.filter(|_| !reference_matches) {
+            return Err(ChangeError::ReferenceMismatch {
+                id: id.to_owned(),
+                sent,
+            });
+        }
+        task.delivery = update.delivery;
+        task.updates += 1;
+        Ok(task)
+    }
+
+    /// Calls the delivery off. Cancelling a cancelled task changes nothing and succeeds, so
+    /// that a retried cancellation gets the same answer as the first.
+    pub(crate) fn cancel(&mut self, id: &str, now: OffsetDateTime) -> Result<&Task, ChangeError> {
+        let task = self
+            .get_mut(id)
+            .ok_or_else(|| ChangeError::NotFound(id.to_owned()))?;
+        match task.status {
+            TaskStatus::Cancelled => {}
+            status if status.is_past_pickup() => {
+                return Err(ChangeError::InProgress {
+                    id: id.to_owned(),
+                    status,
+                })
+            }
+            _ => {
+                task.status = TaskStatus::Cancelled;
+                task.status_history.push(StatusChange {
+                    status: TaskStatus::Cancelled,
+                    at: now,
+                });
+            }
+        }
         Ok(task)
     }
 
@@ -154,35 +242,56 @@ fn tracking_number() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::courier::model::{Destination, Parcel, Recipient};
+    use crate::courier::model::{Delivery, Destination, Parcel, Recipient};
 
     fn new_task(reference: &str) -> NewTask {
         NewTask {
             reference: reference.to_owned(),
-            recipient: Recipient {
-                name: "Steve Shipper".into(),
-                phone: "+14155550100".into(),
-                email: None,
+            delivery: Delivery {
+                recipient: Recipient {
+                    name: "Steve Shipper".into(),
+                    phone: Some("+14155550100".into()),
+                    email: None,
+                    alternate_contact: None,
+                },
+                destination: Destination {
+                    line1: "123 Shipping Street".into(),
+                    line2: None,
+                    city: "Shippington".into(),
+                    region: None,
+                    postal_code: None,
+                    country_code: "US".into(),
+                    latitude: None,
+                    longitude: None,
+                },
+                parcel: Parcel {
+                    pieces: 1,
+                    weight_grams: None,
+                },
+                cash_on_delivery: None,
+                notes: None,
+                complete_after: None,
+                complete_before: None,
+                service: None,
             },
-            destination: Destination {
-                line1: "123 Shipping Street".into(),
-                line2: None,
-                city: "Shippington".into(),
-                region: None,
-                postal_code: None,
-                country_code: "US".into(),
-                latitude: None,
-                longitude: None,
-            },
-            parcel: Parcel {
-                pieces: 1,
-                weight_grams: None,
-            },
-            cash_on_delivery: None,
-            notes: None,
-            complete_after: None,
-            complete_before: None,
         }
+    }
+
+    /// The delivery of `new_task` with other notes, addressed by `reference`.
+    fn update(reference: Option<&str>, notes: &str) -> TaskUpdate {
+        let mut delivery = new_task("r").delivery;
+        delivery.notes = Some(notes.to_owned());
+        TaskUpdate {
+            reference: reference.map(str::to_owned),
+            delivery,
+        }
+    }
+
+    fn stored(store: &mut TaskStore) -> String {
+        store
+            .insert(new_task("r"), None, "http://x", OffsetDateTime::UNIX_EPOCH)
+            .id
+            .clone()
     }
 
     #[test]
@@ -240,12 +349,103 @@ mod tests {
         }
         assert_eq!(
             store.advance(&id, now).err(),
-            Some(AdvanceError::AlreadyDelivered(id.clone()))
+            Some(AdvanceError::Final {
+                id: id.clone(),
+                status: TaskStatus::Delivered
+            })
         );
         assert_eq!(
             store.advance("tsk_nope", now).err(),
             Some(AdvanceError::NotFound("tsk_nope".into()))
         );
         assert_eq!(store.views()[0].status_history.len(), 5);
+    }
+
+    #[test]
+    fn updates_before_pickup_replace_the_delivery_and_count_once() {
+        let mut store = TaskStore::default();
+        let id = stored(&mut store);
+        let now = OffsetDateTime::UNIX_EPOCH;
+        store.advance(&id, now).unwrap();
+
+        let task = store.update(&id, update(Some("r"), "back door")).unwrap();
+        assert_eq!(task.delivery.notes.as_deref(), Some("back door"));
+        assert_eq!(task.updates, 1);
+        // The same update again is a no-op, not a second update.
+        assert_eq!(
+            store
+                .update(&id, update(None, "back door"))
+                .unwrap()
+                .updates,
+            1
+        );
+        assert_eq!(
+            store.update(&id, update(Some("other"), "x")).err(),
+            Some(ChangeError::ReferenceMismatch {
+                id: id.clone(),
+                sent: "other".into()
+            })
+        );
+        assert_eq!(
+            store.update("tsk_nope", update(None, "x")).err(),
+            Some(ChangeError::NotFound("tsk_nope".into()))
+        );
+    }
+
+    #[test]
+    fn after_pickup_only_a_repeated_update_succeeds() {
+        let mut store = TaskStore::default();
+        let id = stored(&mut store);
+        let now = OffsetDateTime::UNIX_EPOCH;
+        store.update(&id, update(None, "first")).unwrap();
+        for _ in 0..2 {
+            store.advance(&id, now).unwrap();
+        }
+        assert_eq!(
+            store.update(&id, update(None, "second")).err(),
+            Some(ChangeError::InProgress {
+                id: id.clone(),
+                status: TaskStatus::PickedUp
+            })
+        );
+        assert_eq!(store.update(&id, update(None, "first")).unwrap().updates, 1);
+        assert!(store.check_changeable(&id).is_err());
+    }
+
+    #[test]
+    fn cancel_is_idempotent_before_pickup_and_refused_after() {
+        let mut store = TaskStore::default();
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let id = stored(&mut store);
+        for _ in 0..2 {
+            assert_eq!(
+                store.cancel(&id, now).unwrap().status,
+                TaskStatus::Cancelled
+            );
+        }
+        assert_eq!(store.get(&id).unwrap().status_history.len(), 2);
+        assert_eq!(
+            store.update(&id, update(None, "x")).err(),
+            Some(ChangeError::Cancelled(id.clone()))
+        );
+        assert_eq!(
+            store.advance(&id, now).err(),
+            Some(AdvanceError::Final {
+                id: id.clone(),
+                status: TaskStatus::Cancelled
+            })
+        );
+
+        let picked_up = stored(&mut store);
+        for _ in 0..2 {
+            store.advance(&picked_up, now).unwrap();
+        }
+        assert_eq!(
+            store.cancel(&picked_up, now).err(),
+            Some(ChangeError::InProgress {
+                id: picked_up.clone(),
+                status: TaskStatus::PickedUp
+            })
+        );
     }
 }

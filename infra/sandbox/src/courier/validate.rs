@@ -1,4 +1,5 @@
-//! The `POST /v1/tasks` body as received, and its validation into a [`NewTask`].
+//! The `POST /v1/tasks` and `PUT /v1/tasks/{id}` body as received, and its validation into
+//! a [`NewTask`] or a [`TaskUpdate`].
 //!
 //! Every field is optional at the serde level so that a missing field is reported as a 422
 //! naming that field rather than as an anonymous deserialisation error.
@@ -7,11 +8,21 @@ use serde::Deserialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::model::{Destination, Money, NewTask, Parcel, Recipient};
+use super::model::{Delivery, Destination, Money, NewTask, Parcel, Recipient, TaskUpdate};
 use crate::error::ApiError;
 
+/// The services a task may be booked as (the bridge's `ServiceType` names).
+pub(crate) const SERVICES: [&str; 6] = [
+    "standard",
+    "same_day",
+    "next_day",
+    "scheduled",
+    "pickup_point",
+    "oversized",
+];
+
 #[derive(Debug, Deserialize)]
-pub(crate) struct CreateTaskRequest {
+pub(crate) struct TaskRequest {
     reference: Option<String>,
     recipient: Option<RecipientInput>,
     destination: Option<DestinationInput>,
@@ -20,6 +31,7 @@ pub(crate) struct CreateTaskRequest {
     notes: Option<String>,
     complete_after: Option<String>,
     complete_before: Option<String>,
+    service: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -27,6 +39,7 @@ struct RecipientInput {
     name: Option<String>,
     phone: Option<String>,
     email: Option<String>,
+    alternate_contact: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -56,10 +69,31 @@ struct MoneyInput {
 
 type Result<T> = std::result::Result<T, ApiError>;
 
-impl CreateTaskRequest {
-    /// Checks the request against the documented rules; the error names the first bad field.
-    pub(crate) fn validate(self) -> Result<NewTask> {
-        let reference = required_text(self.reference, "reference")?;
+impl TaskRequest {
+    /// Checks a create request against the documented rules; the error names the first bad
+    /// field.
+    pub(crate) fn into_new_task(mut self) -> Result<NewTask> {
+        let reference = required_text(self.reference.take(), "reference")?;
+        Ok(NewTask {
+            reference,
+            delivery: self.into_delivery()?,
+        })
+    }
+
+    /// Checks an update request: the create rules, except that `reference` may be left out.
+    pub(crate) fn into_update(mut self) -> Result<TaskUpdate> {
+        let reference = self
+            .reference
+            .take()
+            .map(|reference| required_text(Some(reference), "reference"))
+            .transpose()?;
+        Ok(TaskUpdate {
+            reference,
+            delivery: self.into_delivery()?,
+        })
+    }
+
+    fn into_delivery(self) -> Result<Delivery> {
         let recipient = self
             .recipient
             .ok_or_else(|| missing("recipient"))?
@@ -83,8 +117,8 @@ impl CreateTaskRequest {
                 ));
             }
         }
-        Ok(NewTask {
-            reference,
+        let service = self.service.map(service).transpose()?;
+        Ok(Delivery {
             recipient,
             destination,
             parcel,
@@ -92,6 +126,7 @@ impl CreateTaskRequest {
             notes: self.notes,
             complete_after,
             complete_before,
+            service,
         })
     }
 }
@@ -99,17 +134,26 @@ impl CreateTaskRequest {
 impl RecipientInput {
     fn validate(self) -> Result<Recipient> {
         let name = required_text(self.name, "recipient.name")?;
-        let phone = required_text(self.phone, "recipient.phone")?;
-        if !is_e164(&phone) {
+        let phone = optional_text(self.phone);
+        if phone.as_deref().is_some_and(|phone| !is_e164(phone)) {
             return Err(ApiError::invalid(
                 "recipient.phone",
                 "recipient.phone must be E.164: '+' followed by 8 to 15 digits",
+            ));
+        }
+        let alternate_contact = optional_text(self.alternate_contact);
+        // The driver must be able to reach someone; a masked phone needs a substitute.
+        if phone.is_none() && alternate_contact.is_none() {
+            return Err(ApiError::invalid(
+                "recipient.phone",
+                "recipient.phone is required unless recipient.alternate_contact is given",
             ));
         }
         Ok(Recipient {
             name,
             phone,
             email: self.email,
+            alternate_contact,
         })
     }
 }
@@ -194,6 +238,22 @@ impl MoneyInput {
 
 fn missing(field: &str) -> ApiError {
     ApiError::invalid(field, format!("{field} is required"))
+}
+
+fn service(name: String) -> Result<String> {
+    if SERVICES.contains(&name.as_str()) {
+        Ok(name)
+    } else {
+        Err(ApiError::invalid(
+            "service",
+            format!("service must be one of {}", SERVICES.join(", ")),
+        ))
+    }
+}
+
+/// An optional string: empty and all-whitespace count as absent, like `null`.
+fn optional_text(value: Option<String>) -> Option<String> {
+    value.filter(|text| !text.trim().is_empty())
 }
 
 /// A required string: absent, `null`, empty and all-whitespace are all "missing".

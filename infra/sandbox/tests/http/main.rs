@@ -1,7 +1,10 @@
 //! HTTP tests of the sandbox: a real server on a free port, driven with reqwest.
 
+mod amazon;
 mod common;
 mod control;
 mod courier;
 mod faults;
 mod shopify;
+mod task_changes;
+mod woocommerce;

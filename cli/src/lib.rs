@@ -1,0 +1,371 @@
+//! `courier-bridge`: the operator CLI. It works the review inbox (list, show, fix, release,
+//! dismiss), the dead-letter queues (list, redrive) and store configurations, against a
+//! stack deployed with CloudFormation or one the local runtime provisioned in an emulator
+//! (the endpoint is the standard `AWS_ENDPOINT_URL`).
+//!
+//! The binary is a thin shell over [`run`] / [`execute`]; every command is also a function
+//! ([`review::release`], [`dlq::redrive`], ...) that returns a typed result, which the tests
+//! use directly.
+
+pub mod dlq;
+pub mod error;
+mod render;
+pub mod review;
+pub mod stack;
+pub mod store;
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Parser, Subcommand};
+pub use error::CliError;
+use serde::Serialize;
+use shared::domain::Channel;
+use shared::services::Services;
+use stack::Stack;
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "courier-bridge",
+    version,
+    about = "Operate a courier-bridge stack: the review inbox, dead-letter queues, store settings.",
+    after_help = "Resources come from the CloudFormation stack's outputs; when no such stack \
+exists (the local runtime against an emulator), from the names `{stack}-{LogicalId}`. \
+AWS_ENDPOINT_URL selects an emulator.\n\nExit codes: 0 ok, 1 refused (not open, invalid \
+draft), 2 usage, 3 AWS error."
+)]
+pub struct Cli {
+    /// Stack name: the CloudFormation stack, or the local runtime's `--stack`.
+    #[arg(long, global = true, env = "COURIER_BRIDGE_STACK", value_name = "NAME")]
+    pub stack: Option<String>,
+    /// Secrets Manager name prefix [default: the stack's SecretsPrefix parameter, else
+    /// courier-bridge/].
+    #[arg(long, global = true, value_name = "PREFIX")]
+    pub secrets_prefix: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The review inbox: orders and payloads that need a person.
+    #[command(subcommand)]
+    Review(ReviewCommand),
+    /// Dead-letter queues: messages that failed for good.
+    #[command(subcommand)]
+    Dlq(DlqCommand),
+    /// A store's configuration (trigger policy, service rules).
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReviewCommand {
+    /// Items with a status (open by default), oldest first.
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        status: review::StatusFilter,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One item: reasons with their values, the draft, the fixes, the source payload.
+    Show {
+        /// The item id ("review:shopify:acme:1001:1") or its subject ("shopify:acme:1001:1").
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Corrects fields of an open item's draft and re-validates it.
+    Fix {
+        /// The item id or its subject.
+        id: String,
+        /// A draft field and its value: phone=+4930901820, address.postal_code=10119,
+        /// pieces=2 (JSON, or else text). Repeatable; all are stored together.
+        #[arg(long = "set", value_name = "PATH=VALUE", required = true)]
+        set: Vec<review::FieldFix>,
+        /// Who fixes it, for the audit trail [default: $USER].
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
+    /// Sends a valid draft on to the courier, exactly as a valid event would, and closes the
+    /// item.
+    Release {
+        /// The item id or its subject.
+        id: String,
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
+    /// Closes an item without sending anything on.
+    Dismiss {
+        /// The item id or its subject.
+        id: String,
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DlqCommand {
+    /// Shows the messages in a queue's DLQ without consuming them.
+    List {
+        #[arg(long, value_enum, ignore_case = true)]
+        queue: dlq::SourceQueue,
+        #[arg(long, default_value_t = 100)]
+        max: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Moves every message in a queue's DLQ back to the queue.
+    Redrive {
+        #[arg(long, value_enum, ignore_case = true)]
+        queue: dlq::SourceQueue,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Prints the store's configuration (or the defaults it runs on).
+    Show {
+        #[arg(long, value_parser = channel_parser())]
+        channel: Channel,
+        #[arg(long)]
+        store: String,
+    },
+    /// Replaces the store's configuration with a JSON file ("-": standard input).
+    Put {
+        #[arg(long, value_parser = channel_parser())]
+        channel: Channel,
+        #[arg(long)]
+        store: String,
+        #[arg(long, value_name = "PATH")]
+        file: PathBuf,
+    },
+}
+
+/// The channels, listed from the domain so `--help` and the parser never drift from it.
+fn channel_parser() -> impl TypedValueParser<Value = Channel> {
+    PossibleValuesParser::new(Channel::ALL.map(|c| c.as_str()))
+        .try_map(|name| name.parse::<Channel>())
+}
+
+/// Parses `args` (the program name first) and runs the command against the AWS account or
+/// emulator that the environment selects. `--help` and `--version` return their text.
+pub async fn run<I, T>(args: I) -> Result<String, CliError>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => return Ok(e.to_string()),
+        Err(e) => return Err(CliError::Usage(e.to_string())),
+    };
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    execute(cli, &sdk).await
+}
+
+/// Runs a parsed command; returns what it prints on success.
+pub async fn execute(cli: Cli, sdk: &aws_config::SdkConfig) -> Result<String, CliError> {
+    let name = cli.stack.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
+        CliError::Usage("--stack NAME is required (or COURIER_BRIDGE_STACK)".into())
+    })?;
+    let stack = Stack::resolve(sdk, &name).await?;
+    let prefix = cli.secrets_prefix.as_deref();
+    match cli.command {
+        // DLQs need the queues only, not the functions' whole configuration.
+        Command::Dlq(command) => dlq_command(&stack, command).await,
+        Command::Review(command) => {
+            review_command(&services(sdk, &stack, prefix).await?, command).await
+        }
+        Command::Store(command) => {
+            store_command(&services(sdk, &stack, prefix).await?, command).await
+        }
+    }
+}
+
+/// The library's services bound to a stack's resources.
+pub async fn services(
+    sdk: &aws_config::SdkConfig,
+    stack: &Stack,
+    secrets_prefix: Option<&str>,
+) -> Result<Services, CliError> {
+    let config = stack.config(secrets_prefix).await?;
+    Services::new(sdk, config).map_err(|e| CliError::Startup(e.to_string()))
+}
+
+async fn dlq_command(stack: &Stack, command: DlqCommand) -> Result<String, CliError> {
+    match command {
+        DlqCommand::List { queue, max, json } => {
+            let listed = dlq::list(stack, queue, max).await?;
+            output(json, &listed, dlq::render_list)
+        }
+        DlqCommand::Redrive { queue } => {
+            Ok(dlq::render_redriven(&dlq::redrive(stack, queue).await?))
+        }
+    }
+}
+
+async fn review_command(services: &Services, command: ReviewCommand) -> Result<String, CliError> {
+    match command {
+        ReviewCommand::List { status, json } => {
+            let items = review::list(services, status).await?;
+            output(json, &items, |items| review::render_list(items))
+        }
+        ReviewCommand::Show { id, json } => {
+            let shown = review::show(services, &id).await?;
+            if json {
+                to_json(&shown)
+            } else {
+                review::render_show(&shown)
+            }
+        }
+        ReviewCommand::Fix { id, set, by } => {
+            let fixed = review::fix(services, &id, &set, &operator(by)).await?;
+            Ok(review::render_fixed(&fixed))
+        }
+        ReviewCommand::Release { id, by } => {
+            let released = review::release(services, &id, &operator(by)).await?;
+            Ok(review::render_released(&released))
+        }
+        ReviewCommand::Dismiss { id, reason, by } => {
+            let id = review::dismiss(services, &id, &reason, &operator(by)).await?;
+            Ok(format!("dismissed {id}"))
+        }
+    }
+}
+
+async fn store_command(services: &Services, command: StoreCommand) -> Result<String, CliError> {
+    match command {
+        StoreCommand::Show { channel, store } => {
+            let config = store::show(services, channel, &store).await?;
+            store::render_show(channel, &store, config.as_ref())
+        }
+        StoreCommand::Put {
+            channel,
+            store,
+            file,
+        } => {
+            let config = store::read_file(&file)?;
+            store::put(services, channel, &store, &config).await?;
+            Ok(format!("stored the configuration of {channel}:{store}"))
+        }
+    }
+}
+
+/// Who is acting, for resolutions and fix notes.
+fn operator(by: Option<String>) -> String {
+    by.or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("USERNAME").ok())
+        .filter(|name| !name.trim().is_empty())
+        .unwrap_or_else(|| "operator".to_owned())
+}
+
+fn output<T: Serialize + ?Sized>(
+    json: bool,
+    value: &T,
+    text: impl FnOnce(&T) -> String,
+) -> Result<String, CliError> {
+    if json {
+        to_json(value)
+    } else {
+        Ok(text(value))
+    }
+}
+
+fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, CliError> {
+    serde_json::to_string_pretty(value).map_err(|e| CliError::Input {
+        what: "JSON output".into(),
+        error: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn flags_parse_into_commands() {
+        let cli = Cli::try_parse_from([
+            "courier-bridge",
+            "review",
+            "fix",
+            "shopify:acme:1:1",
+            "--set",
+            "phone=+4930901820",
+            "--set",
+            "address.postal_code=10119",
+            "--stack",
+            "demo",
+        ])
+        .unwrap();
+        assert_eq!(cli.stack.as_deref(), Some("demo"));
+        let Command::Review(ReviewCommand::Fix { set, .. }) = cli.command else {
+            panic!("not a fix: {cli:?}");
+        };
+        assert_eq!(set.len(), 2);
+
+        let cli = Cli::try_parse_from([
+            "courier-bridge",
+            "--stack",
+            "demo",
+            "dlq",
+            "list",
+            "--queue",
+            "tasks",
+        ])
+        .unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Dlq(DlqCommand::List {
+                queue: dlq::SourceQueue::TasksQueue,
+                ..
+            })
+        ));
+        let cli = Cli::try_parse_from([
+            "courier-bridge",
+            "store",
+            "show",
+            "--channel",
+            "woocommerce",
+            "--store",
+            "acme",
+        ])
+        .unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Store(StoreCommand::Show {
+                channel: Channel::WooCommerce,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn malformed_input_is_a_usage_error() {
+        for args in [
+            &["courier-bridge", "review", "fix", "x", "--set", "phone"][..],
+            &["courier-bridge", "review", "fix", "x"],
+            &[
+                "courier-bridge",
+                "store",
+                "show",
+                "--channel",
+                "ebay",
+                "--store",
+                "a",
+            ],
+            &["courier-bridge", "dlq", "list", "--queue", "OutboxQueue"],
+            &["courier-bridge", "review", "list", "--status", "closed"],
+        ] {
+            assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! The operator CLI against the emulator (run with infra/scripts/with-emulator.sh). One test
+//! binary: each file is a module, so the suite links once.
+
+mod binary;
+mod dlq;
+mod review;
+mod stack;
+mod store;
+mod support;

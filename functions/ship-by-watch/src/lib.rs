@@ -1,0 +1,77 @@
+//! ship-by-watch: every 15 minutes, finds marketplace shipments whose latest ship date is
+//! near (the store's `ship_by_alert_hours`, default 24) or past and that the marketplace
+//! has not yet been told are shipped, and raises an alert: a `ship_by_at_risk` review item
+//! per shipment (one, however often it runs) and an error-level log line for alarms.
+//! Missing the date costs the seller: Amazon counts late shipments against the account.
+
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use serde::Serialize;
+use shared::aws::reviews::ReviewItem;
+use shared::aws::shipments::ShipmentRecord;
+use shared::aws::AwsError;
+use shared::domain::{ReviewReason, ShipmentStatus};
+use shared::services::Services;
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
+
+#[derive(Debug, Serialize, PartialEq, Eq, Default)]
+pub struct ShipByReport {
+    /// Shipments with a ship-by date still to be confirmed.
+    pub watched: u32,
+    /// Of those, inside the alert window or late.
+    pub at_risk: Vec<String>,
+    /// Alerts opened now (the rest were open already).
+    pub newly_alerted: u32,
+}
+
+pub async fn handle(services: &Services, _event: EventBridgeEvent) -> Result<ShipByReport, AwsError> {
+    check(services, OffsetDateTime::now_utc()).await
+}
+
+/// The watch as of `now` (a parameter so tests need no clock tricks).
+pub async fn check(services: &Services, now: OffsetDateTime) -> Result<ShipByReport, AwsError> {
+    let mut report = ShipByReport::default();
+    for record in services.shipments.all().await? {
+        let Some(ship_by) = pending_ship_by(&record) else {
+            continue;
+        };
+        report.watched += 1;
+        let key = &record.shipment.key;
+        let config = services.stores.get(key.channel, &key.store).await?;
+        let window = Duration::hours(i64::from(config.ship_by_alert_hours()));
+        if now < ship_by - window {
+            continue;
+        }
+        let ship_by_text = ship_by.format(&Rfc3339).unwrap_or_default();
+        let mut item = ReviewItem::new(
+            &format!("ship-by:{key}"),
+            "alert",
+            vec![ReviewReason::ShipByAtRisk {
+                ship_by: ship_by_text.clone(),
+            }],
+        );
+        item.order_key = Some(key.order_key());
+        item.shipment_key = Some(key.to_string());
+        if services.reviews.open(&item).await? {
+            report.newly_alerted += 1;
+        }
+        tracing::error!(shipment = %key, ship_by = %ship_by_text, late = now > ship_by, "latest ship date at risk");
+        report.at_risk.push(key.to_string());
+    }
+    Ok(report)
+}
+
+/// The ship-by date of a shipment the marketplace still waits to hear about.
+fn pending_ship_by(record: &ShipmentRecord) -> Option<OffsetDateTime> {
+    let done = record.tracking_written_back.is_some()
+        || record.cancel_requested
+        || matches!(
+            record.status,
+            ShipmentStatus::Cancelled | ShipmentStatus::Returned
+        );
+    if done {
+        None
+    } else {
+        record.shipment.ship_by
+    }
+}
