@@ -893,3 +893,10 @@ fn a_phone_extension_survives_the_round_trip_through_the_draft() {
         .unwrap();
     assert_eq!(back.recipient.phone, s.recipient.phone);
 }
+#[test]
+fn zz_probe() {
+    for (raw, c) in [("+7 800 555 35 35", "RU"), ("8 800 555 35 35", "RU"), ("+7 800 100 0000", ""), ("+7 495 123 45 67", ""), ("+1 246 000 0000", ""), ("+1 246 234 5678", ""), ("+78005553535 x1234", ""), ("+74951234567 x1234", ""), ("+74951234567 доб. 1234", ""), ("tel:+74951234567;ext=123", ""), ("+٧٤٩٥١٢٣٤٥٦٧", "")] {
+        let n = phonenumber::parse(c.parse().ok(), raw);
+        println!("{raw:?} {c}: {:?} -> {:?}", n.as_ref().map(|n| (n.code().value(), n.national().value(), n.extension().map(|e| e.to_string()))), n.as_ref().map(phonenumber::is_valid));
+    }
+}
