@@ -186,7 +186,10 @@ impl Harness {
     ) -> (u16, Value) {
         let mut request = self
             .http
-            .post(format!("{}/webhooks/{channel}/{store}", self.runtime.http_url))
+            .post(format!(
+                "{}/webhooks/{channel}/{store}",
+                self.runtime.http_url
+            ))
             .body(body.to_vec());
         for (name, value) in headers {
             request = request.header(*name, *value);
@@ -203,23 +206,34 @@ impl Harness {
         for _ in 0..steps {
             let response = self
                 .http
-                .post(format!("{}/v1/tasks/{task_id}/advance", self.sandbox.base_url()))
+                .post(format!(
+                    "{}/v1/tasks/{task_id}/advance",
+                    self.sandbox.base_url()
+                ))
                 .bearer_auth("sbx_test_key")
                 .send()
                 .await
                 .expect("sandbox answers");
-            assert!(response.status().is_success(), "advance {task_id}: {}", response.status());
+            assert!(
+                response.status().is_success(),
+                "advance {task_id}: {}",
+                response.status()
+            );
         }
     }
 
     /// The sandbox task carrying `reference` (a shipment key), once it exists.
     pub async fn task_for(&self, reference: &str) -> sandbox::CourierTaskView {
-        wait_for(&format!("a task for {reference}"), Duration::from_secs(30), || async {
-            self.sandbox
-                .tasks()
-                .into_iter()
-                .find(|t| t.reference == reference)
-        })
+        wait_for(
+            &format!("a task for {reference}"),
+            Duration::from_secs(30),
+            || async {
+                self.sandbox
+                    .tasks()
+                    .into_iter()
+                    .find(|t| t.reference == reference)
+            },
+        )
         .await
     }
 

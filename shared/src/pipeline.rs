@@ -58,7 +58,11 @@ pub async fn admit(
         let id = review_id(&shipment.key.to_string());
         services
             .reviews
-            .close(&id, SUPERSEDED, &format!("a valid event arrived ({source})"))
+            .close(
+                &id,
+                SUPERSEDED,
+                &format!("a valid event arrived ({source})"),
+            )
             .await?;
     }
     Ok(admitted)
@@ -72,34 +76,40 @@ pub async fn record_and_request(
     event_ms: i64,
     source: &str,
 ) -> Result<Admitted, AwsError> {
-    Ok(match services.shipments.record(shipment, event_ms, source).await? {
-        Recorded::New | Recorded::Updated => {
-            // Written first, then the cancellation marker read: of this and a concurrent
-            // cancellation (which writes its marker first, then lists shipments), at least
-            // one sees the other.
-            let order_key = shipment.key.order_key();
-            if let Some(at) = services.shipments.order_cancelled_at(&order_key).await? {
-                if at >= event_ms {
-                    cancel_shipment(services, &shipment.key).await?;
-                    return Ok(Admitted::Cancelled);
+    Ok(
+        match services
+            .shipments
+            .record(shipment, event_ms, source)
+            .await?
+        {
+            Recorded::New | Recorded::Updated => {
+                // Written first, then the cancellation marker read: of this and a concurrent
+                // cancellation (which writes its marker first, then lists shipments), at least
+                // one sees the other.
+                let order_key = shipment.key.order_key();
+                if let Some(at) = services.shipments.order_cancelled_at(&order_key).await? {
+                    if at >= event_ms {
+                        cancel_shipment(services, &shipment.key).await?;
+                        return Ok(Admitted::Cancelled);
+                    }
                 }
+                request(services, &shipment.key, TaskAction::Create).await?;
+                Admitted::TaskRequested
             }
-            request(services, &shipment.key, TaskAction::Create).await?;
-            Admitted::TaskRequested
-        }
-        Recorded::Edited => {
-            request(services, &shipment.key, TaskAction::Update).await?;
-            Admitted::UpdateRequested
-        }
-        Recorded::Kept(existing) if existing.cancel_requested => Admitted::Cancelled,
-        Recorded::Kept(existing) if existing.source_event_ms > event_ms => Admitted::Stale,
-        Recorded::Kept(existing) if existing.task.is_some() => Admitted::AlreadyHasTask,
-        Recorded::Kept(existing) if existing.source_inbound == source => {
-            request(services, &shipment.key, TaskAction::Create).await?;
-            Admitted::TaskRequestedAgain
-        }
-        Recorded::Kept(_) => Admitted::AlreadyRequested,
-    })
+            Recorded::Edited => {
+                request(services, &shipment.key, TaskAction::Update).await?;
+                Admitted::UpdateRequested
+            }
+            Recorded::Kept(existing) if existing.cancel_requested => Admitted::Cancelled,
+            Recorded::Kept(existing) if existing.source_event_ms > event_ms => Admitted::Stale,
+            Recorded::Kept(existing) if existing.task.is_some() => Admitted::AlreadyHasTask,
+            Recorded::Kept(existing) if existing.source_inbound == source => {
+                request(services, &shipment.key, TaskAction::Create).await?;
+                Admitted::TaskRequestedAgain
+            }
+            Recorded::Kept(_) => Admitted::AlreadyRequested,
+        },
+    )
 }
 
 pub async fn request(

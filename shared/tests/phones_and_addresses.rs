@@ -4,7 +4,15 @@
 //! The rule under test is "never a wrong task": a phone number or address courier-bridge is
 //! not sure of becomes a review reason, never a different number or a silently wrong field.
 
-use shared::domain::Phone;
+use shared::domain::draft::{AddressDraft, FixError};
+use shared::domain::{
+    Address, Channel, Contact, ContactKind, DeliveryWindow, Dimensions, Money, Notes, Parcel,
+    Payment, Phone, Recipient, ReviewReason, ServiceType, Shipment, ShipmentDraft, ShipmentKey,
+    StoreConfig,
+};
+use time::format_description::well_known::Rfc3339;
+use time::macros::datetime;
+use time::OffsetDateTime;
 
 const PHONE_VECTORS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -85,10 +93,14 @@ fn libphonenumber_js_vectors_parse_to_the_same_number_or_to_an_error() {
     );
     // A wrong number is the one outcome that must never happen.
     assert!(wrong.is_empty(), "{wrong:#?}");
-    // Measured with phonenumber 0.3.10+9.0.33: 21 of the 33 valid vectors read the same;
-    // the other 12 go to review: Russian 800 numbers that the bundled metadata does not
-    // call valid, Arabic-Indic digits, "доб."/"x"/"tel:" extensions, "ext. abc",
-    // "+7(8)…" and Barbados' +1 246 000 0000.
+    // Measured with phonenumber 0.3.10+9.0.33: 21 of the 33 valid vectors read the same.
+    // The other 12 go to review:
+    // - 7 are +7 800 555 35 35 in various forms: the crate strips "800" as if it were a
+    //   carrier prefix, leaves the 7-digit national number 5553535, and finds it invalid;
+    // - 3 are forms the crate does not parse at all: Arabic-Indic digits, "доб. 1234",
+    //   "tel:…;ext=123";
+    // - +1 246 000 0000 is not a valid Barbados number in the bundled metadata;
+    // - "2134567890 ext. abc" (libphonenumber-js drops the non-numeric extension) is invalid.
     // A drop is a regression; a rise means this floor can be raised.
     assert!(same >= 21, "only {same} vectors read the same");
     assert_eq!(refused_invalid, 17, "every invalid vector is refused");
@@ -97,16 +109,6 @@ fn libphonenumber_js_vectors_parse_to_the_same_number_or_to_an_error() {
 // ---------------------------------------------------------------------------------------
 // Drafts through `ShipmentDraft::validate`, country by country.
 // ---------------------------------------------------------------------------------------
-
-use shared::domain::draft::{AddressDraft, FixError};
-use shared::domain::{
-    Address, Channel, Contact, ContactKind, DeliveryWindow, Dimensions, Money, Notes, Parcel,
-    Payment, Recipient, ReviewReason, ServiceType, Shipment, ShipmentDraft, ShipmentKey,
-    StoreConfig,
-};
-use time::format_description::well_known::Rfc3339;
-use time::macros::datetime;
-use time::OffsetDateTime;
 
 fn address(street: &str, city: &str, postal_code: &str, country: &str) -> AddressDraft {
     AddressDraft {
@@ -151,80 +153,18 @@ fn reasons(d: &ShipmentDraft) -> Vec<ReviewReason> {
 #[test]
 fn addresses_and_national_phones_of_each_country_become_shipments_with_e164_phones() {
     // (country, street, city, postal code, phone as the customer typed it, E.164)
+    #[rustfmt::skip]
     let cases = [
-        (
-            "DE",
-            "Hauptstraße 5",
-            "Berlin",
-            "10115",
-            "030 901820",
-            "+4930901820",
-        ),
-        (
-            "GB",
-            "10 Downing Street",
-            "London",
-            "SW1A 2AA",
-            "020 7946 0018",
-            "+442079460018",
-        ),
-        (
-            "US",
-            "1 Market St",
-            "San Francisco",
-            "94105-1420",
-            "(415) 555-0132",
-            "+14155550132",
-        ),
-        (
-            "CA",
-            "111 Wellington St",
-            "Ottawa",
-            "K1A 0A9",
-            "613-555-0199",
-            "+16135550199",
-        ),
-        (
-            "NL",
-            "Dam 1",
-            "Amsterdam",
-            "1012 JS",
-            "020 123 4567",
-            "+31201234567",
-        ),
-        (
-            "FR",
-            "55 Rue du Faubourg Saint-Honoré",
-            "Paris",
-            "75008",
-            "01 42 68 53 00",
-            "+33142685300",
-        ),
-        (
-            "PL",
-            "ul. Marszałkowska 10",
-            "Warszawa",
-            "00-590",
-            "22 123 45 67",
-            "+48221234567",
-        ),
+        ("DE", "Hauptstraße 5", "Berlin", "10115", "030 901820", "+4930901820"),
+        ("GB", "10 Downing Street", "London", "SW1A 2AA", "020 7946 0018", "+442079460018"),
+        ("US", "1 Market St", "San Francisco", "94105-1420", "(415) 555-0132", "+14155550132"),
+        ("CA", "111 Wellington St", "Ottawa", "K1A 0A9", "613-555-0199", "+16135550199"),
+        ("NL", "Dam 1", "Amsterdam", "1012 JS", "020 123 4567", "+31201234567"),
+        ("FR", "55 Rue du Faubourg Saint-Honoré", "Paris", "75008", "01 42 68 53 00", "+33142685300"),
+        ("PL", "ul. Marszałkowska 10", "Warszawa", "00-590", "22 123 45 67", "+48221234567"),
         // Brazil's CEP format is not checked: an unchecked code is passed on as given.
-        (
-            "BR",
-            "Avenida Paulista 1578",
-            "São Paulo",
-            "01310-200",
-            "(11) 98765-4321",
-            "+5511987654321",
-        ),
-        (
-            "JP",
-            "1-1 Chiyoda",
-            "Tokyo",
-            "100-8111",
-            "03-1234-5678",
-            "+81312345678",
-        ),
+        ("BR", "Avenida Paulista 1578", "São Paulo", "01310-200", "(11) 98765-4321", "+5511987654321"),
+        ("JP", "1-1 Chiyoda", "Tokyo", "100-8111", "03-1234-5678", "+81312345678"),
     ];
     for (country, street, city, postal, phone, e164) in cases {
         let s = validate(&draft(phone, address(street, city, postal, country)))
@@ -420,29 +360,26 @@ fn amounts_become_exact_minor_units_or_an_invalid_amount() {
             .unwrap_err()
             .to_string(),
     };
-    // (currency, amount, minor units or the reason)
-    let cases: [(&str, &str, Result<i64, ReviewReason>); 10] = [
-        ("USD", "57.98", Ok(5798)),
-        ("EUR", "57.9", Ok(5790)),
-        ("EUR", " 57.900 ", Ok(5790)),
-        ("JPY", "1000", Ok(1000)),
-        ("KWD", "1.250", Ok(1250)),
-        ("USD", "12.345", Err(invalid("amount", "12.345", "USD"))),
-        ("JPY", "1000.5", Err(invalid("amount", "1000.5", "JPY"))),
-        ("USD", "-5.00", Err(invalid("amount", "-5.00", "USD"))),
-        ("USD", "1,000.00", Err(invalid("amount", "1,000.00", "USD"))),
-        (
-            "USD",
-            "99999999999999999999",
-            Err(invalid("amount", "99999999999999999999", "USD")),
-        ),
+    // (currency, amount, minor units; None: refused as an invalid amount)
+    #[rustfmt::skip]
+    let cases = [
+        ("USD", "57.98", Some(5798)),
+        ("EUR", "57.9", Some(5790)),
+        ("EUR", " 57.900 ", Some(5790)),
+        ("JPY", "1000", Some(1000)),
+        ("KWD", "1.250", Some(1250)),
+        ("USD", "12.345", None),
+        ("JPY", "1000.5", None),
+        ("USD", "-5.00", None),
+        ("USD", "1,000.00", None),
+        ("USD", "99999999999999999999", None),
     ];
     for (currency, amount, expected) in cases {
         let mut d = berlin();
         d.currency = Some(currency.into());
         d.amount = Some(amount.into());
         match expected {
-            Ok(minor) => {
+            Some(minor) => {
                 let s = validate(&d).unwrap_or_else(|r| panic!("{amount} {currency}: {r:?}"));
                 let Payment::Prepaid { order_total } = s.payment else {
                     panic!("prepaid expected")
@@ -450,17 +387,9 @@ fn amounts_become_exact_minor_units_or_an_invalid_amount() {
                 assert_eq!(order_total.minor, minor, "{amount} {currency}");
                 assert_eq!(order_total.currency.code(), currency);
             }
-            // The error text is trimmed input; Money::parse gives it back as sent.
-            Err(reason) => assert_eq!(
+            None => assert_eq!(
                 reasons(&d),
-                [ReviewReason::InvalidAmount {
-                    field: "amount".into(),
-                    value: amount.trim().into(),
-                    error: match &reason {
-                        ReviewReason::InvalidAmount { error, .. } => error.clone(),
-                        _ => unreachable!(),
-                    },
-                }],
+                [invalid("amount", amount, currency)],
                 "{amount} {currency}"
             ),
         }
@@ -892,11 +821,4 @@ fn a_phone_extension_survives_the_round_trip_through_the_draft() {
         .validate(&StoreConfig::default())
         .unwrap();
     assert_eq!(back.recipient.phone, s.recipient.phone);
-}
-#[test]
-fn zz_probe() {
-    for (raw, c) in [("+7 800 555 35 35", "RU"), ("8 800 555 35 35", "RU"), ("+7 800 100 0000", ""), ("+7 495 123 45 67", ""), ("+1 246 000 0000", ""), ("+1 246 234 5678", ""), ("+78005553535 x1234", ""), ("+74951234567 x1234", ""), ("+74951234567 доб. 1234", ""), ("tel:+74951234567;ext=123", ""), ("+٧٤٩٥١٢٣٤٥٦٧", "")] {
-        let n = phonenumber::parse(c.parse().ok(), raw);
-        println!("{raw:?} {c}: {:?} -> {:?}", n.as_ref().map(|n| (n.code().value(), n.national().value(), n.extension().map(|e| e.to_string()))), n.as_ref().map(phonenumber::is_valid));
-    }
 }

@@ -56,7 +56,12 @@ async fn woocommerce_orders_ship_cod_in_processing_and_get_a_tracking_note() {
 
     // The activation ping: unsigned, a form body, must get 200 or the webhook stays off.
     let (status, answer) = h
-        .post_raw("woocommerce", WOO_STORE, &[("Content-Type", "application/x-www-form-urlencoded")], b"webhook_id=12")
+        .post_raw(
+            "woocommerce",
+            WOO_STORE,
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            b"webhook_id=12",
+        )
         .await;
     assert_eq!((status, answer["status"].as_str()), (200, Some("ping")));
 
@@ -69,7 +74,10 @@ async fn woocommerce_orders_ship_cod_in_processing_and_get_a_tracking_note() {
         (!items.is_empty()).then_some(items)
     })
     .await;
-    assert_eq!(items[0].shipment_key.as_deref(), Some(key.to_string().as_str()));
+    assert_eq!(
+        items[0].shipment_key.as_deref(),
+        Some(key.to_string().as_str())
+    );
 
     // The same order paid by cash on delivery with a dialable phone: ships from
     // `processing` without being paid, collecting the total.
@@ -112,11 +120,21 @@ async fn woocommerce_orders_ship_cod_in_processing_and_get_a_tracking_note() {
             .find(|t| t.reference == reference && t.status == "cancelled")
     })
     .await;
-    assert_eq!(h.sandbox.woocommerce_notes().len(), 1, "one note, however often synced");
+    assert_eq!(
+        h.sandbox.woocommerce_notes().len(),
+        1,
+        "one note, however often synced"
+    );
     h.stop().await;
 }
 
-async fn post_api(h: &Harness, topic: &str, event_id: &str, body: &[u8], secret: &str) -> (u16, Value) {
+async fn post_api(
+    h: &Harness,
+    topic: &str,
+    event_id: &str,
+    body: &[u8],
+    secret: &str,
+) -> (u16, Value) {
     let signature = sign_base64_hmac_sha256(secret.as_bytes(), body);
     h.post_raw(
         "api",
@@ -135,12 +153,16 @@ async fn post_api(h: &Harness, topic: &str, event_id: &str, body: &[u8], secret:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_api_order_with_two_shipments_becomes_two_tasks_and_a_cancellation_cancels_both() {
     let h = Harness::start("api", &[]).await;
-    h.put_secret(&format!("api/{API_STORE}"), json!({ "signing_secret": API_SECRET }))
-        .await;
+    h.put_secret(
+        &format!("api/{API_STORE}"),
+        json!({ "signing_secret": API_SECRET }),
+    )
+    .await;
 
     let (status, _) = post_api(&h, "order.created", "evt-1", API_TWO_SHIPMENTS, "wrong").await;
     assert_eq!(status, 401, "a wrong signature is refused");
-    let (status, answer) = post_api(&h, "order.created", "evt-1", API_TWO_SHIPMENTS, API_SECRET).await;
+    let (status, answer) =
+        post_api(&h, "order.created", "evt-1", API_TWO_SHIPMENTS, API_SECRET).await;
     assert_eq!((status, answer["status"].as_str()), (200, Some("accepted")));
 
     let key = |id: &str| ShipmentKey::new(Channel::Api, API_STORE, "SO-1001", id).to_string();

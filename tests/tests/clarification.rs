@@ -36,7 +36,9 @@ async fn an_unplaceable_address_asks_the_customer_and_the_fixed_release_makes_on
     order["shipping_address"]["zip"] = json!("00000");
     order["shipping_address"]["country_code"] = json!("BR");
     order["shipping_address"]["phone"] = json!("+55 11 98765-4321");
-    let (status, _, _) = h.deliver("orders/paid", "w-1", order.to_string().as_bytes()).await;
+    let (status, _, _) = h
+        .deliver("orders/paid", "w-1", order.to_string().as_bytes())
+        .await;
     assert_eq!(status, 200);
     let key = ShipmentKey::new(Channel::Shopify, STORE, &id.to_string(), "1");
 
@@ -62,12 +64,18 @@ async fn an_unplaceable_address_asks_the_customer_and_the_fixed_release_makes_on
     // The customer answers; the operator corrects the postal code and releases.
     let services = h.services();
     let fix = "address.postal_code=01310-100".parse().unwrap();
-    let fixed = cli::review::fix(services, &item.id, &[fix], "ana").await.unwrap();
+    let fixed = cli::review::fix(services, &item.id, &[fix], "ana")
+        .await
+        .unwrap();
     assert!(fixed.reasons.is_empty(), "{:?}", fixed.reasons);
-    let released = cli::review::release(services, &item.id, "ana").await.unwrap();
+    let released = cli::review::release(services, &item.id, "ana")
+        .await
+        .unwrap();
     assert_eq!(released.closed_as, "released");
     // A second release is refused: the item is closed.
-    assert!(cli::review::release(services, &item.id, "ana").await.is_err());
+    assert!(cli::review::release(services, &item.id, "ana")
+        .await
+        .is_err());
 
     let task = h.task_for(&key.to_string()).await;
     assert_eq!(task.destination.postal_code.as_deref(), Some("01310-100"));

@@ -11,9 +11,11 @@ use shared::domain::{Channel, ShipmentKey};
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(40);
-const NOTIFICATION: &[u8] = include_bytes!("../fixtures/amazon/ORDER_CHANGE_notification_example.json");
+const NOTIFICATION: &[u8] =
+    include_bytes!("../fixtures/amazon/ORDER_CHANGE_notification_example.json");
 const ORDER: &[u8] = include_bytes!("../fixtures/amazon/getOrder_sandbox_TEST_CASE_200.json");
-const ADDRESS: &[u8] = include_bytes!("../fixtures/amazon/getOrderAddress_sandbox_TEST_CASE_200.json");
+const ADDRESS: &[u8] =
+    include_bytes!("../fixtures/amazon/getOrderAddress_sandbox_TEST_CASE_200.json");
 /// The seller of the published notification; its store name is the id, lowercased.
 const SELLER: &str = "a3th9s8bh6gogm";
 
@@ -52,8 +54,7 @@ fn seed(h: &Harness, order_id: &str, phone: Option<&str>, buyer_email: Option<&s
         .seed_amazon_order(AmazonOrderSeed {
             order,
             address: Some(address),
-            buyer_info: buyer_email
-                .map(|e| json!({"AmazonOrderId": order_id, "BuyerEmail": e})),
+            buyer_info: buyer_email.map(|e| json!({"AmazonOrderId": order_id, "BuyerEmail": e})),
             order_items: vec![json!({
                 "OrderItemId": format!("{order_id}-1"), "QuantityOrdered": 1, "QuantityShipped": 0,
                 "ASIN": "B000000000", "SellerSKU": "SKU-1"
@@ -119,7 +120,13 @@ async fn an_order_change_becomes_a_task_and_a_shipment_confirmation_once() {
     .await;
     assert_eq!(h.sandbox.amazon_confirmations().len(), 1, "confirmed once");
     let tasks = h.sandbox.tasks();
-    assert_eq!(tasks.iter().filter(|t| t.reference == reference(order_id)).count(), 1);
+    assert_eq!(
+        tasks
+            .iter()
+            .filter(|t| t.reference == reference(order_id))
+            .count(),
+        1
+    );
     h.stop().await;
 }
 
@@ -144,8 +151,15 @@ async fn a_hidden_phone_ships_with_marketplace_messaging_or_goes_to_review_witho
         (!items.is_empty()).then_some(items)
     })
     .await;
-    assert_eq!(items[0].shipment_key.as_deref(), Some(reference(unreachable).as_str()));
-    assert!(h.sandbox.tasks().iter().all(|t| t.reference != reference(unreachable)));
+    assert_eq!(
+        items[0].shipment_key.as_deref(),
+        Some(reference(unreachable).as_str())
+    );
+    assert!(h
+        .sandbox
+        .tasks()
+        .iter()
+        .all(|t| t.reference != reference(unreachable)));
     h.stop().await;
 }
 
@@ -175,10 +189,17 @@ async fn an_unconfirmed_shipment_near_its_latest_ship_date_raises_one_alert() {
             })
             .expect("ship-by-watch ran");
         assert_eq!(report.at_risk, vec![key.to_string()], "run {run}");
-        assert_eq!(report.newly_alerted, u32::from(run == 0), "one alert, however often it runs");
+        assert_eq!(
+            report.newly_alerted,
+            u32::from(run == 0),
+            "one alert, however often it runs"
+        );
     }
     let alerts = h.open_reviews("ship_by_at_risk").await;
     assert_eq!(alerts.len(), 1);
-    assert_eq!(alerts[0].shipment_key.as_deref(), Some(key.to_string().as_str()));
+    assert_eq!(
+        alerts[0].shipment_key.as_deref(),
+        Some(key.to_string().as_str())
+    );
     h.stop().await;
 }

@@ -30,7 +30,10 @@ async fn status(h: &Harness, key: &ShipmentKey) -> Option<ShipmentStatus> {
 }
 
 async fn post(h: &Harness, topic: &str, id: &str, body: &Value) {
-    let (code, answer) = h.deliver(topic, id, body.to_string().as_bytes()).await.into_tuple();
+    let (code, answer) = h
+        .deliver(topic, id, body.to_string().as_bytes())
+        .await
+        .into_tuple();
     assert_eq!(code, 200, "{topic} {id}: {answer}");
 }
 
@@ -87,9 +90,16 @@ async fn each_fulfillment_of_a_ready_to_ship_store_becomes_its_own_task() {
         .sandbox
         .tasks()
         .into_iter()
-        .filter(|t| t.reference.starts_with(&format!("shopify:{STORE}:{order}:")))
+        .filter(|t| {
+            t.reference
+                .starts_with(&format!("shopify:{STORE}:{order}:"))
+        })
         .collect();
-    assert_eq!(tasks.len(), 2, "one task per fulfillment, none for the order itself");
+    assert_eq!(
+        tasks.len(),
+        2,
+        "one task per fulfillment, none for the order itself"
+    );
     h.stop().await;
 }
 
@@ -118,18 +128,39 @@ async fn an_address_edit_before_pickup_updates_the_task_and_after_pickup_asks_a_
             .find(|t| t.id == early.id && t.destination.line1 == "Karl-Marx-Allee 90")
     })
     .await;
-    let items = wait_for("a dispatcher review for the edit after pickup", WAIT, || async {
-        let items = h.open_reviews("edit_after_pickup").await;
-        (!items.is_empty()).then_some(items)
-    })
+    let items = wait_for(
+        "a dispatcher review for the edit after pickup",
+        WAIT,
+        || async {
+            let items = h.open_reviews("edit_after_pickup").await;
+            (!items.is_empty()).then_some(items)
+        },
+    )
     .await;
     assert_eq!(items.len(), 1);
-    assert_eq!(items[0].shipment_key.as_deref(), Some(key(after, "1").to_string().as_str()));
-    let picked = h.sandbox.tasks().into_iter().find(|t| t.id == late.id).unwrap();
-    assert_eq!(picked.destination.line1, "Torstraße 1", "the courier's task is untouched");
+    assert_eq!(
+        items[0].shipment_key.as_deref(),
+        Some(key(after, "1").to_string().as_str())
+    );
+    let picked = h
+        .sandbox
+        .tasks()
+        .into_iter()
+        .find(|t| t.id == late.id)
+        .unwrap();
+    assert_eq!(
+        picked.destination.line1, "Torstraße 1",
+        "the courier's task is untouched"
+    );
     assert_eq!(picked.status, "picked_up");
     // Our record has the customer's new address either way: it is what they asked for.
-    let record = h.services().shipments.get(&key(after, "1")).await.unwrap().unwrap();
+    let record = h
+        .services()
+        .shipments
+        .get(&key(after, "1"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(record.shipment.address.street, "Karl-Marx-Allee 90");
     h.stop().await;
 }
@@ -162,14 +193,29 @@ async fn a_cancellation_cancels_the_task_before_pickup_and_flags_a_dispatcher_af
         (status(&h, &key(before, "1")).await == Some(ShipmentStatus::Cancelled)).then_some(())
     })
     .await;
-    let items = wait_for("a dispatcher review for the late cancellation", WAIT, || async {
-        let items = h.open_reviews("cancel_after_pickup").await;
-        (!items.is_empty()).then_some(items)
-    })
+    let items = wait_for(
+        "a dispatcher review for the late cancellation",
+        WAIT,
+        || async {
+            let items = h.open_reviews("cancel_after_pickup").await;
+            (!items.is_empty()).then_some(items)
+        },
+    )
     .await;
-    assert_eq!(items[0].shipment_key.as_deref(), Some(key(after, "1").to_string().as_str()));
-    let out = h.sandbox.tasks().into_iter().find(|t| t.id == late.id).unwrap();
-    assert_eq!(out.status, "out_for_delivery", "the parcel is with the driver");
+    assert_eq!(
+        items[0].shipment_key.as_deref(),
+        Some(key(after, "1").to_string().as_str())
+    );
+    let out = h
+        .sandbox
+        .tasks()
+        .into_iter()
+        .find(|t| t.id == late.id)
+        .unwrap();
+    assert_eq!(
+        out.status, "out_for_delivery",
+        "the parcel is with the driver"
+    );
     h.stop().await;
 }
 
@@ -199,7 +245,10 @@ async fn an_order_cancelled_before_its_task_exists_never_gets_one() {
     })
     .await;
     assert!(
-        h.sandbox.tasks().iter().all(|t| t.reference != key(order, "1").to_string()),
+        h.sandbox
+            .tasks()
+            .iter()
+            .all(|t| t.reference != key(order, "1").to_string()),
         "no task for a cancelled order"
     );
     h.stop().await;
@@ -264,7 +313,10 @@ async fn shuffled_and_repeated_updates_and_cancellations_end_as_the_newest_event
         let mine: Vec<_> = tasks.iter().filter(|t| t.reference == k).collect();
         assert!(mine.len() <= 1, "{k}: never two tasks");
         if i % 2 == 0 {
-            assert!(mine.iter().all(|t| t.status == "cancelled"), "{k}: no live task");
+            assert!(
+                mine.iter().all(|t| t.status == "cancelled"),
+                "{k}: no live task"
+            );
         } else {
             assert_eq!(mine.len(), 1, "{k}: exactly one task");
         }

@@ -81,11 +81,19 @@ async fn an_older_event_never_overwrites_newer_shipment_data() {
         tracking_url: None,
     };
     assert!(
-        store.record_task(&key, "sandbox", &task).await.unwrap().first,
+        store
+            .record_task(&key, "sandbox", &task)
+            .await
+            .unwrap()
+            .first,
         "first to store the task"
     );
     assert!(
-        !store.record_task(&key, "sandbox", &task).await.unwrap().first,
+        !store
+            .record_task(&key, "sandbox", &task)
+            .await
+            .unwrap()
+            .first,
         "a repeat is a no-op"
     );
     let other = shared::courier::CourierTask {

@@ -11,14 +11,14 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use shared::aws::reviews::ReviewItem;
+use shared::aws::shipments::ShipmentRecord;
 use shared::aws::AwsError;
 use shared::batch::{self, Retry};
 use shared::courier::{self, CourierError, CourierTask};
+use shared::domain::ShipmentKey;
 use shared::domain::{ReviewReason, ShipmentStatus};
 use shared::error::Classify;
 use shared::idempotency::{run_once, Outcome, ProtocolError};
-use shared::aws::shipments::ShipmentRecord;
-use shared::domain::ShipmentKey;
 use shared::messages::{CustomerMessage, Medium, SyncEvent, TaskAction, TaskRequested};
 use shared::services::Services;
 use std::time::Duration;
@@ -331,7 +331,12 @@ async fn ask_customer(
         .email
         .clone()
         .map(|e| (Medium::Email, e))
-        .or_else(|| recipient.phone.as_ref().map(|p| (Medium::Sms, p.e164.clone())));
+        .or_else(|| {
+            recipient
+                .phone
+                .as_ref()
+                .map(|p| (Medium::Sms, p.e164.clone()))
+        });
     match contact {
         Some((medium, to)) if opened => {
             let a = &record.shipment.address;
@@ -356,8 +361,12 @@ async fn ask_customer(
                 .await?;
             tracing::warn!(review = %review_id, medium = ?medium, "address unresolved; customer asked to clarify");
         }
-        Some(_) => tracing::info!(review = %review_id, "address still unresolved; customer already asked"),
-        None => tracing::warn!(review = %review_id, "address unresolved and no way to reach the customer"),
+        Some(_) => {
+            tracing::info!(review = %review_id, "address still unresolved; customer already asked")
+        }
+        None => {
+            tracing::warn!(review = %review_id, "address unresolved and no way to reach the customer")
+        }
     }
     Ok(())
 }

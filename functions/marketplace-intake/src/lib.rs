@@ -41,15 +41,10 @@ pub async fn handle(services: &Services, event: SqsEvent) -> SqsBatchResponse {
         tracing::error!("AMAZON_NOTIFICATIONS_QUEUE_URL is not set");
         return batch::fail_all(&event);
     };
-    batch::process(
-        event,
-        queue,
-        services.backoff(),
-        |record| async move {
-            let body = record.body.clone().unwrap_or_default();
-            receive(services, body.as_bytes()).await
-        },
-    )
+    batch::process(event, queue, services.backoff(), |record| async move {
+        let body = record.body.clone().unwrap_or_default();
+        receive(services, body.as_bytes()).await
+    })
     .await
 }
 

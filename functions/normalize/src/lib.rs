@@ -101,10 +101,24 @@ async fn normalize(services: &Services, message: &InboundReceived) -> Result<(),
     match event.facts.trigger(config.trigger) {
         Trigger::Ship => {}
         Trigger::Wait { why } => {
-            return Ok(outcome(services, &inbound, &format!("waiting: {why}"), &order_key, None).await?)
+            return Ok(outcome(
+                services,
+                &inbound,
+                &format!("waiting: {why}"),
+                &order_key,
+                None,
+            )
+            .await?)
         }
         Trigger::Ignore { why } => {
-            return Ok(outcome(services, &inbound, &format!("ignored: {why}"), &order_key, None).await?)
+            return Ok(outcome(
+                services,
+                &inbound,
+                &format!("ignored: {why}"),
+                &order_key,
+                None,
+            )
+            .await?)
         }
         Trigger::Cancel { why } => {
             let steps = pipeline::cancel_order(services, &order_key, event_ms).await?;

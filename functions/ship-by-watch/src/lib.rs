@@ -24,7 +24,10 @@ pub struct ShipByReport {
     pub newly_alerted: u32,
 }
 
-pub async fn handle(services: &Services, _event: EventBridgeEvent) -> Result<ShipByReport, AwsError> {
+pub async fn handle(
+    services: &Services,
+    _event: EventBridgeEvent,
+) -> Result<ShipByReport, AwsError> {
     check(services, OffsetDateTime::now_utc()).await
 }
 

@@ -33,10 +33,10 @@ use shared::aws::reviews::ReviewItem;
 use shared::aws::secrets::SecretError;
 use shared::channel::{api, shopify, woocommerce};
 use shared::domain::shipment::is_valid_store_name;
+use shared::domain::Channel;
 use shared::domain::ReviewReason;
 use shared::messages::InboundReceived;
 use shared::services::Services;
-use shared::domain::Channel;
 
 /// How one channel signs and labels its webhooks. All three sign the raw body with base64
 /// HMAC-SHA256 and the store's secret; they differ in header names and topics.

@@ -1,12 +1,15 @@
-//! `make demo`: real Shopify sample orders through the whole local loop: API Gateway →
-//! webhook-intake → normalize → create-task (sandbox courier) → status-sync (the sandbox's
-//! Shopify Admin API), then each order's task, tracking and status, the review inbox, and
-//! one order's audit trail.
+//! `make demo`: real published sample orders of every channel through the whole local
+//! loop: API Gateway (or Amazon's notifications queue) → intake → normalize → create-task
+//! (sandbox courier) → status-sync (the sandbox's fake Shopify, WooCommerce and SP-API
+//! stores), then each shipment's task, tracking and status, the review inbox, and one
+//! order's audit trail.
 //!
 //! The first delivery is Shopify's published sample, byte for byte, with its published
 //! signature and secret. The others are that same sample as a store would send it at later
 //! moments (paid; paid with a dialable phone; cash on delivery, confirmed), each change
-//! named in the output.
+//! named in the output; then WooCommerce's published order (as it is, and as a COD order
+//! with a dialable phone), the generic API's two-parcel example, and Amazon's published
+//! ORDER_CHANGE notification with its sandbox order and address.
 
 use crate::runtime::{LocalRuntime, RuntimeError, RuntimeOptions};
 use crate::secrets::{put_secret, SeedError};
@@ -24,6 +27,18 @@ pub const SAMPLE_ORDER: &[u8] =
     include_bytes!("../../../tests/fixtures/shopify/orders_create_laravel-shopify_webhook.json");
 pub const SAMPLE_ORDER_HMAC: &str =
     include_str!("../../../tests/fixtures/shopify/orders_create_laravel-shopify_webhook.hmac.json");
+const WOO_ORDER: &[u8] =
+    include_bytes!("../../../tests/fixtures/woocommerce/order_wp-api-v3_docs_create_response.json");
+const API_ORDER: &[u8] =
+    include_bytes!("../../../docs/api/examples/order.created.prepaid-two-shipments.json");
+const AMAZON_NOTIFICATION: &[u8] =
+    include_bytes!("../../../tests/fixtures/amazon/ORDER_CHANGE_notification_example.json");
+const AMAZON_ORDER: &[u8] =
+    include_bytes!("../../../tests/fixtures/amazon/getOrder_sandbox_TEST_CASE_200.json");
+const AMAZON_ADDRESS: &[u8] =
+    include_bytes!("../../../tests/fixtures/amazon/getOrderAddress_sandbox_TEST_CASE_200.json");
+const WOO_STORE: &str = "demo-woo";
+const API_STORE: &str = "demo-api";
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -83,6 +98,26 @@ pub async fn post_webhook(
         .body(delivery.body.clone())
         .send()
         .await?;
+    let status = response.status().as_u16();
+    let body = response.json::<Value>().await.unwrap_or(Value::Null);
+    Ok((status, body))
+}
+
+/// Posts a signed webhook of another channel with its own headers.
+async fn post_channel(
+    http: &reqwest::Client,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<(u16, Value), reqwest::Error> {
+    let mut request = http
+        .post(url)
+        .header("Content-Type", "application/json")
+        .body(body.to_vec());
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await?;
     let status = response.status().as_u16();
     let body = response.json::<Value>().await.unwrap_or(Value::Null);
     Ok((status, body))
@@ -174,7 +209,7 @@ pub async fn run(sdk: &SdkConfig, out: &mut impl Write) -> Result<(), DemoError>
 
     writeln!(
         out,
-        "courier-bridge demo: Shopify sample orders through the whole local loop"
+        "courier-bridge demo: published sample orders of every channel through the whole local loop"
     )
     .ok();
     writeln!(
@@ -190,13 +225,13 @@ pub async fn run(sdk: &SdkConfig, out: &mut impl Write) -> Result<(), DemoError>
     .ok();
     writeln!(
         out,
-        "  webhooks         {}/webhooks/shopify/{{store}}",
+        "  webhooks         {}/webhooks/{{shopify|woocommerce|api}}/{{store}}",
         runtime.http_url
     )
     .ok();
     writeln!(
         out,
-        "  sandbox courier  {}/v1/tasks   (and its fake Shopify Admin API)\n",
+        "  sandbox courier  {}/v1/tasks   (and fake Shopify, WooCommerce and SP-API stores)\n",
         sandbox.base_url()
     )
     .ok();
@@ -310,7 +345,7 @@ pub async fn run(sdk: &SdkConfig, out: &mut impl Write) -> Result<(), DemoError>
     let http = reqwest::Client::new();
     writeln!(
         out,
-        "Deliveries (what Shopify sends, what webhook-intake answers):"
+        "Deliveries (what the channel sends, what intake answers):"
     )
     .ok();
     for d in &deliveries {
@@ -342,7 +377,9 @@ pub async fn run(sdk: &SdkConfig, out: &mut impl Write) -> Result<(), DemoError>
             )
         })
         .collect();
-    let review_id = format!("review:shopify:demo-store:{sample_id}");
+    let mut expected = expected;
+    expected.extend(other_channels(sdk, &prefix, &runtime, &sandbox, &http, &run_id, out).await?);
+    let review_id = format!("review:shopify:demo-store:{sample_id}:1");
     let deadline = Duration::from_secs(90);
     loop {
         let mut settled = services.reviews.get(&review_id).await?.is_some();
@@ -385,9 +422,10 @@ pub async fn run(sdk: &SdkConfig, out: &mut impl Write) -> Result<(), DemoError>
             .unwrap_or_else(|| "prepaid".into());
         writeln!(
             out,
-            "  order {}  {}",
-            key.order_id,
-            record.shipment.order_name.clone().unwrap_or_default()
+            "  {}  {}  ({} service)",
+            key,
+            record.shipment.order_name.clone().unwrap_or_default(),
+            record.shipment.service
         )
         .ok();
         writeln!(
@@ -422,15 +460,12 @@ pub async fn run(sdk: &SdkConfig, out: &mut impl Write) -> Result<(), DemoError>
                 task.tracking_url.clone().unwrap_or_default()
             )
             .ok();
-            let shown = fulfillments.iter().find(|f| f.order_id == key.order_id);
             writeln!(
                 out,
-                "    status    {}; store fulfillment {} with tracking {}",
+                "    status    {}; written back to the {} store as {}",
                 record.status,
+                key.channel,
                 record.tracking_written_back.clone().unwrap_or_default(),
-                shown
-                    .map(|f| f.tracking_number.clone().unwrap_or_default())
-                    .unwrap_or_else(|| "-".into())
             )
             .ok();
         }
@@ -476,10 +511,13 @@ pub async fn run(sdk: &SdkConfig, out: &mut impl Write) -> Result<(), DemoError>
     }
     writeln!(
         out,
-        "\nSandbox courier holds {} task(s) for {} reference(s); {} store fulfillment(s). Done in {:.1} s.",
+        "\nSandbox courier holds {} task(s) for {} reference(s); the stores show {} Shopify \
+         fulfillment(s), {} WooCommerce note(s), {} Amazon shipment confirmation(s). Done in {:.1} s.",
         tasks.len(),
         per_reference.len(),
         fulfillments.len(),
+        sandbox.woocommerce_notes().len(),
+        sandbox.amazon_confirmations().len(),
         started.elapsed().as_secs_f64()
     )
     .ok();
@@ -490,4 +528,158 @@ pub async fn run(sdk: &SdkConfig, out: &mut impl Write) -> Result<(), DemoError>
         .map_err(RuntimeError::from)?;
     sandbox.shutdown().await;
     Ok(())
+}
+
+/// WooCommerce, the generic API and Amazon: each channel's published sample through the
+/// same stack. Returns the shipments that should end with their tracking written back.
+async fn other_channels(
+    sdk: &SdkConfig,
+    prefix: &str,
+    runtime: &LocalRuntime,
+    sandbox: &Sandbox,
+    http: &reqwest::Client,
+    run_id: &str,
+    out: &mut impl Write,
+) -> Result<Vec<ShipmentKey>, DemoError> {
+    use shared::domain::Channel;
+    let fixture = |e: serde_json::Error| DemoError::Fixture(e.to_string());
+    let base = sandbox.base_url();
+    let woo_secret = random_token("wc_");
+    let api_secret = random_token("cb_");
+    put_secret(
+        sdk,
+        &format!("{prefix}woocommerce/{WOO_STORE}"),
+        &json!({
+            "webhook_secret": woo_secret, "site_url": base,
+            "consumer_key": sandbox::WOOCOMMERCE_CONSUMER_KEY,
+            "consumer_secret": sandbox::WOOCOMMERCE_CONSUMER_SECRET,
+        }),
+    )
+    .await?;
+    put_secret(
+        sdk,
+        &format!("{prefix}api/{API_STORE}"),
+        &json!({ "signing_secret": api_secret }),
+    )
+    .await?;
+
+    let woo_url = format!("{}/webhooks/woocommerce/{WOO_STORE}", runtime.http_url);
+    let api_url = format!("{}/webhooks/api/{API_STORE}", runtime.http_url);
+    let mut cod: Value = serde_json::from_slice(WOO_ORDER).map_err(fixture)?;
+    cod["id"] = json!(728);
+    cod["payment_method"] = json!("cod");
+    cod["billing"]["phone"] = json!("(415) 555-0132");
+    let cod = cod.to_string().into_bytes();
+    let woo = |label: &'static str, body: Vec<u8>, delivery: &str| {
+        let signature = shared::signature::sign_base64_hmac_sha256(woo_secret.as_bytes(), &body);
+        (
+            label,
+            woo_url.clone(),
+            format!("{run_id}-{delivery}"),
+            body,
+            signature,
+        )
+    };
+    let woo_deliveries = [
+        woo(
+            "WooCommerce published order, as it is",
+            WOO_ORDER.to_vec(),
+            "d1",
+        ),
+        woo("WooCommerce order, COD, dialable phone", cod, "d2"),
+    ];
+    for (label, url, delivery, body, signature) in &woo_deliveries {
+        let headers = [
+            ("X-WC-Webhook-Topic", "order.created"),
+            ("X-WC-Webhook-Resource", "order"),
+            ("X-WC-Webhook-Delivery-ID", delivery.as_str()),
+            ("X-WC-Webhook-Signature", signature.as_str()),
+        ];
+        let (status, answer) = post_channel(http, url, &headers, body).await?;
+        writeln!(
+            out,
+            "  {label:<40} {:<15} -> {status} {}",
+            "order.created",
+            answer["status"].as_str().unwrap_or("")
+        )
+        .ok();
+    }
+    let signature = shared::signature::sign_base64_hmac_sha256(api_secret.as_bytes(), API_ORDER);
+    let event_id = format!("{run_id}-evt-1");
+    let headers = [
+        ("X-Courier-Bridge-Topic", "order.created"),
+        ("X-Courier-Bridge-Event-Id", event_id.as_str()),
+        ("X-Courier-Bridge-Signature", signature.as_str()),
+    ];
+    let (status, answer) = post_channel(http, &api_url, &headers, API_ORDER).await?;
+    writeln!(
+        out,
+        "  {:<40} {:<15} -> {status} {}",
+        "API example, two parcels",
+        "order.created",
+        answer["status"].as_str().unwrap_or("")
+    )
+    .ok();
+
+    // Amazon: the seller's credentials, the published order and address in the sandbox
+    // SP-API, and the published notification on the queue Amazon delivers to.
+    let notification: Value = serde_json::from_slice(AMAZON_NOTIFICATION).map_err(fixture)?;
+    let seller = notification["Payload"]["OrderChangeNotification"]["SellerId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let order_id = notification["Payload"]["OrderChangeNotification"]["AmazonOrderId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    put_secret(
+        sdk,
+        &format!("{prefix}amazon/{seller}"),
+        &json!({
+            "lwa_client_id": sandbox::AMAZON_LWA_CLIENT_ID,
+            "lwa_client_secret": sandbox::AMAZON_LWA_CLIENT_SECRET,
+            "refresh_token": sandbox::AMAZON_REFRESH_TOKEN,
+            "marketplace_id": "ATVPDKIKX0DER",
+            "endpoint": base,
+            "lwa_token_url": format!("{base}{}", sandbox::AMAZON_TOKEN_PATH),
+        }),
+    )
+    .await?;
+    let mut order: Value =
+        serde_json::from_slice::<Value>(AMAZON_ORDER).map_err(fixture)?["payload"].clone();
+    order["AmazonOrderId"] = json!(order_id);
+    let mut address: Value =
+        serde_json::from_slice::<Value>(AMAZON_ADDRESS).map_err(fixture)?["payload"].clone();
+    address["AmazonOrderId"] = json!(order_id);
+    sandbox
+        .seed_amazon_order(sandbox::AmazonOrderSeed {
+            order,
+            address: Some(address),
+            buyer_info: None,
+            order_items: vec![json!({"OrderItemId": "OIID34853450", "QuantityOrdered": 1, "QuantityShipped": 0, "SellerSKU": "SellerSKUID1"})],
+        })
+        .map_err(|e| DemoError::Fixture(e.to_string()))?;
+    let queue = runtime
+        .queue_url("AmazonNotificationsQueue")
+        .ok_or_else(|| DemoError::Fixture("no AmazonNotificationsQueue".into()))?;
+    aws_sdk_sqs::Client::new(sdk)
+        .send_message()
+        .queue_url(queue)
+        .message_body(String::from_utf8_lossy(AMAZON_NOTIFICATION))
+        .send()
+        .await
+        .map_err(|e| DemoError::Fixture(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string()))?;
+    writeln!(
+        out,
+        "  {:<40} {:<15} -> queued for marketplace-intake",
+        "Amazon published ORDER_CHANGE", "ORDER_CHANGE"
+    )
+    .ok();
+
+    Ok(vec![
+        ShipmentKey::new(Channel::WooCommerce, WOO_STORE, "728", "1"),
+        ShipmentKey::new(Channel::Api, API_STORE, "SO-1001", "SO-1001-1"),
+        ShipmentKey::new(Channel::Api, API_STORE, "SO-1001", "SO-1001-2"),
+        ShipmentKey::new(Channel::Amazon, &seller, &order_id, "1"),
+    ])
 }

@@ -215,7 +215,9 @@ impl LocalRuntime {
     }
 
     /// Invokes each scheduled function once, as its EventBridge rule would.
-    pub async fn invoke_scheduled(&self) -> Vec<(String, Result<Scheduled, shared::aws::AwsError>)> {
+    pub async fn invoke_scheduled(
+        &self,
+    ) -> Vec<(String, Result<Scheduled, shared::aws::AwsError>)> {
         let mut results = Vec::new();
         for (logical_id, function) in &self.stack.functions {
             let scheduled = function

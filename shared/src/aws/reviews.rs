@@ -3,9 +3,9 @@
 //! the existing item instead of opening another.
 
 use super::item::{n, rfc3339_now, s, Reader};
-use aws_sdk_dynamodb::types::AttributeValue;
 use super::{classify, AwsError};
 use crate::domain::{ReviewReason, ShipmentDraft};
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -169,13 +169,23 @@ impl ReviewStore {
             .table_name(&self.table)
             .key("pk", s(&item.id))
             .update_expression("SET draft = :d, reasons = :r, reason_codes = :c, event_ms = :t")
-            .condition_expression("#status = :open AND (attribute_not_exists(event_ms) OR event_ms < :t)")
+            .condition_expression(
+                "#status = :open AND (attribute_not_exists(event_ms) OR event_ms < :t)",
+            )
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":d", s(serde_json::to_string(draft).map_err(corrupt)?))
-            .expression_attribute_values(":r", s(serde_json::to_string(&item.reasons).map_err(corrupt)?))
+            .expression_attribute_values(
+                ":r",
+                s(serde_json::to_string(&item.reasons).map_err(corrupt)?),
+            )
             .expression_attribute_values(
                 ":c",
-                s(item.reasons.iter().map(ReviewReason::code).collect::<Vec<_>>().join(",")),
+                s(item
+                    .reasons
+                    .iter()
+                    .map(ReviewReason::code)
+                    .collect::<Vec<_>>()
+                    .join(",")),
             )
             .expression_attribute_values(":t", n(event_ms))
             .expression_attribute_values(":open", s(OPEN))
@@ -327,10 +337,9 @@ fn review_item(id: &str, item: &super::item::Item) -> Result<ReviewItem, AwsErro
         draft: r.opt_json("draft")?,
         event_ms: r.opt_n("event_ms")?,
         fixes: match item.get("fixes") {
-            Some(AttributeValue::L(list)) => list
-                .iter()
-                .filter_map(|v| v.as_s().ok().cloned())
-                .collect(),
+            Some(AttributeValue::L(list)) => {
+                list.iter().filter_map(|v| v.as_s().ok().cloned()).collect()
+            }
             _ => Vec::new(),
         },
         resolution: r.opt_s("resolution")?,

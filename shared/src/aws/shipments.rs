@@ -118,7 +118,11 @@ impl ShipmentStore {
                     && !existing.status.is_terminal()
                     && existing.source_event_ms < event_ms
                     && existing.shipment.courier_facing_change(shipment);
-                if is_edit && self.record_edit(shipment, &body, event_ms, inbound_id).await? {
+                if is_edit
+                    && self
+                        .record_edit(shipment, &body, event_ms, inbound_id)
+                        .await?
+                {
                     return Ok(Recorded::Edited);
                 }
                 Ok(Recorded::Kept(Box::new(existing)))
@@ -175,16 +179,16 @@ impl ShipmentStore {
             .key("pk", s(&pk))
             .update_expression("SET cancel_requested = :yes, updated_at = :now")
             .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":yes", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
+            .expression_attribute_values(
+                ":yes",
+                aws_sdk_dynamodb::types::AttributeValue::Bool(true),
+            )
             .expression_attribute_values(":now", s(rfc3339_now()))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
             .send()
             .await;
         match result {
-            Ok(out) => out
-                .attributes
-                .map(|item| record(&pk, &item))
-                .transpose(),
+            Ok(out) => out.attributes.map(|item| record(&pk, &item)).transpose(),
             Err(e) if e.as_service_error().is_some_and(is_conditional_failure) => Ok(None),
             Err(e) => Err(classify("UpdateItem", e)),
         }
@@ -224,7 +228,11 @@ impl ShipmentStore {
     /// Remembers that the order was cancelled as of `event_ms`, before any of its shipments
     /// are looked up: an older event that arrives later (or concurrently) finds it and
     /// creates nothing. Kept as its own item because the order may have no shipment yet.
-    pub async fn record_order_cancelled(&self, order_key: &str, event_ms: i64) -> Result<(), AwsError> {
+    pub async fn record_order_cancelled(
+        &self,
+        order_key: &str,
+        event_ms: i64,
+    ) -> Result<(), AwsError> {
         let result = self
             .client
             .put_item()

@@ -378,53 +378,56 @@ impl ShipmentDraft {
 /// refused (an address it could not place).
 impl From<&Shipment> for ShipmentDraft {
     fn from(s: &Shipment) -> ShipmentDraft {
-    let mut d = ShipmentDraft::new(
-        s.key.channel,
-        &s.key.store,
-        &s.key.order_id,
-        &s.key.shipment_id,
-    );
-    d.order_name = s.order_name.clone();
-    d.recipient_name = Some(s.recipient.name.clone());
-    d.company = s.recipient.company.clone();
-    d.phones = s.recipient.phone.iter().map(|p| p.e164.clone()).collect();
-    d.alternate_contact = s.recipient.alternate_contact.clone();
-    d.email = s.recipient.email.clone();
-    let a = &s.address;
-    d.address = Some(AddressDraft {
-        street: Some(a.street.clone()),
-        house: a.house.clone(),
-        building: a.building.clone(),
-        apartment: a.apartment.clone(),
-        entrance: a.entrance.clone(),
-        floor: a.floor.clone(),
-        intercom: a.intercom.clone(),
-        city: Some(a.city.clone()),
-        region: a.region.clone(),
-        postal_code: a.postal_code.clone(),
-        country_code: Some(a.country_code.clone()),
-        latitude: a.latitude,
-        longitude: a.longitude,
-    });
-    d.pieces = s.parcel.pieces;
-    d.weight_grams = s.parcel.weight_grams;
-    d.dimensions = s.parcel.dimensions;
-    let money = match &s.payment {
-        Payment::CashOnDelivery { amount } => {
-            d.cash_on_delivery = true;
-            *amount
-        }
-        Payment::Prepaid { order_total } => *order_total,
-    };
-    d.currency = Some(money.currency.code().to_owned());
-    d.amount = Some(money.decimal());
-    d.insured_value = s.insured_value.map(|m| m.decimal());
-    d.notes = s.notes.clone();
-    d.window_start = s.window.as_ref().and_then(|w| w.start.format(&Rfc3339).ok());
-    d.window_end = s.window.as_ref().and_then(|w| w.end.format(&Rfc3339).ok());
-    d.ship_by = s.ship_by.and_then(|t| t.format(&Rfc3339).ok());
-    d
-}
+        let mut d = ShipmentDraft::new(
+            s.key.channel,
+            &s.key.store,
+            &s.key.order_id,
+            &s.key.shipment_id,
+        );
+        d.order_name = s.order_name.clone();
+        d.recipient_name = Some(s.recipient.name.clone());
+        d.company = s.recipient.company.clone();
+        d.phones = s.recipient.phone.iter().map(|p| p.e164.clone()).collect();
+        d.alternate_contact = s.recipient.alternate_contact.clone();
+        d.email = s.recipient.email.clone();
+        let a = &s.address;
+        d.address = Some(AddressDraft {
+            street: Some(a.street.clone()),
+            house: a.house.clone(),
+            building: a.building.clone(),
+            apartment: a.apartment.clone(),
+            entrance: a.entrance.clone(),
+            floor: a.floor.clone(),
+            intercom: a.intercom.clone(),
+            city: Some(a.city.clone()),
+            region: a.region.clone(),
+            postal_code: a.postal_code.clone(),
+            country_code: Some(a.country_code.clone()),
+            latitude: a.latitude,
+            longitude: a.longitude,
+        });
+        d.pieces = s.parcel.pieces;
+        d.weight_grams = s.parcel.weight_grams;
+        d.dimensions = s.parcel.dimensions;
+        let money = match &s.payment {
+            Payment::CashOnDelivery { amount } => {
+                d.cash_on_delivery = true;
+                *amount
+            }
+            Payment::Prepaid { order_total } => *order_total,
+        };
+        d.currency = Some(money.currency.code().to_owned());
+        d.amount = Some(money.decimal());
+        d.insured_value = s.insured_value.map(|m| m.decimal());
+        d.notes = s.notes.clone();
+        d.window_start = s
+            .window
+            .as_ref()
+            .and_then(|w| w.start.format(&Rfc3339).ok());
+        d.window_end = s.window.as_ref().and_then(|w| w.end.format(&Rfc3339).ok());
+        d.ship_by = s.ship_by.and_then(|t| t.format(&Rfc3339).ok());
+        d
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -116,7 +116,12 @@ impl Money {
         let sign = if self.minor < 0 { "-" } else { "" };
         let abs = self.minor.unsigned_abs();
         let scale = scale.unsigned_abs();
-        format!("{sign}{}.{:0width$}", abs / scale, abs % scale, width = exponent as usize)
+        format!(
+            "{sign}{}.{:0width$}",
+            abs / scale,
+            abs % scale,
+            width = exponent as usize
+        )
     }
 }
 
