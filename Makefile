@@ -4,7 +4,7 @@ export CARGO_BUILD_JOBS ?= 2
 
 .PHONY: demo test lint build-lambda setup
 
-## Replays real Shopify sample orders through the whole loop, locally (moto + sandbox courier).
+## Replays every channel's published sample orders through the whole loop, locally (moto + sandbox).
 demo:
 	cargo build --bin courier-bridge-local
 	RUST_LOG=$${RUST_LOG:-error} infra/scripts/with-emulator.sh target/debug/courier-bridge-local demo
@@ -21,7 +21,7 @@ lint: setup
 
 ## The Lambda binaries, as SAM builds them (arm64, provided.al2023).
 build-lambda: setup
-	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda build --release --arm64 -p webhook-intake -p normalize -p create-task -p status-sync -p cod-reconcile
+	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda build --release --arm64 -p webhook-intake -p normalize -p create-task -p status-sync -p cod-reconcile -p marketplace-intake -p ship-by-watch
 
 setup:
 	infra/scripts/setup.sh

@@ -45,9 +45,9 @@ const API_TOPICS: [&str; 5] = [
     "order.deleted",
 ];
 
-/// 256 cases a property keeps the suite at a few seconds. Failures are not persisted to
-/// proptest-regressions/ files: a failing case is printed, shrunk, and belongs in a table
-/// test.
+/// 256 cases per property keep the whole file near one second. Failures are not persisted
+/// to proptest-regressions/ files: a failing case is printed shrunk, and belongs in a table
+/// test once understood.
 fn config() -> Config {
     Config {
         cases: 256,
@@ -152,8 +152,12 @@ fn check_money(money: &Money, text: Option<&str>) -> Result<(), TestCaseError> {
     prop_assert!(fraction.len() <= exponent, "{text} is too precise");
     let digits = format!("{whole}{fraction:0<exponent$}");
     prop_assert!(!whole.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()));
-    let expected: i128 = digits.parse().unwrap();
-    prop_assert_eq!(i128::from(money.minor), expected, "{}", text);
+    prop_assert_eq!(
+        Ok(i128::from(money.minor)),
+        digits.parse::<i128>(),
+        "{}",
+        text
+    );
     Ok(())
 }
 
@@ -973,6 +977,37 @@ const FIX_PATHS: &[&str] = &[
     ".",
     "address.",
 ];
+
+#[test]
+fn shopify_ids_that_are_no_u64_are_refused_not_rounded_or_wrapped() {
+    for id in [
+        "18446744073709551616",
+        "18446744073709551617",
+        "-1",
+        "1e3",
+        "5.000000000000000001e18",
+        "820982911946154508.0",
+        "\"820982911946154508\"",
+        "null",
+    ] {
+        let body = shopify_order()
+            .to_string()
+            .replacen("5000000000000000001", id, 1);
+        let outcome = shopify::order_event("orders/create", body.as_bytes(), STORE);
+        assert!(
+            matches!(outcome, Err(ParseError::Malformed { .. })),
+            "{id}: {outcome:?}"
+        );
+        let body = shopify_fulfillment()
+            .to_string()
+            .replacen("5000000000000000001", id, 1);
+        let outcome = shopify::order_event("fulfillments/create", body.as_bytes(), STORE);
+        assert!(
+            matches!(outcome, Err(ParseError::Malformed { .. })),
+            "{id}: {outcome:?}"
+        );
+    }
+}
 
 proptest! {
     #![proptest_config(config())]

@@ -335,42 +335,61 @@ impl ShipmentDraft {
             self.phone_masked = false;
             return Ok(());
         }
-        let mut tree = serde_json::to_value(&*self).map_err(|e| FixError::Invalid {
-            path: path.into(),
-            error: e.to_string(),
-        })?;
         if matches!(path, "channel" | "store" | "order_id" | "shipment_id") {
             return Err(FixError::Immutable(path.into()));
         }
-        let value: serde_json::Value = serde_json::from_str(value)
-            .unwrap_or_else(|_| serde_json::Value::String(value.to_owned()));
-        let mut node = &mut tree;
-        let parts: Vec<&str> = path.split('.').collect();
-        for (i, part) in parts.iter().enumerate() {
-            let object = match node {
-                serde_json::Value::Null if i > 0 => {
-                    *node = serde_json::Value::Object(Default::default());
-                    node.as_object_mut()
+        // "40202" is valid JSON (a number) but a postal code is text: try the JSON reading
+        // first (numbers, booleans, objects), then the text.
+        let text = serde_json::Value::String(value.to_owned());
+        let attempts = match serde_json::from_str::<serde_json::Value>(value) {
+            Ok(json) if json != text => vec![json, text],
+            _ => vec![text],
+        };
+        let mut last = FixError::UnknownField(path.into());
+        for candidate in attempts {
+            match self.with_value(path, &candidate) {
+                Ok(fixed) => {
+                    *self = fixed;
+                    return Ok(());
                 }
-                other => other.as_object_mut(),
+                Err(e @ FixError::UnknownField(_)) => return Err(e),
+                Err(e) => last = e,
             }
-            .ok_or_else(|| FixError::UnknownField(path.into()))?;
-            if i + 1 == parts.len() {
-                if !object.contains_key(*part) && i == 0 {
-                    return Err(FixError::UnknownField(path.into()));
-                }
-                object.insert((*part).to_owned(), value.clone());
-                break;
-            }
-            node = object
-                .get_mut(*part)
-                .ok_or_else(|| FixError::UnknownField(path.into()))?;
         }
-        *self = serde_json::from_value(tree).map_err(|e| FixError::Invalid {
+        Err(last)
+    }
+
+    /// The draft with `value` at `path`, checked to have landed there: a misspelt field
+    /// would otherwise be dropped by serde and the fix reported as applied.
+    fn with_value(&self, path: &str, value: &serde_json::Value) -> Result<Self, FixError> {
+        let invalid = |e: serde_json::Error| FixError::Invalid {
             path: path.into(),
             error: e.to_string(),
-        })?;
-        Ok(())
+        };
+        let mut tree = serde_json::to_value(self).map_err(invalid)?;
+        let mut node = &mut tree;
+        for part in path.split('.') {
+            if node.is_null() {
+                *node = serde_json::Value::Object(Default::default());
+            }
+            node = node
+                .as_object_mut()
+                .ok_or_else(|| FixError::UnknownField(path.into()))?
+                .entry(part)
+                .or_insert(serde_json::Value::Null);
+        }
+        *node = value.clone();
+        let fixed: ShipmentDraft = serde_json::from_value(tree).map_err(invalid)?;
+        let pointer = format!("/{}", path.replace('.', "/"));
+        let landed = serde_json::to_value(&fixed)
+            .map_err(invalid)?
+            .pointer(&pointer)
+            .is_some_and(|v| v == value);
+        if landed {
+            Ok(fixed)
+        } else {
+            Err(FixError::UnknownField(path.into()))
+        }
     }
 }
 
@@ -387,7 +406,15 @@ impl From<&Shipment> for ShipmentDraft {
         d.order_name = s.order_name.clone();
         d.recipient_name = Some(s.recipient.name.clone());
         d.company = s.recipient.company.clone();
-        d.phones = s.recipient.phone.iter().map(|p| p.e164.clone()).collect();
+        d.phones = s
+            .recipient
+            .phone
+            .iter()
+            .map(|p| match &p.extension {
+                Some(ext) => format!("{} ext. {ext}", p.e164),
+                None => p.e164.clone(),
+            })
+            .collect();
         d.alternate_contact = s.recipient.alternate_contact.clone();
         d.email = s.recipient.email.clone();
         let a = &s.address;
