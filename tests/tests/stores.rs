@@ -74,7 +74,6 @@ async fn an_older_event_never_overwrites_newer_shipment_data() {
         ("Hamburg", "in-3")
     );
 
-    // Once the task exists, channel events no longer rewrite the shipment.
     let task = shared::courier::CourierTask {
         task_id: "tsk_1".into(),
         tracking_number: "SBX1".into(),
@@ -104,24 +103,51 @@ async fn an_older_event_never_overwrites_newer_shipment_data() {
         store.record_task(&key, "sandbox", &other).await.is_err(),
         "a second task id is a conflict"
     );
+    // Once the task exists, a newer event that changes the delivery is an edit (the task is
+    // to be updated); an older one, or one that changes nothing, is kept out.
+    let city = |store: &shared::aws::shipments::ShipmentStore| {
+        let key = key.clone();
+        let store = store.clone();
+        async move {
+            store
+                .get(&key)
+                .await
+                .unwrap()
+                .unwrap()
+                .shipment
+                .address
+                .city
+        }
+    };
+    assert!(matches!(
+        store
+            .record(&shipment("Köln"), 2_500, "in-old")
+            .await
+            .unwrap(),
+        Recorded::Kept(_)
+    ));
+    assert_eq!(city(store).await, "Hamburg");
     assert!(matches!(
         store
             .record(&shipment("Köln"), 4_000, "in-4")
             .await
             .unwrap(),
+        Recorded::Edited
+    ));
+    assert_eq!(city(store).await, "Köln");
+    assert!(matches!(
+        store
+            .record(&shipment("Köln"), 5_000, "in-5")
+            .await
+            .unwrap(),
         Recorded::Kept(_)
     ));
+    let stored = store.get(&key).await.unwrap().unwrap();
     assert_eq!(
-        store
-            .get(&key)
-            .await
-            .unwrap()
-            .unwrap()
-            .shipment
-            .address
-            .city,
-        "Hamburg"
+        stored.source_inbound, "in-4",
+        "an unchanged order is no edit"
     );
+    assert_eq!(stored.task.map(|t| t.task_id).as_deref(), Some("tsk_1"));
     h.stop().await;
 }
 

@@ -18,32 +18,41 @@ use local_runtime::template::{EventSpec, Template};
 
 const TEMPLATE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml");
 
-const TABLES: [&str; 4] = [
+const TABLES: [&str; 5] = [
     "InboundTable",
     "ShipmentsTable",
     "IdempotencyTable",
+    "StoresTable",
     "ReviewTable",
 ];
-const QUEUES: [&str; 6] = [
+const QUEUES: [&str; 9] = [
     "IntakeQueue",
     "IntakeDLQ",
     "TasksQueue",
     "TasksDLQ",
     "SyncQueue",
     "SyncDLQ",
+    "AmazonNotificationsQueue",
+    "AmazonNotificationsDLQ",
+    "OutboxQueue",
 ];
 /// Main queue -> (its DLQ, maxReceiveCount).
-const REDRIVES: [(&str, &str, u32); 3] = [
+const REDRIVES: [(&str, &str, u32); 4] = [
     ("IntakeQueue", "IntakeDLQ", 5),
     ("TasksQueue", "TasksDLQ", 8),
     ("SyncQueue", "SyncDLQ", 8),
+    ("AmazonNotificationsQueue", "AmazonNotificationsDLQ", 5),
 ];
-const FUNCTIONS: [&str; 5] = [
+/// Queues that are nobody's dead-letter target and redrive nowhere.
+const PLAIN_QUEUES: [&str; 1] = ["OutboxQueue"];
+const FUNCTIONS: [&str; 7] = [
     "WebhookIntakeFunction",
     "NormalizeFunction",
     "CreateTaskFunction",
     "StatusSyncFunction",
     "CodReconcileFunction",
+    "MarketplaceIntakeFunction",
+    "ShipByWatchFunction",
 ];
 
 async fn sdk() -> SdkConfig {
@@ -139,7 +148,15 @@ async fn provisions_the_template_idempotently_and_tears_it_down() {
             "{id}"
         );
         let indexes = table.global_secondary_indexes();
-        if id == "InboundTable" {
+        if id == "ShipmentsTable" {
+            // Every shipment of an order, for cancellations.
+            assert_eq!(indexes.len(), 1);
+            assert_eq!(indexes[0].index_name(), Some("by_order"));
+            assert_eq!(
+                keys(indexes[0].key_schema()),
+                [("order_key".to_owned(), KeyType::Hash)]
+            );
+        } else if id == "InboundTable" {
             assert_eq!(indexes.len(), 1);
             assert_eq!(indexes[0].index_name(), Some("by_order"));
             assert_eq!(
@@ -167,8 +184,9 @@ async fn provisions_the_template_idempotently_and_tears_it_down() {
     assert_eq!(ttl.time_to_live_status(), Some(&TimeToLiveStatus::Enabled));
     assert_eq!(ttl.attribute_name(), Some("expires_at"));
 
-    // Queues: six, main queues redriving into their DLQs.
-    assert_eq!(stack_queue_urls(&sqs, &stack).await.len(), 6);
+    // Queues: main queues redriving into their DLQs, and the outbox.
+    assert_eq!(stack_queue_urls(&sqs, &stack).await.len(), QUEUES.len());
+    assert!(PLAIN_QUEUES.iter().all(|q| QUEUES.contains(q)));
     for id in QUEUES {
         let queue = &stack.queues[id];
         assert_eq!(queue.name, format!("{name}-{id}"));
@@ -220,6 +238,8 @@ async fn provisions_the_template_idempotently_and_tears_it_down() {
             stack.tables["IdempotencyTable"].clone(),
         ),
         ("REVIEW_TABLE", stack.tables["ReviewTable"].clone()),
+        ("STORES_TABLE", stack.tables["StoresTable"].clone()),
+        ("OUTBOX_QUEUE_URL", stack.queues["OutboxQueue"].url.clone()),
         ("INTAKE_QUEUE_URL", stack.queues["IntakeQueue"].url.clone()),
         ("TASKS_QUEUE_URL", stack.queues["TasksQueue"].url.clone()),
         ("SYNC_QUEUE_URL", stack.queues["SyncQueue"].url.clone()),
@@ -296,7 +316,7 @@ async fn provisions_the_template_idempotently_and_tears_it_down() {
         .await
         .expect("provisioning twice succeeds");
     assert_eq!(again, stack);
-    assert_eq!(stack_queue_urls(&sqs, &stack).await.len(), 6);
+    assert_eq!(stack_queue_urls(&sqs, &stack).await.len(), QUEUES.len());
 
     // A queue whose attributes drifted (CreateQueue then answers
     // QueueAlreadyExists) is brought back in line with the template.
