@@ -60,6 +60,29 @@ const TRANSIENT_CODES: &[&str] = &[
 
 /// Classifies any SDK error: no answer (timeout, connection) and throttling are transient;
 /// a service's "no" is permanent.
+/// A conditional write's result: `Some(output)` when it was applied, `None` when its
+/// condition did not hold (another writer got there first: an expected answer, not an
+/// error), and the classified error otherwise.
+pub fn conditional<T, E, R>(
+    operation: &'static str,
+    result: Result<T, SdkError<E, R>>,
+) -> Result<Option<T>, AwsError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(out) => Ok(Some(out)),
+        Err(e)
+            if e.as_service_error().and_then(|s| s.code())
+                == Some("ConditionalCheckFailedException") =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(classify(operation, e)),
+    }
+}
+
 pub fn classify<E, R>(operation: &'static str, err: SdkError<E, R>) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,

@@ -3,7 +3,7 @@
 //! the existing item instead of opening another.
 
 use super::item::{n, rfc3339_now, s, Reader};
-use super::{classify, AwsError};
+use super::{classify, conditional, AwsError};
 use crate::domain::{ReviewReason, ShipmentDraft};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
@@ -191,16 +191,7 @@ impl ReviewStore {
             .expression_attribute_values(":open", s(OPEN))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(classify("UpdateItem", e)),
-        }
+        conditional("UpdateItem", result).map(drop)
     }
 
     /// Stores an operator's corrected draft on an open item. Returns false if the item is
@@ -241,16 +232,7 @@ impl ReviewStore {
             .expression_attribute_values(":now", s(rfc3339_now()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(classify("UpdateItem", e)),
-        }
+        Ok(conditional("UpdateItem", result)?.is_some())
     }
 
     /// Closes an open item (`to` is released, dismissed or superseded). Conditional on it
@@ -271,16 +253,7 @@ impl ReviewStore {
             .expression_attribute_values(":now", s(rfc3339_now()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(classify("UpdateItem", e)),
-        }
+        Ok(conditional("UpdateItem", result)?.is_some())
     }
 
     pub async fn get(&self, id: &str) -> Result<Option<ReviewItem>, AwsError> {

@@ -2,7 +2,7 @@
 //! status, and its courier task. Every write is conditional (DESIGN.md, principle 2).
 
 use super::item::{n, now_ms, rfc3339_now, s, Item, Reader};
-use super::{classify, AwsError};
+use super::{classify, conditional, AwsError};
 use crate::courier::CourierTask;
 use crate::domain::{Shipment, ShipmentKey, ShipmentStatus};
 
@@ -157,11 +157,7 @@ impl ShipmentStore {
             .expression_attribute_values(":one", n(1))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(is_conditional_failure) => Ok(false),
-            Err(e) => Err(classify("UpdateItem", e)),
-        }
+        Ok(conditional("UpdateItem", result)?.is_some())
     }
 
     /// Marks the shipment's order cancelled. The flag, not the status, is what create-task
@@ -187,11 +183,10 @@ impl ShipmentStore {
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
             .send()
             .await;
-        match result {
-            Ok(out) => out.attributes.map(|item| record(&pk, &item)).transpose(),
-            Err(e) if e.as_service_error().is_some_and(is_conditional_failure) => Ok(None),
-            Err(e) => Err(classify("UpdateItem", e)),
-        }
+        conditional("UpdateItem", result)?
+            .and_then(|out| out.attributes)
+            .map(|item| record(&pk, &item))
+            .transpose()
     }
 
     /// Moves the status forward if it is still one of `from`. Returns whether it moved.
@@ -218,11 +213,7 @@ impl ShipmentStore {
             names.push(name);
         }
         let update = update.condition_expression(format!("#status IN ({})", names.join(", ")));
-        match update.send().await {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(is_conditional_failure) => Ok(false),
-            Err(e) => Err(classify("UpdateItem", e)),
-        }
+        Ok(conditional("UpdateItem", update.send().await)?.is_some())
     }
 
     /// Remembers that the order was cancelled as of `event_ms`, before any of its shipments
@@ -244,11 +235,7 @@ impl ShipmentStore {
             .expression_attribute_values(":t", n(event_ms))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(is_conditional_failure) => Ok(()),
-            Err(e) => Err(classify("PutItem", e)),
-        }
+        conditional("PutItem", result).map(drop)
     }
 
     /// When the order was cancelled (its event time), if it was.

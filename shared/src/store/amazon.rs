@@ -10,7 +10,6 @@
 //! when it names one.
 
 use super::{StoreError, StoreWriter, Tracking, WriteBack};
-use crate::aws::secrets::SecretError;
 use crate::channel::amazon::{self as channel, BuyerInfo, Order, OrderAddress, OrderItem};
 use crate::channel::{OrderEvent, ParseError};
 use crate::domain::ShipmentKey;
@@ -581,15 +580,7 @@ impl StoreWriter for SpApiClient {
 /// The store's SP-API client, with its credentials from Secrets Manager (`secret` is
 /// `amazon/{store}`). The normalize step fetches orders with it.
 pub async fn client(services: &Services, secret: &str) -> Result<SpApiClient, StoreError> {
-    let credentials: AmazonCredentials =
-        services
-            .secrets
-            .get_json(secret)
-            .await
-            .map_err(|e| match e {
-                SecretError::Aws(e) => StoreError::Unavailable(e.to_string()),
-                other => StoreError::Config(other.to_string()),
-            })?;
+    let credentials: AmazonCredentials = services.secrets.get_json(secret).await?;
     Ok(SpApiClient::new(services.http.clone(), credentials))
 }
 

@@ -8,7 +8,6 @@
 //! safe. A store without a `callback_url` wants nothing written, and that is not an error.
 
 use super::{StoreError, StoreWriter, Tracking, WriteBack};
-use crate::aws::secrets::SecretError;
 use crate::channel::api::{
     sign, EVENT_ID_HEADER, SCHEMA_VERSION, SENT_AT_HEADER, SIGNATURE_HEADER, TOPIC_HEADER,
 };
@@ -226,15 +225,7 @@ impl StoreWriter for ApiWriter {
 
 /// The write-back client for a custom store, with its credentials from the secret `secret`.
 pub async fn writer(services: &Services, secret: &str) -> Result<Box<dyn StoreWriter>, StoreError> {
-    let unreadable = |e: SecretError| match e {
-        SecretError::Aws(e) => StoreError::Unavailable(e.to_string()),
-        other => StoreError::Config(other.to_string()),
-    };
-    let credentials: ApiCredentials = services
-        .secrets
-        .get_json(secret)
-        .await
-        .map_err(unreadable)?;
+    let credentials: ApiCredentials = services.secrets.get_json(secret).await?;
     let writer = ApiWriter::new(services.http.clone(), &credentials)?;
     Ok(Box::new(writer))
 }

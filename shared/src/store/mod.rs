@@ -54,6 +54,17 @@ impl Classify for StoreError {
     }
 }
 
+/// A store's credentials: unreachable Secrets Manager is transient; a missing or malformed
+/// secret needs an operator.
+impl From<crate::aws::secrets::SecretError> for StoreError {
+    fn from(e: crate::aws::secrets::SecretError) -> Self {
+        match e {
+            crate::aws::secrets::SecretError::Aws(e) => StoreError::Unavailable(e.to_string()),
+            other => StoreError::Config(other.to_string()),
+        }
+    }
+}
+
 /// Writes what the customer should see back to the channel the order came from.
 #[async_trait]
 pub trait StoreWriter: Send + Sync {
@@ -74,17 +85,9 @@ pub async fn writer(
     key: &ShipmentKey,
 ) -> Result<Box<dyn StoreWriter>, StoreError> {
     let secret = format!("{}/{}", key.channel, key.store);
-    let credentials = |e: crate::aws::secrets::SecretError| match e {
-        crate::aws::secrets::SecretError::Aws(e) => StoreError::Unavailable(e.to_string()),
-        other => StoreError::Config(other.to_string()),
-    };
     match key.channel {
         Channel::Shopify => {
-            let c: shopify::ShopifyCredentials = services
-                .secrets
-                .get_json(&secret)
-                .await
-                .map_err(credentials)?;
+            let c: shopify::ShopifyCredentials = services.secrets.get_json(&secret).await?;
             Ok(Box::new(shopify::ShopifyAdmin::new(
                 services.http.clone(),
                 &c.admin_base_url(&key.store),

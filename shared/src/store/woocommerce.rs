@@ -8,7 +8,6 @@
 //! `{"code": "...", "message": "...", "data": {"status": N}}`.
 
 use super::{StoreError, StoreWriter, Tracking, WriteBack};
-use crate::aws::secrets::SecretError;
 use crate::domain::ShipmentKey;
 use crate::services::Services;
 use serde::{Deserialize, Serialize};
@@ -285,15 +284,7 @@ impl StoreWriter for WooCommerceRest {
 
 /// The write-back client of a WooCommerce store, with its credentials from the store secret.
 pub async fn writer(services: &Services, secret: &str) -> Result<Box<dyn StoreWriter>, StoreError> {
-    let credentials: WooCommerceCredentials =
-        services
-            .secrets
-            .get_json(secret)
-            .await
-            .map_err(|e| match e {
-                SecretError::Aws(e) => StoreError::Unavailable(e.to_string()),
-                other => StoreError::Config(other.to_string()),
-            })?;
+    let credentials: WooCommerceCredentials = services.secrets.get_json(secret).await?;
     Ok(Box::new(WooCommerceRest::from_credentials(
         services.http.clone(),
         &credentials,
