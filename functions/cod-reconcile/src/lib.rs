@@ -18,6 +18,10 @@ pub struct CodSummary {
 pub async fn handle(services: &Services, _event: EventBridgeEvent) -> Result<CodSummary, AwsError> {
     let mut expected: BTreeMap<String, (u64, i64)> = BTreeMap::new();
     for record in services.shipments.all().await? {
+        // A cancelled order's cash will not be collected.
+        if record.cancel_requested || record.status == shared::domain::ShipmentStatus::Cancelled {
+            continue;
+        }
         if let Some(amount) = record.shipment.payment.cod_amount() {
             let entry = expected
                 .entry(amount.currency.code().to_owned())

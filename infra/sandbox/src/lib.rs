@@ -1,13 +1,18 @@
-//! The sandbox: an in-memory stand-in for a real courier and a real Shopify store.
+//! The sandbox: an in-memory stand-in for a real courier and for the stores and
+//! marketplace courier-bridge writes back to.
 //!
-//! One HTTP server (one port) serves three surfaces:
+//! One HTTP server (one port) serves these surfaces:
 //!
 //! * the **sandbox courier API** under `/v1` (plus the public tracking page under `/track`),
 //!   the documented contract in `docs/sandbox-courier-api.md`;
 //! * the **control API** under `/sandbox`, used by tests to inject faults and read the request
 //!   log — not part of the courier contract;
 //! * a **fake Shopify Admin GraphQL API** under `/admin/api/{version}/graphql.json`, just
-//!   enough of it for the fulfillment write-back.
+//!   enough of it for the fulfillment write-back;
+//! * a **fake WooCommerce REST API** under `/wp-json/wc/v3/orders/...` (order notes and
+//!   status, Basic auth with [`WOOCOMMERCE_CONSUMER_KEY`] / [`WOOCOMMERCE_CONSUMER_SECRET`]);
+//! * a **fake Amazon SP-API** (Orders API v0 under `/orders/v0/...` and the LWA token
+//!   endpoint [`AMAZON_TOKEN_PATH`]), with orders seeded by tests and the demo.
 //!
 //! Tests and the local runtime drive it in-process through [`Sandbox`]; the `sandbox-courier`
 //! binary serves it standalone.
