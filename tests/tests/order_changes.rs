@@ -72,6 +72,12 @@ async fn each_fulfillment_of_a_ready_to_ship_store_becomes_its_own_task() {
         502,
         json!([{"quantity": 1, "requires_shipping": true, "price": "5.00", "grams": 900}]),
     );
+    // The merchant makes both fulfillments in the store, which then sends their webhooks.
+    for id in ["501", "502"] {
+        h.sandbox
+            .seed_shopify_fulfillment(&order.to_string(), id)
+            .unwrap();
+    }
     post(&h, "fulfillments/create", "f-501", &first).await;
     post(&h, "fulfillments/create", "f-502", &second).await;
     // Shopify re-sends one of them under a new webhook id: still two tasks.
@@ -100,6 +106,40 @@ async fn each_fulfillment_of_a_ready_to_ship_store_becomes_its_own_task() {
         2,
         "one task per fulfillment, none for the order itself"
     );
+
+    // Each task's tracking goes on its own fulfillment: none is created for the order.
+    let gid = |id: &str| format!("gid://shopify/Fulfillment/{id}");
+    for (shipment, task) in [("501", &a), ("502", &b)] {
+        let record = wait_for("the tracking written back", WAIT, || async {
+            h.services()
+                .shipments
+                .get(&key(order, shipment))
+                .await
+                .unwrap()
+                .filter(|r| r.tracking_written_back.is_some())
+        })
+        .await;
+        assert_eq!(record.tracking_written_back, Some(gid(shipment)));
+        let shown: Vec<_> = h
+            .sandbox
+            .fulfillments()
+            .into_iter()
+            .filter(|f| f.fulfillment_id == gid(shipment))
+            .collect();
+        assert_eq!(shown.len(), 1);
+        assert_eq!(shown[0].order_id, order.to_string());
+        assert_eq!(
+            shown[0].tracking_number.as_deref(),
+            Some(task.tracking_number.as_str())
+        );
+        assert!(shown[0].notify_customer);
+    }
+    assert_eq!(
+        h.sandbox.fulfillments().len(),
+        2,
+        "no fulfillment created for the order"
+    );
+    assert!(h.open_reviews("store_rejected").await.is_empty());
     h.stop().await;
 }
 

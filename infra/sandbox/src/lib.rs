@@ -8,7 +8,8 @@
 //! * the **control API** under `/sandbox`, used by tests to inject faults and read the request
 //!   log — not part of the courier contract;
 //! * a **fake Shopify Admin GraphQL API** under `/admin/api/{version}/graphql.json`, just
-//!   enough of it for the fulfillment write-back;
+//!   enough of it for the fulfillment write-back (merchant-made fulfillments are seeded by
+//!   tests, see [`Sandbox::seed_shopify_fulfillment`]);
 //! * a **fake WooCommerce REST API** under `/wp-json/wc/v3/orders/...` (order notes and
 //!   status, Basic auth with [`WOOCOMMERCE_CONSUMER_KEY`] / [`WOOCOMMERCE_CONSUMER_SECRET`]);
 //! * a **fake Amazon SP-API** (Orders API v0 under `/orders/v0/...` and the LWA token
@@ -37,7 +38,7 @@ pub use courier::{CourierTaskView, Destination, Money, Parcel, Recipient, Status
 pub use faults::Fault;
 pub use request_log::RequestLogEntry;
 pub use server::{Sandbox, SandboxConfig};
-pub use shopify::FulfillmentView;
+pub use shopify::{FulfillmentView, ShopifySeedError};
 pub use woocommerce::{
     WooCommerceNoteView, WooCommerceStatusView, WOOCOMMERCE_CONSUMER_KEY,
     WOOCOMMERCE_CONSUMER_SECRET,

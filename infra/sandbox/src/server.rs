@@ -13,7 +13,7 @@ use crate::amazon::{AmazonConfirmationView, AmazonOrderSeed, AmazonSeedError};
 use crate::courier::CourierTaskView;
 use crate::faults::{hold_back, Fault};
 use crate::request_log::RequestLogEntry;
-use crate::shopify::FulfillmentView;
+use crate::shopify::{FulfillmentView, ShopifySeedError};
 use crate::state::AppState;
 use crate::woocommerce::{WooCommerceNoteView, WooCommerceStatusView};
 use crate::{amazon, control, courier, shopify};
@@ -94,9 +94,21 @@ impl Sandbox {
         self.app.with(|store| store.tasks.views())
     }
 
-    /// Every fulfillment created in the fake store, in creation order.
+    /// Every fulfillment in the fake Shopify store, created or seeded, oldest first.
     pub fn fulfillments(&self) -> Vec<FulfillmentView> {
         self.app.with(|store| store.shop.views())
+    }
+
+    /// Adds a fulfillment the merchant made to an order of the fake Shopify store, without
+    /// tracking, as the store holds it when its `fulfillments/create` webhook is sent. Ids
+    /// are the numeric (REST) ids the webhook carries; returns the fulfillment's gid.
+    pub fn seed_shopify_fulfillment(
+        &self,
+        order_id: &str,
+        fulfillment_id: &str,
+    ) -> Result<String, ShopifySeedError> {
+        self.app
+            .with(|store| store.shop.seed_fulfillment(order_id, fulfillment_id))
     }
 
     /// Adds an order to the fake SP-API (replacing one with the same `AmazonOrderId`) and

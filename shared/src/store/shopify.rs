@@ -1,12 +1,27 @@
-//! Shopify Admin GraphQL write-back: the tracking number and URL become a fulfillment of the
-//! order's open fulfillment orders (`fulfillmentCreate`), which is how Shopify shows tracking
-//! to the customer and, with `notifyCustomer`, emails it.
+//! Shopify Admin GraphQL write-back: the tracking number and URL go on a fulfillment, which
+//! is how Shopify shows tracking to the customer and, with `notifyCustomer`, emails it.
 //!
-//! Contract: <https://shopify.dev/docs/api/admin-graphql/latest/mutations/fulfillmentCreate>.
-//! Throttling is a 200 answer whose `errors[].extensions.code` is `THROTTLED` (the cost-based
-//! leaky bucket), not a 429.
+//! Which fulfillment depends on the shipment (see [`crate::channel::shopify`]):
+//!
+//! * the whole order ([`WHOLE_ORDER_SHIPMENT`]): nobody has fulfilled it yet, so the tracking
+//!   becomes a new fulfillment of the order's open fulfillment orders (`fulfillmentCreate`);
+//! * one fulfillment the merchant made (ready-to-ship policy; the shipment id is its REST
+//!   id): the parcel is already a fulfillment, so the tracking is set on it
+//!   (`fulfillmentTrackingInfoUpdate`). Creating another would fulfill items twice, or fail
+//!   once the merchant's fulfillments had closed every fulfillment order.
+//!
+//! Contract (API version [`ADMIN_API_VERSION`]):
+//! <https://shopify.dev/docs/api/admin-graphql/2025-07/mutations/fulfillmentCreate>,
+//! <https://shopify.dev/docs/api/admin-graphql/2025-07/mutations/fulfillmentTrackingInfoUpdate>
+//! (`fulfillmentId: ID!`, `trackingInfoInput: FulfillmentTrackingInput!`,
+//! `notifyCustomer: Boolean`; payload `fulfillment` and `userErrors { field message }`) and
+//! <https://shopify.dev/docs/api/admin-graphql/2025-07/queries/fulfillment> (`null` when the
+//! store has no such fulfillment). Throttling is a 200 answer whose
+//! `errors[].extensions.code` is `THROTTLED` (the cost-based leaky bucket), not a 429.
 
 use super::{StoreError, Tracking, WriteBack};
+use crate::channel::shopify::WHOLE_ORDER_SHIPMENT;
+use crate::domain::ShipmentKey;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -24,6 +39,21 @@ const FULFILLMENT_ORDERS_QUERY: &str = r#"query courierBridgeFulfillmentOrders($
 const FULFILLMENT_CREATE_MUTATION: &str = r#"mutation courierBridgeFulfillmentCreate($fulfillment: FulfillmentInput!) {
   fulfillmentCreate(fulfillment: $fulfillment) {
     fulfillment { id status trackingInfo { company number url } }
+    userErrors { field message }
+  }
+}"#;
+
+const FULFILLMENT_QUERY: &str = r#"query courierBridgeFulfillment($id: ID!) {
+  fulfillment(id: $id) {
+    id
+    order { id }
+    trackingInfo(first: 10) { number }
+  }
+}"#;
+
+const TRACKING_INFO_UPDATE_MUTATION: &str = r#"mutation courierBridgeTrackingInfoUpdate($fulfillmentId: ID!, $trackingInfoInput: FulfillmentTrackingInput!, $notifyCustomer: Boolean) {
+  fulfillmentTrackingInfoUpdate(fulfillmentId: $fulfillmentId, trackingInfoInput: $trackingInfoInput, notifyCustomer: $notifyCustomer) {
+    fulfillment { id trackingInfo(first: 10) { number } }
     userErrors { field message }
   }
 }"#;
@@ -78,6 +108,52 @@ struct Fulfillment {
     tracking_info: Vec<TrackingInfo>,
 }
 
+impl Fulfillment {
+    fn shows(&self, tracking: &Tracking) -> bool {
+        self.tracking_info
+            .iter()
+            .any(|t| t.number.as_deref() == Some(tracking.number.as_str()))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct OrderRef {
+    id: String,
+}
+
+/// The `fulfillment(id:)` query's answer.
+#[derive(Debug, Deserialize)]
+struct FulfillmentWithOrder {
+    #[serde(flatten)]
+    fulfillment: Fulfillment,
+    order: OrderRef,
+}
+
+/// Where a shipment's tracking goes, read from its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target<'a> {
+    /// A new fulfillment of the whole order.
+    WholeOrder,
+    /// The merchant's fulfillment with this numeric (REST) id.
+    Fulfillment(&'a str),
+}
+
+impl<'a> Target<'a> {
+    /// Shopify's fulfillment ids are large integers, so the whole-order id "1" is never one.
+    fn of(key: &'a ShipmentKey) -> Result<Target<'a>, StoreError> {
+        let id = key.shipment_id.as_str();
+        if id == WHOLE_ORDER_SHIPMENT {
+            Ok(Target::WholeOrder)
+        } else if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Target::Fulfillment(id))
+        } else {
+            Err(StoreError::Rejected(format!(
+                "shipment id {id:?} is neither the whole order nor a Shopify fulfillment id"
+            )))
+        }
+    }
+}
+
 impl ShopifyAdmin {
     pub fn new(http: reqwest::Client, base_url: &str, access_token: &str) -> ShopifyAdmin {
         ShopifyAdmin {
@@ -110,11 +186,7 @@ impl ShopifyAdmin {
         })?;
 
         let fulfillments: Vec<Fulfillment> = parse(order, "fulfillments")?;
-        if let Some(existing) = fulfillments.iter().find(|f| {
-            f.tracking_info
-                .iter()
-                .any(|t| t.number.as_deref() == Some(tracking.number.as_str()))
-        }) {
+        if let Some(existing) = fulfillments.iter().find(|f| f.shows(tracking)) {
             return Ok(WriteBack::AlreadyThere {
                 reference: existing.id.clone(),
             });
@@ -146,23 +218,61 @@ impl ShopifyAdmin {
         let data = self
             .graphql(FULFILLMENT_CREATE_MUTATION, input, true)
             .await?;
-        let result = &data["fulfillmentCreate"];
-        let user_errors = result["userErrors"].as_array().cloned().unwrap_or_default();
-        if !user_errors.is_empty() {
-            let messages: Vec<String> = user_errors
-                .iter()
-                .filter_map(|e| e["message"].as_str().map(str::to_owned))
-                .collect();
-            return Err(StoreError::Rejected(messages.join("; ")));
+        written(&data, "fulfillmentCreate")
+    }
+
+    /// Sets `tracking` on the merchant's fulfillment `fulfillment_id` (its numeric id) of
+    /// order `order_id`, once: if the fulfillment already shows this tracking number, it
+    /// says so instead of writing again. Shopify keeps one set of tracking per fulfillment,
+    /// so a different number there (an earlier task's) is replaced.
+    pub async fn track_fulfillment(
+        &self,
+        order_id: &str,
+        fulfillment_id: &str,
+        tracking: &Tracking,
+    ) -> Result<WriteBack, StoreError> {
+        let gid = format!("gid://shopify/Fulfillment/{fulfillment_id}");
+        let data = self
+            .graphql(FULFILLMENT_QUERY, json!({ "id": gid }), false)
+            .await?;
+        let found = data
+            .get("fulfillment")
+            .filter(|f| !f.is_null())
+            .ok_or_else(|| {
+                StoreError::Rejected(format!(
+                    "fulfillment {fulfillment_id} not found in the store"
+                ))
+            })?;
+        let found: FulfillmentWithOrder = serde_json::from_value(found.clone())
+            .map_err(|e| StoreError::Unavailable(format!("unexpected fulfillment shape: {e}")))?;
+        // The webhook named both; a mismatch means the key is wrong, and writing would put
+        // one customer's tracking on another's order.
+        let order_gid = format!("gid://shopify/Order/{order_id}");
+        if found.order.id != order_gid {
+            return Err(StoreError::Rejected(format!(
+                "fulfillment {fulfillment_id} belongs to {}, not order {order_id}",
+                found.order.id
+            )));
         }
-        match result["fulfillment"]["id"].as_str() {
-            Some(id) => Ok(WriteBack::Written {
-                reference: id.to_owned(),
-            }),
-            None => Err(StoreError::Ambiguous(
-                "fulfillmentCreate returned no fulfillment".into(),
-            )),
+        if found.fulfillment.shows(tracking) {
+            return Ok(WriteBack::AlreadyThere {
+                reference: found.fulfillment.id,
+            });
         }
+
+        let input = json!({
+            "fulfillmentId": found.fulfillment.id,
+            "trackingInfoInput": {
+                "number": tracking.number,
+                "url": tracking.url,
+                "company": tracking.company,
+            },
+            "notifyCustomer": true,
+        });
+        let data = self
+            .graphql(TRACKING_INFO_UPDATE_MUTATION, input, true)
+            .await?;
+        written(&data, "fulfillmentTrackingInfoUpdate")
     }
 
     /// One GraphQL call. `mutation` marks calls that change the store: a failure after
@@ -233,6 +343,27 @@ impl ShopifyAdmin {
     }
 }
 
+/// A fulfillment mutation's payload: its `userErrors` are a refusal; no fulfillment and no
+/// error means we cannot tell what happened.
+fn written(data: &Value, mutation: &str) -> Result<WriteBack, StoreError> {
+    let payload = &data[mutation];
+    if let Some(errors) = payload["userErrors"].as_array().filter(|e| !e.is_empty()) {
+        let messages: Vec<&str> = errors
+            .iter()
+            .filter_map(|e| e["message"].as_str())
+            .collect();
+        return Err(StoreError::Rejected(messages.join("; ")));
+    }
+    match payload["fulfillment"]["id"].as_str() {
+        Some(id) => Ok(WriteBack::Written {
+            reference: id.to_owned(),
+        }),
+        None => Err(StoreError::Ambiguous(format!(
+            "{mutation} returned no fulfillment"
+        ))),
+    }
+}
+
 fn parse<T: serde::de::DeserializeOwned>(
     parent: &Value,
     field: &str,
@@ -245,9 +376,39 @@ fn parse<T: serde::de::DeserializeOwned>(
 impl super::StoreWriter for ShopifyAdmin {
     async fn write_tracking(
         &self,
-        key: &crate::domain::ShipmentKey,
+        key: &ShipmentKey,
         tracking: &Tracking,
     ) -> Result<WriteBack, StoreError> {
-        self.fulfill_with_tracking(&key.order_id, tracking).await
+        match Target::of(key)? {
+            Target::WholeOrder => self.fulfill_with_tracking(&key.order_id, tracking).await,
+            Target::Fulfillment(id) => self.track_fulfillment(&key.order_id, id, tracking).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Channel;
+
+    fn key(shipment_id: &str) -> ShipmentKey {
+        ShipmentKey::new(Channel::Shopify, "shop", "820982911946154508", shipment_id)
+    }
+
+    #[test]
+    fn the_shipment_id_names_the_target() {
+        let whole = key(WHOLE_ORDER_SHIPMENT);
+        assert_eq!(Target::of(&whole).ok(), Some(Target::WholeOrder));
+        let parcel = key("5912345678901");
+        assert_eq!(
+            Target::of(&parcel).ok(),
+            Some(Target::Fulfillment("5912345678901"))
+        );
+        for odd in ["", "gid://shopify/Fulfillment/5", "12a"] {
+            assert!(
+                matches!(Target::of(&key(odd)), Err(StoreError::Rejected(_))),
+                "{odd:?}"
+            );
+        }
     }
 }

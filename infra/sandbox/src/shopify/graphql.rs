@@ -1,12 +1,16 @@
 //! Just enough of the Admin GraphQL API for the status write-back.
 //!
 //! There is no GraphQL engine: the operation is recognised by the query text and answered
-//! with a fixed selection, the one the write-back asks for.
+//! with a fixed selection, the one the write-back asks for, reading the variable names the
+//! write-back uses (`$orderId`, `$fulfillment`, `$id`, `$fulfillmentId`,
+//! `$trackingInfoInput`, `$notifyCustomer`).
 
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::store::{Fulfillment, NewFulfillment, OrderSnapshot, ShopStore, TrackingInfo};
+use super::store::{
+    fulfillment_gid, Fulfillment, NewFulfillment, OrderSnapshot, ShopStore, TrackingInfo, UserError,
+};
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct GraphqlRequest {
@@ -26,11 +30,19 @@ pub(crate) fn throttled() -> Value {
 }
 
 /// Runs one operation against the store and returns the response body.
+///
+/// Mutations are matched first: their selections mention `fulfillment` too. The
+/// `fulfillment(id:)` query is matched last, by its root field with its argument list.
 pub(crate) fn execute(shop: &mut ShopStore, request: &GraphqlRequest) -> Value {
-    if request.query.contains("fulfillmentCreate") {
+    let query = request.query.as_str();
+    if query.contains("fulfillmentTrackingInfoUpdate") {
+        tracking_info_update(shop, &request.variables)
+    } else if query.contains("fulfillmentCreate") {
         fulfillment_create(shop, &request.variables)
-    } else if request.query.contains("fulfillmentOrders") {
+    } else if query.contains("fulfillmentOrders") {
         order(shop, &request.variables)
+    } else if query.contains("fulfillment(") {
+        fulfillment(shop, &request.variables)
     } else {
         errors("unsupported by the sandbox")
     }
@@ -72,7 +84,52 @@ fn fulfillment_create(shop: &mut ShopStore, variables: &Value) -> Value {
         tracking: input.tracking_info,
         notify_customer: input.notify_customer.unwrap_or(false),
     };
-    let payload = match shop.create_fulfillment(new) {
+    json!({ "data": { "fulfillmentCreate": payload(shop.create_fulfillment(new)) } })
+}
+
+/// `fulfillmentTrackingInfoUpdate(fulfillmentId:, trackingInfoInput:, notifyCustomer:)`.
+fn tracking_info_update(shop: &mut ShopStore, variables: &Value) -> Value {
+    let Some(gid) = variables["fulfillmentId"].as_str() else {
+        return errors("Variable $fulfillmentId of type ID! was provided invalid value");
+    };
+    if fulfillment_number(gid).is_none() {
+        return invalid_id(gid);
+    }
+    let tracking = match TrackingInfo::deserialize(&variables["trackingInfoInput"]) {
+        Ok(tracking) => tracking,
+        Err(error) => {
+            return errors(format!(
+                "Variable $trackingInfoInput of type FulfillmentTrackingInput! was provided \
+                 invalid value: {error}"
+            ))
+        }
+    };
+    // Left out, Shopify sends no notification.
+    let notify = variables["notifyCustomer"].as_bool().unwrap_or(false);
+    let result = shop.update_tracking(gid, tracking, notify);
+    json!({ "data": { "fulfillmentTrackingInfoUpdate": payload(result) } })
+}
+
+/// `fulfillment(id:)`: `null` for a well-formed id the store does not have, as Shopify
+/// answers.
+fn fulfillment(shop: &mut ShopStore, variables: &Value) -> Value {
+    let Some(gid) = variables["id"].as_str() else {
+        return errors("Variable $id of type ID! was provided invalid value");
+    };
+    let Some(number) = fulfillment_number(gid) else {
+        return invalid_id(gid);
+    };
+    let found = shop.fulfillment(&fulfillment_gid(number)).map(|f| {
+        let mut json = fulfillment_json(f);
+        json["order"] = json!({ "id": format!("gid://shopify/Order/{}", f.order_id) });
+        json
+    });
+    json!({ "data": { "fulfillment": found } })
+}
+
+/// A mutation payload: the fulfillment, or the user errors that refused it.
+fn payload(result: Result<Fulfillment, Vec<UserError>>) -> Value {
+    match result {
         Ok(fulfillment) => {
             json!({ "fulfillment": fulfillment_json(&fulfillment), "userErrors": [] })
         }
@@ -83,8 +140,11 @@ fn fulfillment_create(shop: &mut ShopStore, variables: &Value) -> Value {
                 .map(|error| json!({ "field": error.field, "message": error.message }))
                 .collect::<Vec<_>>(),
         }),
-    };
-    json!({ "data": { "fulfillmentCreate": payload } })
+    }
+}
+
+fn invalid_id(gid: &str) -> Value {
+    errors(format!("Invalid global id '{gid}'"))
 }
 
 fn order(shop: &mut ShopStore, variables: &Value) -> Value {
@@ -97,7 +157,16 @@ fn order(shop: &mut ShopStore, variables: &Value) -> Value {
 
 /// The numeric part of `gid://shopify/Order/<digits>`, kept as text: ids exceed 2^53.
 fn order_number(gid: &str) -> Option<&str> {
-    gid.strip_prefix("gid://shopify/Order/")
+    numeric_part(gid, "gid://shopify/Order/")
+}
+
+/// The numeric part of `gid://shopify/Fulfillment/<digits>`.
+fn fulfillment_number(gid: &str) -> Option<&str> {
+    numeric_part(gid, "gid://shopify/Fulfillment/")
+}
+
+fn numeric_part<'a>(gid: &'a str, prefix: &str) -> Option<&'a str> {
+    gid.strip_prefix(prefix)
         .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
 }
 
@@ -168,5 +237,46 @@ mod tests {
             json!({ "fulfillment": { "trackingInfo": {} } }),
         );
         assert!(bad["errors"].is_array());
+
+        shop.seed_fulfillment("7", "501").ok();
+        let lookup = "query ($id: ID!) { fulfillment(id: $id) { id order { id } } }";
+        let found = run(
+            &mut shop,
+            lookup,
+            json!({ "id": "gid://shopify/Fulfillment/501" }),
+        );
+        assert_eq!(
+            found["data"]["fulfillment"]["order"]["id"],
+            "gid://shopify/Order/7"
+        );
+        let update = "mutation { fulfillmentTrackingInfoUpdate(fulfillmentId: $fulfillmentId) { fulfillment { id } } }";
+        let updated = run(
+            &mut shop,
+            update,
+            json!({
+                "fulfillmentId": "gid://shopify/Fulfillment/501",
+                "trackingInfoInput": { "number": "SBX1" }
+            }),
+        );
+        assert_eq!(
+            updated["data"]["fulfillmentTrackingInfoUpdate"]["fulfillment"]["trackingInfo"][0]
+                ["number"],
+            "SBX1"
+        );
+    }
+
+    #[test]
+    fn fulfillment_ids_must_be_fulfillment_gids() {
+        assert_eq!(
+            fulfillment_number("gid://shopify/Fulfillment/501"),
+            Some("501")
+        );
+        assert_eq!(fulfillment_number("gid://shopify/Order/501"), None);
+        assert_eq!(fulfillment_number("501"), None);
+        let mut shop = ShopStore::default();
+        let answer = fulfillment(&mut shop, &json!({ "id": "501" }));
+        assert_eq!(answer["errors"][0]["message"], "Invalid global id '501'");
+        let unknown = fulfillment(&mut shop, &json!({ "id": "gid://shopify/Fulfillment/9" }));
+        assert_eq!(unknown, json!({ "data": { "fulfillment": null } }));
     }
 }

@@ -1,4 +1,15 @@
 //! A fake Shopify Admin GraphQL API: `POST /admin/api/{version}/graphql.json`.
+//!
+//! Operations served: the `order(id:)` query (fulfillment orders and fulfillments),
+//! `fulfillmentCreate`, the `fulfillment(id:)` query and `fulfillmentTrackingInfoUpdate`.
+//!
+//! Orders appear the first time they are asked about, because the write-back only ever asks
+//! about orders a webhook announced. Fulfillments do not: a fulfillment is something the
+//! merchant made, so it exists only once a test seeds it
+//! ([`crate::Sandbox::seed_shopify_fulfillment`], the counterpart of the
+//! `fulfillments/create` webhook it sends) or `fulfillmentCreate` made it. A tracking update
+//! for any other id is refused, as Shopify refuses it, so a client that sends a wrong id
+//! fails here rather than in production.
 
 mod graphql;
 mod store;
@@ -12,8 +23,8 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::json;
 
-pub use store::FulfillmentView;
 pub(crate) use store::ShopStore;
+pub use store::{FulfillmentView, ShopifySeedError};
 
 use crate::faults::{HoldBack, Injected};
 use crate::state::AppState;

@@ -4,8 +4,9 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-/// A fulfillment created through `fulfillmentCreate`, as returned by
-/// [`crate::Sandbox::fulfillments`].
+/// A fulfillment in the fake store, as returned by [`crate::Sandbox::fulfillments`]: created
+/// through `fulfillmentCreate`, or made by the merchant
+/// ([`crate::Sandbox::seed_shopify_fulfillment`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FulfillmentView {
     /// The order's numeric id, as a string: Shopify ids exceed 2^53.
@@ -14,12 +15,24 @@ pub struct FulfillmentView {
     pub fulfillment_id: String,
     /// `SUCCESS`.
     pub status: String,
-    /// The fulfillment orders it fulfilled (and closed).
+    /// The fulfillment orders it fulfilled (and closed); empty for a merchant's fulfillment.
     pub fulfillment_order_ids: Vec<String>,
+    /// The merchant made it (seeded), rather than a `fulfillmentCreate` call.
+    pub by_merchant: bool,
     pub tracking_number: Option<String>,
     pub tracking_url: Option<String>,
     pub tracking_company: Option<String>,
     pub notify_customer: bool,
+}
+
+/// Why [`crate::Sandbox::seed_shopify_fulfillment`] refused a fulfillment.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ShopifySeedError {
+    /// Shopify's REST ids (the numeric part of a gid) are digits.
+    #[error("{0:?} is not a numeric Shopify id")]
+    NotNumeric(String),
+    #[error("fulfillment {0} already exists")]
+    FulfillmentExists(String),
 }
 
 /// `trackingInfo` of a fulfillment, both as `FulfillmentTrackingInput` and as the output.
@@ -51,6 +64,7 @@ pub(crate) struct Fulfillment {
     pub(crate) id: String,
     pub(crate) order_id: String,
     pub(crate) fulfillment_order_ids: Vec<String>,
+    pub(crate) by_merchant: bool,
     pub(crate) tracking: Option<TrackingInfo>,
     pub(crate) notify_customer: bool,
 }
@@ -87,6 +101,16 @@ impl UserError {
     }
 }
 
+/// `gid://shopify/Fulfillment/<n>`: the numeric part is the REST id, which is what
+/// `fulfillments/*` webhooks carry.
+pub(crate) fn fulfillment_gid(numeric_id: &str) -> String {
+    format!("gid://shopify/Fulfillment/{numeric_id}")
+}
+
+fn is_numeric_id(id: &str) -> bool {
+    !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())
+}
+
 #[derive(Debug, Default)]
 struct Order {
     fulfillment_order_ids: Vec<String>,
@@ -114,6 +138,25 @@ impl ShopStore {
     /// The order with this numeric id. Orders appear the first time they are asked about,
     /// with one open fulfillment order, as a freshly paid single-location order would.
     pub(crate) fn order(&mut self, order_id: &str) -> OrderSnapshot {
+        self.ensure_order(order_id);
+        let order = &self.orders[order_id];
+        OrderSnapshot {
+            id: order_id.to_owned(),
+            fulfillment_orders: order
+                .fulfillment_order_ids
+                .iter()
+                .map(|id| (id.clone(), self.fulfillment_orders[id].status))
+                .collect(),
+            fulfillments: order
+                .fulfillments
+                .iter()
+                .map(|&index| self.fulfillments[index].clone())
+                .collect(),
+        }
+    }
+
+    /// Creates the order on first mention (see [`ShopStore::order`]).
+    fn ensure_order(&mut self, order_id: &str) {
         if !self.orders.contains_key(order_id) {
             self.last_fulfillment_order += 1;
             let fulfillment_order_id = format!(
@@ -134,20 +177,6 @@ impl ShopStore {
                     fulfillments: Vec::new(),
                 },
             );
-        }
-        let order = &self.orders[order_id];
-        OrderSnapshot {
-            id: order_id.to_owned(),
-            fulfillment_orders: order
-                .fulfillment_order_ids
-                .iter()
-                .map(|id| (id.clone(), self.fulfillment_orders[id].status))
-                .collect(),
-            fulfillments: order
-                .fulfillments
-                .iter()
-                .map(|&index| self.fulfillments[index].clone())
-                .collect(),
         }
     }
 
@@ -200,19 +229,95 @@ impl ShopStore {
                 fo.status = FulfillmentOrderStatus::Closed;
             }
         }
-        self.last_fulfillment += 1;
         let fulfillment = Fulfillment {
-            id: format!("gid://shopify/Fulfillment/{}", self.last_fulfillment),
-            order_id: order_id.clone(),
+            id: self.next_fulfillment_id(),
+            order_id,
             fulfillment_order_ids: ids,
+            by_merchant: false,
             tracking: new.tracking,
             notify_customer: new.notify_customer,
         };
-        self.fulfillments.push(fulfillment.clone());
-        if let Some(order) = self.orders.get_mut(&order_id) {
-            order.fulfillments.push(self.fulfillments.len() - 1);
+        Ok(self.add(fulfillment))
+    }
+
+    /// A fulfillment the merchant made (in the admin, or another app did), with no tracking
+    /// yet: under the ready-to-ship policy that fulfillment is the shipment and its
+    /// `fulfillments/create` webhook starts the task. The order appears if it is new. Line
+    /// items are not modelled, so its fulfillment orders stay as they are (a partial
+    /// fulfillment leaves them open). Returns the fulfillment's gid.
+    pub(crate) fn seed_fulfillment(
+        &mut self,
+        order_id: &str,
+        fulfillment_id: &str,
+    ) -> Result<String, ShopifySeedError> {
+        for id in [order_id, fulfillment_id] {
+            if !is_numeric_id(id) {
+                return Err(ShopifySeedError::NotNumeric(id.to_owned()));
+            }
         }
-        Ok(fulfillment)
+        let gid = fulfillment_gid(fulfillment_id);
+        if self.position(&gid).is_some() {
+            return Err(ShopifySeedError::FulfillmentExists(gid));
+        }
+        self.ensure_order(order_id);
+        let fulfillment = Fulfillment {
+            id: gid,
+            order_id: order_id.to_owned(),
+            fulfillment_order_ids: Vec::new(),
+            by_merchant: true,
+            tracking: None,
+            notify_customer: false,
+        };
+        Ok(self.add(fulfillment).id)
+    }
+
+    /// The fulfillment with this gid, if the store has it.
+    pub(crate) fn fulfillment(&self, gid: &str) -> Option<&Fulfillment> {
+        self.position(gid).map(|index| &self.fulfillments[index])
+    }
+
+    /// `fulfillmentTrackingInfoUpdate`: replaces the fulfillment's tracking (Shopify keeps
+    /// one set per fulfillment), or refuses an unknown fulfillment.
+    pub(crate) fn update_tracking(
+        &mut self,
+        gid: &str,
+        tracking: TrackingInfo,
+        notify_customer: bool,
+    ) -> Result<Fulfillment, Vec<UserError>> {
+        let Some(index) = self.position(gid) else {
+            return Err(vec![UserError {
+                field: vec!["fulfillmentId"],
+                message: "Fulfillment does not exist.".to_owned(),
+            }]);
+        };
+        let fulfillment = &mut self.fulfillments[index];
+        fulfillment.tracking = Some(tracking);
+        fulfillment.notify_customer = notify_customer;
+        Ok(fulfillment.clone())
+    }
+
+    fn position(&self, gid: &str) -> Option<usize> {
+        self.fulfillments.iter().position(|f| f.id == gid)
+    }
+
+    /// The next counter id that no seeded fulfillment already took.
+    fn next_fulfillment_id(&mut self) -> String {
+        loop {
+            self.last_fulfillment += 1;
+            let gid = fulfillment_gid(&self.last_fulfillment.to_string());
+            if self.position(&gid).is_none() {
+                return gid;
+            }
+        }
+    }
+
+    fn add(&mut self, fulfillment: Fulfillment) -> Fulfillment {
+        self.fulfillments.push(fulfillment.clone());
+        let index = self.fulfillments.len() - 1;
+        if let Some(order) = self.orders.get_mut(&fulfillment.order_id) {
+            order.fulfillments.push(index);
+        }
+        fulfillment
     }
 
     pub(crate) fn views(&self) -> Vec<FulfillmentView> {
@@ -225,6 +330,7 @@ impl ShopStore {
                     fulfillment_id: fulfillment.id.clone(),
                     status: "SUCCESS".to_owned(),
                     fulfillment_order_ids: fulfillment.fulfillment_order_ids.clone(),
+                    by_merchant: fulfillment.by_merchant,
                     tracking_number: tracking.number,
                     tracking_url: tracking.url,
                     tracking_company: tracking.company,
@@ -291,6 +397,69 @@ mod tests {
             ))
         );
         assert_eq!(store.views().len(), 1);
+    }
+
+    #[test]
+    fn merchant_fulfillments_are_found_by_gid_and_take_their_tracking() {
+        let mut store = ShopStore::default();
+        assert_eq!(
+            store.seed_fulfillment("7", "501"),
+            Ok("gid://shopify/Fulfillment/501".to_owned())
+        );
+        assert_eq!(
+            store.seed_fulfillment("7", "501"),
+            Err(ShopifySeedError::FulfillmentExists(
+                "gid://shopify/Fulfillment/501".to_owned()
+            ))
+        );
+        assert_eq!(
+            store.seed_fulfillment("7", "gid://shopify/Fulfillment/9"),
+            Err(ShopifySeedError::NotNumeric(
+                "gid://shopify/Fulfillment/9".to_owned()
+            ))
+        );
+        let order = store.order("7");
+        assert_eq!(order.fulfillments.len(), 1);
+        assert!(order.fulfillments[0].by_merchant);
+        assert_eq!(
+            order.fulfillment_orders[0].1,
+            FulfillmentOrderStatus::Open,
+            "line items are not modelled: a merchant's fulfillment closes nothing"
+        );
+
+        let tracking = TrackingInfo {
+            company: Some("Sandbox Courier".to_owned()),
+            number: Some("SBX1".to_owned()),
+            url: None,
+        };
+        let updated =
+            store.update_tracking("gid://shopify/Fulfillment/501", tracking.clone(), true);
+        assert_eq!(updated.map(|f| f.tracking), Ok(Some(tracking.clone())));
+        assert_eq!(
+            store
+                .fulfillment("gid://shopify/Fulfillment/501")
+                .map(|f| f.notify_customer),
+            Some(true)
+        );
+        assert_eq!(
+            store
+                .update_tracking("gid://shopify/Fulfillment/404", tracking, true)
+                .err()
+                .map(|errors| errors[0].message.clone()),
+            Some("Fulfillment does not exist.".to_owned())
+        );
+    }
+
+    #[test]
+    fn created_fulfillments_skip_ids_a_merchant_took() {
+        let mut store = ShopStore::default();
+        store.seed_fulfillment("7", "1").ok();
+        let fo = store.order("8").fulfillment_orders[0].0.clone();
+        assert_eq!(
+            fulfill(&mut store, &[&fo]).map(|f| f.id),
+            Ok("gid://shopify/Fulfillment/2".to_owned())
+        );
+        assert_eq!(store.views().len(), 2);
     }
 
     #[test]

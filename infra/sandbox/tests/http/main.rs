@@ -6,5 +6,6 @@ mod control;
 mod courier;
 mod faults;
 mod shopify;
+mod shopify_tracking;
 mod task_changes;
 mod woocommerce;
