@@ -1015,8 +1015,7 @@ proptest! {
     /// See `words_after_a_phone_never_become_digits_of_another_number` in
     /// phones_and_addresses.rs.
     #[test]
-    #[ignore = "known bug: Phone::parse turns letters after a number into keypad digits"]
-    fn a_word_after_a_valid_phone_never_makes_another_number(
+        fn a_word_after_a_valid_phone_never_makes_another_number(
         (country, _, national) in prop::sample::select(PLACES),
         word in "[ (]?[A-Za-z]{1,8}\\)?",
     ) {

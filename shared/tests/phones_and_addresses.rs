@@ -271,8 +271,6 @@ fn a_phone_spelled_with_letters_that_dials_no_real_number_is_an_invalid_phone() 
 /// length, so a word typed after a German number becomes more digits of another number
 /// that still passes as valid. The driver would call a stranger.
 #[test]
-#[ignore = "known bug: Phone::parse converts letters after a number into keypad digits, \
-            so \"030 901820 home\" in DE becomes +49309018204663"]
 fn words_after_a_phone_never_become_digits_of_another_number() {
     #[rustfmt::skip]
     let cases = [

@@ -26,6 +26,13 @@ impl Phone {
     /// international number ("+44 ...") is accepted from any country. An unknown country code
     /// parses only international numbers.
     pub fn parse(raw: &str, country: &str) -> Result<Phone, PhoneError> {
+        // libphonenumber reads letters as keypad digits ("1-800-FLOWERS"). In a number
+        // without a fixed length (German ones) a word typed after it ("030 901820 home")
+        // would become more digits of another, valid number: a wrong task. Letters are
+        // allowed only in the extension marker; anything else goes to review.
+        if number_part(raw).chars().any(char::is_alphabetic) {
+            return Err(PhoneError::Unparseable(raw.to_owned()));
+        }
         let region = country.parse::<phonenumber::country::Id>().ok();
         let number =
             phonenumber::parse(region, raw).map_err(|_| PhoneError::Unparseable(raw.to_owned()))?;
@@ -48,6 +55,36 @@ impl fmt::Display for Phone {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.e164)
     }
+}
+
+/// The text before an extension marker ("ext. 12", "x12", "#12", ";ext=12", "доб. 12")
+/// that is followed by digits; the whole text when there is none.
+fn number_part(raw: &str) -> &str {
+    const MARKERS: [&str; 8] = [";ext=", "extension", "ext.", "ext", "доб.", "доб", "x", "#"];
+    let chars: Vec<(usize, char)> = raw.char_indices().collect();
+    for (i, (start, _)) in chars.iter().enumerate() {
+        for marker in MARKERS {
+            let marker: Vec<char> = marker.chars().collect();
+            let Some(window) = chars.get(i..i + marker.len()) else {
+                continue;
+            };
+            let matches = window
+                .iter()
+                .zip(&marker)
+                .all(|((_, c), m)| c.to_lowercase().eq(m.to_lowercase()));
+            if !matches {
+                continue;
+            }
+            let after = chars.get(i + marker.len()).map_or(raw.len(), |(b, _)| *b);
+            let digits_follow = raw[after..]
+                .trim_start_matches([' ', '.', ':'])
+                .starts_with(|c: char| c.is_ascii_digit());
+            if digits_follow {
+                return &raw[..*start];
+            }
+        }
+    }
+    raw
 }
 
 /// Masks any phone-like string for logs: keeps a leading '+', two digits and the last four.
@@ -104,6 +141,27 @@ mod tests {
         assert!(Phone::parse("123-123-1234", "CA").is_err());
         assert!(Phone::parse("not a phone", "US").is_err());
         assert!(Phone::parse("", "US").is_err());
+    }
+
+    #[test]
+    fn words_are_never_read_as_digits_but_extension_markers_are_kept() {
+        for (raw, country) in [
+            ("030 901820 home", "DE"),
+            ("+49 30 901820 Ana", "DE"),
+            ("415 555 01 AB", "US"),
+            ("1-800-FLOWERS", "US"),
+        ] {
+            assert!(Phone::parse(raw, country).is_err(), "{raw}");
+        }
+        for (raw, ext) in [
+            ("+1 480-386-0930 ext. 73824", "73824"),
+            ("2134567890 ext 123", "123"),
+            ("+12134567890#1234", "1234"),
+            ("+1 213 456 7890 x12", "12"),
+        ] {
+            let phone = Phone::parse(raw, "US").unwrap();
+            assert_eq!(phone.extension.as_deref(), Some(ext), "{raw}");
+        }
     }
 
     #[test]
