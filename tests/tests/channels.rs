@@ -53,6 +53,12 @@ async fn post_woo(h: &Harness, topic: &str, delivery: &str, body: &[u8]) -> (u16
 async fn woocommerce_orders_ship_cod_in_processing_and_get_a_tracking_note() {
     let h = Harness::start("woo", &[]).await;
     woo(&h).await;
+    h.configure_store(
+        Channel::WooCommerce,
+        WOO_STORE,
+        json!({"status_after_tracking": "completed"}),
+    )
+    .await;
 
     // The activation ping: unsigned, a form body, must get 200 or the webhook stays off.
     let (status, answer) = h
@@ -107,6 +113,14 @@ async fn woocommerce_orders_ship_cod_in_processing_and_get_a_tracking_note() {
     .await;
     assert!(note.note.contains(&task.tracking_number), "{}", note.note);
     assert!(note.customer_note);
+    let status = wait_for("the order marked completed", WAIT, || async {
+        h.sandbox
+            .woocommerce_statuses()
+            .into_iter()
+            .find(|s| s.order_id == "728")
+    })
+    .await;
+    assert_eq!(status.to, "completed");
 
     // Cancelled in the shop: the courier's task is cancelled.
     cod["status"] = json!("cancelled");

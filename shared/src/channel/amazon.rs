@@ -23,7 +23,7 @@
 //!   status): Amazon or the buyer moves the parcel, so there is nothing for a courier: no
 //!   shipments, and facts that never ship (and never cancel: no task can exist).
 
-use super::{parse_time, OrderEvent, OrderFacts, ParseError, PaymentState};
+use super::{parse_time, Blocked, OrderEvent, OrderFacts, ParseError, PaymentState};
 use crate::domain::draft::{clean, AddressDraft};
 use crate::domain::{Channel, Contact, ContactKind, Notes, ShipmentDraft};
 use serde::de::DeserializeOwned;
@@ -537,15 +537,14 @@ impl Order {
     /// it: shipping it anyway would ship what the buyer no longer wants.
     pub fn facts(&self, items: &[OrderItem]) -> OrderFacts {
         let cod = self.is_cash_on_delivery();
-        // Facts under which no policy ships: the payment policy ignores a readiness-only
-        // event, the ready-to-ship policy waits for a readiness that will not come.
-        let never_ships = OrderFacts {
+        let never_ships = |why: &str| OrderFacts {
             cancelled: false,
             payment: PaymentState::Captured,
             cash_on_delivery: false,
             confirmed: false,
             ready_to_ship: false,
-            readiness_only: true,
+            readiness_only: false,
+            blocked: Some(Blocked::NotForCourier(why.to_owned())),
         };
         let hold = OrderFacts {
             cancelled: false,
@@ -554,9 +553,14 @@ impl Order {
             confirmed: false,
             ready_to_ship: false,
             readiness_only: false,
+            blocked: None,
         };
         match self.stage() {
-            Stage::NotForCourier | Stage::Shipped => never_ships,
+            Stage::NotForCourier => {
+                never_ships("fulfilled by Amazon, picked up in store, or unfulfillable")
+            }
+            // Our own shipment confirmation causes exactly this notification.
+            Stage::Shipped => never_ships("already shipped"),
             Stage::Canceled => OrderFacts {
                 cancelled: true,
                 ..hold
@@ -567,7 +571,12 @@ impl Order {
                     .iter()
                     .any(|i| i.unshipped_quantity() > 0 && i.buyer_requested_cancel()) =>
             {
-                hold
+                OrderFacts {
+                    blocked: Some(Blocked::Held(
+                        "the buyer asked to cancel; waiting for the seller's decision".into(),
+                    )),
+                    ..hold
+                }
             }
             // Amazon guarantees the prepaid charge at shipment confirmation; the courier
             // collects a COD order's money, so that stays pending.
@@ -582,6 +591,7 @@ impl Order {
                 confirmed: true,
                 ready_to_ship: true,
                 readiness_only: false,
+                blocked: None,
             },
         }
     }
@@ -889,9 +899,13 @@ mod tests {
         for status in ["Shipped", "InvoiceUnconfirmed"] {
             v["OrderStatus"] = json!(status);
             let e = event(&v);
-            let [payment, ready] = triggers(&e);
-            assert!(matches!(payment, Trigger::Ignore { .. }), "{status}");
-            assert!(matches!(ready, Trigger::Wait { .. }), "{status}");
+            // Ignored under every policy: nothing is left for a courier.
+            assert!(
+                triggers(&e)
+                    .iter()
+                    .all(|t| matches!(t, Trigger::Ignore { .. })),
+                "{status}"
+            );
             assert!(e.shipments.is_empty());
         }
     }
@@ -908,7 +922,12 @@ mod tests {
             v[field] = value;
             let e = event(&v);
             assert!(e.shipments.is_empty(), "{field}");
-            assert!(!triggers(&e).contains(&Trigger::Ship), "{field}");
+            assert!(
+                triggers(&e)
+                    .iter()
+                    .all(|t| matches!(t, Trigger::Ignore { .. })),
+                "{field}"
+            );
             assert!(!triggers(&e)
                 .iter()
                 .any(|t| matches!(t, Trigger::Cancel { .. })));

@@ -380,6 +380,7 @@ impl Order {
                 || self.parcels().iter().all(|(_, p)| p.ready_to_ship),
             // The body carries the payment facts too, so the payment policy can decide on it.
             readiness_only: false,
+            blocked: None,
         }
     }
 

@@ -47,6 +47,17 @@ pub struct OrderFacts {
     /// The event only reports readiness (a Shopify fulfillment): it means nothing to a store
     /// whose policy ships on payment.
     pub readiness_only: bool,
+    /// Something about the order that decides whatever the store's policy says.
+    pub blocked: Option<Blocked>,
+}
+
+/// Why an order does not ship, whatever the policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Blocked {
+    /// Never for a courier of ours: fulfilled by the marketplace, already shipped.
+    NotForCourier(String),
+    /// Not now: e.g. the buyer asked to cancel and the seller has not decided.
+    Held(String),
 }
 
 impl OrderFacts {
@@ -60,6 +71,11 @@ impl OrderFacts {
             return Trigger::Cancel {
                 why: "payment voided or refunded".into(),
             };
+        }
+        match &self.blocked {
+            Some(Blocked::NotForCourier(why)) => return Trigger::Ignore { why: why.clone() },
+            Some(Blocked::Held(why)) => return Trigger::Wait { why: why.clone() },
+            None => {}
         }
         match policy {
             TriggerPolicy::ReadyToShip if self.ready_to_ship => Trigger::Ship,
@@ -161,6 +177,7 @@ mod tests {
             confirmed: true,
             ready_to_ship: false,
             readiness_only: false,
+            blocked: None,
         }
     }
 
@@ -187,6 +204,7 @@ mod tests {
         assert_eq!(confirmed.trigger(policy), Trigger::Ship);
         let readiness = OrderFacts {
             readiness_only: true,
+            blocked: None,
             ready_to_ship: true,
             ..facts()
         };
@@ -221,6 +239,41 @@ mod tests {
                 ..facts()
             };
             assert!(matches!(voided.trigger(policy), Trigger::Cancel { .. }));
+        }
+    }
+
+    #[test]
+    fn a_blocked_order_is_ignored_or_held_under_every_policy() {
+        for policy in [
+            TriggerPolicy::PaymentOrConfirmation,
+            TriggerPolicy::ReadyToShip,
+        ] {
+            let ready = OrderFacts {
+                ready_to_ship: true,
+                ..facts()
+            };
+            let not_ours = OrderFacts {
+                blocked: Some(Blocked::NotForCourier("fulfilled by Amazon".into())),
+                ..ready.clone()
+            };
+            assert!(
+                matches!(not_ours.trigger(policy), Trigger::Ignore { why } if why == "fulfilled by Amazon")
+            );
+            let held = OrderFacts {
+                blocked: Some(Blocked::Held("buyer asked to cancel".into())),
+                ..ready.clone()
+            };
+            assert!(
+                matches!(held.trigger(policy), Trigger::Wait { why } if why == "buyer asked to cancel")
+            );
+            let cancelled = OrderFacts {
+                cancelled: true,
+                ..held
+            };
+            assert!(
+                matches!(cancelled.trigger(policy), Trigger::Cancel { .. }),
+                "a cancellation still cancels"
+            );
         }
     }
 

@@ -213,6 +213,7 @@ impl Order {
             confirmed: self.confirmed,
             ready_to_ship: false,
             readiness_only: false,
+            blocked: None,
         }
     }
 
@@ -333,6 +334,7 @@ impl Fulfillment {
                 confirmed: true,
                 ready_to_ship: true,
                 readiness_only: true,
+                blocked: None,
             },
             shipments: vec![d],
             occurred_at: self.updated_at.as_deref().and_then(parse_time),

@@ -267,6 +267,7 @@ impl Order {
             confirmed,
             ready_to_ship,
             readiness_only: false,
+            blocked: None,
         }
     }
 
@@ -291,6 +292,7 @@ impl Order {
                 confirmed: false,
                 ready_to_ship: false,
                 readiness_only: false,
+                blocked: None,
             },
             shipments: Vec::new(),
             occurred_at: self.occurred_at(),

@@ -64,6 +64,10 @@ pub struct StoreConfig {
     pub service_rules: Vec<ServiceRule>,
     #[serde(default)]
     pub default_service: ServiceType,
+    /// WooCommerce: the order status to set once the tracking note is written (e.g.
+    /// "completed"); left as it is when absent. Other channels have no such status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_after_tracking: Option<String>,
     /// Alert this many hours before a marketplace's latest ship date (default 24).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ship_by_alert_hours: Option<u32>,

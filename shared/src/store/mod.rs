@@ -94,7 +94,14 @@ pub async fn writer(
                 &c.admin_access_token,
             )))
         }
-        Channel::WooCommerce => woocommerce::writer(services, &secret).await,
+        Channel::WooCommerce => {
+            let config = services
+                .stores
+                .get(key.channel, &key.store)
+                .await
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            woocommerce::writer(services, &secret, config.status_after_tracking.clone()).await
+        }
         Channel::Amazon => amazon::writer(services, &secret).await,
         Channel::Api => api::writer(services, &secret).await,
     }

@@ -282,13 +282,43 @@ impl StoreWriter for WooCommerceRest {
     }
 }
 
-/// The write-back client of a WooCommerce store, with its credentials from the store secret.
-pub async fn writer(services: &Services, secret: &str) -> Result<Box<dyn StoreWriter>, StoreError> {
+/// The tracking note, then (when the store asks for it) the order status: what a
+/// WooCommerce shop shows once a parcel is on its way.
+struct NoteAndStatus {
+    rest: WooCommerceRest,
+    status: Option<String>,
+}
+
+#[async_trait::async_trait]
+impl StoreWriter for NoteAndStatus {
+    async fn write_tracking(
+        &self,
+        key: &ShipmentKey,
+        tracking: &Tracking,
+    ) -> Result<WriteBack, StoreError> {
+        let written = self
+            .rest
+            .write_tracking_note(&key.order_id, tracking)
+            .await?;
+        // Setting a status is idempotent, so a retry after a failure here (which finds the
+        // note already there) sets it again safely.
+        if let Some(status) = &self.status {
+            self.rest.set_status(&key.order_id, status).await?;
+        }
+        Ok(written)
+    }
+}
+
+/// The write-back client of a WooCommerce store, with its credentials from the store secret;
+/// `status` is the store's `status_after_tracking`, if it set one.
+pub async fn writer(
+    services: &Services,
+    secret: &str,
+    status: Option<String>,
+) -> Result<Box<dyn StoreWriter>, StoreError> {
     let credentials: WooCommerceCredentials = services.secrets.get_json(secret).await?;
-    Ok(Box::new(WooCommerceRest::from_credentials(
-        services.http.clone(),
-        &credentials,
-    )?))
+    let rest = WooCommerceRest::from_credentials(services.http.clone(), &credentials)?;
+    Ok(Box::new(NoteAndStatus { rest, status }))
 }
 
 #[cfg(test)]
