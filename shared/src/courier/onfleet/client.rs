@@ -1,0 +1,1 @@
+//! Onfleet task API client (being built).

@@ -1,0 +1,1 @@
+//! Onfleet webhooks (being built).
