@@ -85,6 +85,13 @@ async fn each_bad_request_gets_its_documented_answer_and_nothing_reaches_the_cou
     // No webhook id header at all.
     let delivery_without_id = h.post("orders/paid", "", &order).await;
     assert_eq!(delivery_without_id.0, 400);
+    // A delivery id no channel sends: it would become part of a key and of log lines.
+    let long_id = "x".repeat(300);
+    let (status, answer) = h.post("orders/paid", &long_id, &order).await;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (400, Some("bad_delivery_id"))
+    );
 
     // Rejections are on record, with their reason (and without the untrusted body).
     let table = &services.config.inbound_table;
@@ -109,6 +116,7 @@ async fn each_bad_request_gets_its_documented_answer_and_nothing_reaches_the_cou
     assert_eq!(
         reasons,
         [
+            "bad_delivery_id",
             "body_too_large",
             "invalid_signature",
             "missing_header",

@@ -16,6 +16,7 @@
 //! | store without a secret                        | 404    | rejection                      |
 //! | missing or wrong HMAC                         | 401    | rejection                      |
 //! | no topic or webhook id header                 | 400    | rejection                      |
+//! | delivery id over 256 bytes or not printable   | 400    | rejection                      |
 //! | topic courier-bridge does not act on          | 200 `ignored`      | payload, not queued |
 //! | signed but not JSON                           | 200 `needs_review` | payload + review item |
 //! | webhook id seen before                        | 200 `duplicate`    | duplicate counted   |
@@ -98,6 +99,9 @@ struct WebhookSecret {
 /// than this is answered 503: the first delivery is probably still running, and if it died
 /// the channel's retry will find the payload old enough to queue it again.
 const IN_FLIGHT_GRACE_MS: i64 = 10_000;
+
+/// Channels' delivery ids are UUIDs or short hashes; anything much longer is not one.
+const MAX_DELIVERY_ID_BYTES: usize = 256;
 
 pub async fn handle(
     services: &Services,
@@ -204,6 +208,12 @@ pub async fn handle(
         )
         .await;
     };
+    // The delivery id becomes part of a DynamoDB key (at most 2 KB) and of log lines.
+    if delivery_id.len() > MAX_DELIVERY_ID_BYTES
+        || !delivery_id.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return rejected(services, reject("bad_delivery_id", 400), "bad_delivery_id").await;
+    }
     let dedupe_key = (contract.dedupe_key)(delivery_id, &body);
     let webhook_id = dedupe_key.as_str();
     tracing::info!(topic, webhook_id, bytes = body.len(), "signed webhook");
