@@ -149,6 +149,17 @@ pub async fn configured(
                 credentials,
             )))
         }
+        "onfleet" => {
+            let credentials = services
+                .secrets
+                .get_json::<onfleet::client::OnfleetCredentials>("courier/onfleet")
+                .await
+                .map_err(|e| CourierError::Config(e.to_string()))?;
+            Ok(Box::new(onfleet::client::OnfleetCourier::new(
+                services.http.clone(),
+                credentials,
+            )))
+        }
         other => Err(CourierError::Config(format!(
             "unknown courier {other:?} (COURIER_NAME)"
         ))),
@@ -159,6 +170,7 @@ pub async fn configured(
 pub fn display_name(courier: &str) -> String {
     match courier {
         "sandbox" => "courier-bridge Sandbox Courier".into(),
+        "onfleet" => "Onfleet".into(),
         other => other.to_owned(),
     }
 }
