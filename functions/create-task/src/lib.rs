@@ -201,6 +201,14 @@ async fn create_once(
             .record_task(&record.source_inbound, &task.task_id)
             .await?;
     }
+    // A newer event may have replaced the shipment's data while the task was being made
+    // from what we read above (or the task found by reference was made from older data):
+    // bring the courier up to date.
+    let now = current(services, key).await?;
+    if now.shipment.courier_facing_change(&record.shipment) {
+        tracing::info!("the order changed while its task was being created; updating the task");
+        shared::pipeline::request(services, key, TaskAction::Update).await?;
+    }
     request_sync(services, key).await?;
     tracing::info!(
         task = %task.task_id,
