@@ -203,3 +203,37 @@ async fn an_unconfirmed_shipment_near_its_latest_ship_date_raises_one_alert() {
     );
     h.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_amazon_fulfils_itself_is_ignored_without_calling_the_orders_api() {
+    let h = Harness::start("amazon-afn", &[]).await;
+    seller(&h).await;
+    let order_id = "903-0000000-0000004";
+    let mut n: Value = serde_json::from_str(&notification(order_id, "n-afn")).unwrap();
+    n["Payload"]["OrderChangeNotification"]["Summary"]["FulfillmentType"] = json!("AFN");
+    send(&h, &n.to_string()).await;
+
+    let inbound_id = format!("amazon:{SELLER}:n-afn");
+    let record = wait_for("the notification processed", WAIT, || async {
+        h.services()
+            .inbound
+            .get(&inbound_id)
+            .await
+            .unwrap()
+            .filter(|r| r.outcome.is_some())
+    })
+    .await;
+    assert!(
+        record
+            .outcome
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("ignored"),
+        "{:?}",
+        record.outcome
+    );
+    assert_eq!(h.sandbox.amazon_token_grants(), 0, "no Orders API call");
+    assert!(h.services().reviews.all().await.unwrap().is_empty());
+    assert!(h.sandbox.tasks().is_empty());
+    h.stop().await;
+}

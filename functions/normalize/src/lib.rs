@@ -229,6 +229,26 @@ async fn amazon_event(
         Ok(change) => change,
         Err(e) => return Ok(Err(e)),
     };
+    // The notification already says when Amazon fulfils the order itself: nothing for a
+    // courier, and no reason to spend the seller's Orders API quota finding that out.
+    if change.is_fulfilled_by_amazon() {
+        return Ok(Ok(OrderEvent {
+            order_id: change.amazon_order_id.clone(),
+            facts: channel::OrderFacts {
+                cancelled: false,
+                payment: channel::PaymentState::Captured,
+                cash_on_delivery: false,
+                confirmed: false,
+                ready_to_ship: false,
+                readiness_only: false,
+                blocked: Some(channel::Blocked::NotForCourier(
+                    "fulfilled by Amazon".into(),
+                )),
+            },
+            shipments: Vec::new(),
+            occurred_at: change.event_time,
+        }));
+    }
     let secret = format!("amazon/{}", inbound.store);
     let client = shared::store::amazon::client(services, &secret).await?;
     let fetched = client
