@@ -158,6 +158,8 @@ fn the_published_task_updated_example_is_a_delivery_with_its_proof() {
             eta_ms: None,
             tracking_url: Some("https://onf.lt/3b2556c2".into()),
             worker_id: Some("ZxcnkJi~79nonYaMTQ960Mg2".into()),
+            cod_collected: None,
+            delivery_cost: None,
         }
     );
     assert_eq!(event.actor(), Actor::Courier);

@@ -1,6 +1,7 @@
 //! Couriers: where a shipment becomes a delivery task. Adding a courier is one module that
 //! implements [`Courier`].
 
+pub mod event;
 pub mod onfleet;
 pub mod sandbox;
 

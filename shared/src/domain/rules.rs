@@ -68,9 +68,48 @@ pub struct StoreConfig {
     /// "completed"); left as it is when absent. Other channels have no such status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_after_tracking: Option<String>,
+    /// WooCommerce: the order status to set once the courier reports the delivery (e.g.
+    /// "completed"); left as it is when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_after_delivery: Option<String>,
     /// Alert this many hours before a marketplace's latest ship date (default 24).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ship_by_alert_hours: Option<u32>,
+    /// How this store's customers hear about their delivery.
+    #[serde(default, skip_serializing_if = "NotificationRules::is_default")]
+    pub notifications: NotificationRules,
+}
+
+/// Customer notifications for one store. The defaults notify by e-mail, else by SMS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationRules {
+    /// In order of preference: the first the recipient can be reached on is used (an
+    /// e-mail address for `email`, a phone for `sms` and `whatsapp`). Absent: `["email",
+    /// "sms"]`; empty: the store sends its own notifications.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<Vec<crate::notify::NotifyChannel>>,
+    /// The link in the "delivery failed" message where the customer picks a new time;
+    /// `{order}` and `{tracking}` are filled in. Absent: the tracking page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reschedule_url: Option<String>,
+    /// The name messages are signed with. Absent: the store's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_name: Option<String>,
+}
+
+impl NotificationRules {
+    fn is_default(&self) -> bool {
+        *self == NotificationRules::default()
+    }
+
+    /// The channels to try, best first.
+    pub fn channels(&self) -> Vec<crate::notify::NotifyChannel> {
+        use crate::notify::NotifyChannel;
+        self.channels
+            .clone()
+            .unwrap_or_else(|| vec![NotifyChannel::Email, NotifyChannel::Sms])
+    }
 }
 
 /// A rule matches when every condition it states holds; a rule stating none matches all.

@@ -568,6 +568,15 @@ impl SpApiClient {
 
 #[async_trait::async_trait]
 impl StoreWriter for SpApiClient {
+    async fn write_status(
+        &self,
+        _key: &ShipmentKey,
+        _report: &super::StatusReport,
+    ) -> Result<super::StatusWriteBack, StoreError> {
+        // PLACEHOLDER (issue 4, in progress): replaced by the channel's status write-back.
+        Ok(super::StatusWriteBack::NotShown)
+    }
+
     async fn write_tracking(
         &self,
         key: &ShipmentKey,

@@ -209,6 +209,15 @@ impl ApiWriter {
 
 #[async_trait::async_trait]
 impl StoreWriter for ApiWriter {
+    async fn write_status(
+        &self,
+        _key: &ShipmentKey,
+        _report: &super::StatusReport,
+    ) -> Result<super::StatusWriteBack, StoreError> {
+        // PLACEHOLDER (issue 4, in progress): replaced by the channel's status write-back.
+        Ok(super::StatusWriteBack::NotShown)
+    }
+
     async fn write_tracking(
         &self,
         key: &ShipmentKey,

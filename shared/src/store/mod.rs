@@ -5,7 +5,8 @@ pub mod api;
 pub mod shopify;
 pub mod woocommerce;
 
-use crate::domain::{Channel, ShipmentKey};
+use crate::courier::event::{Failure, ProofOfDelivery};
+use crate::domain::{Channel, ShipmentKey, ShipmentStatus};
 use crate::error::{Classify, Transience};
 use crate::services::Services;
 use async_trait::async_trait;
@@ -28,6 +29,38 @@ pub enum WriteBack {
     Written { reference: String },
     /// The store already shows this tracking (an earlier attempt got through).
     AlreadyThere { reference: String },
+}
+
+/// A delivery status for the store to show, with what the courier reported about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusReport {
+    /// One of the courier's statuses: Assigned, PickedUp, OutForDelivery, Delivered,
+    /// Failed, Returned.
+    pub status: ShipmentStatus,
+    /// When the courier says it happened, ms since the epoch.
+    pub happened_at_ms: i64,
+    pub tracking: Tracking,
+    /// The store's reference from the tracking write-back (a Shopify fulfillment gid, a
+    /// WooCommerce note id): status events attach to it.
+    pub tracking_reference: String,
+    /// With Failed: the courier's reason.
+    pub failure: Option<Failure>,
+    /// With Delivered: signature, photos, recipient, place and time.
+    pub proof: Option<ProofOfDelivery>,
+    /// Expected arrival, ms since the epoch, when the courier gave one.
+    pub eta_ms: Option<i64>,
+}
+
+/// How a status write-back ended when it did not fail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StatusWriteBack {
+    /// Written now; `reference` is the store's id for it (a fulfillment event, a note).
+    Written { reference: String },
+    /// An earlier attempt got through; the store shows it already.
+    AlreadyThere { reference: String },
+    /// The channel has no place for this status (Amazon follows the carrier itself once the
+    /// shipment is confirmed): nothing to write, by design.
+    NotShown,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +109,15 @@ pub trait StoreWriter: Send + Sync {
         key: &ShipmentKey,
         tracking: &Tracking,
     ) -> Result<WriteBack, StoreError>;
+
+    /// Shows a delivery status on the order: a Shopify fulfillment event, a WooCommerce order
+    /// note (and the configured order status on delivery), the API's signed callback.
+    /// Idempotent per (shipment, status): it looks for its own earlier write first.
+    async fn write_status(
+        &self,
+        key: &ShipmentKey,
+        report: &StatusReport,
+    ) -> Result<StatusWriteBack, StoreError>;
 }
 
 /// The write-back client for a shipment's channel and store, with the store's credentials

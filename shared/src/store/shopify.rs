@@ -374,6 +374,15 @@ fn parse<T: serde::de::DeserializeOwned>(
 
 #[async_trait::async_trait]
 impl super::StoreWriter for ShopifyAdmin {
+    async fn write_status(
+        &self,
+        _key: &ShipmentKey,
+        _report: &super::StatusReport,
+    ) -> Result<super::StatusWriteBack, StoreError> {
+        // PLACEHOLDER (issue 4, in progress): replaced by the channel's status write-back.
+        Ok(super::StatusWriteBack::NotShown)
+    }
+
     async fn write_tracking(
         &self,
         key: &ShipmentKey,

@@ -273,6 +273,15 @@ fn mentions(text: &str, number: &str) -> bool {
 
 #[async_trait::async_trait]
 impl StoreWriter for WooCommerceRest {
+    async fn write_status(
+        &self,
+        _key: &ShipmentKey,
+        _report: &super::StatusReport,
+    ) -> Result<super::StatusWriteBack, StoreError> {
+        // PLACEHOLDER (issue 4, in progress): replaced by the channel's status write-back.
+        Ok(super::StatusWriteBack::NotShown)
+    }
+
     async fn write_tracking(
         &self,
         key: &ShipmentKey,
@@ -291,6 +300,15 @@ struct NoteAndStatus {
 
 #[async_trait::async_trait]
 impl StoreWriter for NoteAndStatus {
+    async fn write_status(
+        &self,
+        _key: &ShipmentKey,
+        _report: &super::StatusReport,
+    ) -> Result<super::StatusWriteBack, StoreError> {
+        // PLACEHOLDER (issue 4, in progress): replaced by the channel's status write-back.
+        Ok(super::StatusWriteBack::NotShown)
+    }
+
     async fn write_tracking(
         &self,
         key: &ShipmentKey,

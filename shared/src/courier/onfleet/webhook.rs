@@ -74,13 +74,15 @@
 //! - taskAssigned does not fire for a task assigned at creation (webhooks page); a later
 //!   taskStarted or taskUpdated still moves the shipment on.
 //!
-//! [`CourierEvent`] and its parts are courier-neutral. They live here until status-sync is
-//! wired, then move to a courier-neutral module next to [`crate::courier::Courier`].
+//! [`CourierEvent`] and its parts are courier-neutral ([`crate::courier::event`]).
 
-use crate::domain::{Actor, ShipmentStatus};
+pub use crate::courier::event::{
+    CourierEvent, EventKind, Failure, LocationSource, PodLocation, ProofOfDelivery,
+};
+use crate::domain::ShipmentStatus;
 use crate::error::{Classify, Transience};
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 use sha2::Sha512;
 
@@ -375,117 +377,6 @@ pub struct CompletionEvent {
 }
 
 // ---------------------------------------------------------------------------------------
-// The courier-neutral event
-// ---------------------------------------------------------------------------------------
-
-/// What a courier's webhook says about one of its tasks, in courier-bridge's terms.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CourierEvent {
-    /// "onfleet".
-    pub courier: String,
-    /// The courier's own name for the event ("taskCompleted"), for logs and the event record.
-    pub courier_event: String,
-    pub kind: EventKind,
-    /// The courier's task id.
-    pub task_id: String,
-    /// Our idempotency reference, when the task carries it.
-    pub reference: Option<String>,
-    /// When the event happened, ms since the epoch.
-    pub time_ms: Option<i64>,
-    /// The status the shipment should move to, if any. Apply it through
-    /// `ShipmentStatus::may_become(to, event.actor())`: repeats and backward moves are refused.
-    pub status: Option<ShipmentStatus>,
-    /// Why the delivery failed, with [`ShipmentStatus::Failed`].
-    pub failure: Option<Failure>,
-    /// With [`ShipmentStatus::Delivered`].
-    pub proof: Option<ProofOfDelivery>,
-    /// Expected arrival, ms since the epoch.
-    pub eta_ms: Option<i64>,
-    pub tracking_url: Option<String>,
-    pub worker_id: Option<String>,
-}
-
-impl CourierEvent {
-    /// Who asks for [`CourierEvent::status`]: a cancellation (a deleted task) is a
-    /// dispatcher's act; everything else is the courier's.
-    pub fn actor(&self) -> Actor {
-        match self.status {
-            Some(ShipmentStatus::Cancelled) => Actor::Dispatcher,
-            _ => Actor::Courier,
-        }
-    }
-}
-
-/// What happened to the task, as the courier reports it (the status is decided separately).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum EventKind {
-    Created,
-    Cloned,
-    Assigned,
-    /// Taken off its driver: no status change (statuses never move back).
-    Unassigned,
-    Started,
-    Eta {
-        seconds: Option<f64>,
-    },
-    Arrival {
-        distance_m: Option<f64>,
-    },
-    Delayed {
-        seconds: Option<f64>,
-    },
-    Completed,
-    Failed,
-    Updated,
-    Deleted,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Failure {
-    /// The courier's reason code (Onfleet's `failureReason`), absent when it says none.
-    pub reason: Option<String>,
-    pub notes: Option<String>,
-}
-
-/// Evidence of a delivery. Upload ids are the courier's (Onfleet serves them as images, see
-/// the get-single-task page).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ProofOfDelivery {
-    pub signature_upload_id: Option<String>,
-    /// In the courier's order, without duplicates.
-    pub photo_upload_ids: Vec<String>,
-    /// The name the signer typed.
-    pub signature_text: Option<String>,
-    /// The task's (first) recipient: whom the parcel was for, not a verified receiver.
-    pub recipient_name: Option<String>,
-    /// The driver's completion notes.
-    pub notes: Option<String>,
-    pub location: Option<PodLocation>,
-    /// When the task was completed, ms since the epoch.
-    pub completed_at_ms: Option<i64>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct PodLocation {
-    pub lng: f64,
-    pub lat: f64,
-    pub source: LocationSource,
-}
-
-/// Where a [`PodLocation`] comes from, best first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LocationSource {
-    /// The driver's position at completion (`completionDetails.lastLocation`).
-    DriverAtCompletion,
-    /// The latest completion event with a position (arrival, departure).
-    CompletionEvent,
-    /// The task's destination: where the parcel was to go, not a position of the driver.
-    Destination,
-}
-
-// ---------------------------------------------------------------------------------------
 // Errors
 // ---------------------------------------------------------------------------------------
 
@@ -692,6 +583,8 @@ fn event(trigger: Trigger, payload: Payload) -> Result<CourierEvent, WebhookErro
         eta_ms,
         tracking_url: clean(task.tracking_url.clone()),
         worker_id: clean(payload.worker_id).or(clean(task.worker.clone())),
+        cod_collected: None,
+        delivery_cost: None,
     })
 }
 
