@@ -3,7 +3,10 @@
 //! functions' own handlers, the sandbox courier and store over real HTTP.
 
 use aws_config::SdkConfig;
-use local_runtime::demo::{post_webhook, seed_courier, seed_store, Delivery, DemoStore};
+use local_runtime::demo::{
+    connect_courier_webhooks, post_webhook, seed_courier, seed_notifications, seed_store,
+    Delivery, DemoStore,
+};
 use local_runtime::{LocalRuntime, RuntimeOptions};
 use sandbox::{Sandbox, SandboxConfig};
 use serde_json::{json, Value};
@@ -23,6 +26,9 @@ pub async fn sdk() -> SdkConfig {
     );
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
 }
+
+/// What the sandbox courier signs its status webhooks with in tests.
+pub const COURIER_WEBHOOK_SECRET: &str = "whsec_sandbox_courier_test";
 
 pub struct Harness {
     pub runtime: LocalRuntime,
@@ -74,9 +80,19 @@ impl Harness {
         seed_store(&sdk, &prefix, &store, &sandbox.base_url(), "shpat_test")
             .await
             .expect("store secret");
-        seed_courier(&sdk, &prefix, &sandbox.base_url(), "sbx_test_key")
+        seed_courier(
+            &sdk,
+            &prefix,
+            &sandbox.base_url(),
+            "sbx_test_key",
+            COURIER_WEBHOOK_SECRET,
+        )
+        .await
+        .expect("courier secret");
+        seed_notifications(&sdk, &prefix, &sandbox.base_url())
             .await
-            .expect("courier secret");
+            .expect("notification secret");
+        connect_courier_webhooks(&sandbox, &runtime, COURIER_WEBHOOK_SECRET);
         Harness {
             runtime,
             sandbox,

@@ -16,8 +16,14 @@ pub struct Config {
     pub sync_queue_url: String,
     /// Where Amazon delivers SP-API notifications; only marketplace-intake has it.
     pub amazon_notifications_queue_url: Option<String>,
-    /// The notification outbox: messages to customers (clarification requests).
+    /// Wakes the notify function for a new outbox message.
     pub outbox_queue_url: String,
+    /// The notifications outbox (DynamoDB): every message to a customer, once.
+    pub outbox_table: String,
+    /// Every courier event per shipment: the status history.
+    pub history_table: String,
+    /// Who carries each notification channel.
+    pub notify: NotifyConfig,
     /// Secrets Manager names start with it: `{prefix}shopify/{store}`, `{prefix}courier/{name}`.
     pub secrets_prefix: String,
     pub courier_name: String,
@@ -28,6 +34,20 @@ pub struct Config {
     pub retry_base: Duration,
     pub retry_max: Duration,
     pub secrets_ttl: Duration,
+}
+
+/// Providers per channel: `twilio` | `capture` | `off` for SMS and WhatsApp, `ses` |
+/// `capture` | `off` for e-mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotifyConfig {
+    pub sms: String,
+    pub whatsapp: String,
+    pub email: String,
+    /// The verified SES sender ("Deliveries <deliveries@shop.example>").
+    pub email_from: Option<String>,
+    pub ses_configuration_set: Option<String>,
+    /// Where the capture provider writes `messages.jsonl`.
+    pub capture_dir: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +86,8 @@ impl Config {
         let tasks_queue_url = required("TASKS_QUEUE_URL");
         let sync_queue_url = required("SYNC_QUEUE_URL");
         let outbox_queue_url = required("OUTBOX_QUEUE_URL");
+        let outbox_table = required("OUTBOX_TABLE");
+        let history_table = required("SHIPMENT_EVENTS_TABLE");
         if !missing.is_empty() {
             return Err(ConfigError::Missing(missing.join(", ")));
         }
@@ -89,6 +111,18 @@ impl Config {
             tasks_queue_url,
             sync_queue_url,
             outbox_queue_url,
+            outbox_table,
+            history_table,
+            notify: NotifyConfig {
+                sms: lookup("NOTIFY_SMS_PROVIDER").unwrap_or_else(|| "twilio".into()),
+                whatsapp: lookup("NOTIFY_WHATSAPP_PROVIDER").unwrap_or_else(|| "twilio".into()),
+                email: lookup("NOTIFY_EMAIL_PROVIDER").unwrap_or_else(|| "ses".into()),
+                email_from: lookup("NOTIFY_EMAIL_FROM").filter(|v| !v.is_empty()),
+                ses_configuration_set: lookup("SES_CONFIGURATION_SET").filter(|v| !v.is_empty()),
+                capture_dir: lookup("NOTIFY_CAPTURE_DIR")
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or_else(|| "/tmp/courier-bridge-messages".into()),
+            },
             amazon_notifications_queue_url: lookup("AMAZON_NOTIFICATIONS_QUEUE_URL")
                 .filter(|v| !v.is_empty()),
             secrets_prefix: lookup("SECRETS_PREFIX").unwrap_or_else(|| "courier-bridge/".into()),
@@ -133,6 +167,8 @@ mod tests {
             "TASKS_QUEUE_URL",
             "SYNC_QUEUE_URL",
             "OUTBOX_QUEUE_URL",
+            "OUTBOX_TABLE",
+            "SHIPMENT_EVENTS_TABLE",
         ]
         .into_iter()
         .map(|k| (k, "x"))

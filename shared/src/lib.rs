@@ -17,6 +17,7 @@ pub mod domain;
 pub mod error;
 pub mod idempotency;
 pub mod messages;
+pub mod notifications;
 pub mod notify;
 pub mod pipeline;
 pub mod services;

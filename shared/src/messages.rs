@@ -44,29 +44,11 @@ impl TaskRequested {
     }
 }
 
-/// Outbox queue → the customer: a message to send by e-mail or SMS. Written when only the
-/// customer can answer (an address the courier cannot place); the reply path is in the
-/// README ("Clarification requests").
+/// Outbox queue → notify: this outbox message (in the outbox table) is ready to send. The
+/// message carries only the id: a repeat finds the item already sent and does nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CustomerMessage {
-    /// Stable per purpose, so the sender can drop a repeat ("clarify:<review id>").
-    pub message_id: String,
-    pub medium: Medium,
-    /// An e-mail address or an E.164 phone number.
-    pub to: String,
-    pub template: String,
-    pub review_id: String,
-    pub shipment_key: ShipmentKey,
-    pub order_name: Option<String>,
-    /// The address as we have it, for the customer to correct.
-    pub address_text: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Medium {
-    Email,
-    Sms,
+pub struct OutboxQueued {
+    pub outbox_id: String,
 }
 
 /// Sync queue → status-sync: something the store and the customer should learn.
@@ -75,4 +57,6 @@ pub enum Medium {
 pub enum SyncEvent {
     /// The courier task exists: write its tracking back to the store.
     TrackingAssigned { shipment_key: ShipmentKey },
+    /// A courier webhook, verified and stored in the audit trail by webhook-intake.
+    CourierReported { inbound_id: String, courier: String },
 }

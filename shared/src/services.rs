@@ -1,8 +1,10 @@
 //! Everything a function talks to, built once in `main` (or once per stack by the local
 //! runtime) and passed by reference to the handler. No client is built per event.
 
+use crate::aws::history::HistoryStore;
 use crate::aws::idempotency::DynamoIdempotencyStore;
 use crate::aws::inbound::InboundStore;
+use crate::aws::outbox::OutboxStore;
 use crate::aws::queue::Queue;
 use crate::aws::reviews::ReviewStore;
 use crate::aws::secrets::SecretStore;
@@ -21,10 +23,15 @@ pub struct Services {
     pub intake_queue: Queue,
     pub tasks_queue: Queue,
     pub sync_queue: Queue,
-    pub outbox: Queue,
+    /// Wakes the notify function; the messages themselves are in [`Services::outbox`].
+    pub outbox_queue: Queue,
+    pub outbox: OutboxStore,
+    pub history: HistoryStore,
     /// Amazon's notifications queue (marketplace-intake only).
     pub amazon_notifications: Option<Queue>,
     pub secrets: SecretStore,
+    /// Amazon SES, for customer e-mail (notify only).
+    pub ses: aws_sdk_sesv2::Client,
     /// One pooled HTTP client (rustls) for every partner.
     pub http: reqwest::Client,
 }
@@ -44,16 +51,19 @@ impl Services {
             shipments: ShipmentStore::new(dynamodb.clone(), &config.shipments_table),
             idempotency: DynamoIdempotencyStore::new(dynamodb.clone(), &config.idempotency_table),
             reviews: ReviewStore::new(dynamodb.clone(), &config.review_table),
+            outbox: OutboxStore::new(dynamodb.clone(), &config.outbox_table),
+            history: HistoryStore::new(dynamodb.clone(), &config.history_table),
             stores: StoreConfigs::new(dynamodb, &config.stores_table, config.secrets_ttl),
             intake_queue: Queue::new(sqs.clone(), &config.intake_queue_url),
             tasks_queue: Queue::new(sqs.clone(), &config.tasks_queue_url),
             sync_queue: Queue::new(sqs.clone(), &config.sync_queue_url),
-            outbox: Queue::new(sqs.clone(), &config.outbox_queue_url),
+            outbox_queue: Queue::new(sqs.clone(), &config.outbox_queue_url),
             amazon_notifications: config
                 .amazon_notifications_queue_url
                 .as_ref()
                 .map(|url| Queue::new(sqs, url)),
             secrets: SecretStore::new(secrets, &config.secrets_prefix, config.secrets_ttl),
+            ses: aws_sdk_sesv2::Client::new(sdk),
             http,
             config,
         })

@@ -33,6 +33,29 @@ pub fn sign_base64_hmac_sha256(secret: &[u8], body: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
+/// Checks a lowercase-or-uppercase hex HMAC-SHA256 of the raw body (the sandbox courier's
+/// `X-Sandbox-Signature`). An empty secret never verifies.
+pub fn verify_hex_hmac_sha256(secret: &[u8], body: &[u8], signature_hex: &str) -> bool {
+    if secret.is_empty() {
+        return false;
+    }
+    let Ok(expected) = hex::decode(signature_hex.trim()) else {
+        return false;
+    };
+    let Ok(mut mac) = HmacSha256::new_from_slice(secret) else {
+        return false;
+    };
+    mac.update(body);
+    mac.verify_slice(&expected).is_ok()
+}
+
+/// Signs a body the way the sandbox courier does (tests play the courier with it).
+pub fn sign_hex_hmac_sha256(secret: &[u8], body: &[u8]) -> String {
+    let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes keys of any length");
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,10 +7,12 @@ use sandbox::{
 };
 use serde_json::{json, Value};
 use shared::channel::Trigger;
-use shared::domain::{Channel, ContactKind, ShipmentKey, StoreConfig, TriggerPolicy};
+use shared::domain::{
+    Channel, ContactKind, ShipmentKey, ShipmentStatus, StoreConfig, TriggerPolicy,
+};
 use shared::error::Classify;
 use shared::store::amazon::{package_reference_id, AmazonCredentials, SpApiClient, SpApiError};
-use shared::store::{StoreError, StoreWriter, Tracking, WriteBack};
+use shared::store::{StatusReport, StatusWriteBack, StoreError, StoreWriter, Tracking, WriteBack};
 use std::time::Duration;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -361,4 +363,63 @@ async fn order_ids_that_would_change_the_path_are_refused_before_any_call() {
     lwa(&server, 3600, 0).await;
     let err = mock_client(&server).get_order("../x").await.unwrap_err();
     assert_eq!(err, SpApiError::InvalidOrderId("../x".into()));
+}
+
+#[tokio::test]
+async fn delivery_statuses_are_not_written_to_amazon_and_make_no_call() {
+    let sandbox = start().await;
+    sandbox.seed_amazon_order(seed()).unwrap();
+    let api = client(&sandbox.base_url());
+    api.write_tracking(&key(ORDER_ID), &tracking())
+        .await
+        .unwrap();
+    let order = sandbox.amazon_order(ORDER_ID);
+    // Neither LWA nor SP-API is called: any request here fails the test.
+    let nobody = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&nobody)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&nobody)
+        .await;
+    let unreachable = client(&nobody.uri());
+
+    for status in [
+        ShipmentStatus::Assigned,
+        ShipmentStatus::PickedUp,
+        ShipmentStatus::OutForDelivery,
+        ShipmentStatus::Delivered,
+        ShipmentStatus::Failed,
+        ShipmentStatus::Returned,
+        ShipmentStatus::Cancelled,
+    ] {
+        let report = StatusReport {
+            status,
+            happened_at_ms: 1_795_000_000_000,
+            tracking: tracking(),
+            tracking_reference: package_reference_id(&key(ORDER_ID)),
+            failure: None,
+            proof: None,
+            eta_ms: None,
+        };
+        for writer in [&api, &unreachable] {
+            assert_eq!(
+                StoreWriter::write_status(writer, &key(ORDER_ID), &report)
+                    .await
+                    .unwrap(),
+                StatusWriteBack::NotShown,
+                "{status}"
+            );
+        }
+    }
+    assert_eq!(
+        sandbox.amazon_confirmations().len(),
+        1,
+        "the tracking alone"
+    );
+    assert_eq!(sandbox.amazon_order(ORDER_ID), order);
 }

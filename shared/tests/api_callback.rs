@@ -3,11 +3,17 @@
 
 use base64::Engine;
 use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
 use sha2::Sha256;
 use shared::channel::api;
+use shared::courier::event::{Failure, LocationSource, PodLocation, ProofOfDelivery};
+use shared::domain::ShipmentStatus;
 use shared::domain::{Channel, ShipmentKey};
-use shared::store::api::{ApiCredentials, ApiWriter, TrackingEvent, NO_CALLBACK, TRACKING_TOPIC};
-use shared::store::{StoreError, StoreWriter, Tracking, WriteBack};
+use shared::store::api::{
+    status_event_id, ApiCredentials, ApiWriter, StatusChangedEvent, TrackingEvent, NO_CALLBACK,
+    STATUS_TOPIC, TRACKING_TOPIC,
+};
+use shared::store::{StatusReport, StatusWriteBack, StoreError, StoreWriter, Tracking, WriteBack};
 use std::time::Duration;
 use time::format_description::well_known::Rfc3339;
 use wiremock::matchers::{method, path, query_param};
@@ -213,6 +219,292 @@ async fn a_refused_connection_is_unavailable_and_a_timeout_after_sending_is_ambi
     let writer = writer_for(Some(format!("{}/hooks/tracking", server.uri())), impatient);
     assert!(matches!(
         writer.write_tracking(&key(), &tracking()).await,
+        Err(StoreError::Ambiguous(_))
+    ));
+}
+
+// Delivery statuses: the signed `shipment.status_changed` callback.
+
+/// 2026-11-18T11:06:40Z, plus `minutes`.
+fn at(minutes: i64) -> i64 {
+    1_795_000_000_000 + minutes * 60_000
+}
+
+fn report(status: ShipmentStatus, minutes: i64) -> StatusReport {
+    StatusReport {
+        status,
+        happened_at_ms: at(minutes),
+        tracking: tracking(),
+        tracking_reference: "tracking:api:demo-store:SO-1001:SO-1001-1:x".into(),
+        failure: None,
+        proof: None,
+        eta_ms: None,
+    }
+}
+
+fn delivered() -> StatusReport {
+    let mut r = report(ShipmentStatus::Delivered, 40);
+    r.proof = Some(ProofOfDelivery {
+        signature_upload_id: Some("sig_3kq9".into()),
+        photo_upload_ids: vec!["photo_71a2".into(), "photo_71a3".into()],
+        signature_text: Some("Anna Schmidt".into()),
+        recipient_name: Some("Anna Schmidt".into()),
+        notes: Some("Left with the reception desk.".into()),
+        location: Some(PodLocation {
+            lng: 13.4094,
+            lat: 52.5208,
+            source: LocationSource::DriverAtCompletion,
+        }),
+        completed_at_ms: Some(at(40) + 12_000),
+    });
+    r
+}
+
+fn failed() -> StatusReport {
+    let mut r = report(ShipmentStatus::Failed, 30);
+    r.failure = Some(Failure {
+        reason: Some("NO_ANSWER".into()),
+        notes: Some("Rang twice.".into()),
+    });
+    r
+}
+
+const SHOWN: [ShipmentStatus; 6] = [
+    ShipmentStatus::Assigned,
+    ShipmentStatus::PickedUp,
+    ShipmentStatus::OutForDelivery,
+    ShipmentStatus::Delivered,
+    ShipmentStatus::Failed,
+    ShipmentStatus::Returned,
+];
+
+/// The published schema of the status callback, as a standalone JSON Schema.
+fn status_schema() -> jsonschema::Validator {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/api/openapi.yaml"
+    ))
+    .unwrap();
+    let doc: Value = serde_yaml::from_str(&text).unwrap();
+    let mut schema = doc["components"]["schemas"]["StatusChangedEvent"].clone();
+    schema["$schema"] = json!("https://json-schema.org/draft/2020-12/schema");
+    assert_eq!(
+        doc["components"]["parameters"]["StatusCallbackTopic"]["schema"]["const"],
+        STATUS_TOPIC
+    );
+    let example = &doc["webhooks"]["shipmentStatusChanged"]["post"]["requestBody"]["content"]
+        ["application/json"]["example"];
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    assert_eq!(errors(&validator, example), Vec::<String>::new());
+    let example: StatusChangedEvent = serde_json::from_value(example.clone()).unwrap();
+    assert_eq!(example.event_id, status_event_id(&key(), "delivered"));
+    validator
+}
+
+fn errors(v: &jsonschema::Validator, body: &Value) -> Vec<String> {
+    v.iter_errors(body)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}
+
+#[tokio::test]
+async fn each_status_is_one_signed_callback_that_matches_the_published_schema() {
+    let server = store_answering(204).await;
+    let writer = writer_for(
+        Some(format!("{}/hooks/tracking", server.uri())),
+        reqwest::Client::new(),
+    );
+    let mut out = report(ShipmentStatus::OutForDelivery, 20);
+    out.eta_ms = Some(at(45));
+    let reports: Vec<StatusReport> = SHOWN
+        .iter()
+        .map(|&status| match status {
+            ShipmentStatus::OutForDelivery => out.clone(),
+            ShipmentStatus::Delivered => delivered(),
+            ShipmentStatus::Failed => failed(),
+            other => report(other, 0),
+        })
+        .collect();
+    let mut references = Vec::new();
+    for r in &reports {
+        match writer.write_status(&key(), r).await.unwrap() {
+            StatusWriteBack::Written { reference } => references.push(reference),
+            other => panic!("{}: {other:?}", r.status),
+        }
+    }
+
+    let schema = status_schema();
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 6);
+    let names = [
+        "assigned",
+        "picked_up",
+        "out_for_delivery",
+        "delivered",
+        "failed",
+        "returned",
+    ];
+    for ((request, name), reference) in requests.iter().zip(names).zip(&references) {
+        assert!(store_verifies(request), "{name}");
+        assert_eq!(header(request, api::TOPIC_HEADER), STATUS_TOPIC);
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        assert_eq!(errors(&schema, &body), Vec::<String>::new(), "{body}");
+        let event: StatusChangedEvent = serde_json::from_value(body).unwrap();
+        assert_eq!(event.status, name);
+        assert_eq!(event.event_id, status_event_id(&key(), name));
+        assert_eq!(header(request, api::EVENT_ID_HEADER), event.event_id);
+        assert_eq!(&event.event_id, reference);
+        assert_eq!(
+            (event.order_id.as_str(), event.shipment_id.as_str()),
+            ("SO-1001", "SO-1001-1")
+        );
+        assert_eq!(event.tracking.number, "SBX-7F3K9Q");
+    }
+
+    let body = |i: usize| serde_json::from_slice::<Value>(&requests[i].body).unwrap();
+    assert_eq!(body(0)["happened_at"], "2026-11-18T11:06:40Z");
+    assert_eq!(body(2)["eta"], "2026-11-18T11:51:40Z");
+    assert_eq!(body(3)["eta"], Value::Null);
+    assert_eq!(
+        body(3)["proof"],
+        json!({
+            "signature_upload_id": "sig_3kq9",
+            "photo_upload_ids": ["photo_71a2", "photo_71a3"],
+            "signature_text": "Anna Schmidt",
+            "recipient_name": "Anna Schmidt",
+            "notes": "Left with the reception desk.",
+            "location": {"latitude": 52.5208, "longitude": 13.4094, "source": "driver_at_completion"},
+            "completed_at": "2026-11-18T11:46:52Z"
+        })
+    );
+    assert_eq!(
+        body(4)["failure"],
+        json!({"reason": "NO_ANSWER", "notes": "Rang twice."})
+    );
+    assert_eq!(body(4)["proof"], Value::Null);
+    // The schema is a contract, not a formality: what we never send, it refuses.
+    for (field, value) in [
+        ("status", json!("cancelled")),
+        ("happened_at", json!("yesterday")),
+        ("event", json!("shipment.tracking")),
+    ] {
+        let mut wrong = body(0);
+        wrong[field] = value;
+        assert!(!schema.is_valid(&wrong), "{field}");
+    }
+}
+
+#[tokio::test]
+async fn a_status_retry_sends_the_same_bytes_under_the_same_event_id() {
+    let server = store_answering(200).await;
+    let writer = writer_for(
+        Some(format!("{}/hooks/tracking", server.uri())),
+        reqwest::Client::new(),
+    );
+    let first = writer.write_status(&key(), &delivered()).await.unwrap();
+    let second = writer.write_status(&key(), &delivered()).await.unwrap();
+    assert_eq!(
+        first, second,
+        "the store dedupes on the id; both are Written"
+    );
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0].body, requests[1].body);
+    for name in [api::EVENT_ID_HEADER, api::SIGNATURE_HEADER] {
+        assert_eq!(
+            header(&requests[0], name),
+            header(&requests[1], name),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn statuses_the_store_is_not_told_about_and_stores_without_a_url_get_nothing() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let writer = writer_for(
+        Some(format!("{}/hooks/tracking", server.uri())),
+        reqwest::Client::new(),
+    );
+    for status in [
+        ShipmentStatus::Pending,
+        ShipmentStatus::Created,
+        ShipmentStatus::NeedsClarification,
+        ShipmentStatus::Cancelled,
+    ] {
+        assert_eq!(
+            writer
+                .write_status(&key(), &report(status, 0))
+                .await
+                .unwrap(),
+            StatusWriteBack::NotShown,
+            "{status}"
+        );
+    }
+    let without_url = writer_for(None, reqwest::Client::new());
+    assert_eq!(
+        without_url
+            .write_status(&key(), &delivered())
+            .await
+            .unwrap(),
+        StatusWriteBack::NotShown
+    );
+}
+
+#[tokio::test]
+async fn the_stores_answers_to_a_status_map_to_retry_decisions() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "7"))
+        .mount(&server)
+        .await;
+    let status_to = |server: &MockServer| {
+        writer_for(
+            Some(format!("{}/hooks/tracking", server.uri())),
+            reqwest::Client::new(),
+        )
+    };
+    assert!(matches!(
+        status_to(&server).write_status(&key(), &failed()).await,
+        Err(StoreError::Throttled { retry_after: Some(d) }) if d == Duration::from_secs(7)
+    ));
+    for (status, expected) in [
+        (500, "unavailable"),
+        (503, "unavailable"),
+        (401, "config"),
+        (422, "rejected"),
+    ] {
+        let server = store_answering(status).await;
+        let got = match status_to(&server).write_status(&key(), &failed()).await {
+            Err(StoreError::Unavailable(_)) => "unavailable",
+            Err(StoreError::Config(_)) => "config",
+            Err(StoreError::Rejected(_)) => "rejected",
+            other => panic!("{status}: {other:?}"),
+        };
+        assert_eq!(got, expected, "{status}");
+    }
+
+    let slow = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+        .mount(&slow)
+        .await;
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let writer = writer_for(Some(format!("{}/hooks/tracking", slow.uri())), impatient);
+    assert!(matches!(
+        writer.write_status(&key(), &delivered()).await,
         Err(StoreError::Ambiguous(_))
     ));
 }

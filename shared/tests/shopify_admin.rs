@@ -1,12 +1,15 @@
 //! The Shopify Admin GraphQL write-back against the sandbox's fake store (over HTTP), and
 //! the errors a real store's answers map to (wiremock where the sandbox cannot produce them).
 
-use sandbox::{Fault, Sandbox, SandboxConfig};
+use std::time::Duration;
+
+use sandbox::{Fault, FulfillmentEventView, Sandbox, SandboxConfig};
 use serde_json::{json, Value};
-use shared::domain::{Channel, ShipmentKey};
+use shared::courier::event::{Failure, LocationSource, PodLocation, ProofOfDelivery};
+use shared::domain::{Channel, ShipmentKey, ShipmentStatus};
 use shared::error::{Classify, Transience};
-use shared::store::shopify::ShopifyAdmin;
-use shared::store::{StoreError, StoreWriter, Tracking, WriteBack};
+use shared::store::shopify::{fulfillment_event_status, ShopifyAdmin};
+use shared::store::{StatusReport, StatusWriteBack, StoreError, StoreWriter, Tracking, WriteBack};
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -342,5 +345,417 @@ async fn an_update_answer_without_fulfillment_or_errors_is_ambiguous() {
     assert!(
         matches!(answer, Err(StoreError::Ambiguous(_))),
         "{answer:?}"
+    );
+}
+
+// Delivery statuses: fulfillment events.
+
+/// 2026-11-18T11:06:40Z, plus `minutes`.
+fn at(minutes: i64) -> i64 {
+    1_795_000_000_000 + minutes * 60_000
+}
+
+fn status_report(status: ShipmentStatus, minutes: i64, fulfillment_gid: &str) -> StatusReport {
+    StatusReport {
+        status,
+        happened_at_ms: at(minutes),
+        tracking: tracking("SBX1"),
+        tracking_reference: fulfillment_gid.to_owned(),
+        failure: None,
+        proof: None,
+        eta_ms: None,
+    }
+}
+
+const SHOWN: [ShipmentStatus; 6] = [
+    ShipmentStatus::Assigned,
+    ShipmentStatus::PickedUp,
+    ShipmentStatus::OutForDelivery,
+    ShipmentStatus::Delivered,
+    ShipmentStatus::Failed,
+    ShipmentStatus::Returned,
+];
+
+fn written(answer: Result<StatusWriteBack, StoreError>) -> String {
+    match answer {
+        Ok(StatusWriteBack::Written { reference }) => reference,
+        other => panic!("expected a new event, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn each_status_becomes_one_fulfillment_event_and_a_repeat_writes_nothing() {
+    let sandbox = start().await;
+    let store = admin(&sandbox.base_url());
+    let whole = key(ORDER, "1");
+    let WriteBack::Written { reference: gid } = store
+        .write_tracking(&whole, &tracking("SBX1"))
+        .await
+        .unwrap()
+    else {
+        panic!("tracking not written");
+    };
+
+    let mut references = Vec::new();
+    for (minutes, status) in SHOWN.into_iter().enumerate() {
+        let report = status_report(status, minutes as i64, &gid);
+        references.push(written(store.write_status(&whole, &report).await));
+    }
+    for (minutes, status) in SHOWN.into_iter().enumerate() {
+        let report = status_report(status, minutes as i64, &gid);
+        assert_eq!(
+            store.write_status(&whole, &report).await.unwrap(),
+            StatusWriteBack::AlreadyThere {
+                reference: references[minutes].clone()
+            },
+            "{status}"
+        );
+    }
+
+    let events = sandbox.shopify_fulfillment_events();
+    let statuses: Vec<&str> = events.iter().map(|e| e.status.as_str()).collect();
+    assert_eq!(
+        statuses,
+        [
+            "CONFIRMED",
+            "IN_TRANSIT",
+            "OUT_FOR_DELIVERY",
+            "DELIVERED",
+            "ATTEMPTED_DELIVERY",
+            "FAILURE"
+        ],
+        "one event per status, none twice"
+    );
+    for (event, reference) in events.iter().zip(&references) {
+        assert_eq!(&event.event_id, reference);
+        assert_eq!(event.fulfillment_id, gid);
+    }
+    assert_eq!(events[0].happened_at, "2026-11-18T11:06:40Z");
+    assert_eq!(events[5].happened_at, "2026-11-18T11:11:40Z");
+}
+
+#[tokio::test]
+async fn the_delivery_event_carries_the_place_the_eta_and_the_signer() {
+    let sandbox = start().await;
+    let gid = sandbox
+        .seed_shopify_fulfillment(ORDER, FULFILLMENT)
+        .unwrap();
+    let store = admin(&sandbox.base_url());
+    let parcel = key(ORDER, FULFILLMENT);
+
+    let mut out = status_report(ShipmentStatus::OutForDelivery, 0, &gid);
+    out.eta_ms = Some(at(45) + 499);
+    written(store.write_status(&parcel, &out).await);
+    let mut delivered = status_report(ShipmentStatus::Delivered, 40, &gid);
+    delivered.proof = Some(ProofOfDelivery {
+        signature_upload_id: Some("sig-1".into()),
+        photo_upload_ids: vec!["photo-1".into()],
+        signature_text: Some("Anna Nowak".into()),
+        recipient_name: Some("Anna Nowak".into()),
+        notes: None,
+        location: Some(PodLocation {
+            lng: 13.405,
+            lat: 52.52,
+            source: LocationSource::DriverAtCompletion,
+        }),
+        completed_at_ms: Some(at(40)),
+    });
+    written(store.write_status(&parcel, &delivered).await);
+    let mut failed = status_report(ShipmentStatus::Failed, 50, &gid);
+    failed.failure = Some(Failure {
+        reason: Some("NO_ANSWER".into()),
+        notes: Some("rang twice".into()),
+    });
+    written(store.write_status(&parcel, &failed).await);
+
+    let events = sandbox.shopify_fulfillment_events();
+    assert_eq!(
+        events[0],
+        FulfillmentEventView {
+            event_id: events[0].event_id.clone(),
+            fulfillment_id: gid.clone(),
+            status: "OUT_FOR_DELIVERY".into(),
+            happened_at: "2026-11-18T11:06:40Z".into(),
+            message: None,
+            latitude: None,
+            longitude: None,
+            estimated_delivery_at: Some("2026-11-18T11:51:40Z".into()),
+        }
+    );
+    assert_eq!(events[1].status, "DELIVERED");
+    assert_eq!(
+        events[1].message.as_deref(),
+        Some("Delivered. Signed for by Anna Nowak.")
+    );
+    assert_eq!(
+        (events[1].latitude, events[1].longitude),
+        (Some(52.52), Some(13.405))
+    );
+    assert_eq!(
+        events[2].message.as_deref(),
+        Some("Delivery attempt failed: no answer.")
+    );
+    assert!(
+        sandbox.fulfillments()[0].tracking_number.is_none(),
+        "tracking untouched"
+    );
+}
+
+#[tokio::test]
+async fn statuses_the_store_is_not_told_about_make_no_call() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let store = admin(&server.uri());
+    for status in [
+        ShipmentStatus::Pending,
+        ShipmentStatus::Created,
+        ShipmentStatus::NeedsClarification,
+        ShipmentStatus::Cancelled,
+    ] {
+        assert_eq!(fulfillment_event_status(status), None);
+        let report = status_report(status, 0, &fulfillment_gid(FULFILLMENT));
+        assert_eq!(
+            store.write_status(&key(ORDER, "1"), &report).await.unwrap(),
+            StatusWriteBack::NotShown,
+            "{status}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_foreign_or_malformed_fulfillment_is_rejected_and_nothing_is_written() {
+    let sandbox = start().await;
+    let store = admin(&sandbox.base_url());
+    let parcel = key(ORDER, FULFILLMENT);
+    let gid = fulfillment_gid(FULFILLMENT);
+
+    let report = status_report(ShipmentStatus::Delivered, 0, &gid);
+    let unknown = store.write_status(&parcel, &report).await;
+    assert!(
+        matches!(&unknown, Err(StoreError::Rejected(m)) if m.contains(&gid)),
+        "{unknown:?}"
+    );
+    sandbox
+        .seed_shopify_fulfillment("1001", FULFILLMENT)
+        .unwrap();
+    let foreign = store.write_status(&parcel, &report).await;
+    assert!(
+        matches!(&foreign, Err(StoreError::Rejected(m)) if m.contains("gid://shopify/Order/1001")),
+        "{foreign:?}"
+    );
+    let malformed = status_report(ShipmentStatus::Delivered, 0, FULFILLMENT);
+    let malformed = store.write_status(&parcel, &malformed).await;
+    assert!(
+        matches!(malformed, Err(StoreError::Rejected(_))),
+        "{malformed:?}"
+    );
+    assert!(sandbox.shopify_fulfillment_events().is_empty());
+    for error in [unknown, foreign] {
+        assert_eq!(error.unwrap_err().transience(), Transience::Permanent);
+    }
+}
+
+#[tokio::test]
+async fn throttled_and_unavailable_are_transient_and_the_retry_writes_once() {
+    let sandbox = start().await;
+    let gid = sandbox
+        .seed_shopify_fulfillment(ORDER, FULFILLMENT)
+        .unwrap();
+    let store = admin(&sandbox.base_url());
+    let parcel = key(ORDER, FULFILLMENT);
+    let report = status_report(ShipmentStatus::PickedUp, 0, &gid);
+
+    sandbox.set_shopify_admin_fault(Fault::RateLimited { times: 1 });
+    match store.write_status(&parcel, &report).await {
+        Err(error @ StoreError::Throttled { retry_after }) => {
+            assert!(retry_after.is_some());
+            assert!(error.is_transient());
+        }
+        other => panic!("expected Throttled, got {other:?}"),
+    }
+    sandbox.set_shopify_admin_fault(Fault::Unavailable { times: 1 });
+    match store.write_status(&parcel, &report).await {
+        Err(error @ StoreError::Unavailable(_)) => assert!(error.is_transient()),
+        other => panic!("expected Unavailable, got {other:?}"),
+    }
+    assert!(sandbox.shopify_fulfillment_events().is_empty());
+
+    written(store.write_status(&parcel, &report).await);
+    assert!(matches!(
+        store.write_status(&parcel, &report).await,
+        Ok(StatusWriteBack::AlreadyThere { .. })
+    ));
+    assert_eq!(sandbox.shopify_fulfillment_events().len(), 1);
+}
+
+/// The mutation exactly as the write-back sends it for an out-for-delivery report at
+/// `at(0)`.
+fn raw_event_create(gid: &str) -> Value {
+    json!({
+        "query": "mutation ($fulfillmentEvent: FulfillmentEventInput!) { fulfillmentEventCreate(fulfillmentEvent: $fulfillmentEvent) { fulfillmentEvent { id } userErrors { field message } } }",
+        "variables": { "fulfillmentEvent": {
+            "fulfillmentId": gid, "status": "OUT_FOR_DELIVERY", "happenedAt": "2026-11-18T11:06:40Z"
+        } }
+    })
+}
+
+#[tokio::test]
+async fn faults_strike_the_event_mutation_and_a_lost_answer_is_found_on_retry() {
+    let sandbox = start().await;
+    let gid = sandbox
+        .seed_shopify_fulfillment(ORDER, FULFILLMENT)
+        .unwrap();
+    let url = format!("{}{GRAPHQL_PATH}", sandbox.base_url());
+    let post = |client: &reqwest::Client| {
+        client
+            .post(&url)
+            .header("X-Shopify-Access-Token", TOKEN)
+            .json(&raw_event_create(&gid))
+            .send()
+    };
+
+    // An armed fault answers the mutation like any other operation, and creates nothing.
+    sandbox.set_shopify_admin_fault(Fault::RateLimited { times: 1 });
+    let throttled: Value = post(&reqwest::Client::new())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(throttled["errors"][0]["extensions"]["code"], "THROTTLED");
+    assert!(sandbox.shopify_fulfillment_events().is_empty());
+
+    // The store creates the event, but its answer never arrives.
+    sandbox.set_shopify_admin_fault(Fault::LoseResponse {
+        times: 1,
+        delay_ms: 2_000,
+    });
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    assert!(post(&impatient).await.is_err());
+    let events = sandbox.shopify_fulfillment_events();
+    assert_eq!(events.len(), 1, "it was written");
+
+    // The write-back's retry looks before it writes.
+    let report = status_report(ShipmentStatus::OutForDelivery, 0, &gid);
+    assert_eq!(
+        admin(&sandbox.base_url())
+            .write_status(&key(ORDER, FULFILLMENT), &report)
+            .await
+            .unwrap(),
+        StatusWriteBack::AlreadyThere {
+            reference: events[0].event_id.clone()
+        }
+    );
+    assert_eq!(sandbox.shopify_fulfillment_events().len(), 1);
+}
+
+/// A store whose fulfillment `gid` (of `ORDER`) lists `events`.
+async fn store_with_events(server: &MockServer, events: Value, times: Option<u64>) {
+    let mock = Mock::given(method("POST"))
+        .and(path(GRAPHQL_PATH))
+        .and(body_string_contains("events("))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({ "data": { "fulfillment": {
+            "id": fulfillment_gid(FULFILLMENT),
+            "order": { "id": format!("gid://shopify/Order/{ORDER}") },
+            "events": { "nodes": events }
+        } } })),
+        );
+    match times {
+        Some(n) => mock.up_to_n_times(n).mount(server).await,
+        None => mock.mount(server).await,
+    }
+}
+
+#[tokio::test]
+async fn user_errors_on_an_event_are_a_permanent_rejection() {
+    let server = MockServer::start().await;
+    store_with_events(&server, json!([]), None).await;
+    Mock::given(method("POST"))
+        .and(path(GRAPHQL_PATH))
+        .and(body_string_contains("fulfillmentEventCreate"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": {
+            "fulfillmentEventCreate": {
+                "fulfillmentEvent": null,
+                "userErrors": [{ "field": ["fulfillmentEvent", "fulfillmentId"], "message": "Fulfillment is cancelled." }]
+            }
+        } })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let report = status_report(ShipmentStatus::Delivered, 0, &fulfillment_gid(FULFILLMENT));
+    match admin(&server.uri())
+        .write_status(&key(ORDER, FULFILLMENT), &report)
+        .await
+    {
+        Err(error @ StoreError::Rejected(_)) => {
+            assert_eq!(
+                error.to_string(),
+                "store rejected the write-back: Fulfillment is cancelled."
+            );
+            assert_eq!(error.transience(), Transience::Permanent);
+        }
+        other => panic!("expected Rejected, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_slow_event_answer_is_ambiguous_and_the_retry_finds_the_event() {
+    let server = MockServer::start().await;
+    store_with_events(&server, json!([]), Some(1)).await;
+    // Another status at the same time, and this one a second later: neither is ours.
+    store_with_events(
+        &server,
+        json!([
+            { "id": "gid://shopify/FulfillmentEvent/3", "status": "DELIVERED", "happenedAt": "2026-11-18T11:06:40Z" },
+            { "id": "gid://shopify/FulfillmentEvent/2", "status": "OUT_FOR_DELIVERY", "happenedAt": "2026-11-18T11:06:41Z" },
+            { "id": "gid://shopify/FulfillmentEvent/1", "status": "OUT_FOR_DELIVERY", "happenedAt": "2026-11-18T12:06:40+01:00" }
+        ]),
+        None,
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path(GRAPHQL_PATH))
+        .and(body_string_contains("fulfillmentEventCreate"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({ "data": { "fulfillmentEventCreate": {
+                    "fulfillmentEvent": { "id": "gid://shopify/FulfillmentEvent/1" }, "userErrors": []
+                } } }))
+                .set_delay(Duration::from_secs(5)),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let store = ShopifyAdmin::new(impatient, &server.uri(), TOKEN);
+    let mut report = status_report(
+        ShipmentStatus::OutForDelivery,
+        0,
+        &fulfillment_gid(FULFILLMENT),
+    );
+    report.happened_at_ms += 999;
+
+    let lost = store.write_status(&key(ORDER, FULFILLMENT), &report).await;
+    assert!(matches!(lost, Err(StoreError::Ambiguous(_))), "{lost:?}");
+    assert_eq!(
+        store
+            .write_status(&key(ORDER, FULFILLMENT), &report)
+            .await
+            .unwrap(),
+        StatusWriteBack::AlreadyThere {
+            reference: "gid://shopify/FulfillmentEvent/1".into()
+        },
+        "the same status at the same second, whatever the offset it is shown in"
     );
 }

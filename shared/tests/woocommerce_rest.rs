@@ -8,9 +8,10 @@ use sandbox::{
     WOOCOMMERCE_CONSUMER_SECRET,
 };
 use serde_json::json;
-use shared::domain::{Channel, ShipmentKey};
-use shared::store::woocommerce::WooCommerceRest;
-use shared::store::{StoreError, StoreWriter, Tracking, WriteBack};
+use shared::courier::event::{Failure, ProofOfDelivery};
+use shared::domain::{Channel, ShipmentKey, ShipmentStatus};
+use shared::store::woocommerce::{WooCommerceRest, WooCommerceWriter};
+use shared::store::{StatusReport, StatusWriteBack, StoreError, StoreWriter, Tracking, WriteBack};
 use wiremock::matchers::{basic_auth, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -284,4 +285,313 @@ async fn real_site_answers_map_to_store_errors() {
         store.set_status("1", "completed").await,
         Err(StoreError::Config(m)) if m.contains("rest_no_route")
     ));
+}
+
+// Delivery statuses: order notes, and the order status on delivery.
+
+/// 2026-11-18T11:06:40Z, plus `minutes`.
+fn at(minutes: i64) -> i64 {
+    1_795_000_000_000 + minutes * 60_000
+}
+
+fn status_report(status: ShipmentStatus, minutes: i64) -> StatusReport {
+    StatusReport {
+        status,
+        happened_at_ms: at(minutes),
+        tracking: tracking("SBX1"),
+        tracking_reference: "1".into(),
+        failure: None,
+        proof: None,
+        eta_ms: None,
+    }
+}
+
+const SHOWN: [ShipmentStatus; 6] = [
+    ShipmentStatus::Assigned,
+    ShipmentStatus::PickedUp,
+    ShipmentStatus::OutForDelivery,
+    ShipmentStatus::Delivered,
+    ShipmentStatus::Failed,
+    ShipmentStatus::Returned,
+];
+
+fn writer(base_url: &str, after_delivery: Option<&str>) -> WooCommerceWriter {
+    WooCommerceWriter::new(
+        client(base_url, reqwest::Client::new()),
+        None,
+        after_delivery.map(str::to_owned),
+    )
+}
+
+#[tokio::test]
+async fn each_status_is_one_note_and_a_repeat_writes_nothing() {
+    let sandbox = start().await;
+    let store = writer(&sandbox.base_url(), None);
+    store
+        .write_tracking(&key("727"), &tracking("SBX1"))
+        .await
+        .unwrap();
+
+    let mut references = Vec::new();
+    for (minutes, status) in SHOWN.into_iter().enumerate() {
+        let report = status_report(status, minutes as i64);
+        match store.write_status(&key("727"), &report).await.unwrap() {
+            StatusWriteBack::Written { reference } => references.push(reference),
+            other => panic!("{status}: {other:?}"),
+        }
+    }
+    for (minutes, status) in SHOWN.into_iter().enumerate() {
+        let report = status_report(status, minutes as i64);
+        assert_eq!(
+            store.write_status(&key("727"), &report).await.unwrap(),
+            StatusWriteBack::AlreadyThere {
+                reference: references[minutes].clone()
+            },
+            "{status}"
+        );
+    }
+    let notes = sandbox.woocommerce_notes();
+    assert_eq!(notes.len(), 7, "the tracking note and one per status");
+    let kinds: Vec<(bool, &str)> = notes[1..]
+        .iter()
+        .map(|n| (n.customer_note, n.note.split('.').next().unwrap()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (false, "Courier update: a driver is assigned"),
+            (false, "Courier update: the courier has the parcel"),
+            (true, "Your order is out for delivery"),
+            (true, "Your order has been delivered"),
+            (true, "Your order could not be delivered"),
+            (true, "Your order is on its way back to us"),
+        ]
+    );
+    for (note, reference) in notes[1..].iter().zip(&references) {
+        assert_eq!(&note.note_id.to_string(), reference);
+        assert!(
+            note.note.contains("tracking number: SBX1."),
+            "{}",
+            note.note
+        );
+    }
+    assert!(sandbox.woocommerce_statuses().is_empty(), "no status set");
+}
+
+#[tokio::test]
+async fn notes_carry_the_eta_the_signer_and_the_failure_reason() {
+    let sandbox = start().await;
+    let store = writer(&sandbox.base_url(), None);
+
+    let mut out = status_report(ShipmentStatus::OutForDelivery, 0);
+    out.eta_ms = Some(at(60));
+    store.write_status(&key("8"), &out).await.unwrap();
+    let mut failed = status_report(ShipmentStatus::Failed, 30);
+    failed.failure = Some(Failure {
+        reason: Some("NO_ANSWER".into()),
+        notes: Some("gate code 4321".into()),
+    });
+    store.write_status(&key("8"), &failed).await.unwrap();
+    let mut delivered = status_report(ShipmentStatus::Delivered, 90);
+    delivered.proof = Some(ProofOfDelivery {
+        signature_upload_id: Some("sig-1".into()),
+        photo_upload_ids: vec![],
+        signature_text: Some("Anna Nowak".into()),
+        recipient_name: Some("Anna Nowak".into()),
+        notes: None,
+        location: None,
+        completed_at_ms: None,
+    });
+    store.write_status(&key("8"), &delivered).await.unwrap();
+
+    let notes: Vec<String> = sandbox
+        .woocommerce_notes()
+        .into_iter()
+        .map(|n| n.note)
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "Your order is out for delivery. Sandbox Courier tracking number: SBX1. \
+             Expected around 2026-11-18 12:06 UTC. Track it at https://track.example/SBX1",
+            "Your order could not be delivered. Sandbox Courier tracking number: SBX1. \
+             Reason: no answer. Track it at https://track.example/SBX1",
+            "Your order has been delivered. Sandbox Courier tracking number: SBX1. \
+             Delivered 2026-11-18 12:36 UTC. Signed for by Anna Nowak. \
+             Track it at https://track.example/SBX1",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn delivered_moves_the_order_to_the_stores_status_once() {
+    let sandbox = start().await;
+    let store = writer(&sandbox.base_url(), Some("completed"));
+    for status in SHOWN {
+        store
+            .write_status(&key("727"), &status_report(status, 0))
+            .await
+            .unwrap();
+    }
+    // A retry of the delivery (its answer lost, say) finds the note and sets the status it
+    // already has: no second change.
+    assert!(matches!(
+        store
+            .write_status(&key("727"), &status_report(ShipmentStatus::Delivered, 0))
+            .await,
+        Ok(StatusWriteBack::AlreadyThere { .. })
+    ));
+    assert_eq!(
+        sandbox.woocommerce_statuses(),
+        [WooCommerceStatusView {
+            order_id: "727".into(),
+            from: "processing".into(),
+            to: "completed".into(),
+        }]
+    );
+
+    // Without the setting, the status stays.
+    let plain = writer(&sandbox.base_url(), None);
+    plain
+        .write_status(&key("9"), &status_report(ShipmentStatus::Delivered, 0))
+        .await
+        .unwrap();
+    assert_eq!(sandbox.woocommerce_statuses().len(), 1);
+}
+
+#[tokio::test]
+async fn a_failed_status_change_is_retried_after_the_note_is_found() {
+    // The note is written, then the status change meets an outage: the retry finds the
+    // note and sets the status, and no second note is posted.
+    let site = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/wp-json/wc/v3/orders/727/notes"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .up_to_n_times(1)
+        .mount(&site)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/wp-json/wc/v3/orders/727/notes"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{
+            "id": 41, "customer_note": true,
+            "note": "Your order has been delivered. Sandbox Courier tracking number: SBX1."
+        }])))
+        .mount(&site)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/wp-json/wc/v3/orders/727/notes"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "id": 41, "customer_note": true,
+            "note": "Your order has been delivered. Sandbox Courier tracking number: SBX1."
+        })))
+        .expect(1)
+        .mount(&site)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/wp-json/wc/v3/orders/727"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .mount(&site)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/wp-json/wc/v3/orders/727"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"id": 727, "status": "completed"})),
+        )
+        .expect(1)
+        .mount(&site)
+        .await;
+
+    let store = writer(&site.uri(), Some("completed"));
+    let delivered = status_report(ShipmentStatus::Delivered, 0);
+    assert!(matches!(
+        store.write_status(&key("727"), &delivered).await,
+        Err(StoreError::Unavailable(_))
+    ));
+    assert_eq!(
+        store.write_status(&key("727"), &delivered).await.unwrap(),
+        StatusWriteBack::AlreadyThere {
+            reference: "41".into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn statuses_the_store_is_not_told_about_make_no_call() {
+    let site = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&site)
+        .await;
+    let store = writer(&site.uri(), Some("completed"));
+    for status in [
+        ShipmentStatus::Pending,
+        ShipmentStatus::Created,
+        ShipmentStatus::NeedsClarification,
+        ShipmentStatus::Cancelled,
+    ] {
+        assert_eq!(
+            store
+                .write_status(&key("727"), &status_report(status, 0))
+                .await
+                .unwrap(),
+            StatusWriteBack::NotShown,
+            "{status}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn status_notes_map_throttling_outages_and_lost_answers() {
+    let sandbox = start().await;
+    let store = writer(&sandbox.base_url(), Some("completed"));
+    let delivered = status_report(ShipmentStatus::Delivered, 0);
+
+    sandbox.set_woocommerce_fault(Fault::RateLimited { times: 1 });
+    assert!(matches!(
+        store.write_status(&key("5"), &delivered).await,
+        Err(StoreError::Throttled { retry_after: Some(d) }) if d == Duration::from_secs(1)
+    ));
+    sandbox.set_woocommerce_fault(Fault::Unavailable { times: 1 });
+    assert!(matches!(
+        store.write_status(&key("5"), &delivered).await,
+        Err(StoreError::Unavailable(_))
+    ));
+    assert!(sandbox.woocommerce_notes().is_empty());
+
+    // The note is created but its answer is lost (the note posted as the write-back
+    // writes it, read from another order): ambiguous. The retry finds the note, writes no
+    // second one, and sets the status.
+    store.write_status(&key("6"), &delivered).await.unwrap();
+    let text = sandbox.woocommerce_notes()[0].note.clone();
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    sandbox.set_woocommerce_fault(Fault::LoseResponse {
+        times: 1,
+        delay_ms: 2_000,
+    });
+    let lost = client(&sandbox.base_url(), impatient)
+        .add_note("5", &text, true)
+        .await;
+    assert!(matches!(lost, Err(StoreError::Ambiguous(_))), "{lost:?}");
+    let note_id = sandbox.woocommerce_notes()[1].note_id;
+    assert_eq!(
+        store.write_status(&key("5"), &delivered).await.unwrap(),
+        StatusWriteBack::AlreadyThere {
+            reference: note_id.to_string()
+        }
+    );
+    let on_order_5: Vec<_> = sandbox
+        .woocommerce_notes()
+        .into_iter()
+        .filter(|n| n.order_id == "5")
+        .collect();
+    assert_eq!(on_order_5.len(), 1);
+    assert!(sandbox
+        .woocommerce_statuses()
+        .iter()
+        .any(|s| s.order_id == "5" && s.to == "completed"));
 }

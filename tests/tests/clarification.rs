@@ -6,26 +6,11 @@
 use end_to_end::{paid_order, wait_for, Harness, STORE};
 use serde_json::json;
 use shared::domain::{Channel, ShipmentKey};
-use shared::messages::{CustomerMessage, Medium};
+use shared::aws::outbox::OutboxState;
+use shared::notify::NotifyChannel;
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(40);
-
-async fn outbox(h: &Harness) -> Vec<CustomerMessage> {
-    let url = h.runtime.queue_url("OutboxQueue").expect("the outbox");
-    let out = aws_sdk_sqs::Client::new(&h.sdk)
-        .receive_message()
-        .queue_url(url)
-        .max_number_of_messages(10)
-        .visibility_timeout(0)
-        .send()
-        .await
-        .expect("outbox readable");
-    out.messages()
-        .iter()
-        .filter_map(|m| serde_json::from_str(m.body()?).ok())
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unplaceable_address_asks_the_customer_and_the_fixed_release_makes_one_task() {
@@ -50,15 +35,25 @@ async fn an_unplaceable_address_asks_the_customer_and_the_fixed_release_makes_on
     let item = &items[0];
     assert_eq!(item.shipment_key.as_deref(), Some(key.to_string().as_str()));
     assert!(item.draft.is_some(), "the draft is kept for the fix");
-    let messages = wait_for("the clarification request", WAIT, || async {
-        let m = outbox(&h).await;
-        (!m.is_empty()).then_some(m)
+    // The request goes through the outbox and out by e-mail (SES in the emulator), once.
+    let messages = wait_for("the clarification request sent", WAIT, || async {
+        let m = h.services().outbox.all().await.expect("outbox readable");
+        m.iter()
+            .all(|m| m.state == OutboxState::Sent)
+            .then_some(m)
+            .filter(|m| !m.is_empty())
     })
     .await;
-    assert_eq!(messages.len(), 1);
-    assert_eq!(messages[0].medium, Medium::Email);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(messages[0].id, format!("{key}#address_clarification"));
+    assert_eq!(messages[0].channel, NotifyChannel::Email);
     assert_eq!(messages[0].to, "kunde@example.com");
-    assert_eq!(messages[0].review_id, item.id);
+    assert_eq!(messages[0].provider.as_deref(), Some("ses"));
+    assert!(
+        messages[0].body.contains("00000"),
+        "the address as we have it: {}",
+        messages[0].body
+    );
     assert!(h.sandbox.tasks().is_empty());
 
     // The customer answers; the operator corrects the postal code and releases.

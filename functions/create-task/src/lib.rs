@@ -19,7 +19,9 @@ use shared::domain::ShipmentKey;
 use shared::domain::{ReviewReason, ShipmentStatus};
 use shared::error::Classify;
 use shared::idempotency::{run_once, Outcome, ProtocolError};
-use shared::messages::{CustomerMessage, Medium, SyncEvent, TaskAction, TaskRequested};
+use shared::messages::{SyncEvent, TaskAction, TaskRequested};
+use shared::notifications::{self, Notified};
+use shared::notify::templates::Template;
 use shared::services::Services;
 use std::time::Duration;
 
@@ -334,45 +336,32 @@ async fn ask_customer(
     item.draft = Some(shared::domain::ShipmentDraft::from(&record.shipment));
     item.event_ms = Some(record.source_event_ms);
     let opened = services.reviews.open(&item).await?;
-    let recipient = &record.shipment.recipient;
-    let contact = recipient
-        .email
-        .clone()
-        .map(|e| (Medium::Email, e))
-        .or_else(|| {
-            recipient
-                .phone
-                .as_ref()
-                .map(|p| (Medium::Sms, p.e164.clone()))
-        });
-    match contact {
-        Some((medium, to)) if opened => {
-            let a = &record.shipment.address;
-            services
-                .outbox
-                .send(&CustomerMessage {
-                    message_id: format!("clarify:{review_id}"),
-                    medium,
-                    to,
-                    template: "address_clarification".into(),
-                    review_id: review_id.clone(),
-                    shipment_key: key.clone(),
-                    order_name: record.shipment.order_name.clone(),
-                    address_text: format!(
-                        "{}, {} {}, {}",
-                        a.street_line(),
-                        a.postal_code.as_deref().unwrap_or(""),
-                        a.city,
-                        a.country_code
-                    ),
-                })
-                .await?;
-            tracing::warn!(review = %review_id, medium = ?medium, "address unresolved; customer asked to clarify");
+    let a = &record.shipment.address;
+    let address_text = format!(
+        "{}, {} {}, {}",
+        a.street_line(),
+        a.postal_code.as_deref().unwrap_or(""),
+        a.city,
+        a.country_code
+    );
+    // Composed on every attempt (the outbox keeps one per shipment), so a retry after a
+    // failure between the review and the outbox still asks the customer, once.
+    let notified = notifications::notify(
+        services,
+        &record,
+        key,
+        Template::AddressClarification,
+        Some(address_text),
+    )
+    .await?;
+    match notified {
+        Notified::Queued { first: true, .. } => {
+            tracing::warn!(review = %review_id, opened, "address unresolved; customer asked to clarify")
         }
-        Some(_) => {
+        Notified::Queued { .. } | Notified::AlreadyEnded { .. } => {
             tracing::info!(review = %review_id, "address still unresolved; customer already asked")
         }
-        None => {
+        Notified::NoContact => {
             tracing::warn!(review = %review_id, "address unresolved and no way to reach the customer")
         }
     }

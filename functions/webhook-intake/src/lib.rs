@@ -33,59 +33,129 @@ use shared::aws::item::now_ms;
 use shared::aws::reviews::ReviewItem;
 use shared::aws::secrets::SecretError;
 use shared::channel::{api, shopify, woocommerce};
+use shared::courier::onfleet::webhook as onfleet;
+use shared::courier::sandbox::webhook as sandbox_webhook;
 use shared::domain::shipment::is_valid_store_name;
 use shared::domain::Channel;
 use shared::domain::ReviewReason;
-use shared::messages::InboundReceived;
+use shared::messages::{InboundReceived, SyncEvent};
 use shared::services::Services;
 
-/// How one channel signs and labels its webhooks. All three sign the raw body with base64
-/// HMAC-SHA256 and the store's secret; they differ in header names and topics.
+/// How one sender signs and labels its webhooks: the stores (Shopify, WooCommerce, the
+/// generic API sign the raw body with base64 HMAC-SHA256 and differ in header names and
+/// topics) and the couriers (Onfleet: hex HMAC-SHA512 with a hex key and no delivery id;
+/// the sandbox courier: hex HMAC-SHA256).
 struct Contract {
-    channel: Channel,
+    /// The audit trail's channel name, and the first part of the secret's name.
+    channel: &'static str,
     signature: &'static str,
-    topic: &'static str,
-    delivery_id: &'static str,
+    /// `(secret, body, signature header) -> valid`.
+    verify: fn(&str, &[u8], &str) -> bool,
+    topic: TopicFrom,
+    /// `None`: the sender gives no delivery id, and the body's digest stands in for it
+    /// (Onfleet re-sends the same bytes).
+    delivery_id: Option<&'static str>,
     triggered_at: Option<&'static str>,
     acts_on: fn(&str) -> bool,
     /// The delivery's deduplication key from its id header and body.
     dedupe_key: fn(&str, &[u8]) -> String,
+    /// Orders go to normalize; courier events to status-sync.
+    next: Next,
 }
 
-fn contract(channel: &str) -> Option<Contract> {
-    match channel {
-        "shopify" => Some(Contract {
-            channel: Channel::Shopify,
+enum TopicFrom {
+    Header(&'static str),
+    /// Couriers name the event inside the body.
+    Body(fn(&[u8]) -> Option<String>),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Next {
+    Normalize,
+    StatusSync,
+}
+
+fn base64_hmac_sha256(secret: &str, body: &[u8], signature: &str) -> bool {
+    shared::signature::verify_base64_hmac_sha256(secret.as_bytes(), body, signature)
+}
+
+/// `channel` is the first path segment; couriers are `/webhooks/courier/{courier}`.
+fn contract(channel: &str, store: &str) -> Option<Contract> {
+    match (channel, store) {
+        ("shopify", _) => Some(Contract {
+            channel: Channel::Shopify.as_str(),
             signature: shopify::HMAC_HEADER,
-            topic: shopify::TOPIC_HEADER,
-            delivery_id: shopify::WEBHOOK_ID_HEADER,
+            verify: base64_hmac_sha256,
+            topic: TopicFrom::Header(shopify::TOPIC_HEADER),
+            delivery_id: Some(shopify::WEBHOOK_ID_HEADER),
             triggered_at: Some(shopify::TRIGGERED_AT_HEADER),
             acts_on: |t| shopify::Topic::parse(t).is_some(),
             dedupe_key: |id, _| id.to_owned(),
+            next: Next::Normalize,
         }),
-        "woocommerce" => Some(Contract {
-            channel: Channel::WooCommerce,
+        ("woocommerce", _) => Some(Contract {
+            channel: Channel::WooCommerce.as_str(),
             signature: woocommerce::SIGNATURE_HEADER,
-            topic: woocommerce::TOPIC_HEADER,
-            delivery_id: woocommerce::DELIVERY_ID_HEADER,
+            verify: base64_hmac_sha256,
+            topic: TopicFrom::Header(woocommerce::TOPIC_HEADER),
+            delivery_id: Some(woocommerce::DELIVERY_ID_HEADER),
             triggered_at: None,
             acts_on: woocommerce::acts_on,
             // WooCommerce's delivery id repeats within a second; the body digest tells
             // deliveries apart.
             dedupe_key: woocommerce::dedupe_key,
+            next: Next::Normalize,
         }),
-        "api" => Some(Contract {
-            channel: Channel::Api,
+        ("api", _) => Some(Contract {
+            channel: Channel::Api.as_str(),
             signature: api::SIGNATURE_HEADER,
-            topic: api::TOPIC_HEADER,
-            delivery_id: api::EVENT_ID_HEADER,
+            verify: base64_hmac_sha256,
+            topic: TopicFrom::Header(api::TOPIC_HEADER),
+            delivery_id: Some(api::EVENT_ID_HEADER),
             triggered_at: Some(api::SENT_AT_HEADER),
             acts_on: api::acts_on,
             dedupe_key: |id, _| id.to_owned(),
+            next: Next::Normalize,
+        }),
+        ("courier", "onfleet") => Some(Contract {
+            channel: COURIER,
+            signature: onfleet::SIGNATURE_HEADER,
+            verify: onfleet::verify_signature,
+            topic: TopicFrom::Body(onfleet::trigger_name),
+            delivery_id: None,
+            triggered_at: None,
+            acts_on: |t| onfleet::Trigger::from_name(t).is_some_and(|t| t.is_task_trigger()),
+            dedupe_key: |id, _| id.to_owned(),
+            next: Next::StatusSync,
+        }),
+        ("courier", "sandbox") => Some(Contract {
+            channel: COURIER,
+            signature: sandbox_webhook::SIGNATURE_HEADER,
+            verify: |secret, body, sig| {
+                shared::signature::verify_hex_hmac_sha256(secret.as_bytes(), body, sig)
+            },
+            topic: TopicFrom::Body(|body| {
+                serde_json::from_slice::<serde_json::Value>(body)
+                    .ok()?
+                    .get("type")?
+                    .as_str()
+                    .map(str::to_owned)
+            }),
+            delivery_id: Some(sandbox_webhook::EVENT_ID_HEADER),
+            triggered_at: None,
+            acts_on: |t| t == sandbox_webhook::EVENT_TYPE,
+            dedupe_key: |id, _| id.to_owned(),
+            next: Next::StatusSync,
         }),
         _ => None,
     }
 }
+
+/// The audit trail's channel for courier webhooks; the courier is the "store" part.
+const COURIER: &str = "courier";
+
+/// What intake records as the topic when a courier's body names no event it knows.
+const UNKNOWN_TOPIC: &str = "unknown";
 
 /// The part of every webhook channel's store secret that intake reads. (The generic API
 /// calls it the signing secret.)
@@ -117,12 +187,15 @@ pub async fn handle(
         .get("store")
         .cloned()
         .unwrap_or_default();
-    let Some(contract) = contract(&channel) else {
+    let Some(contract) = contract(&channel, &store) else {
         return respond(404, json!({ "error": "unknown_channel" }));
     };
-    let channel_name = contract.channel.as_str();
+    let channel_name = contract.channel;
     if !is_valid_store_name(&store) {
         return respond(404, json!({ "error": "unknown_store" }));
+    }
+    if request.request_context.http.method == http::Method::GET {
+        return validation(&channel, &store, &request);
     }
     let span = tracing::info_span!("webhook", %channel, %store);
     let _guard = span.enter();
@@ -138,15 +211,26 @@ pub async fn handle(
             .map(str::trim)
             .filter(|v| !v.is_empty())
     };
-    let topic = header(contract.topic);
-    let delivery_id = header(contract.delivery_id);
+    let body_digest = hex::encode(Sha256::digest(&body));
+    let topic_from_body;
+    let topic = match contract.topic {
+        TopicFrom::Header(name) => header(name),
+        TopicFrom::Body(read) => {
+            topic_from_body = read(&body).unwrap_or_else(|| UNKNOWN_TOPIC.to_owned());
+            Some(topic_from_body.as_str())
+        }
+    };
+    let delivery_id = match contract.delivery_id {
+        Some(name) => header(name),
+        None => Some(body_digest.as_str()),
+    };
     let reject = |reason: &'static str, status: u16| Rejection {
         channel: channel_name,
         store: &store,
         reason,
         http_status: status,
         body_len: body.len(),
-        body_sha256: hex::encode(Sha256::digest(&body)),
+        body_sha256: body_digest.clone(),
         webhook_id: delivery_id,
         topic,
     };
@@ -176,7 +260,7 @@ pub async fn handle(
 
     // WooCommerce checks a new webhook's URL with an unsigned `webhook_id=<n>` form post
     // and activates it only on a 2xx. It carries no order, so answering it trusts nothing.
-    if contract.channel == Channel::WooCommerce
+    if contract.channel == Channel::WooCommerce.as_str()
         && header(contract.signature).is_none()
         && woocommerce::is_ping(&body)
     {
@@ -185,13 +269,8 @@ pub async fn handle(
     }
     // An empty secret would make any sender's signature over "" checkable by anyone.
     let signed = !credentials.webhook_secret.is_empty()
-        && header(contract.signature).is_some_and(|sig| {
-            shared::signature::verify_base64_hmac_sha256(
-                credentials.webhook_secret.as_bytes(),
-                &body,
-                sig,
-            )
-        });
+        && header(contract.signature)
+            .is_some_and(|sig| (contract.verify)(&credentials.webhook_secret, &body, sig));
     if !signed {
         return rejected(
             services,
@@ -266,7 +345,7 @@ pub async fn handle(
                 count,
                 "duplicate of a delivery that was not queued; queueing it"
             );
-            enqueue(services, &id, channel_name, &store, topic).await
+            enqueue(services, contract.next, &id, channel_name, &store, topic).await
         }
         (Receipt::Duplicate { count, .. }, _) => {
             tracing::info!(webhook_id, count, "duplicate webhook");
@@ -277,24 +356,41 @@ pub async fn handle(
             respond(200, json!({ "status": "ignored", "inbound_id": id }))
         }
         (Receipt::New, InboundState::Review) => review_unparseable(services, &id, &body).await,
-        (Receipt::New, _) => enqueue(services, &id, channel_name, &store, topic).await,
+        (Receipt::New, _) => enqueue(services, contract.next, &id, channel_name, &store, topic).await,
     }
 }
 
 async fn enqueue(
     services: &Services,
+    next: Next,
     id: &str,
     channel: &str,
     store: &str,
     topic: &str,
 ) -> ApiGatewayV2httpResponse {
-    let message = InboundReceived {
-        inbound_id: id.to_owned(),
-        channel: channel.into(),
-        store: store.to_owned(),
-        topic: topic.to_owned(),
+    let sent = match next {
+        Next::Normalize => {
+            services
+                .intake_queue
+                .send(&InboundReceived {
+                    inbound_id: id.to_owned(),
+                    channel: channel.into(),
+                    store: store.to_owned(),
+                    topic: topic.to_owned(),
+                })
+                .await
+        }
+        Next::StatusSync => {
+            services
+                .sync_queue
+                .send(&SyncEvent::CourierReported {
+                    inbound_id: id.to_owned(),
+                    courier: store.to_owned(),
+                })
+                .await
+        }
     };
-    if let Err(e) = services.intake_queue.send(&message).await {
+    if let Err(e) = sent {
         return unavailable(&e);
     }
     if let Err(e) = services
@@ -360,6 +456,32 @@ async fn rejected(
         tracing::warn!(error = %e, "could not record the rejection");
     }
     respond(rejection.http_status, json!({ "error": error }))
+}
+
+/// `GET`: only Onfleet validates a webhook URL this way, with `?check=<token>` echoed back
+/// exactly, status 200, as text. It carries no signature and reveals nothing.
+fn validation(
+    channel: &str,
+    store: &str,
+    request: &ApiGatewayV2httpRequest,
+) -> ApiGatewayV2httpResponse {
+    if (channel, store) != ("courier", "onfleet") {
+        return respond(405, json!({ "error": "method_not_allowed" }));
+    }
+    match onfleet::handshake_answer(request.query_string_parameters.first("check")) {
+        Some(answer) => {
+            tracing::info!("Onfleet webhook validation answered");
+            let mut response = ApiGatewayV2httpResponse::default();
+            response.status_code = 200;
+            response.headers.insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static(onfleet::HANDSHAKE_CONTENT_TYPE),
+            );
+            response.body = Some(Body::Text(answer));
+            response
+        }
+        None => respond(400, json!({ "error": "missing_check" })),
+    }
 }
 
 fn unavailable(error: &shared::aws::AwsError) -> ApiGatewayV2httpResponse {

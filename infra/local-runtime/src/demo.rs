@@ -140,18 +140,51 @@ pub async fn seed_store(
     put_secret(sdk, &format!("{prefix}shopify/{}", store.name), &value).await
 }
 
+/// The sandbox courier's API key and the secret its status webhooks are signed with.
 pub async fn seed_courier(
     sdk: &SdkConfig,
     prefix: &str,
     base_url: &str,
     api_key: &str,
+    webhook_secret: &str,
 ) -> Result<(), SeedError> {
     put_secret(
         sdk,
         &format!("{prefix}courier/sandbox"),
-        &json!({ "base_url": base_url, "api_key": api_key }),
+        &json!({ "base_url": base_url, "api_key": api_key, "webhook_secret": webhook_secret }),
     )
     .await
+}
+
+/// Customer SMS and WhatsApp through the sandbox's Twilio-compatible API.
+pub async fn seed_notifications(
+    sdk: &SdkConfig,
+    prefix: &str,
+    sandbox_url: &str,
+) -> Result<(), SeedError> {
+    put_secret(
+        sdk,
+        &format!("{prefix}notify/twilio"),
+        &json!({
+            "account_sid": sandbox::TWILIO_ACCOUNT_SID,
+            "auth_token": sandbox::TWILIO_AUTH_TOKEN,
+            "sms_from": LOCAL_SMS_SENDER,
+            "whatsapp_from": LOCAL_SMS_SENDER,
+            "base_url": sandbox_url,
+        }),
+    )
+    .await
+}
+
+/// The number local customer SMS come from (Twilio's test "valid From" number).
+pub const LOCAL_SMS_SENDER: &str = "+15005550006";
+
+/// Connects the sandbox courier's status webhooks to the local webhook route.
+pub fn connect_courier_webhooks(sandbox: &Sandbox, runtime: &LocalRuntime, secret: &str) {
+    sandbox.set_webhook(
+        format!("{}/webhooks/courier/sandbox", runtime.http_url),
+        secret,
+    );
 }
 
 fn random_token(prefix: &str) -> String {
@@ -205,7 +238,17 @@ pub async fn run(sdk: &SdkConfig, out: &mut impl Write) -> Result<(), DemoError>
     for store in [&sample_store, &demo_store] {
         seed_store(sdk, &prefix, store, &sandbox.base_url(), &store_token).await?;
     }
-    seed_courier(sdk, &prefix, &sandbox.base_url(), &courier_key).await?;
+    let courier_webhook_secret = random_token("whsec_");
+    seed_courier(
+        sdk,
+        &prefix,
+        &sandbox.base_url(),
+        &courier_key,
+        &courier_webhook_secret,
+    )
+    .await?;
+    seed_notifications(sdk, &prefix, &sandbox.base_url()).await?;
+    connect_courier_webhooks(&sandbox, &runtime, &courier_webhook_secret);
 
     writeln!(
         out,

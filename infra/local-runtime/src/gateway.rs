@@ -56,6 +56,12 @@ fn to_lambda(
     request.route_key = Some(route_key.to_owned());
     request.raw_path = Some(uri.path().to_owned());
     request.raw_query_string = Some(uri.query().unwrap_or("").to_owned());
+    // As API Gateway does: decoded, repeated keys kept in order.
+    let mut query: HashMap<String, Vec<String>> = HashMap::new();
+    for (k, v) in form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {
+        query.entry(k.into_owned()).or_default().push(v.into_owned());
+    }
+    request.query_string_parameters = query.into();
     request.headers = headers;
     request.path_parameters = params;
     // API Gateway passes text bodies as they are and base64-encodes the rest.

@@ -18,6 +18,7 @@ pub enum SqsFunction {
     CreateTask,
     StatusSync,
     MarketplaceIntake,
+    Notify,
 }
 
 impl SqsFunction {
@@ -27,6 +28,7 @@ impl SqsFunction {
             "create-task" => Some(SqsFunction::CreateTask),
             "status-sync" => Some(SqsFunction::StatusSync),
             "marketplace-intake" => Some(SqsFunction::MarketplaceIntake),
+            "notify" => Some(SqsFunction::Notify),
             _ => None,
         }
     }
@@ -37,6 +39,7 @@ impl SqsFunction {
             SqsFunction::CreateTask => create_task::handle(services, event).await,
             SqsFunction::StatusSync => status_sync::handle(services, event).await,
             SqsFunction::MarketplaceIntake => marketplace_intake::handle(services, event).await,
+            SqsFunction::Notify => notify::handle(services, event).await,
         }
     }
 }

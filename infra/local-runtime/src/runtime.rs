@@ -20,6 +20,8 @@ pub enum RuntimeError {
     Template(#[from] TemplateError),
     #[error(transparent)]
     Provision(#[from] ProvisionError),
+    #[error("could not verify the e-mail sender {sender} in SES: {message}")]
+    EmailSender { sender: String, message: String },
     #[error("function {function}: {message}")]
     Function { function: String, message: String },
     #[error("could not serve the HTTP API on {addr}: {source}")]
@@ -49,7 +51,11 @@ impl RuntimeOptions {
         RuntimeOptions {
             template: default_template_path(),
             stack_name: stack_name.to_owned(),
-            parameter_overrides: BTreeMap::new(),
+            // The sender of customer e-mail, verified in the emulator's SES at start.
+            parameter_overrides: BTreeMap::from([(
+                "NotifyEmailFrom".to_owned(),
+                LOCAL_EMAIL_SENDER.to_owned(),
+            )]),
             env_overrides: BTreeMap::new(),
             http_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             pollers_per_queue: 3,
@@ -57,6 +63,27 @@ impl RuntimeOptions {
         }
     }
 }
+
+/// Verifies `sender` in the emulator's SES; an identity that exists already is fine.
+async fn verify_email_sender(sdk: &SdkConfig, sender: &str) -> Result<(), RuntimeError> {
+    let ses = aws_sdk_sesv2::Client::new(sdk);
+    match ses.create_email_identity().email_identity(sender).send().await {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_already_exists_exception()) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(RuntimeError::EmailSender {
+            sender: sender.to_owned(),
+            message: aws_sdk_sesv2::error::DisplayErrorContext(&e).to_string(),
+        }),
+    }
+}
+
+/// Customer e-mail's sender in local runs.
+pub const LOCAL_EMAIL_SENDER: &str = "deliveries@courier-bridge.local";
 
 /// The repository's template.yaml (this crate lives in infra/local-runtime).
 pub fn default_template_path() -> PathBuf {
@@ -93,6 +120,14 @@ impl LocalRuntime {
             sdk,
         )
         .await?;
+        // What an operator does once per account on AWS: verify the sender in SES.
+        if let Some(sender) = options
+            .parameter_overrides
+            .get("NotifyEmailFrom")
+            .filter(|s| !s.is_empty())
+        {
+            verify_email_sender(sdk, sender).await?;
+        }
         let mut services = BTreeMap::new();
         for (logical_id, function) in &stack.functions {
             let mut env = function.env.clone();

@@ -1,4 +1,5 @@
-//! The control API under `/sandbox`: fault injection and the request log, for tests.
+//! The control API under `/sandbox`: fault injection, the request log, the courier's webhook
+//! delivery log and the messages the fake Twilio accepted, for tests.
 //! Not part of the courier contract, and unauthenticated.
 
 use axum::body::Bytes;
@@ -9,15 +10,19 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
+use crate::courier::WebhookDeliveryView;
 use crate::error::{parse_json, ApiError};
 use crate::faults::Fault;
 use crate::request_log::RequestLogEntry;
 use crate::state::AppState;
+use crate::twilio::TwilioMessageView;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/sandbox/faults", post(set_faults).delete(clear_faults))
         .route("/sandbox/requests", get(requests))
+        .route("/sandbox/webhook-deliveries", get(webhook_deliveries))
+        .route("/sandbox/twilio/messages", get(twilio_messages))
 }
 
 /// `POST /sandbox/faults` body. Endpoints left out keep their current fault; unknown keys
@@ -27,6 +32,7 @@ pub(crate) fn router() -> Router<AppState> {
 struct SetFaults {
     create_task: Option<Fault>,
     shopify_admin: Option<Fault>,
+    twilio: Option<Fault>,
 }
 
 async fn set_faults(
@@ -36,6 +42,7 @@ async fn set_faults(
     let SetFaults {
         create_task,
         shopify_admin,
+        twilio,
     } = parse_json(&body?)?;
     app.with(|store| {
         if let Some(fault) = create_task {
@@ -43,6 +50,9 @@ async fn set_faults(
         }
         if let Some(fault) = shopify_admin {
             store.faults.shopify_admin.set(fault);
+        }
+        if let Some(fault) = twilio {
+            store.faults.twilio.set(fault);
         }
     });
     Ok(StatusCode::NO_CONTENT)
@@ -55,4 +65,12 @@ async fn clear_faults(State(app): State<AppState>) -> StatusCode {
 
 async fn requests(State(app): State<AppState>) -> Json<Vec<RequestLogEntry>> {
     Json(app.with(|store| store.requests.snapshot()))
+}
+
+async fn webhook_deliveries(State(app): State<AppState>) -> Json<Vec<WebhookDeliveryView>> {
+    Json(app.with(|store| store.webhooks.deliveries()))
+}
+
+async fn twilio_messages(State(app): State<AppState>) -> Json<Vec<TwilioMessageView>> {
+    Json(app.with(|store| store.twilio.views()))
 }

@@ -8,7 +8,8 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
 /// A fault to inject into the next requests of one endpoint
-/// (`POST /v1/tasks` or the Shopify Admin GraphQL endpoint).
+/// (`POST /v1/tasks`, the Shopify Admin GraphQL endpoint, the fake WooCommerce REST API or
+/// the fake Twilio Messages API).
 ///
 /// On the wire (`POST /sandbox/faults`) it is an object tagged by `mode`, e.g.
 /// `{"mode": "unavailable", "times": 3}`. `times` defaults to 1 and counts down once per
@@ -38,6 +39,12 @@ pub enum Fault {
     },
     /// Answer 503 with `Retry-After: 1` to every request until the faults are cleared.
     UnavailableUntilCleared,
+    /// Answer 500; nothing is created. Endpoints without a distinct 500 answer (Shopify,
+    /// WooCommerce) answer it like [`Fault::Unavailable`].
+    ServerError {
+        #[serde(default = "one")]
+        times: u32,
+    },
 }
 
 fn one() -> u32 {
@@ -52,6 +59,13 @@ pub(crate) enum Injected {
     LoseResponse(Duration),
 }
 
+/// What a triggered fault does, for endpoints that answer [`Fault::ServerError`] with a 500.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Strike {
+    ServerError,
+    Injected(Injected),
+}
+
 /// The fault currently armed for one endpoint, if any.
 #[derive(Debug, Default)]
 pub(crate) struct FaultSlot(Option<Fault>);
@@ -61,17 +75,27 @@ impl FaultSlot {
         self.0 = Some(fault);
     }
 
-    /// Consumes one occurrence of the armed fault and says what to inject, if anything.
+    /// Consumes one occurrence of the armed fault and says what to inject, if anything; a
+    /// [`Fault::ServerError`] is injected as [`Injected::Unavailable`].
     pub(crate) fn trigger(&mut self) -> Option<Injected> {
+        self.strike().map(|strike| match strike {
+            Strike::ServerError => Injected::Unavailable,
+            Strike::Injected(injected) => injected,
+        })
+    }
+
+    /// Consumes one occurrence of the armed fault and says what to inject, if anything.
+    pub(crate) fn strike(&mut self) -> Option<Strike> {
         let fault = self.0.as_mut()?;
         let (times, injected) = match fault {
-            Fault::UnavailableUntilCleared => return Some(Injected::Unavailable),
-            Fault::Unavailable { times } => (times, Injected::Unavailable),
-            Fault::RateLimited { times } => (times, Injected::RateLimited),
+            Fault::UnavailableUntilCleared => return Some(Strike::Injected(Injected::Unavailable)),
+            Fault::Unavailable { times } => (times, Strike::Injected(Injected::Unavailable)),
+            Fault::RateLimited { times } => (times, Strike::Injected(Injected::RateLimited)),
             Fault::LoseResponse { times, delay_ms } => (
                 times,
-                Injected::LoseResponse(Duration::from_millis(*delay_ms)),
+                Strike::Injected(Injected::LoseResponse(Duration::from_millis(*delay_ms))),
             ),
+            Fault::ServerError { times } => (times, Strike::ServerError),
         };
         if *times == 0 {
             self.0 = None;
@@ -90,6 +114,8 @@ impl FaultSlot {
 pub(crate) struct Faults {
     pub(crate) create_task: FaultSlot,
     pub(crate) shopify_admin: FaultSlot,
+    /// `POST .../Messages.json` of the fake Twilio API.
+    pub(crate) twilio: FaultSlot,
 }
 
 impl Faults {
@@ -158,6 +184,15 @@ mod tests {
     }
 
     #[test]
+    fn server_error_strikes_as_500_or_as_unavailable() {
+        let mut slot = FaultSlot::default();
+        slot.set(Fault::ServerError { times: 2 });
+        assert_eq!(slot.strike(), Some(Strike::ServerError));
+        assert_eq!(slot.trigger(), Some(Injected::Unavailable));
+        assert_eq!(slot.strike(), None);
+    }
+
+    #[test]
     fn wire_format() {
         let parse = |s: &str| serde_json::from_str::<Fault>(s);
         assert_eq!(
@@ -178,6 +213,10 @@ mod tests {
         assert_eq!(
             parse(r#"{"mode":"unavailable_until_cleared"}"#).ok(),
             Some(Fault::UnavailableUntilCleared)
+        );
+        assert_eq!(
+            parse(r#"{"mode":"server_error"}"#).ok(),
+            Some(Fault::ServerError { times: 1 })
         );
         assert!(parse(r#"{"mode":"lose_response"}"#).is_err());
         assert!(parse(r#"{"mode":"unavailable","tims":3}"#).is_err());

@@ -4,7 +4,8 @@
 //! One HTTP server (one port) serves these surfaces:
 //!
 //! * the **sandbox courier API** under `/v1` (plus the public tracking page under `/track`),
-//!   the documented contract in `docs/sandbox-courier-api.md`;
+//!   the documented contract in `docs/sandbox-courier-api.md`, including the signed status
+//!   webhooks it sends (see [`Sandbox::set_webhook`]);
 //! * the **control API** under `/sandbox`, used by tests to inject faults and read the request
 //!   log — not part of the courier contract;
 //! * a **fake Shopify Admin GraphQL API** under `/admin/api/{version}/graphql.json`, just
@@ -12,6 +13,9 @@
 //!   tests, see [`Sandbox::seed_shopify_fulfillment`]);
 //! * a **fake WooCommerce REST API** under `/wp-json/wc/v3/orders/...` (order notes and
 //!   status, Basic auth with [`WOOCOMMERCE_CONSUMER_KEY`] / [`WOOCOMMERCE_CONSUMER_SECRET`]);
+//! * a **fake Twilio Programmable Messaging API** (SMS and WhatsApp) under
+//!   `/2010-04-01/Accounts/{AccountSid}/Messages.json`, Basic auth with
+//!   [`TWILIO_ACCOUNT_SID`] / [`TWILIO_AUTH_TOKEN`];
 //! * a **fake Amazon SP-API** (Orders API v0 under `/orders/v0/...` and the LWA token
 //!   endpoint [`AMAZON_TOKEN_PATH`]), with orders seeded by tests and the demo.
 //!
@@ -27,6 +31,7 @@ mod request_log;
 mod server;
 mod shopify;
 mod state;
+mod twilio;
 mod woocommerce;
 
 pub use amazon::{
@@ -35,10 +40,17 @@ pub use amazon::{
     AMAZON_REFRESH_TOKEN, AMAZON_TOKEN_PATH,
 };
 pub use courier::{CourierTaskView, Destination, Money, Parcel, Recipient, StatusEvent};
+pub use courier::{
+    WebhookDeliveryView, WebhookOutcome, TARIFF_BASE_MINOR, TARIFF_DEFAULT_CURRENCY,
+    TARIFF_PER_EXTRA_KG_MINOR, TASK_STATUS_CHANGED, WEBHOOK_ATTEMPT_TIMEOUT,
+    WEBHOOK_EVENT_ID_HEADER, WEBHOOK_FIRST_RETRY_DELAY, WEBHOOK_MAX_ATTEMPTS,
+    WEBHOOK_MAX_RETRY_DELAY, WEBHOOK_SIGNATURE_HEADER,
+};
 pub use faults::Fault;
 pub use request_log::RequestLogEntry;
 pub use server::{Sandbox, SandboxConfig};
-pub use shopify::{FulfillmentView, ShopifySeedError};
+pub use shopify::{FulfillmentEventView, FulfillmentView, ShopifySeedError};
+pub use twilio::{TwilioChannel, TwilioMessageView, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN};
 pub use woocommerce::{
     WooCommerceNoteView, WooCommerceStatusView, WOOCOMMERCE_CONSUMER_KEY,
     WOOCOMMERCE_CONSUMER_SECRET,

@@ -10,11 +10,12 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::amazon::{AmazonConfirmationView, AmazonOrderSeed, AmazonSeedError};
-use crate::courier::CourierTaskView;
+use crate::courier::{CourierTaskView, WebhookDeliveryView};
 use crate::faults::{hold_back, Fault};
 use crate::request_log::RequestLogEntry;
-use crate::shopify::{FulfillmentView, ShopifySeedError};
+use crate::shopify::{FulfillmentEventView, FulfillmentView, ShopifySeedError};
 use crate::state::AppState;
+use crate::twilio::TwilioMessageView;
 use crate::woocommerce::{WooCommerceNoteView, WooCommerceStatusView};
 use crate::{amazon, control, courier, shopify};
 
@@ -60,6 +61,7 @@ impl Sandbox {
             .merge(shopify::router())
             .merge(crate::woocommerce::router())
             .merge(amazon::router())
+            .merge(crate::twilio::router())
             .layer(from_fn(hold_back))
             .with_state(app.clone());
 
@@ -97,6 +99,12 @@ impl Sandbox {
     /// Every fulfillment in the fake Shopify store, created or seeded, oldest first.
     pub fn fulfillments(&self) -> Vec<FulfillmentView> {
         self.app.with(|store| store.shop.views())
+    }
+
+    /// Every fulfillment event in the fake Shopify store (`fulfillmentEventCreate`), oldest
+    /// first, repeats included.
+    pub fn shopify_fulfillment_events(&self) -> Vec<FulfillmentEventView> {
+        self.app.with(|store| store.shop.event_views())
     }
 
     /// Adds a fulfillment the merchant made to an order of the fake Shopify store, without
@@ -155,6 +163,45 @@ impl Sandbox {
     /// Arms a fault for `POST /v1/tasks`, replacing any armed one.
     pub fn set_create_task_fault(&self, fault: Fault) {
         self.app.with(|store| store.faults.create_task.set(fault));
+    }
+
+    /// Registers the courier's status webhook (as `PUT /v1/webhook` does), replacing any
+    /// registered one: from now on every task status change is POSTed to `url`, signed with
+    /// `secret`.
+    ///
+    /// # Panics
+    ///
+    /// If `url` is not an absolute `http://` or `https://` URL or `secret` is blank: a
+    /// mistake in the test, which the HTTP route answers with a 422.
+    pub fn set_webhook(&self, url: impl Into<String>, secret: impl Into<String>) {
+        let (url, secret) = (url.into(), secret.into());
+        if let Err(error) = self
+            .app
+            .with(|store| store.webhooks.register(url.clone(), secret))
+        {
+            panic!("cannot register the webhook {url:?}: {error}");
+        }
+    }
+
+    /// Removes the courier's status webhook; events are no longer produced.
+    pub fn clear_webhook(&self) {
+        self.app.with(|store| store.webhooks.unregister());
+    }
+
+    /// Every attempt to deliver a status webhook, in the order they finished.
+    pub fn webhook_deliveries(&self) -> Vec<WebhookDeliveryView> {
+        self.app.with(|store| store.webhooks.deliveries())
+    }
+
+    /// Every message the fake Twilio API accepted, in acceptance order (including those
+    /// whose response a [`Fault::LoseResponse`] held back).
+    pub fn sms_messages(&self) -> Vec<TwilioMessageView> {
+        self.app.with(|store| store.twilio.views())
+    }
+
+    /// Arms a fault for the fake Twilio `Messages.json` endpoint, replacing any armed one.
+    pub fn set_twilio_fault(&self, fault: Fault) {
+        self.app.with(|store| store.faults.twilio.set(fault));
     }
 
     /// Arms a fault for the Shopify Admin GraphQL endpoint, replacing any armed one.

@@ -3,17 +3,20 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::amazon::AmazonStore;
-use crate::courier::TaskStore;
+use crate::courier::{TaskStore, WebhookStore};
 use crate::faults::Faults;
 use crate::request_log::RequestLog;
 use crate::server::SandboxConfig;
 use crate::shopify::ShopStore;
+use crate::twilio::TwilioStore;
 use crate::woocommerce::WooStore;
 
 /// Everything the sandbox remembers. Always accessed through [`AppState::with`].
 #[derive(Debug, Default)]
 pub(crate) struct Store {
     pub(crate) tasks: TaskStore,
+    pub(crate) webhooks: WebhookStore,
+    pub(crate) twilio: TwilioStore,
     pub(crate) shop: ShopStore,
     pub(crate) amazon: AmazonStore,
     pub(crate) woocommerce: WooStore,

@@ -2,9 +2,11 @@
 //! standard `AWS_ENDPOINT_URL`, so the same code talks to AWS, moto server or LocalStack.
 
 pub mod dlq;
+pub mod history;
 pub mod idempotency;
 pub mod inbound;
 pub mod item;
+pub mod outbox;
 pub mod queue;
 pub mod reviews;
 pub mod secrets;

@@ -3,8 +3,10 @@
 
 use super::item::{n, now_ms, rfc3339_now, s, Item, Reader};
 use super::{classify, conditional, AwsError};
+use aws_sdk_dynamodb::types::AttributeValue;
+use crate::courier::event::{Failure, ProofOfDelivery};
 use crate::courier::CourierTask;
-use crate::domain::{Shipment, ShipmentKey, ShipmentStatus};
+use crate::domain::{Money, Shipment, ShipmentKey, ShipmentStatus};
 
 #[derive(Debug, Clone)]
 pub struct ShipmentRecord {
@@ -21,6 +23,29 @@ pub struct ShipmentRecord {
     pub tracking_written_back: Option<String>,
     /// The order was cancelled; the task (if any) is being cancelled at the courier.
     pub cancel_requested: bool,
+    /// Every status the courier moved the shipment to, with when it happened, in the order
+    /// they were applied. A status missing here was skipped or arrived too late.
+    pub transitions: Vec<(ShipmentStatus, i64)>,
+    /// What the courier reported with the delivery and the failure.
+    pub delivery: DeliveryFacts,
+}
+
+/// The courier's account of the delivery, kept on the shipment.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeliveryFacts {
+    pub proof: Option<ProofOfDelivery>,
+    pub failure: Option<Failure>,
+    pub cod_collected: Option<Money>,
+    pub delivery_cost: Option<Money>,
+    /// Expected arrival (ms since the epoch) as of the latest event that gave one.
+    pub eta_ms: Option<i64>,
+}
+
+impl ShipmentRecord {
+    /// Whether the shipment ever moved to `status` by a courier event.
+    pub fn passed_through(&self, status: ShipmentStatus) -> bool {
+        self.transitions.iter().any(|(s, _)| *s == status)
+    }
 }
 
 /// What recording a shipment from a channel event did.
@@ -362,6 +387,123 @@ impl ShipmentStore {
         Ok(())
     }
 
+    /// Moves the shipment to a status the courier reported, if its task is `task_id` and its
+    /// status is still one of `from` (the statuses that may become `to`, DESIGN.md
+    /// "Statuses"), recording the transition and what came with it in the same write.
+    /// Returns whether it moved: a repeated, late or out-of-order event changes nothing.
+    pub async fn apply_courier_status(
+        &self,
+        key: &ShipmentKey,
+        task_id: &str,
+        from: &[ShipmentStatus],
+        to: ShipmentStatus,
+        at_ms: i64,
+        facts: &DeliveryFacts,
+    ) -> Result<bool, AwsError> {
+        if from.is_empty() {
+            return Ok(false);
+        }
+        let mut set = vec![
+            "#status = :to",
+            "status_event_ms = :t",
+            "transitions = list_append(if_not_exists(transitions, :empty), :entry)",
+            "updated_at = :now",
+        ];
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(key.to_string()))
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":to", s(to.as_str()))
+            .expression_attribute_values(":t", n(at_ms))
+            .expression_attribute_values(":task", s(task_id))
+            .expression_attribute_values(":empty", AttributeValue::L(vec![]))
+            .expression_attribute_values(
+                ":entry",
+                AttributeValue::L(vec![s(format!("{}@{at_ms}", to.as_str()))]),
+            )
+            .expression_attribute_values(":now", s(rfc3339_now()))
+            .expression_attribute_values(":one", n(1));
+        let json = |v: &dyn erased::Json| s(v.to_json());
+        if let Some(proof) = &facts.proof {
+            set.push("proof = :proof, proof_event_ms = :t");
+            update = update.expression_attribute_values(":proof", json(proof));
+        }
+        if let Some(failure) = &facts.failure {
+            set.push("failure = :failure");
+            update = update.expression_attribute_values(":failure", json(failure));
+        }
+        if let Some(cod) = &facts.cod_collected {
+            set.push("cod_collected = :cod");
+            update = update.expression_attribute_values(":cod", json(cod));
+        }
+        if let Some(cost) = &facts.delivery_cost {
+            set.push("delivery_cost = :cost");
+            update = update.expression_attribute_values(":cost", json(cost));
+        }
+        let mut names = Vec::new();
+        for (i, status) in from.iter().enumerate() {
+            let name = format!(":from{i}");
+            update = update.expression_attribute_values(&name, s(status.as_str()));
+            names.push(name);
+        }
+        let update = update
+            .update_expression(format!("SET {} ADD version :one", set.join(", ")))
+            .condition_expression(format!(
+                "task_id = :task AND #status IN ({})",
+                names.join(", ")
+            ));
+        Ok(conditional("UpdateItem", update.send().await)?.is_some())
+    }
+
+    /// Keeps proof that arrives after the delivery (Onfleet sends photos and the signature
+    /// with later updates), unless newer proof is already stored.
+    pub async fn record_proof(
+        &self,
+        key: &ShipmentKey,
+        proof: &ProofOfDelivery,
+        at_ms: i64,
+    ) -> Result<bool, AwsError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(key.to_string()))
+            .update_expression("SET proof = :proof, proof_event_ms = :t, updated_at = :now")
+            .condition_expression(
+                "#status = :delivered AND (attribute_not_exists(proof_event_ms) OR proof_event_ms < :t)",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":delivered", s(ShipmentStatus::Delivered.as_str()))
+            .expression_attribute_values(":proof", s(proof.to_json()))
+            .expression_attribute_values(":t", n(at_ms))
+            .expression_attribute_values(":now", s(rfc3339_now()));
+        Ok(conditional("UpdateItem", update.send().await)?.is_some())
+    }
+
+    /// Keeps the courier's latest ETA; an older event's ETA never replaces a newer one.
+    pub async fn record_eta(
+        &self,
+        key: &ShipmentKey,
+        eta_ms: i64,
+        at_ms: i64,
+    ) -> Result<bool, AwsError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(key.to_string()))
+            .update_expression("SET eta_ms = :eta, eta_event_ms = :t, updated_at = :now")
+            .condition_expression(
+                "attribute_exists(task_id) AND (attribute_not_exists(eta_event_ms) OR eta_event_ms < :t)",
+            )
+            .expression_attribute_values(":eta", n(eta_ms))
+            .expression_attribute_values(":t", n(at_ms))
+            .expression_attribute_values(":now", s(rfc3339_now()));
+        Ok(conditional("UpdateItem", update.send().await)?.is_some())
+    }
+
     pub async fn get(&self, key: &ShipmentKey) -> Result<Option<ShipmentRecord>, AwsError> {
         let pk = key.to_string();
         let out = self
@@ -435,7 +577,46 @@ fn record(pk: &str, item: &Item) -> Result<ShipmentRecord, AwsError> {
         cancel_requested: item
             .get("cancel_requested")
             .is_some_and(|v| v.as_bool().is_ok_and(|b| *b)),
+        transitions: transitions(pk, item)?,
+        delivery: DeliveryFacts {
+            proof: r.opt_json("proof")?,
+            failure: r.opt_json("failure")?,
+            cod_collected: r.opt_json("cod_collected")?,
+            delivery_cost: r.opt_json("delivery_cost")?,
+            eta_ms: r.opt_n("eta_ms")?,
+        },
     })
+}
+
+/// `transitions` is a list of "Status@ms" strings, appended to by conditional updates.
+fn transitions(pk: &str, item: &Item) -> Result<Vec<(ShipmentStatus, i64)>, AwsError> {
+    let corrupt = |problem: String| AwsError::Corrupt {
+        key: pk.to_owned(),
+        problem,
+    };
+    let Some(value) = item.get("transitions") else {
+        return Ok(Vec::new());
+    };
+    let list = value
+        .as_l()
+        .map_err(|_| corrupt("transitions is not a list".into()))?;
+    list.iter()
+        .map(|entry| {
+            let text = entry
+                .as_s()
+                .map_err(|_| corrupt("a transition is not a string".into()))?;
+            let (status, at) = text
+                .split_once('@')
+                .ok_or_else(|| corrupt(format!("transition {text:?}")))?;
+            let status: ShipmentStatus =
+                serde_json::from_value(serde_json::Value::String(status.to_owned()))
+                    .map_err(|_| corrupt(format!("transition {text:?}")))?;
+            let at = at
+                .parse()
+                .map_err(|_| corrupt(format!("transition {text:?}")))?;
+            Ok((status, at))
+        })
+        .collect()
 }
 
 /// The cancellation marker's key: "cancelled:" cannot begin a shipment key (a channel name
@@ -443,6 +624,20 @@ fn record(pk: &str, item: &Item) -> Result<ShipmentRecord, AwsError> {
 fn cancellation_pk(order_key: &str) -> String {
     format!("cancelled:{order_key}")
 }
+
+/// Serializes the courier's facts for their attributes (they are our own types: it cannot
+/// fail, but no panic is left to chance).
+mod erased {
+    pub trait Json {
+        fn to_json(&self) -> String;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn to_json(&self) -> String {
+            serde_json::to_string(self).unwrap_or_else(|_| "null".into())
+        }
+    }
+}
+use erased::Json as _;
 
 /// Milliseconds for "now", for events whose channel gives no time.
 pub fn event_ms_now() -> i64 {

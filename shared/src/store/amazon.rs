@@ -8,8 +8,21 @@
 //! signatures). Usage plans are per operation (`getOrder` 0.5 req/s, burst 30;
 //! `confirmShipment` 2 req/s, burst 10) and a 429 names its rate in `x-amzn-RateLimit-Limit`
 //! when it names one.
+//!
+//! # Delivery statuses
+//!
+//! None are written: every status is [`StatusWriteBack::NotShown`], without a call.
+//! `confirmShipment` is the seller's one write for a merchant-fulfilled delivery: once the
+//! order is confirmed shipped with a carrier and tracking number, what the buyer sees of the
+//! delivery comes from that tracking on Amazon's side, and the Orders API has no operation
+//! for a seller to post delivery events. Its only status update, `updateShipmentStatus`,
+//! takes pickup states (`ReadyForPickup`, `PickedUp`, `RefusedPickup`:
+//! <https://developer-docs.amazon.com/sp-api/lang-en_EN/reference/updateshipmentstatus>),
+//! which describe an order the buyer collects (the `IsISPU` in-store pickup orders of
+//! `getOrders`), not a courier delivery: writing our statuses there would tell Amazon a
+//! buyer collected a parcel that a driver delivered to their door.
 
-use super::{StoreError, StoreWriter, Tracking, WriteBack};
+use super::{StatusReport, StatusWriteBack, StoreError, StoreWriter, Tracking, WriteBack};
 use crate::channel::amazon::{self as channel, BuyerInfo, Order, OrderAddress, OrderItem};
 use crate::channel::{OrderEvent, ParseError};
 use crate::domain::ShipmentKey;
@@ -568,13 +581,14 @@ impl SpApiClient {
 
 #[async_trait::async_trait]
 impl StoreWriter for SpApiClient {
+    /// Nothing to write for any status: Amazon follows the delivery through the tracking
+    /// confirmed with `confirmShipment` (see the module's documentation).
     async fn write_status(
         &self,
         _key: &ShipmentKey,
-        _report: &super::StatusReport,
-    ) -> Result<super::StatusWriteBack, StoreError> {
-        // PLACEHOLDER (issue 4, in progress): replaced by the channel's status write-back.
-        Ok(super::StatusWriteBack::NotShown)
+        _report: &StatusReport,
+    ) -> Result<StatusWriteBack, StoreError> {
+        Ok(StatusWriteBack::NotShown)
     }
 
     async fn write_tracking(

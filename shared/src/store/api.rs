@@ -1,17 +1,24 @@
 //! The generic API's write-back: a signed `shipment.tracking` event POSTed to the store's
-//! `callback_url` (documented as the `shipmentTracking` webhook of `docs/api/openapi.yaml`).
+//! `callback_url` (documented as the `shipmentTracking` webhook of `docs/api/openapi.yaml`),
+//! then a signed `shipment.status_changed` event for each delivery status (the
+//! `shipmentStatusChanged` webhook): assigned, picked_up, out_for_delivery, delivered,
+//! failed, returned, with when it happened, the ETA, the failure and the proof of delivery.
+//! Other statuses (a cancellation is the store's own act) are not sent.
 //!
-//! The callback is signed like the store's own events (same secret, same headers), so a
-//! store verifies both directions with one function. Its event id is derived from the
-//! shipment key and the tracking number: every retry sends the same bytes under the same id,
-//! and the store's deduplication on that id is what makes a retry after an unknown outcome
-//! safe. A store without a `callback_url` wants nothing written, and that is not an error.
+//! Callbacks are signed like the store's own events (same secret, same headers), so a
+//! store verifies both directions with one function. Their event id is derived from the
+//! shipment key and the tracking number, or the status: every retry sends the same bytes
+//! under the same id, and the store's deduplication on that id is what makes a retry after
+//! an unknown outcome safe (we cannot look at the store before writing, as the other
+//! channels do). A store without a `callback_url` wants nothing written, and that is not an
+//! error.
 
-use super::{StoreError, StoreWriter, Tracking, WriteBack};
+use super::{StatusReport, StatusWriteBack, StoreError, StoreWriter, Tracking, WriteBack};
 use crate::channel::api::{
     sign, EVENT_ID_HEADER, SCHEMA_VERSION, SENT_AT_HEADER, SIGNATURE_HEADER, TOPIC_HEADER,
 };
-use crate::domain::ShipmentKey;
+use crate::courier::event::{Failure, LocationSource, ProofOfDelivery};
+use crate::domain::{ShipmentKey, ShipmentStatus};
 use crate::services::Services;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -20,6 +27,9 @@ use time::OffsetDateTime;
 
 /// The topic (header) and `event` (body) of the tracking callback.
 pub const TRACKING_TOPIC: &str = "shipment.tracking";
+
+/// The topic (header) and `event` (body) of the status callback.
+pub const STATUS_TOPIC: &str = "shipment.status_changed";
 
 /// The reference of a write-back to a store without a `callback_url`: nothing to write,
 /// nothing to retry.
@@ -96,6 +106,150 @@ impl TrackingEvent {
     }
 }
 
+/// The status callback's body, version 1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusChangedEvent {
+    pub schema_version: String,
+    /// Always [`STATUS_TOPIC`].
+    pub event: String,
+    /// Also the `X-Courier-Bridge-Event-Id` header: the store's deduplication key.
+    pub event_id: String,
+    pub order_id: String,
+    pub shipment_id: String,
+    /// One of [`callback_status`]'s values.
+    pub status: String,
+    /// When the courier says it happened, RFC 3339 in UTC.
+    pub happened_at: String,
+    pub tracking: TrackingInfo,
+    /// Expected arrival, RFC 3339 in UTC, when the courier gave one.
+    pub eta: Option<String>,
+    /// With `failed`, when the courier said why.
+    pub failure: Option<FailureInfo>,
+    /// With `delivered`.
+    pub proof: Option<ProofInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailureInfo {
+    /// The courier's reason code (e.g. Onfleet's `failureReason`), as it sent it.
+    pub reason: Option<String>,
+    /// The driver's notes.
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProofInfo {
+    /// The courier's id of the signature image (fetched from the courier's API).
+    pub signature_upload_id: Option<String>,
+    /// The courier's ids of the delivery photos, in its order.
+    pub photo_upload_ids: Vec<String>,
+    /// The name the signer typed.
+    pub signature_text: Option<String>,
+    /// Whom the parcel was for (the task's recipient), not a verified receiver.
+    pub recipient_name: Option<String>,
+    /// The driver's completion notes.
+    pub notes: Option<String>,
+    pub location: Option<LocationInfo>,
+    /// RFC 3339 in UTC.
+    pub completed_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LocationInfo {
+    pub latitude: f64,
+    pub longitude: f64,
+    /// `driver_at_completion` (the driver's position), `completion_event` (the last event
+    /// with one), or `destination` (where the parcel was to go, not a measured position).
+    pub source: LocationSource,
+}
+
+/// The `status` a courier status is sent as, or `None` for statuses the store is not told
+/// about.
+pub fn callback_status(status: ShipmentStatus) -> Option<&'static str> {
+    match status {
+        ShipmentStatus::Assigned => Some("assigned"),
+        ShipmentStatus::PickedUp => Some("picked_up"),
+        ShipmentStatus::OutForDelivery => Some("out_for_delivery"),
+        ShipmentStatus::Delivered => Some("delivered"),
+        ShipmentStatus::Failed => Some("failed"),
+        ShipmentStatus::Returned => Some("returned"),
+        ShipmentStatus::Pending
+        | ShipmentStatus::Created
+        | ShipmentStatus::NeedsClarification
+        | ShipmentStatus::Cancelled => None,
+    }
+}
+
+/// RFC 3339 in UTC (fractional seconds only when there are some).
+fn rfc3339(ms: i64) -> Option<String> {
+    super::utc_from_ms(ms)?.format(&Rfc3339).ok()
+}
+
+impl StatusChangedEvent {
+    /// The callback for `report`; `None` for a status the store is not told about, or a time
+    /// outside any calendar.
+    pub fn new(key: &ShipmentKey, report: &StatusReport) -> Option<StatusChangedEvent> {
+        if !report.is_shown() {
+            return None;
+        }
+        let status = callback_status(report.status)?;
+        let tracking = &report.tracking;
+        Some(StatusChangedEvent {
+            schema_version: SCHEMA_VERSION.to_owned(),
+            event: STATUS_TOPIC.to_owned(),
+            event_id: status_event_id(key, status),
+            order_id: key.order_id.clone(),
+            shipment_id: key.shipment_id.clone(),
+            status: status.to_owned(),
+            happened_at: rfc3339(report.happened_at_ms)?,
+            tracking: TrackingInfo {
+                number: tracking.number.clone(),
+                url: tracking.url.clone(),
+                company: tracking.company.clone(),
+            },
+            eta: report.eta_ms.and_then(rfc3339),
+            failure: report.failure.as_ref().map(FailureInfo::from),
+            proof: report.proof.as_ref().map(ProofInfo::from),
+        })
+    }
+}
+
+impl From<&Failure> for FailureInfo {
+    fn from(f: &Failure) -> Self {
+        FailureInfo {
+            reason: f.reason.clone(),
+            notes: f.notes.clone(),
+        }
+    }
+}
+
+impl From<&ProofOfDelivery> for ProofInfo {
+    fn from(p: &ProofOfDelivery) -> Self {
+        ProofInfo {
+            signature_upload_id: p.signature_upload_id.clone(),
+            photo_upload_ids: p.photo_upload_ids.clone(),
+            signature_text: p.signature_text.clone(),
+            recipient_name: p.recipient_name.clone(),
+            notes: p.notes.clone(),
+            location: p
+                .location
+                .filter(|l| l.lat.is_finite() && l.lng.is_finite())
+                .map(|l| LocationInfo {
+                    latitude: l.lat,
+                    longitude: l.lng,
+                    source: l.source,
+                }),
+            completed_at: p.completed_at_ms.and_then(rfc3339),
+        }
+    }
+}
+
+/// `status:{shipment key}:{status}`: one per shipment and status, the same for every retry
+/// (a shipment reaches each status once: statuses only move forward).
+pub fn status_event_id(key: &ShipmentKey, status: &str) -> String {
+    format!("status:{key}:{status}")
+}
+
 /// `tracking:{shipment key}:{digest}`: the same for every retry, new when the tracking number
 /// changes (a re-booked task), so the store's deduplication never hides a new number. The
 /// number enters as a digest because it is the courier's text and the id must stay a valid
@@ -156,15 +310,17 @@ impl ApiWriter {
         })
     }
 
-    /// POSTs `event`, signed. Any 2xx means the store has it (a repeat of an event id it has
-    /// seen must also answer 2xx).
-    async fn send(
+    /// POSTs `event` under `topic` and `event_id`, signed, and answers the event id. Any 2xx
+    /// means the store has it (a repeat of an event id it has seen must also answer 2xx).
+    async fn send<T: Serialize>(
         &self,
         url: &reqwest::Url,
-        event: &TrackingEvent,
-    ) -> Result<WriteBack, StoreError> {
+        topic: &str,
+        event_id: &str,
+        event: &T,
+    ) -> Result<String, StoreError> {
         let body = serde_json::to_vec(event)
-            .map_err(|e| StoreError::Rejected(format!("tracking event not serializable: {e}")))?;
+            .map_err(|e| StoreError::Rejected(format!("{topic} event not serializable: {e}")))?;
         let mut request = self
             .http
             .post(url.clone())
@@ -173,8 +329,8 @@ impl ApiWriter {
                 SIGNATURE_HEADER,
                 sign(self.signing_secret.as_bytes(), &body),
             )
-            .header(EVENT_ID_HEADER, &event.event_id)
-            .header(TOPIC_HEADER, TRACKING_TOPIC);
+            .header(EVENT_ID_HEADER, event_id)
+            .header(TOPIC_HEADER, topic);
         if let Ok(now) = OffsetDateTime::now_utc().format(&Rfc3339) {
             request = request.header(SENT_AT_HEADER, now);
         }
@@ -189,9 +345,7 @@ impl ApiWriter {
         };
         let status = response.status();
         if status.is_success() {
-            return Ok(WriteBack::Written {
-                reference: event.event_id.clone(),
-            });
+            return Ok(event_id.to_owned());
         }
         let wait = crate::courier::retry_after(response.headers());
         let answer = response.text().await.unwrap_or_default();
@@ -209,13 +363,29 @@ impl ApiWriter {
 
 #[async_trait::async_trait]
 impl StoreWriter for ApiWriter {
+    /// A status the store is not told about, or a store without a `callback_url`, is
+    /// `NotShown`: nothing is sent.
     async fn write_status(
         &self,
-        _key: &ShipmentKey,
-        _report: &super::StatusReport,
-    ) -> Result<super::StatusWriteBack, StoreError> {
-        // PLACEHOLDER (issue 4, in progress): replaced by the channel's status write-back.
-        Ok(super::StatusWriteBack::NotShown)
+        key: &ShipmentKey,
+        report: &StatusReport,
+    ) -> Result<StatusWriteBack, StoreError> {
+        let Some(url) = &self.callback_url else {
+            return Ok(StatusWriteBack::NotShown);
+        };
+        if !report.is_shown() {
+            return Ok(StatusWriteBack::NotShown);
+        }
+        let event = StatusChangedEvent::new(key, report).ok_or_else(|| {
+            StoreError::Rejected(format!(
+                "happened_at {} is out of range",
+                report.happened_at_ms
+            ))
+        })?;
+        let reference = self
+            .send(url, STATUS_TOPIC, &event.event_id, &event)
+            .await?;
+        Ok(StatusWriteBack::Written { reference })
     }
 
     async fn write_tracking(
@@ -228,7 +398,11 @@ impl StoreWriter for ApiWriter {
                 reference: NO_CALLBACK.into(),
             });
         };
-        self.send(url, &TrackingEvent::new(key, tracking)).await
+        let event = TrackingEvent::new(key, tracking);
+        let reference = self
+            .send(url, TRACKING_TOPIC, &event.event_id, &event)
+            .await?;
+        Ok(WriteBack::Written { reference })
     }
 }
 
@@ -306,5 +480,47 @@ mod tests {
             callback_url: Some(" ".into()),
         };
         assert!(ApiWriter::new(http, &blank).unwrap().callback_url.is_none());
+    }
+
+    fn report(status: ShipmentStatus) -> StatusReport {
+        StatusReport {
+            status,
+            happened_at_ms: 1_795_000_000_250,
+            tracking: tracking("TRK1"),
+            tracking_reference: "tracking:x".into(),
+            failure: None,
+            proof: None,
+            eta_ms: None,
+        }
+    }
+
+    #[test]
+    fn status_events_have_one_id_per_shipment_and_status() {
+        let delivered =
+            StatusChangedEvent::new(&key(), &report(ShipmentStatus::Delivered)).unwrap();
+        assert_eq!(delivered.event_id, "status:api:shop:SO-1001:A:delivered");
+        assert_eq!(delivered.happened_at, "2026-11-18T11:06:40.25Z");
+        assert_eq!(delivered.event, STATUS_TOPIC);
+        let mut later = report(ShipmentStatus::Delivered);
+        later.happened_at_ms += 1000;
+        assert_eq!(
+            StatusChangedEvent::new(&key(), &later).unwrap().event_id,
+            delivered.event_id,
+            "the same status of the same shipment is the same event"
+        );
+        let failed = StatusChangedEvent::new(&key(), &report(ShipmentStatus::Failed)).unwrap();
+        assert_ne!(failed.event_id, delivered.event_id);
+        for hidden in [
+            ShipmentStatus::Pending,
+            ShipmentStatus::Created,
+            ShipmentStatus::NeedsClarification,
+            ShipmentStatus::Cancelled,
+        ] {
+            assert_eq!(callback_status(hidden), None);
+            assert_eq!(StatusChangedEvent::new(&key(), &report(hidden)), None);
+        }
+        let mut never = report(ShipmentStatus::Assigned);
+        never.happened_at_ms = i64::MAX;
+        assert_eq!(StatusChangedEvent::new(&key(), &never), None);
     }
 }

@@ -51,6 +51,47 @@ pub struct StatusReport {
     pub eta_ms: Option<i64>,
 }
 
+impl StatusReport {
+    /// Whether stores are told about this status: the courier's progress and outcomes
+    /// (Assigned, PickedUp, OutForDelivery, Delivered, Failed, Returned). A cancellation is
+    /// the store's or a dispatcher's own act and the review states are ours, so every writer
+    /// answers [`StatusWriteBack::NotShown`] for them without calling the store.
+    pub fn is_shown(&self) -> bool {
+        matches!(
+            self.status,
+            ShipmentStatus::Assigned
+                | ShipmentStatus::PickedUp
+                | ShipmentStatus::OutForDelivery
+                | ShipmentStatus::Delivered
+                | ShipmentStatus::Failed
+                | ShipmentStatus::Returned
+        )
+    }
+}
+
+/// A time in ms since the epoch as UTC; `None` out of `time`'s range.
+pub(crate) fn utc_from_ms(ms: i64) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
+}
+
+/// A courier's failure reason for people: a code such as `NO_ANSWER` reads "no answer";
+/// free text stays as the courier wrote it. The driver's notes are left out: they are
+/// free text about the customer, written for the dispatcher.
+pub(crate) fn failure_reason_text(failure: Option<&Failure>) -> Option<String> {
+    let reason = failure?.reason.as_deref()?.trim();
+    if reason.is_empty() {
+        return None;
+    }
+    let is_code = reason
+        .bytes()
+        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    Some(if is_code {
+        reason.replace('_', " ").to_ascii_lowercase()
+    } else {
+        reason.to_owned()
+    })
+}
+
 /// How a status write-back ended when it did not fail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StatusWriteBack {
@@ -142,7 +183,13 @@ pub async fn writer(
                 .get(key.channel, &key.store)
                 .await
                 .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-            woocommerce::writer(services, &secret, config.status_after_tracking.clone()).await
+            woocommerce::writer(
+                services,
+                &secret,
+                config.status_after_tracking.clone(),
+                config.status_after_delivery.clone(),
+            )
+            .await
         }
         Channel::Amazon => amazon::writer(services, &secret).await,
         Channel::Api => api::writer(services, &secret).await,

@@ -18,13 +18,51 @@
 //! <https://shopify.dev/docs/api/admin-graphql/2025-07/queries/fulfillment> (`null` when the
 //! store has no such fulfillment). Throttling is a 200 answer whose
 //! `errors[].extensions.code` is `THROTTLED` (the cost-based leaky bucket), not a 429.
+//!
+//! # Delivery statuses
+//!
+//! Each courier status becomes a fulfillment event on the fulfillment the tracking went to
+//! (`StatusReport::tracking_reference`, its gid), which Shopify shows on the order's status
+//! page and timeline: `fulfillmentEventCreate(fulfillmentEvent: FulfillmentEventInput!)`
+//! with `fulfillmentId`, `status`, `happenedAt`, `message`, `latitude`/`longitude` and
+//! `estimatedDeliveryAt`; payload `fulfillmentEvent` and `userErrors`
+//! (<https://shopify.dev/docs/api/admin-graphql/2025-07/mutations/fulfillmentEventCreate>,
+//! <https://shopify.dev/docs/api/admin-graphql/2025-07/input-objects/FulfillmentEventInput>,
+//! <https://shopify.dev/docs/api/admin-graphql/2025-07/objects/FulfillmentEvent>).
+//! The status is a `FulfillmentEventStatus`
+//! (<https://shopify.dev/docs/api/admin-graphql/2025-07/enums/FulfillmentEventStatus>):
+//!
+//! | courier status | `FulfillmentEventStatus` | why |
+//! |---|---|---|
+//! | Assigned | `CONFIRMED` | "The fulfillment is confirmed": a driver has it, nothing moved yet |
+//! | PickedUp | `IN_TRANSIT` | `CARRIER_PICKED_UP` exists only from 2025-10; in transit is what a pick-up starts |
+//! | OutForDelivery | `OUT_FOR_DELIVERY` | same meaning |
+//! | Delivered | `DELIVERED` | same meaning |
+//! | Failed | `ATTEMPTED_DELIVERY` | "A delivery was attempted": the driver was there and could not deliver |
+//! | Returned | `FAILURE` | the delivery will not happen; the version has no returned-to-sender value, and `FAILURE` is the only one that says the fulfillment ended without delivery |
+//!
+//! Any other status is [`StatusWriteBack::NotShown`] without a call. `message` carries what
+//! the customer may read: the failure reason, who signed for the parcel (the signer's typed
+//! name; photo and signature ids stay with the courier); `latitude`/`longitude` the proof of
+//! delivery's place; `estimatedDeliveryAt` the courier's ETA.
+//!
+//! Idempotency: before creating, the fulfillment's newest events are read
+//! (`fulfillment(id:) { order { id } events(first: 50, sortKey: ID, reverse: true) { nodes {
+//! id status happenedAt } } }`,
+//! <https://shopify.dev/docs/api/admin-graphql/2025-07/objects/Fulfillment>,
+//! <https://shopify.dev/docs/api/admin-graphql/2025-07/enums/FulfillmentEventSortKeys>);
+//! an event with the same status and `happenedAt` (to the second: `DateTime` keeps no more)
+//! is ours from an earlier attempt, and the answer is `AlreadyThere`. The same query checks
+//! that the fulfillment exists and belongs to the shipment's order.
 
-use super::{StoreError, Tracking, WriteBack};
+use super::{StatusReport, StatusWriteBack, StoreError, Tracking, WriteBack};
 use crate::channel::shopify::WHOLE_ORDER_SHIPMENT;
-use crate::domain::ShipmentKey;
+use crate::domain::{ShipmentKey, ShipmentStatus};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::time::Duration;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
 pub const ADMIN_API_VERSION: &str = "2025-07";
 
@@ -57,6 +95,40 @@ const TRACKING_INFO_UPDATE_MUTATION: &str = r#"mutation courierBridgeTrackingInf
     userErrors { field message }
   }
 }"#;
+
+/// The fulfillment, its order and its newest events: an earlier attempt of ours is among
+/// them (we write at most six per fulfillment).
+const FULFILLMENT_EVENTS_QUERY: &str = r#"query courierBridgeFulfillmentEvents($id: ID!) {
+  fulfillment(id: $id) {
+    id
+    order { id }
+    events(first: 50, sortKey: ID, reverse: true) { nodes { id status happenedAt } }
+  }
+}"#;
+
+const FULFILLMENT_EVENT_CREATE_MUTATION: &str = r#"mutation courierBridgeFulfillmentEventCreate($fulfillmentEvent: FulfillmentEventInput!) {
+  fulfillmentEventCreate(fulfillmentEvent: $fulfillmentEvent) {
+    fulfillmentEvent { id status happenedAt }
+    userErrors { field message }
+  }
+}"#;
+
+/// The `FulfillmentEventStatus` (API [`ADMIN_API_VERSION`]) a courier status is shown as,
+/// or `None` for statuses the store is not told about (see the module's table).
+pub fn fulfillment_event_status(status: ShipmentStatus) -> Option<&'static str> {
+    match status {
+        ShipmentStatus::Assigned => Some("CONFIRMED"),
+        ShipmentStatus::PickedUp => Some("IN_TRANSIT"),
+        ShipmentStatus::OutForDelivery => Some("OUT_FOR_DELIVERY"),
+        ShipmentStatus::Delivered => Some("DELIVERED"),
+        ShipmentStatus::Failed => Some("ATTEMPTED_DELIVERY"),
+        ShipmentStatus::Returned => Some("FAILURE"),
+        ShipmentStatus::Pending
+        | ShipmentStatus::Created
+        | ShipmentStatus::NeedsClarification
+        | ShipmentStatus::Cancelled => None,
+    }
+}
 
 /// What the store secret holds (Secrets Manager, `{prefix}shopify/{store}`).
 #[derive(Clone, Deserialize)]
@@ -127,6 +199,29 @@ struct FulfillmentWithOrder {
     #[serde(flatten)]
     fulfillment: Fulfillment,
     order: OrderRef,
+}
+
+/// One node of `Fulfillment.events`.
+#[derive(Debug, Deserialize)]
+struct EventNode {
+    id: String,
+    status: String,
+    #[serde(rename = "happenedAt")]
+    happened_at: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct EventConnection {
+    #[serde(default)]
+    nodes: Vec<EventNode>,
+}
+
+/// The events query's answer.
+#[derive(Debug, Deserialize)]
+struct FulfillmentEvents {
+    id: String,
+    order: OrderRef,
+    events: EventConnection,
 }
 
 /// Where a shipment's tracking goes, read from its key.
@@ -275,6 +370,90 @@ impl ShopifyAdmin {
         written(&data, "fulfillmentTrackingInfoUpdate")
     }
 
+    /// Shows `report` on the fulfillment `fulfillment_gid` of order `order_id` as a
+    /// fulfillment event, once: if the fulfillment already has an event with this status
+    /// and time (an earlier attempt got through), it says so instead of writing another.
+    pub async fn create_fulfillment_event(
+        &self,
+        order_id: &str,
+        fulfillment_gid: &str,
+        report: &StatusReport,
+    ) -> Result<StatusWriteBack, StoreError> {
+        let status = match fulfillment_event_status(report.status) {
+            Some(status) if report.is_shown() => status,
+            _ => return Ok(StatusWriteBack::NotShown),
+        };
+        let numeric = fulfillment_gid
+            .strip_prefix("gid://shopify/Fulfillment/")
+            .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if numeric.is_none() {
+            return Err(StoreError::Rejected(format!(
+                "{fulfillment_gid:?} is not a Shopify fulfillment id"
+            )));
+        }
+        let happened_at = shopify_time(report.happened_at_ms).ok_or_else(|| {
+            StoreError::Rejected(format!(
+                "happened_at {} is out of range",
+                report.happened_at_ms
+            ))
+        })?;
+
+        let data = self
+            .graphql(
+                FULFILLMENT_EVENTS_QUERY,
+                json!({ "id": fulfillment_gid }),
+                false,
+            )
+            .await?;
+        let found = data
+            .get("fulfillment")
+            .filter(|f| !f.is_null())
+            .ok_or_else(|| {
+                StoreError::Rejected(format!(
+                    "fulfillment {fulfillment_gid} not found in the store"
+                ))
+            })?;
+        let found: FulfillmentEvents = serde_json::from_value(found.clone()).map_err(|e| {
+            StoreError::Unavailable(format!("unexpected fulfillment events shape: {e}"))
+        })?;
+        let order_gid = format!("gid://shopify/Order/{order_id}");
+        if found.order.id != order_gid {
+            return Err(StoreError::Rejected(format!(
+                "fulfillment {} belongs to {}, not order {order_id}",
+                found.id, found.order.id
+            )));
+        }
+        let second = happened_at.unix_timestamp();
+        let earlier = found.events.nodes.iter().find(|e| {
+            e.status == status
+                && OffsetDateTime::parse(&e.happened_at, &Rfc3339)
+                    .is_ok_and(|t| t.unix_timestamp() == second)
+        });
+        if let Some(earlier) = earlier {
+            return Ok(StatusWriteBack::AlreadyThere {
+                reference: earlier.id.clone(),
+            });
+        }
+
+        let data = self
+            .graphql(
+                FULFILLMENT_EVENT_CREATE_MUTATION,
+                json!({ "fulfillmentEvent": event_input(&found.id, status, happened_at, report) }),
+                true,
+            )
+            .await?;
+        let payload = &data["fulfillmentEventCreate"];
+        refused(payload)?;
+        match payload["fulfillmentEvent"]["id"].as_str() {
+            Some(id) => Ok(StatusWriteBack::Written {
+                reference: id.to_owned(),
+            }),
+            None => Err(StoreError::Ambiguous(
+                "fulfillmentEventCreate returned no event".into(),
+            )),
+        }
+    }
+
     /// One GraphQL call. `mutation` marks calls that change the store: a failure after
     /// sending one is ambiguous.
     async fn graphql(
@@ -347,13 +526,7 @@ impl ShopifyAdmin {
 /// error means we cannot tell what happened.
 fn written(data: &Value, mutation: &str) -> Result<WriteBack, StoreError> {
     let payload = &data[mutation];
-    if let Some(errors) = payload["userErrors"].as_array().filter(|e| !e.is_empty()) {
-        let messages: Vec<&str> = errors
-            .iter()
-            .filter_map(|e| e["message"].as_str())
-            .collect();
-        return Err(StoreError::Rejected(messages.join("; ")));
-    }
+    refused(payload)?;
     match payload["fulfillment"]["id"].as_str() {
         Some(id) => Ok(WriteBack::Written {
             reference: id.to_owned(),
@@ -361,6 +534,80 @@ fn written(data: &Value, mutation: &str) -> Result<WriteBack, StoreError> {
         None => Err(StoreError::Ambiguous(format!(
             "{mutation} returned no fulfillment"
         ))),
+    }
+}
+
+/// A mutation payload's `userErrors`, if any, as a refusal.
+fn refused(payload: &Value) -> Result<(), StoreError> {
+    match payload["userErrors"].as_array().filter(|e| !e.is_empty()) {
+        Some(errors) => {
+            let messages: Vec<&str> = errors
+                .iter()
+                .filter_map(|e| e["message"].as_str())
+                .collect();
+            Err(StoreError::Rejected(messages.join("; ")))
+        }
+        None => Ok(()),
+    }
+}
+
+/// `happened_at_ms` as Shopify keeps a `DateTime`: UTC, whole seconds.
+fn shopify_time(ms: i64) -> Option<OffsetDateTime> {
+    let at = super::utc_from_ms(ms)?;
+    at.replace_nanosecond(0).ok()
+}
+
+/// `FulfillmentEventInput` for `report`, shown as `status`.
+fn event_input(
+    fulfillment_gid: &str,
+    status: &str,
+    happened_at: OffsetDateTime,
+    report: &StatusReport,
+) -> Value {
+    let format = |t: OffsetDateTime| t.format(&Rfc3339).ok();
+    let mut input = json!({
+        "fulfillmentId": fulfillment_gid,
+        "status": status,
+        "happenedAt": format(happened_at),
+    });
+    if let Some(message) = event_message(report) {
+        input["message"] = json!(message);
+    }
+    let place = report.proof.as_ref().and_then(|p| p.location);
+    if let Some(place) = place.filter(|p| p.lat.is_finite() && p.lng.is_finite()) {
+        input["latitude"] = json!(place.lat);
+        input["longitude"] = json!(place.lng);
+    }
+    let eta = report.eta_ms.and_then(shopify_time).and_then(|t| format(t));
+    if let Some(eta) = eta {
+        input["estimatedDeliveryAt"] = json!(eta);
+    }
+    input
+}
+
+/// The event's `message`: what Shopify's status label leaves out.
+fn event_message(report: &StatusReport) -> Option<String> {
+    let courier = report.tracking.company.trim();
+    match report.status {
+        ShipmentStatus::Assigned => {
+            Some(format!("A {courier} driver is assigned to the delivery."))
+        }
+        ShipmentStatus::PickedUp => Some(format!("Picked up by {courier}.")),
+        ShipmentStatus::Delivered => {
+            let signer = report
+                .proof
+                .as_ref()
+                .and_then(|p| p.signature_text.as_deref())
+                .map(str::trim)
+                .filter(|s| !s.is_empty());
+            signer.map(|name| format!("Delivered. Signed for by {name}."))
+        }
+        ShipmentStatus::Failed => Some(match super::failure_reason_text(report.failure.as_ref()) {
+            Some(reason) => format!("Delivery attempt failed: {reason}."),
+            None => "Delivery attempt failed.".to_owned(),
+        }),
+        ShipmentStatus::Returned => Some("The parcel is being returned to the store.".to_owned()),
+        _ => None,
     }
 }
 
@@ -376,11 +623,11 @@ fn parse<T: serde::de::DeserializeOwned>(
 impl super::StoreWriter for ShopifyAdmin {
     async fn write_status(
         &self,
-        _key: &ShipmentKey,
-        _report: &super::StatusReport,
-    ) -> Result<super::StatusWriteBack, StoreError> {
-        // PLACEHOLDER (issue 4, in progress): replaced by the channel's status write-back.
-        Ok(super::StatusWriteBack::NotShown)
+        key: &ShipmentKey,
+        report: &StatusReport,
+    ) -> Result<StatusWriteBack, StoreError> {
+        self.create_fulfillment_event(&key.order_id, &report.tracking_reference, report)
+            .await
     }
 
     async fn write_tracking(
@@ -419,5 +666,95 @@ mod tests {
                 "{odd:?}"
             );
         }
+    }
+
+    fn report(status: ShipmentStatus) -> StatusReport {
+        StatusReport {
+            status,
+            happened_at_ms: 1_795_000_000_250,
+            tracking: Tracking {
+                number: "SBX1".into(),
+                url: None,
+                company: "Sandbox Courier".into(),
+            },
+            tracking_reference: "gid://shopify/Fulfillment/1".into(),
+            failure: None,
+            proof: None,
+            eta_ms: None,
+        }
+    }
+
+    #[test]
+    fn every_status_the_store_sees_has_an_event_status_and_no_other_does() {
+        use ShipmentStatus::*;
+        for status in [
+            Pending,
+            Created,
+            Assigned,
+            PickedUp,
+            OutForDelivery,
+            Delivered,
+            Failed,
+            Returned,
+            NeedsClarification,
+            Cancelled,
+        ] {
+            assert_eq!(
+                fulfillment_event_status(status).is_some(),
+                report(status).is_shown(),
+                "{status}"
+            );
+        }
+        assert_eq!(fulfillment_event_status(PickedUp), Some("IN_TRANSIT"));
+        assert_eq!(fulfillment_event_status(Failed), Some("ATTEMPTED_DELIVERY"));
+        assert_eq!(fulfillment_event_status(Returned), Some("FAILURE"));
+    }
+
+    #[test]
+    fn the_event_input_carries_time_place_eta_and_what_the_customer_may_read() {
+        use crate::courier::event::{Failure, LocationSource, PodLocation, ProofOfDelivery};
+        let mut delivered = report(ShipmentStatus::Delivered);
+        delivered.proof = Some(ProofOfDelivery {
+            signature_upload_id: Some("sig-1".into()),
+            photo_upload_ids: vec!["photo-1".into()],
+            signature_text: Some(" Anna Nowak ".into()),
+            recipient_name: Some("A. Nowak".into()),
+            notes: Some("left with neighbour".into()),
+            location: Some(PodLocation {
+                lng: 13.405,
+                lat: 52.52,
+                source: LocationSource::DriverAtCompletion,
+            }),
+            completed_at_ms: Some(1_795_000_000_250),
+        });
+        delivered.eta_ms = Some(1_795_000_900_000);
+        let at = shopify_time(delivered.happened_at_ms).unwrap();
+        let input = event_input("gid://shopify/Fulfillment/1", "DELIVERED", at, &delivered);
+        assert_eq!(
+            input,
+            json!({
+                "fulfillmentId": "gid://shopify/Fulfillment/1",
+                "status": "DELIVERED",
+                "happenedAt": "2026-11-18T11:06:40Z",
+                "message": "Delivered. Signed for by Anna Nowak.",
+                "latitude": 52.52,
+                "longitude": 13.405,
+                "estimatedDeliveryAt": "2026-11-18T11:21:40Z",
+            })
+        );
+
+        let mut failed = report(ShipmentStatus::Failed);
+        failed.failure = Some(Failure {
+            reason: Some("NO_ANSWER".into()),
+            notes: Some("rang twice".into()),
+        });
+        assert_eq!(
+            event_message(&failed).as_deref(),
+            Some("Delivery attempt failed: no answer.")
+        );
+        let input = event_input("g", "ATTEMPTED_DELIVERY", at, &failed);
+        assert!(input.get("latitude").is_none() && input.get("estimatedDeliveryAt").is_none());
+        assert_eq!(event_message(&report(ShipmentStatus::OutForDelivery)), None);
+        assert_eq!(event_message(&report(ShipmentStatus::Delivered)), None);
     }
 }

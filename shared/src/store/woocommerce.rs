@@ -1,14 +1,43 @@
 //! WooCommerce REST write-back: the tracking becomes a customer note on the order, which
 //! WooCommerce shows on the customer's order page and e-mails to them ("Note added to your
-//! order"); and, for later use, order status changes.
+//! order"); each later delivery status becomes an order note too; and the order status
+//! moves when the store asks for it (`status_after_tracking`, `status_after_delivery`).
 //!
 //! Contract: <https://woocommerce.github.io/woocommerce-rest-api-docs/#order-notes> and
 //! `#update-an-order`. Authentication is HTTP Basic with the REST key's consumer key and
 //! secret, which WooCommerce accepts only over HTTPS; errors are
 //! `{"code": "...", "message": "...", "data": {"status": N}}`.
+//!
+//! # Delivery statuses
+//!
+//! WooCommerce has no shipment-tracking resource in its core REST API, so a status is an
+//! order note (`POST /orders/{id}/notes`, `{"note", "customer_note"}`). A customer note is
+//! shown on the customer's order page and e-mailed to them; a private note only to the
+//! shop's staff. Each e-mail is a message the customer reads, so only what they act on or
+//! wait for is a customer note:
+//!
+//! | courier status | note | the note says |
+//! |---|---|---|
+//! | Assigned | private | a driver is assigned |
+//! | PickedUp | private | the courier has the parcel (the tracking note already told the customer it is on its way) |
+//! | OutForDelivery | customer | out for delivery, and the ETA when the courier gave one |
+//! | Delivered | customer | delivered, when, and who signed for it |
+//! | Failed | customer | the attempt failed, and the courier's reason |
+//! | Returned | customer | the parcel is going back to the store |
+//!
+//! Other statuses are [`StatusWriteBack::NotShown`] without a call. Times are written in UTC
+//! (the shop's time zone is not known here). Each note begins with its status's own opening
+//! sentence and names the tracking number; the write-back looks for a note with both before
+//! writing, as the tracking note is looked for by its number, so a retry after a lost answer
+//! finds the note instead of adding another. `StatusReport::tracking_reference` (the
+//! tracking note's id) is not needed for that.
+//!
+//! On Delivered, a store with `status_after_delivery` (e.g. `completed`) has its order moved
+//! to that status after the note, written or found: setting the status the order already
+//! has changes nothing, so a retry sets it again safely.
 
-use super::{StoreError, StoreWriter, Tracking, WriteBack};
-use crate::domain::ShipmentKey;
+use super::{StatusReport, StatusWriteBack, StoreError, StoreWriter, Tracking, WriteBack};
+use crate::domain::{ShipmentKey, ShipmentStatus};
 use crate::services::Services;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -175,6 +204,39 @@ impl WooCommerceRest {
         })
     }
 
+    /// Writes `report` to the order as a note, once: if a note already opens with the
+    /// status's sentence and names the tracking number (an earlier attempt whose answer was
+    /// lost), it says so instead. Statuses the store is not told about are `NotShown`.
+    pub async fn write_status_note(
+        &self,
+        order_id: &str,
+        report: &StatusReport,
+    ) -> Result<StatusWriteBack, StoreError> {
+        let Some(kind) = NoteKind::of(report) else {
+            return Ok(StatusWriteBack::NotShown);
+        };
+        let number = report.tracking.number.trim();
+        if number.is_empty() {
+            return Err(StoreError::Rejected("empty tracking number".into()));
+        }
+        if let Some(existing) = self
+            .notes(order_id)
+            .await?
+            .iter()
+            .find(|n| n.note.starts_with(kind.opening) && mentions(&n.note, number))
+        {
+            return Ok(StatusWriteBack::AlreadyThere {
+                reference: existing.id.to_string(),
+            });
+        }
+        let note = self
+            .add_note(order_id, &status_note(kind, report), kind.customer)
+            .await?;
+        Ok(StatusWriteBack::Written {
+            reference: note.id.to_string(),
+        })
+    }
+
     /// Moves the order to `status` (`completed`, or a plugin's custom status). Setting the
     /// status it already has changes nothing, so a retry is harmless.
     pub async fn set_status(&self, order_id: &str, status: &str) -> Result<(), StoreError> {
@@ -260,6 +322,96 @@ fn tracking_note(tracking: &Tracking) -> String {
     note
 }
 
+/// How one delivery status is written as a note.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct NoteKind {
+    /// The note's first sentence, its status's alone (none begins another's): with the
+    /// tracking number, how the write-back recognises its earlier note.
+    opening: &'static str,
+    /// Shown and e-mailed to the customer, or private to the shop's staff.
+    customer: bool,
+}
+
+impl NoteKind {
+    /// The note for the report's status, or `None` for statuses the store is not told about.
+    fn of(report: &StatusReport) -> Option<NoteKind> {
+        if !report.is_shown() {
+            return None;
+        }
+        let (opening, customer) = match report.status {
+            ShipmentStatus::Assigned => ("Courier update: a driver is assigned.", false),
+            ShipmentStatus::PickedUp => ("Courier update: the courier has the parcel.", false),
+            ShipmentStatus::OutForDelivery => ("Your order is out for delivery.", true),
+            ShipmentStatus::Delivered => ("Your order has been delivered.", true),
+            ShipmentStatus::Failed => ("Your order could not be delivered.", true),
+            ShipmentStatus::Returned => ("Your order is on its way back to us.", true),
+            _ => return None,
+        };
+        Some(NoteKind { opening, customer })
+    }
+}
+
+/// `YYYY-MM-DD HH:MM UTC`.
+fn note_time(ms: i64) -> Option<String> {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    super::utc_from_ms(ms)?.format(&format).ok()
+}
+
+/// The note's text: the opening, the tracking, then what the courier reported.
+fn status_note(kind: NoteKind, report: &StatusReport) -> String {
+    let tracking = &report.tracking;
+    let mut note = format!(
+        "{} {} tracking number: {}.",
+        kind.opening,
+        tracking.company.trim(),
+        tracking.number.trim()
+    );
+    let mut add = |sentence: String| {
+        note.push(' ');
+        note.push_str(&sentence);
+    };
+    match report.status {
+        ShipmentStatus::OutForDelivery => {
+            if let Some(eta) = report.eta_ms.and_then(note_time) {
+                add(format!("Expected around {eta}."));
+            }
+        }
+        ShipmentStatus::Delivered => {
+            let proof = report.proof.as_ref();
+            let at = proof
+                .and_then(|p| p.completed_at_ms)
+                .unwrap_or(report.happened_at_ms);
+            if let Some(at) = note_time(at) {
+                add(format!("Delivered {at}."));
+            }
+            let signer = proof
+                .and_then(|p| p.signature_text.as_deref())
+                .map(str::trim)
+                .filter(|s| !s.is_empty());
+            if let Some(signer) = signer {
+                add(format!("Signed for by {signer}."));
+            }
+        }
+        ShipmentStatus::Failed => {
+            if let Some(reason) = super::failure_reason_text(report.failure.as_ref()) {
+                add(format!("Reason: {reason}."));
+            }
+        }
+        _ => {}
+    }
+    if kind.customer {
+        if let Some(url) = tracking
+            .url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        {
+            add(format!("Track it at {url}"));
+        }
+    }
+    note
+}
+
 /// Whether `text` mentions `number` as a whole token: tracking "SBX1" is not in a note about
 /// "SBX12", but it is in "number: SBX1." and in a tracking URL ending in `/SBX1`.
 fn mentions(text: &str, number: &str) -> bool {
@@ -271,15 +423,15 @@ fn mentions(text: &str, number: &str) -> bool {
     })
 }
 
+/// The notes alone; [`WooCommerceWriter`] adds the store's status changes.
 #[async_trait::async_trait]
 impl StoreWriter for WooCommerceRest {
     async fn write_status(
         &self,
-        _key: &ShipmentKey,
-        _report: &super::StatusReport,
-    ) -> Result<super::StatusWriteBack, StoreError> {
-        // PLACEHOLDER (issue 4, in progress): replaced by the channel's status write-back.
-        Ok(super::StatusWriteBack::NotShown)
+        key: &ShipmentKey,
+        report: &StatusReport,
+    ) -> Result<StatusWriteBack, StoreError> {
+        self.write_status_note(&key.order_id, report).await
     }
 
     async fn write_tracking(
@@ -291,22 +443,49 @@ impl StoreWriter for WooCommerceRest {
     }
 }
 
-/// The tracking note, then (when the store asks for it) the order status: what a
-/// WooCommerce shop shows once a parcel is on its way.
-struct NoteAndStatus {
+/// The tracking and status notes, each followed (when the store asks for it) by the order
+/// status: what a WooCommerce shop shows once a parcel is on its way, and once delivered.
+#[derive(Debug)]
+pub struct WooCommerceWriter {
     rest: WooCommerceRest,
-    status: Option<String>,
+    /// The store's `status_after_tracking`.
+    after_tracking: Option<String>,
+    /// The store's `status_after_delivery`.
+    after_delivery: Option<String>,
+}
+
+impl WooCommerceWriter {
+    /// `after_tracking` and `after_delivery` are the store's `status_after_tracking` and
+    /// `status_after_delivery` (`None`: the order status is left as it is).
+    pub fn new(
+        rest: WooCommerceRest,
+        after_tracking: Option<String>,
+        after_delivery: Option<String>,
+    ) -> WooCommerceWriter {
+        WooCommerceWriter {
+            rest,
+            after_tracking,
+            after_delivery,
+        }
+    }
 }
 
 #[async_trait::async_trait]
-impl StoreWriter for NoteAndStatus {
+impl StoreWriter for WooCommerceWriter {
     async fn write_status(
         &self,
-        _key: &ShipmentKey,
-        _report: &super::StatusReport,
-    ) -> Result<super::StatusWriteBack, StoreError> {
-        // PLACEHOLDER (issue 4, in progress): replaced by the channel's status write-back.
-        Ok(super::StatusWriteBack::NotShown)
+        key: &ShipmentKey,
+        report: &StatusReport,
+    ) -> Result<StatusWriteBack, StoreError> {
+        let written = self.rest.write_status_note(&key.order_id, report).await?;
+        // As after the tracking note: idempotent, so set again on a retry that finds the
+        // note (the status change may be what failed the first time).
+        if report.status == ShipmentStatus::Delivered {
+            if let Some(status) = &self.after_delivery {
+                self.rest.set_status(&key.order_id, status).await?;
+            }
+        }
+        Ok(written)
     }
 
     async fn write_tracking(
@@ -320,7 +499,7 @@ impl StoreWriter for NoteAndStatus {
             .await?;
         // Setting a status is idempotent, so a retry after a failure here (which finds the
         // note already there) sets it again safely.
-        if let Some(status) = &self.status {
+        if let Some(status) = &self.after_tracking {
             self.rest.set_status(&key.order_id, status).await?;
         }
         Ok(written)
@@ -328,15 +507,21 @@ impl StoreWriter for NoteAndStatus {
 }
 
 /// The write-back client of a WooCommerce store, with its credentials from the store secret;
-/// `status` is the store's `status_after_tracking`, if it set one.
+/// `after_tracking` and `after_delivery` are the store's `status_after_tracking` and
+/// `status_after_delivery`, if it set them.
 pub async fn writer(
     services: &Services,
     secret: &str,
-    status: Option<String>,
+    after_tracking: Option<String>,
+    after_delivery: Option<String>,
 ) -> Result<Box<dyn StoreWriter>, StoreError> {
     let credentials: WooCommerceCredentials = services.secrets.get_json(secret).await?;
     let rest = WooCommerceRest::from_credentials(services.http.clone(), &credentials)?;
-    Ok(Box::new(NoteAndStatus { rest, status }))
+    Ok(Box::new(WooCommerceWriter::new(
+        rest,
+        after_tracking,
+        after_delivery,
+    )))
 }
 
 #[cfg(test)]
@@ -434,5 +619,123 @@ mod tests {
         for secret in ["whsec-x", "ck_x", "cs_x"] {
             assert!(!debug.contains(secret), "{debug}");
         }
+    }
+
+    fn report(status: ShipmentStatus) -> StatusReport {
+        StatusReport {
+            status,
+            happened_at_ms: 1_795_000_000_250,
+            tracking: Tracking {
+                number: "SBX1".into(),
+                url: Some("https://t.example/SBX1".into()),
+                company: "Sandbox Courier".into(),
+            },
+            tracking_reference: "1".into(),
+            failure: None,
+            proof: None,
+            eta_ms: None,
+        }
+    }
+
+    const SHOWN: [ShipmentStatus; 6] = [
+        ShipmentStatus::Assigned,
+        ShipmentStatus::PickedUp,
+        ShipmentStatus::OutForDelivery,
+        ShipmentStatus::Delivered,
+        ShipmentStatus::Failed,
+        ShipmentStatus::Returned,
+    ];
+
+    #[test]
+    fn each_shown_status_has_its_own_opening_and_the_rest_none() {
+        let kinds: Vec<NoteKind> = SHOWN
+            .iter()
+            .map(|s| NoteKind::of(&report(*s)).unwrap())
+            .collect();
+        for (i, a) in kinds.iter().enumerate() {
+            for (j, b) in kinds.iter().enumerate() {
+                assert!(i == j || !a.opening.starts_with(b.opening), "{a:?} / {b:?}");
+            }
+            // Nor does the tracking note begin like a status note.
+            assert!(!tracking_note(&report(SHOWN[i]).tracking).starts_with(a.opening));
+        }
+        let customer: Vec<bool> = kinds.iter().map(|k| k.customer).collect();
+        assert_eq!(customer, [false, false, true, true, true, true]);
+        for hidden in [
+            ShipmentStatus::Pending,
+            ShipmentStatus::Created,
+            ShipmentStatus::NeedsClarification,
+            ShipmentStatus::Cancelled,
+        ] {
+            assert_eq!(NoteKind::of(&report(hidden)), None, "{hidden}");
+        }
+    }
+
+    #[test]
+    fn status_notes_say_what_the_courier_reported() {
+        use crate::courier::event::{Failure, ProofOfDelivery};
+        let note = |r: &StatusReport| status_note(NoteKind::of(r).unwrap(), r);
+
+        let mut out = report(ShipmentStatus::OutForDelivery);
+        out.eta_ms = Some(1_795_003_600_000);
+        assert_eq!(
+            note(&out),
+            "Your order is out for delivery. Sandbox Courier tracking number: SBX1. \
+             Expected around 2026-11-18 12:06 UTC. Track it at https://t.example/SBX1"
+        );
+
+        let mut delivered = report(ShipmentStatus::Delivered);
+        delivered.proof = Some(ProofOfDelivery {
+            signature_upload_id: None,
+            photo_upload_ids: vec![],
+            signature_text: Some("Anna Nowak".into()),
+            recipient_name: None,
+            notes: None,
+            location: None,
+            completed_at_ms: Some(1_795_000_060_000),
+        });
+        assert_eq!(
+            note(&delivered),
+            "Your order has been delivered. Sandbox Courier tracking number: SBX1. \
+             Delivered 2026-11-18 11:07 UTC. Signed for by Anna Nowak. \
+             Track it at https://t.example/SBX1"
+        );
+
+        let mut failed = report(ShipmentStatus::Failed);
+        failed.failure = Some(Failure {
+            reason: Some("CANNOT_FIND_ADDRESS".into()),
+            notes: Some("gate code 1234".into()),
+        });
+        let text = note(&failed);
+        assert!(text.contains("Reason: cannot find address."), "{text}");
+        assert!(!text.contains("1234"), "driver notes stay private: {text}");
+
+        let assigned = note(&report(ShipmentStatus::Assigned));
+        assert_eq!(
+            assigned,
+            "Courier update: a driver is assigned. Sandbox Courier tracking number: SBX1."
+        );
+        for status in SHOWN {
+            assert!(mentions(&note(&report(status)), "SBX1"), "{status}");
+        }
+    }
+
+    #[test]
+    fn failure_reasons_read_as_words_and_free_text_stays() {
+        use crate::courier::event::Failure;
+        let text = |reason: Option<&str>| {
+            super::super::failure_reason_text(Some(&Failure {
+                reason: reason.map(str::to_owned),
+                notes: None,
+            }))
+        };
+        assert_eq!(text(Some("NO_ANSWER")).as_deref(), Some("no answer"));
+        assert_eq!(
+            text(Some("Customer refused")).as_deref(),
+            Some("Customer refused")
+        );
+        assert_eq!(text(Some("  ")), None);
+        assert_eq!(text(None), None);
+        assert_eq!(super::super::failure_reason_text(None), None);
     }
 }

@@ -38,6 +38,19 @@ struct Body {
     status: Option<&'static str>,
 }
 
+/// What a `server_error` fault answers: a bare 500 in the API's error shape.
+pub(super) fn internal_error() -> Response {
+    let body = Envelope {
+        error: Body {
+            code: "internal_error",
+            message: "the courier failed to handle the request; retry later".into(),
+            field: None,
+            status: None,
+        },
+    };
+    (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
+}
+
 impl IntoResponse for TaskError {
     fn into_response(self) -> Response {
         let message = self.to_string();

@@ -9,14 +9,14 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::errors::TaskError;
-use super::geocode;
+use super::errors::{internal_error, TaskError};
 use super::model::{NewTask, Task, TaskUpdate};
 use super::store::AdvanceError;
 use super::validate::TaskRequest;
 use super::IDEMPOTENCY_KEY;
+use super::{advance, geocode, webhooks};
 use crate::error::{parse_json, ApiError};
-use crate::faults::{HoldBack, Injected};
+use crate::faults::{HoldBack, Injected, Strike};
 use crate::state::AppState;
 
 /// Longest accepted `Idempotency-Key`, as most courier and payment APIs cap it.
@@ -29,10 +29,15 @@ pub(super) async fn create_task(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     // Faults strike before anything else, like an outage in front of the real service.
-    let hold_back = match app.with(|store| store.faults.create_task.trigger()) {
-        Some(Injected::Unavailable) => return ApiError::Unavailable.into_response(),
-        Some(Injected::RateLimited) => return ApiError::RateLimited.into_response(),
-        Some(Injected::LoseResponse(delay)) => Some(HoldBack(delay)),
+    let hold_back = match app.with(|store| store.faults.create_task.strike()) {
+        Some(Strike::ServerError) => return internal_error(),
+        Some(Strike::Injected(Injected::Unavailable)) => {
+            return ApiError::Unavailable.into_response()
+        }
+        Some(Strike::Injected(Injected::RateLimited)) => {
+            return ApiError::RateLimited.into_response()
+        }
+        Some(Strike::Injected(Injected::LoseResponse(delay))) => Some(HoldBack(delay)),
         None => None,
     };
 
@@ -147,19 +152,41 @@ pub(super) async fn list_tasks(
     Ok(Json(TaskList { tasks }))
 }
 
-/// `POST /v1/tasks/{id}/advance`: the simulated driver's next step.
+/// `POST /v1/tasks/{id}/advance`: the simulated driver's next step, or a failed attempt
+/// (see [`advance`] for the optional body). The change is sent to the webhook, if any.
 pub(super) async fn advance_task(
     State(app): State<AppState>,
     id: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Task>, ApiError> {
     let Path(id) = id?;
+    // Parsed outside the lock; a bad body is reported only if the task exists.
+    let report = body
+        .map_err(ApiError::from)
+        .and_then(|body| advance::driver_report(&body));
     let now = OffsetDateTime::now_utc();
-    app.with(|store| store.tasks.advance(&id, now).cloned())
-        .map(Json)
-        .map_err(|error| match error {
-            AdvanceError::NotFound(_) => ApiError::NotFound(error.to_string()),
-            AdvanceError::Final { .. } => ApiError::InvalidTransition(error.to_string()),
-        })
+    let (task, outgoing) = app.with(|store| {
+        if store.tasks.get(&id).is_none() {
+            return Err(ApiError::NotFound(format!("no task with id {id}")));
+        }
+        let task = store
+            .tasks
+            .advance_with(&id, report?, now)
+            .map_err(|error| match error {
+                AdvanceError::NotFound(_) => ApiError::NotFound(error.to_string()),
+                AdvanceError::Final { .. } | AdvanceError::CannotFail { .. } => {
+                    ApiError::InvalidTransition(error.to_string())
+                }
+                AdvanceError::CodNotDelivering { .. } | AdvanceError::NoCashOnDelivery(_) => {
+                    ApiError::invalid("cod_collected_minor", error.to_string())
+                }
+            })?
+            .clone();
+        let outgoing = store.webhooks.prepare(&task, app.base_url());
+        Ok((task, outgoing))
+    })?;
+    webhooks::dispatch(&app, outgoing);
+    Ok(Json(task))
 }
 
 /// `PUT /v1/tasks/{id}`: replaces the delivery details of a task the driver has not picked
@@ -189,9 +216,17 @@ pub(super) async fn cancel_task(
 ) -> Result<Json<Task>, TaskError> {
     let Path(id) = id.map_err(ApiError::from)?;
     let now = OffsetDateTime::now_utc();
-    Ok(Json(
-        app.with(|store| store.tasks.cancel(&id, now).cloned())?,
-    ))
+    let (task, outgoing) = app.with(|store| {
+        let changes_before = store.tasks.get(&id).map(|task| task.status_history.len());
+        let task = store.tasks.cancel(&id, now)?.clone();
+        // Cancelling a cancelled task changes nothing, so it sends nothing either.
+        let outgoing = (changes_before != Some(task.status_history.len()))
+            .then(|| store.webhooks.prepare(&task, app.base_url()))
+            .flatten();
+        Ok::<_, TaskError>((task, outgoing))
+    })?;
+    webhooks::dispatch(&app, outgoing);
+    Ok(Json(task))
 }
 
 /// Unknown `/v1` paths answer in the API's error format.

@@ -1,5 +1,6 @@
 //! The sandbox courier API (`/v1`, bearer auth) and its public tracking page (`/track`).
 
+mod advance;
 mod auth;
 mod errors;
 mod geocode;
@@ -8,13 +9,21 @@ mod model;
 mod store;
 mod tracking;
 mod validate;
+mod webhooks;
 
 use axum::middleware::from_fn_with_state;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 
 pub use model::{CourierTaskView, Destination, Money, Parcel, Recipient, StatusEvent};
 pub(crate) use store::TaskStore;
+pub(crate) use webhooks::WebhookStore;
+pub use webhooks::{
+    WebhookDeliveryView, WebhookOutcome, TARIFF_BASE_MINOR, TARIFF_DEFAULT_CURRENCY,
+    TARIFF_PER_EXTRA_KG_MINOR, TASK_STATUS_CHANGED, WEBHOOK_ATTEMPT_TIMEOUT,
+    WEBHOOK_EVENT_ID_HEADER, WEBHOOK_FIRST_RETRY_DELAY, WEBHOOK_MAX_ATTEMPTS,
+    WEBHOOK_MAX_RETRY_DELAY, WEBHOOK_SIGNATURE_HEADER,
+};
 
 use crate::request_log;
 use crate::state::AppState;
@@ -36,6 +45,12 @@ pub(crate) fn router(app: &AppState) -> Router<AppState> {
         )
         .route("/tasks/{id}/cancel", post(handlers::cancel_task))
         .route("/tasks/{id}/advance", post(handlers::advance_task))
+        .route(
+            "/webhook",
+            put(webhooks::put_webhook)
+                .get(webhooks::get_webhook)
+                .delete(webhooks::delete_webhook),
+        )
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .fallback(handlers::no_route)
         .layer(from_fn_with_state(app.clone(), auth::require_api_key))

@@ -53,8 +53,8 @@ pub struct StatusEvent {
 /// A snapshot of one courier task, as returned by [`crate::Sandbox::tasks`].
 ///
 /// Serialises like the wire task plus `idempotency_key`. Statuses are the wire strings
-/// (`created`, `assigned`, `picked_up`, `out_for_delivery`, `delivered`, `cancelled`) so
-/// assertions read like the API.
+/// (`created`, `assigned`, `picked_up`, `out_for_delivery`, `delivered`, `failed`,
+/// `returned`, `cancelled`) so assertions read like the API.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CourierTaskView {
     pub id: String,
@@ -84,7 +84,8 @@ pub struct CourierTaskView {
 }
 
 /// Where a task is in the simulated driver's day; each step is one `advance`. `Cancelled`
-/// is reached only through a cancellation, before pickup.
+/// is reached only through a cancellation, before pickup; `Failed` only through an
+/// `advance` that reports a failed attempt, from `OutForDelivery`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum TaskStatus {
@@ -93,26 +94,32 @@ pub(crate) enum TaskStatus {
     PickedUp,
     OutForDelivery,
     Delivered,
+    /// The driver tried and could not deliver; the parcel goes back next.
+    Failed,
+    /// Back with the sender after a failed attempt. Final.
+    Returned,
     Cancelled,
 }
 
 impl TaskStatus {
+    /// The status a plain `advance` moves to.
     pub(crate) fn next(self) -> Option<Self> {
         match self {
             Self::Created => Some(Self::Assigned),
             Self::Assigned => Some(Self::PickedUp),
             Self::PickedUp => Some(Self::OutForDelivery),
             Self::OutForDelivery => Some(Self::Delivered),
-            Self::Delivered | Self::Cancelled => None,
+            Self::Failed => Some(Self::Returned),
+            Self::Delivered | Self::Returned | Self::Cancelled => None,
         }
     }
 
-    /// Whether the parcel has left the depot with a driver (or arrived): from then on the
-    /// courier cannot change or call off the delivery through the API.
+    /// Whether the parcel has left the depot with a driver (or arrived, or come back): from
+    /// then on the courier cannot change or call off the delivery through the API.
     pub(crate) fn is_past_pickup(self) -> bool {
         matches!(
             self,
-            Self::PickedUp | Self::OutForDelivery | Self::Delivered
+            Self::PickedUp | Self::OutForDelivery | Self::Delivered | Self::Failed | Self::Returned
         )
     }
 
@@ -123,6 +130,8 @@ impl TaskStatus {
             Self::PickedUp => "picked_up",
             Self::OutForDelivery => "out_for_delivery",
             Self::Delivered => "delivered",
+            Self::Failed => "failed",
+            Self::Returned => "returned",
             Self::Cancelled => "cancelled",
         }
     }
@@ -135,6 +144,8 @@ impl TaskStatus {
             Self::PickedUp => "Picked up",
             Self::OutForDelivery => "Out for delivery",
             Self::Delivered => "Delivered",
+            Self::Failed => "Delivery attempt failed",
+            Self::Returned => "Returned to sender",
             Self::Cancelled => "Cancelled",
         }
     }
@@ -178,6 +189,25 @@ pub(crate) struct TaskUpdate {
     pub(crate) delivery: Delivery,
 }
 
+/// Why a delivery attempt failed, as the driver reported it (`advance` with
+/// `"outcome": "failed"`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub(crate) struct FailedAttempt {
+    /// One of [`super::advance::FAILURE_REASONS`].
+    pub(crate) reason: String,
+    pub(crate) notes: Option<String>,
+}
+
+/// What the driver reports with a step beyond the plain next status.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct DriverReport {
+    /// `Some`: the attempt failed (only from `out_for_delivery`).
+    pub(crate) failure: Option<FailedAttempt>,
+    /// The cash collected on the step to `delivered`, when it differs from the task's
+    /// cash-on-delivery amount.
+    pub(crate) cod_collected_minor: Option<u64>,
+}
+
 /// A task exactly as the courier API returns it.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct Task {
@@ -192,6 +222,13 @@ pub(crate) struct Task {
     pub(crate) delivery: Delivery,
     pub(crate) updates: u32,
     pub(crate) status_history: Vec<StatusChange>,
+    /// The failed attempt, once there was one; webhook events carry it. Not on the wire task.
+    #[serde(skip)]
+    pub(crate) failure: Option<FailedAttempt>,
+    /// The cash the driver collected, once delivered with cash on delivery. Not on the wire
+    /// task.
+    #[serde(skip)]
+    pub(crate) cod_collected_minor: Option<u64>,
 }
 
 impl Task {
@@ -251,6 +288,14 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_attempt_advances_to_returned_which_is_final() {
+        assert_eq!(TaskStatus::Failed.next(), Some(TaskStatus::Returned));
+        assert_eq!(TaskStatus::Returned.next(), None);
+        assert!(TaskStatus::Failed.is_past_pickup());
+        assert!(TaskStatus::Returned.is_past_pickup());
+    }
+
+    #[test]
     fn cancelled_is_final_and_only_the_driver_s_statuses_are_past_pickup() {
         assert_eq!(TaskStatus::Cancelled.next(), None);
         assert!(!TaskStatus::Cancelled.is_past_pickup());
@@ -264,6 +309,8 @@ mod tests {
         for status in [
             TaskStatus::Created,
             TaskStatus::OutForDelivery,
+            TaskStatus::Failed,
+            TaskStatus::Returned,
             TaskStatus::Cancelled,
         ] {
             assert_eq!(

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::model::{CourierTaskView, NewTask, StatusChange, Task, TaskStatus, TaskUpdate};
+use super::model::{
+    CourierTaskView, DriverReport, NewTask, StatusChange, Task, TaskStatus, TaskUpdate,
+};
 
 #[derive(Debug)]
 struct TaskRecord {
@@ -28,6 +30,12 @@ pub(crate) enum AdvanceError {
     NotFound(String),
     #[error("task {id} is {}; there is no next status", .status.as_str())]
     Final { id: String, status: TaskStatus },
+    #[error("task {id} is {}; only a task out for delivery can fail", .status.as_str())]
+    CannotFail { id: String, status: TaskStatus },
+    #[error("cod_collected_minor is only reported on the step to delivered (task {id} is {})", .status.as_str())]
+    CodNotDelivering { id: String, status: TaskStatus },
+    #[error("task {0} has no cash on delivery; cod_collected_minor does not apply")]
+    NoCashOnDelivery(String),
 }
 
 /// Why a task refuses an update or a cancellation.
@@ -97,6 +105,8 @@ impl TaskStore {
                 status: TaskStatus::Created,
                 at: now,
             }],
+            failure: None,
+            cod_collected_minor: None,
         };
 
         let index = self.records.len();
@@ -114,14 +124,68 @@ impl TaskStore {
     }
 
     /// Moves the task one step along its delivery and records the change.
+    #[cfg(test)]
     pub(crate) fn advance(&mut self, id: &str, now: OffsetDateTime) -> Result<&Task, AdvanceError> {
+        self.advance_with(id, DriverReport::default(), now)
+    }
+
+    /// Moves the task one step along its delivery, or to `failed` if `report` says the
+    /// attempt failed, and records the change. Nothing changes on an error.
+    pub(crate) fn advance_with(
+        &mut self,
+        id: &str,
+        report: DriverReport,
+        now: OffsetDateTime,
+    ) -> Result<&Task, AdvanceError> {
         let task = self
             .get_mut(id)
             .ok_or_else(|| AdvanceError::NotFound(id.to_owned()))?;
-        let next = task.status.next().ok_or_else(|| AdvanceError::Final {
-            id: id.to_owned(),
-            status: task.status,
-        })?;
+        let status = task.status;
+        let next = if report.failure.is_some() {
+            match status {
+                TaskStatus::OutForDelivery => TaskStatus::Failed,
+                TaskStatus::Delivered | TaskStatus::Returned | TaskStatus::Cancelled => {
+                    return Err(AdvanceError::Final {
+                        id: id.to_owned(),
+                        status,
+                    })
+                }
+                _ => {
+                    return Err(AdvanceError::CannotFail {
+                        id: id.to_owned(),
+                        status,
+                    })
+                }
+            }
+        } else {
+            status.next().ok_or_else(|| AdvanceError::Final {
+                id: id.to_owned(),
+                status,
+            })?
+        };
+        if report.cod_collected_minor.is_some() {
+            if next != TaskStatus::Delivered {
+                return Err(AdvanceError::CodNotDelivering {
+                    id: id.to_owned(),
+                    status,
+                });
+            }
+            if task.delivery.cash_on_delivery.is_none() {
+                return Err(AdvanceError::NoCashOnDelivery(id.to_owned()));
+            }
+        }
+
+        if next == TaskStatus::Delivered {
+            task.cod_collected_minor = report.cod_collected_minor.or_else(|| {
+                task.delivery
+                    .cash_on_delivery
+                    .as_ref()
+                    .map(|cod| cod.amount_minor)
+            });
+        }
+        if let Some(failure) = report.failure {
+            task.failure = Some(failure);
+        }
         task.status = next;
         task.status_history.push(StatusChange {
             status: next,
@@ -359,6 +423,104 @@ mod tests {
             Some(AdvanceError::NotFound("tsk_nope".into()))
         );
         assert_eq!(store.views()[0].status_history.len(), 5);
+    }
+
+    #[test]
+    fn a_failed_attempt_is_reported_out_for_delivery_and_returns_next() {
+        use crate::courier::model::FailedAttempt;
+        let mut store = TaskStore::default();
+        let id = stored(&mut store);
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let failed = || DriverReport {
+            failure: Some(FailedAttempt {
+                reason: "refused".into(),
+                notes: None,
+            }),
+            cod_collected_minor: None,
+        };
+        assert_eq!(
+            store.advance_with(&id, failed(), now).err(),
+            Some(AdvanceError::CannotFail {
+                id: id.clone(),
+                status: TaskStatus::Created
+            })
+        );
+        for _ in 0..3 {
+            store.advance(&id, now).unwrap();
+        }
+        let task = store.advance_with(&id, failed(), now).unwrap();
+        assert_eq!(task.status, TaskStatus::Failed);
+        assert_eq!(
+            task.failure.as_ref().map(|f| f.reason.as_str()),
+            Some("refused")
+        );
+        assert_eq!(
+            store.advance(&id, now).unwrap().status,
+            TaskStatus::Returned
+        );
+        assert_eq!(
+            store.advance(&id, now).err(),
+            Some(AdvanceError::Final {
+                id: id.clone(),
+                status: TaskStatus::Returned
+            })
+        );
+        assert_eq!(
+            store.cancel(&id, now).err(),
+            Some(ChangeError::InProgress {
+                id: id.clone(),
+                status: TaskStatus::Returned
+            })
+        );
+        assert_eq!(store.get(&id).unwrap().status_history.len(), 6);
+    }
+
+    #[test]
+    fn the_collected_cash_is_recorded_on_the_step_to_delivered_only() {
+        use crate::courier::model::Money;
+        let mut store = TaskStore::default();
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let mut with_cod = new_task("r");
+        with_cod.delivery.cash_on_delivery = Some(Money {
+            amount_minor: 5000,
+            currency: "EUR".into(),
+        });
+        let id = store.insert(with_cod, None, "http://x", now).id.clone();
+        let short = || DriverReport {
+            failure: None,
+            cod_collected_minor: Some(4000),
+        };
+        assert_eq!(
+            store.advance_with(&id, short(), now).err(),
+            Some(AdvanceError::CodNotDelivering {
+                id: id.clone(),
+                status: TaskStatus::Created
+            })
+        );
+        for _ in 0..3 {
+            store.advance(&id, now).unwrap();
+        }
+        assert_eq!(
+            store
+                .advance_with(&id, short(), now)
+                .unwrap()
+                .cod_collected_minor,
+            Some(4000)
+        );
+
+        let prepaid = stored(&mut store);
+        for _ in 0..3 {
+            store.advance(&prepaid, now).unwrap();
+        }
+        assert_eq!(
+            store.advance_with(&prepaid, short(), now).err(),
+            Some(AdvanceError::NoCashOnDelivery(prepaid.clone()))
+        );
+        // Without a report the full amount counts; without cash on delivery, none.
+        assert_eq!(
+            store.advance(&prepaid, now).unwrap().cod_collected_minor,
+            None
+        );
     }
 
     #[test]

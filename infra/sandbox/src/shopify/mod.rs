@@ -1,7 +1,10 @@
 //! A fake Shopify Admin GraphQL API: `POST /admin/api/{version}/graphql.json`.
 //!
 //! Operations served: the `order(id:)` query (fulfillment orders and fulfillments),
-//! `fulfillmentCreate`, the `fulfillment(id:)` query and `fulfillmentTrackingInfoUpdate`.
+//! `fulfillmentCreate`, the `fulfillment(id:)` query (with its `events`),
+//! `fulfillmentTrackingInfoUpdate` and `fulfillmentEventCreate` (checked against the
+//! `FulfillmentEventStatus` values of the API version in the path). Armed faults
+//! ([`crate::Sandbox::set_shopify_admin_fault`]) strike every operation alike.
 //!
 //! Orders appear the first time they are asked about, because the write-back only ever asks
 //! about orders a webhook announced. Fulfillments do not: a fulfillment is something the
@@ -16,7 +19,7 @@ mod store;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -24,7 +27,7 @@ use axum::{Json, Router};
 use serde_json::json;
 
 pub(crate) use store::ShopStore;
-pub use store::{FulfillmentView, ShopifySeedError};
+pub use store::{FulfillmentEventView, FulfillmentView, ShopifySeedError};
 
 use crate::faults::{HoldBack, Injected};
 use crate::state::AppState;
@@ -42,6 +45,7 @@ pub(crate) fn router() -> Router<AppState> {
 
 async fn graphql_endpoint(
     State(app): State<AppState>,
+    Path(version): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -66,7 +70,8 @@ async fn graphql_endpoint(
         .and_then(|body| serde_json::from_slice::<graphql::GraphqlRequest>(&body).ok());
     let mut response = match request {
         Some(request) => {
-            Json(app.with(|store| graphql::execute(&mut store.shop, &request))).into_response()
+            let answer = app.with(|store| graphql::execute(&mut store.shop, &request, &version));
+            Json(answer).into_response()
         }
         None => (
             StatusCode::BAD_REQUEST,

@@ -1,8 +1,9 @@
-//! The fake store's orders, fulfillment orders and fulfillments.
+//! The fake store's orders, fulfillment orders, fulfillments and fulfillment events.
 
 use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
+use time::{OffsetDateTime, UtcOffset};
 
 /// A fulfillment in the fake store, as returned by [`crate::Sandbox::fulfillments`]: created
 /// through `fulfillmentCreate`, or made by the merchant
@@ -23,6 +24,25 @@ pub struct FulfillmentView {
     pub tracking_url: Option<String>,
     pub tracking_company: Option<String>,
     pub notify_customer: bool,
+}
+
+/// A fulfillment event in the fake store, as returned by
+/// [`crate::Sandbox::shopify_fulfillment_events`]: what `fulfillmentEventCreate` recorded.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FulfillmentEventView {
+    /// `gid://shopify/FulfillmentEvent/<n>`.
+    pub event_id: String,
+    /// The fulfillment it belongs to, `gid://shopify/Fulfillment/<n>`.
+    pub fulfillment_id: String,
+    /// A `FulfillmentEventStatus` value, e.g. `OUT_FOR_DELIVERY`.
+    pub status: String,
+    /// Shopify's `DateTime`: RFC 3339 in UTC, to the second (`2026-11-20T14:05:00Z`).
+    pub happened_at: String,
+    pub message: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    /// Shopify's `DateTime`, like `happened_at`.
+    pub estimated_delivery_at: Option<String>,
 }
 
 /// Why [`crate::Sandbox::seed_shopify_fulfillment`] refused a fulfillment.
@@ -67,6 +87,44 @@ pub(crate) struct Fulfillment {
     pub(crate) by_merchant: bool,
     pub(crate) tracking: Option<TrackingInfo>,
     pub(crate) notify_customer: bool,
+}
+
+/// A fulfillment event, as `fulfillmentEventCreate` made it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct FulfillmentEvent {
+    /// `gid://shopify/FulfillmentEvent/<n>`.
+    pub(crate) id: String,
+    /// The fulfillment's gid.
+    pub(crate) fulfillment_id: String,
+    pub(crate) status: String,
+    pub(crate) happened_at: OffsetDateTime,
+    pub(crate) created_at: OffsetDateTime,
+    pub(crate) message: Option<String>,
+    pub(crate) latitude: Option<f64>,
+    pub(crate) longitude: Option<f64>,
+    pub(crate) estimated_delivery_at: Option<OffsetDateTime>,
+}
+
+/// `FulfillmentEventInput`, validated: the status is one of the API version's values.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct NewFulfillmentEvent {
+    /// The fulfillment's gid.
+    pub(crate) fulfillment_id: String,
+    pub(crate) status: String,
+    pub(crate) happened_at: OffsetDateTime,
+    pub(crate) message: Option<String>,
+    pub(crate) latitude: Option<f64>,
+    pub(crate) longitude: Option<f64>,
+    pub(crate) estimated_delivery_at: Option<OffsetDateTime>,
+}
+
+/// Shopify's `DateTime` output: UTC, whole seconds, `Z` (`2019-07-03T20:47:55Z`).
+pub(crate) fn shopify_datetime(at: OffsetDateTime) -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    at.to_offset(UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_default()
 }
 
 /// What the `fulfillmentOrders` query returns for one order.
@@ -130,8 +188,11 @@ pub(crate) struct ShopStore {
     /// Keyed by gid.
     fulfillment_orders: HashMap<String, FulfillmentOrder>,
     fulfillments: Vec<Fulfillment>,
+    /// Every fulfillment's events, in creation order.
+    events: Vec<FulfillmentEvent>,
     last_fulfillment_order: u64,
     last_fulfillment: u64,
+    last_event: u64,
 }
 
 impl ShopStore {
@@ -296,6 +357,62 @@ impl ShopStore {
         Ok(fulfillment.clone())
     }
 
+    /// `fulfillmentEventCreate`: records the event on the fulfillment, or refuses an unknown
+    /// fulfillment. Shopify keeps every event it is given, repeats included: telling one
+    /// event from its retry is the client's job.
+    pub(crate) fn create_event(
+        &mut self,
+        new: NewFulfillmentEvent,
+        now: OffsetDateTime,
+    ) -> Result<FulfillmentEvent, Vec<UserError>> {
+        if self.position(&new.fulfillment_id).is_none() {
+            return Err(vec![UserError {
+                field: vec!["fulfillmentEvent", "fulfillmentId"],
+                message: "Fulfillment does not exist.".to_owned(),
+            }]);
+        }
+        self.last_event += 1;
+        let event = FulfillmentEvent {
+            id: format!("gid://shopify/FulfillmentEvent/{}", self.last_event),
+            fulfillment_id: new.fulfillment_id,
+            status: new.status,
+            // `DateTime` keeps whole seconds.
+            happened_at: whole_seconds(new.happened_at),
+            created_at: whole_seconds(now),
+            message: new.message,
+            latitude: new.latitude,
+            longitude: new.longitude,
+            estimated_delivery_at: new.estimated_delivery_at.map(whole_seconds),
+        };
+        self.events.push(event.clone());
+        Ok(event)
+    }
+
+    /// The events of the fulfillment with this gid, oldest first.
+    pub(crate) fn events_of(&self, gid: &str) -> Vec<FulfillmentEvent> {
+        self.events
+            .iter()
+            .filter(|event| event.fulfillment_id == gid)
+            .cloned()
+            .collect()
+    }
+
+    pub(crate) fn event_views(&self) -> Vec<FulfillmentEventView> {
+        self.events
+            .iter()
+            .map(|event| FulfillmentEventView {
+                event_id: event.id.clone(),
+                fulfillment_id: event.fulfillment_id.clone(),
+                status: event.status.clone(),
+                happened_at: shopify_datetime(event.happened_at),
+                message: event.message.clone(),
+                latitude: event.latitude,
+                longitude: event.longitude,
+                estimated_delivery_at: event.estimated_delivery_at.map(shopify_datetime),
+            })
+            .collect()
+    }
+
     fn position(&self, gid: &str) -> Option<usize> {
         self.fulfillments.iter().position(|f| f.id == gid)
     }
@@ -339,6 +456,10 @@ impl ShopStore {
             })
             .collect()
     }
+}
+
+fn whole_seconds(at: OffsetDateTime) -> OffsetDateTime {
+    at.replace_nanosecond(0).unwrap_or(at)
 }
 
 #[cfg(test)]
@@ -482,5 +603,46 @@ mod tests {
             FulfillmentOrderStatus::Open
         );
         assert!(store.views().is_empty());
+    }
+
+    #[test]
+    fn events_attach_to_known_fulfillments_only_and_keep_whole_seconds() {
+        let mut store = ShopStore::default();
+        let gid = store.seed_fulfillment("7", "501").unwrap();
+        let at = OffsetDateTime::from_unix_timestamp_nanos(1_795_000_000_250_000_000).unwrap();
+        let new = |fulfillment_id: &str| NewFulfillmentEvent {
+            fulfillment_id: fulfillment_id.to_owned(),
+            status: "DELIVERED".to_owned(),
+            happened_at: at,
+            message: Some("Signed for by A.".to_owned()),
+            latitude: Some(52.52),
+            longitude: Some(13.405),
+            estimated_delivery_at: None,
+        };
+        let unknown = store.create_event(new("gid://shopify/Fulfillment/9"), at);
+        assert_eq!(
+            unknown
+                .err()
+                .map(|errors| (errors[0].field.clone(), errors[0].message.clone())),
+            Some((
+                vec!["fulfillmentEvent", "fulfillmentId"],
+                "Fulfillment does not exist.".to_owned()
+            ))
+        );
+        assert!(store.event_views().is_empty());
+
+        let first = store.create_event(new(&gid), at).unwrap();
+        let second = store.create_event(new(&gid), at).unwrap();
+        assert_eq!(first.id, "gid://shopify/FulfillmentEvent/1");
+        assert_eq!(
+            second.id, "gid://shopify/FulfillmentEvent/2",
+            "repeats are kept"
+        );
+        assert_eq!(store.events_of(&gid).len(), 2);
+        assert!(store.events_of("gid://shopify/Fulfillment/9").is_empty());
+        let view = &store.event_views()[0];
+        assert_eq!(view.happened_at, "2026-11-18T11:06:40Z");
+        assert_eq!(view.fulfillment_id, gid);
+        assert_eq!(view.latitude, Some(52.52));
     }
 }

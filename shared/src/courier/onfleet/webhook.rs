@@ -442,6 +442,13 @@ pub fn parse(body: &[u8]) -> Result<CourierEvent, WebhookError> {
     event(trigger, payload)
 }
 
+/// The trigger's name ("taskCompleted"), for the audit trail's topic: intake reads it
+/// before it queues the body; status-sync parses the rest.
+pub fn trigger_name(body: &[u8]) -> Option<String> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    trigger_of(&value).ok().map(|t| t.name().to_owned())
+}
+
 /// By `triggerId`; by `triggerName` only when the id is absent.
 fn trigger_of(value: &Value) -> Result<Trigger, WebhookError> {
     let name = value

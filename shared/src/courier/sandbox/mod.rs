@@ -2,7 +2,9 @@
 //! `Idempotency-Key` header, lookup by reference. It is also the model for a generic REST
 //! courier.
 
-use super::{classify_send_error, retry_after, Courier, CourierError, CourierTask};
+pub mod webhook;
+
+use crate::courier::{classify_send_error, retry_after, Courier, CourierError, CourierTask};
 use crate::domain::Shipment;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
