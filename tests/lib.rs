@@ -238,6 +238,57 @@ impl Harness {
         }
     }
 
+    /// One driver step with an outcome (`{"outcome": "failed", "reason": …}`, or
+    /// `{"cod_collected_minor": …}` on the step to delivered).
+    pub async fn advance_task_with(&self, task_id: &str, body: Value) {
+        let response = self
+            .http
+            .post(format!(
+                "{}/v1/tasks/{task_id}/advance",
+                self.sandbox.base_url()
+            ))
+            .bearer_auth("sbx_test_key")
+            .json(&body)
+            .send()
+            .await
+            .expect("sandbox answers");
+        assert!(
+            response.status().is_success(),
+            "advance {task_id} with {body}: {}",
+            response.status()
+        );
+    }
+
+    /// The shipment as stored now.
+    pub async fn shipment(
+        &self,
+        key: &shared::domain::ShipmentKey,
+    ) -> shared::aws::shipments::ShipmentRecord {
+        self.services()
+            .shipments
+            .get(key)
+            .await
+            .expect("shipments readable")
+            .expect("the shipment exists")
+    }
+
+    /// Waits until the shipment is in `status`.
+    pub async fn wait_for_status(
+        &self,
+        key: &shared::domain::ShipmentKey,
+        status: shared::domain::ShipmentStatus,
+    ) -> shared::aws::shipments::ShipmentRecord {
+        wait_for(
+            &format!("{key} {status}"),
+            Duration::from_secs(40),
+            || async {
+                let record = self.shipment(key).await;
+                (record.status == status).then_some(record)
+            },
+        )
+        .await
+    }
+
     /// The sandbox task carrying `reference` (a shipment key), once it exists.
     pub async fn task_for(&self, reference: &str) -> sandbox::CourierTaskView {
         wait_for(

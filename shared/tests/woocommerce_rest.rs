@@ -9,7 +9,8 @@ use sandbox::{
 };
 use serde_json::json;
 use shared::courier::event::{Failure, ProofOfDelivery};
-use shared::domain::{Channel, ShipmentKey, ShipmentStatus};
+use shared::domain::rules::NotificationRules;
+use shared::domain::{Channel, ShipmentKey, ShipmentStatus, StoreConfig};
 use shared::store::woocommerce::{WooCommerceRest, WooCommerceWriter};
 use shared::store::{StatusReport, StatusWriteBack, StoreError, StoreWriter, Tracking, WriteBack};
 use wiremock::matchers::{basic_auth, method, path};
@@ -315,12 +316,17 @@ const SHOWN: [ShipmentStatus; 6] = [
     ShipmentStatus::Returned,
 ];
 
+/// The writer of a store that sends its own customer messages (courier-bridge sends none).
 fn writer(base_url: &str, after_delivery: Option<&str>) -> WooCommerceWriter {
-    WooCommerceWriter::new(
-        client(base_url, reqwest::Client::new()),
-        None,
-        after_delivery.map(str::to_owned),
-    )
+    let config = StoreConfig {
+        status_after_delivery: after_delivery.map(str::to_owned),
+        notifications: NotificationRules {
+            channels: Some(vec![]),
+            ..NotificationRules::default()
+        },
+        ..StoreConfig::default()
+    };
+    WooCommerceWriter::new(client(base_url, reqwest::Client::new()), &config)
 }
 
 #[tokio::test]
@@ -376,6 +382,32 @@ async fn each_status_is_one_note_and_a_repeat_writes_nothing() {
         );
     }
     assert!(sandbox.woocommerce_statuses().is_empty(), "no status set");
+}
+
+#[tokio::test]
+async fn when_courier_bridge_messages_the_customer_its_notes_about_those_statuses_are_private() {
+    let sandbox = start().await;
+    // The default configuration: courier-bridge e-mails (else texts) the customer.
+    let store = WooCommerceWriter::new(
+        client(&sandbox.base_url(), reqwest::Client::new()),
+        &StoreConfig::default(),
+    );
+    for status in SHOWN {
+        store
+            .write_status(&key("727"), &status_report(status, 0))
+            .await
+            .unwrap();
+    }
+    let customer: Vec<bool> = sandbox
+        .woocommerce_notes()
+        .iter()
+        .map(|n| n.customer_note)
+        .collect();
+    assert_eq!(
+        customer,
+        [false, false, false, false, false, true],
+        "only the return, which courier-bridge sends no message about"
+    );
 }
 
 #[tokio::test]

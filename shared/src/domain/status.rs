@@ -53,6 +53,11 @@ impl ShipmentStatus {
     /// are refused: the caller treats them as "nothing to do".
     pub fn may_become(self, to: ShipmentStatus, actor: Actor) -> bool {
         use ShipmentStatus::*;
+        // A failed delivery ends the courier's attempt but not the parcel's journey: it may
+        // still go back to the sender.
+        if (self, to, actor) == (Failed, Returned, Actor::Courier) {
+            return true;
+        }
         if self == to || self.is_terminal() {
             return false;
         }
@@ -122,6 +127,12 @@ mod tests {
             !Delivered.may_become(Failed, Courier),
             "terminal states are final"
         );
+        assert!(
+            Failed.may_become(Returned, Courier),
+            "a failed parcel goes back to the sender"
+        );
+        assert!(!Returned.may_become(Failed, Courier));
+        assert!(!Delivered.may_become(Returned, Courier));
         assert!(
             !Pending.may_become(Assigned, Courier),
             "no task, no courier event"

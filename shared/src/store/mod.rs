@@ -183,13 +183,7 @@ pub async fn writer(
                 .get(key.channel, &key.store)
                 .await
                 .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-            woocommerce::writer(
-                services,
-                &secret,
-                config.status_after_tracking.clone(),
-                config.status_after_delivery.clone(),
-            )
-            .await
+            woocommerce::writer(services, &secret, &config).await
         }
         Channel::Amazon => amazon::writer(services, &secret).await,
         Channel::Api => api::writer(services, &secret).await,

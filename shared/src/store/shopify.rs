@@ -578,7 +578,7 @@ fn event_input(
         input["latitude"] = json!(place.lat);
         input["longitude"] = json!(place.lng);
     }
-    let eta = report.eta_ms.and_then(shopify_time).and_then(|t| format(t));
+    let eta = report.eta_ms.and_then(shopify_time).and_then(format);
     if let Some(eta) = eta {
         input["estimatedDeliveryAt"] = json!(eta);
     }

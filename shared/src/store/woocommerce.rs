@@ -14,15 +14,18 @@
 //! order note (`POST /orders/{id}/notes`, `{"note", "customer_note"}`). A customer note is
 //! shown on the customer's order page and e-mailed to them; a private note only to the
 //! shop's staff. Each e-mail is a message the customer reads, so only what they act on or
-//! wait for is a customer note:
+//! wait for is a customer note, and not when courier-bridge already sends the customer its
+//! own message about that status ([`crate::notifications::template_for`]: out for delivery,
+//! delivered, failed), which it does unless the store's `notifications.channels` is empty
+//! ("the store sends its own notifications"):
 //!
 //! | courier status | note | the note says |
 //! |---|---|---|
 //! | Assigned | private | a driver is assigned |
 //! | PickedUp | private | the courier has the parcel (the tracking note already told the customer it is on its way) |
-//! | OutForDelivery | customer | out for delivery, and the ETA when the courier gave one |
-//! | Delivered | customer | delivered, when, and who signed for it |
-//! | Failed | customer | the attempt failed, and the courier's reason |
+//! | OutForDelivery | customer, or private when courier-bridge notifies | out for delivery, and the ETA when the courier gave one |
+//! | Delivered | customer, or private when courier-bridge notifies | delivered, when, and who signed for it |
+//! | Failed | customer, or private when courier-bridge notifies | the attempt failed, and the courier's reason |
 //! | Returned | customer | the parcel is going back to the store |
 //!
 //! Other statuses are [`StatusWriteBack::NotShown`] without a call. Times are written in UTC
@@ -37,7 +40,7 @@
 //! has changes nothing, so a retry sets it again safely.
 
 use super::{StatusReport, StatusWriteBack, StoreError, StoreWriter, Tracking, WriteBack};
-use crate::domain::{ShipmentKey, ShipmentStatus};
+use crate::domain::{ShipmentKey, ShipmentStatus, StoreConfig};
 use crate::services::Services;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -207,10 +210,13 @@ impl WooCommerceRest {
     /// Writes `report` to the order as a note, once: if a note already opens with the
     /// status's sentence and names the tracking number (an earlier attempt whose answer was
     /// lost), it says so instead. Statuses the store is not told about are `NotShown`.
+    /// `notified` says courier-bridge sends the customer its own messages: a note about a
+    /// status it notifies is then private, so the customer is not told twice.
     pub async fn write_status_note(
         &self,
         order_id: &str,
         report: &StatusReport,
+        notified: bool,
     ) -> Result<StatusWriteBack, StoreError> {
         let Some(kind) = NoteKind::of(report) else {
             return Ok(StatusWriteBack::NotShown);
@@ -229,8 +235,10 @@ impl WooCommerceRest {
                 reference: existing.id.to_string(),
             });
         }
+        let customer_note = kind.customer
+            && !(notified && crate::notifications::template_for(report.status).is_some());
         let note = self
-            .add_note(order_id, &status_note(kind, report), kind.customer)
+            .add_note(order_id, &status_note(kind, report), customer_note)
             .await?;
         Ok(StatusWriteBack::Written {
             reference: note.id.to_string(),
@@ -423,7 +431,8 @@ fn mentions(text: &str, number: &str) -> bool {
     })
 }
 
-/// The notes alone; [`WooCommerceWriter`] adds the store's status changes.
+/// The notes alone, for a store that sends its own customer messages; [`WooCommerceWriter`]
+/// follows the store's configuration.
 #[async_trait::async_trait]
 impl StoreWriter for WooCommerceRest {
     async fn write_status(
@@ -431,7 +440,7 @@ impl StoreWriter for WooCommerceRest {
         key: &ShipmentKey,
         report: &StatusReport,
     ) -> Result<StatusWriteBack, StoreError> {
-        self.write_status_note(&key.order_id, report).await
+        self.write_status_note(&key.order_id, report, false).await
     }
 
     async fn write_tracking(
@@ -452,20 +461,20 @@ pub struct WooCommerceWriter {
     after_tracking: Option<String>,
     /// The store's `status_after_delivery`.
     after_delivery: Option<String>,
+    /// courier-bridge sends the store's customers its own messages.
+    notified: bool,
 }
 
 impl WooCommerceWriter {
-    /// `after_tracking` and `after_delivery` are the store's `status_after_tracking` and
-    /// `status_after_delivery` (`None`: the order status is left as it is).
-    pub fn new(
-        rest: WooCommerceRest,
-        after_tracking: Option<String>,
-        after_delivery: Option<String>,
-    ) -> WooCommerceWriter {
+    /// Reads the store's `status_after_tracking` and `status_after_delivery` (absent: the
+    /// order status is left as it is) and its notification channels (none: the store sends
+    /// its own messages, so status notes it would not otherwise send are customer notes).
+    pub fn new(rest: WooCommerceRest, config: &StoreConfig) -> WooCommerceWriter {
         WooCommerceWriter {
             rest,
-            after_tracking,
-            after_delivery,
+            after_tracking: config.status_after_tracking.clone(),
+            after_delivery: config.status_after_delivery.clone(),
+            notified: !config.notifications.channels().is_empty(),
         }
     }
 }
@@ -477,7 +486,10 @@ impl StoreWriter for WooCommerceWriter {
         key: &ShipmentKey,
         report: &StatusReport,
     ) -> Result<StatusWriteBack, StoreError> {
-        let written = self.rest.write_status_note(&key.order_id, report).await?;
+        let written = self
+            .rest
+            .write_status_note(&key.order_id, report, self.notified)
+            .await?;
         // As after the tracking note: idempotent, so set again on a retry that finds the
         // note (the status change may be what failed the first time).
         if report.status == ShipmentStatus::Delivered {
@@ -506,22 +518,17 @@ impl StoreWriter for WooCommerceWriter {
     }
 }
 
-/// The write-back client of a WooCommerce store, with its credentials from the store secret;
-/// `after_tracking` and `after_delivery` are the store's `status_after_tracking` and
-/// `status_after_delivery`, if it set them.
+/// The write-back client of a WooCommerce store, with its credentials from the store secret
+/// and its configuration (`status_after_tracking`, `status_after_delivery`, notification
+/// channels: see [`WooCommerceWriter::new`]).
 pub async fn writer(
     services: &Services,
     secret: &str,
-    after_tracking: Option<String>,
-    after_delivery: Option<String>,
+    config: &StoreConfig,
 ) -> Result<Box<dyn StoreWriter>, StoreError> {
     let credentials: WooCommerceCredentials = services.secrets.get_json(secret).await?;
     let rest = WooCommerceRest::from_credentials(services.http.clone(), &credentials)?;
-    Ok(Box::new(WooCommerceWriter::new(
-        rest,
-        after_tracking,
-        after_delivery,
-    )))
+    Ok(Box::new(WooCommerceWriter::new(rest, config)))
 }
 
 #[cfg(test)]
