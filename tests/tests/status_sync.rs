@@ -175,3 +175,70 @@ async fn a_failed_delivery_tells_the_customer_why_and_where_to_reschedule() {
     .await;
     h.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttled_store_and_failing_sms_provider_are_retried_and_nothing_is_sent_twice() {
+    // A short partner timeout, so a held response becomes an unknown outcome quickly.
+    let h = Harness::start("sync-faults", &[("PARTNER_TIMEOUT_MS", "1500")]).await;
+    sms_store(&h).await;
+    let (key, task) = dispatched(&h, 7_710_000_000_000_000_003).await;
+
+    // Shopify throttles the first three write-backs; Twilio fails twice (500, then 503).
+    h.sandbox
+        .set_shopify_admin_fault(sandbox::Fault::RateLimited { times: 3 });
+    h.sandbox
+        .set_twilio_fault(sandbox::Fault::ServerError { times: 1 });
+    for status in [
+        ShipmentStatus::Assigned,
+        ShipmentStatus::PickedUp,
+        ShipmentStatus::OutForDelivery,
+    ] {
+        h.advance_task(&task, 1).await;
+        h.wait_for_status(&key, status).await;
+    }
+    let on_the_way = wait_for("the on-the-way SMS, after the provider recovers", WAIT, || async {
+        outbox(&h, &key, "on_the_way")
+            .await
+            .filter(|m| m.state == OutboxState::Sent)
+    })
+    .await;
+    assert_eq!(on_the_way.attempts, 2, "one failed attempt, then sent");
+
+    // Twilio takes the delivered message but the answer never comes back: the outcome is
+    // unknown, so it is not sent again.
+    h.sandbox.set_twilio_fault(sandbox::Fault::LoseResponse {
+        times: 1,
+        delay_ms: 4_000,
+    });
+    h.advance_task(&task, 1).await;
+    h.wait_for_status(&key, ShipmentStatus::Delivered).await;
+    let delivered = wait_for("the delivered message ended", WAIT, || async {
+        outbox(&h, &key, "delivered")
+            .await
+            .filter(|m| m.state.is_final())
+    })
+    .await;
+    assert_eq!(delivered.state, OutboxState::Unknown, "{delivered:?}");
+    wait_for("every status on the store", WAIT, || async {
+        (h.sandbox.shopify_fulfillment_events().len() == 4).then_some(())
+    })
+    .await;
+
+    // Retries may land out of order; each event carries when it happened (happenedAt),
+    // which is what Shopify orders its timeline by.
+    let mut kinds: Vec<String> = h
+        .sandbox
+        .shopify_fulfillment_events()
+        .into_iter()
+        .map(|e| e.status)
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        ["CONFIRMED", "DELIVERED", "IN_TRANSIT", "OUT_FOR_DELIVERY"],
+        "each status once, despite the throttling"
+    );
+    let sms = h.sandbox.sms_messages();
+    assert_eq!(sms.len(), 3, "tracking link, on the way, delivered: once each: {sms:?}");
+    h.stop().await;
+}
