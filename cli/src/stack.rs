@@ -138,6 +138,8 @@ impl Stack {
             ("TASKS_QUEUE_URL", tasks),
             ("SYNC_QUEUE_URL", sync),
             ("OUTBOX_QUEUE_URL", outbox),
+            ("OUTBOX_TABLE", self.table("OutboxTable")?),
+            ("SHIPMENT_EVENTS_TABLE", self.table("ShipmentEventsTable")?),
             ("SECRETS_PREFIX", prefix),
         ]);
         Config::from_lookup(|name| env.get(name).cloned())

@@ -49,6 +49,8 @@ async fn a_cloudformation_stack_is_found_by_its_outputs() {
         "IdempotencyTable",
         "ReviewTable",
         "StoresTable",
+        "OutboxTable",
+        "ShipmentEventsTable",
     ] {
         resources.insert(
             table.into(),

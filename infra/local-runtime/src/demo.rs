@@ -187,6 +187,122 @@ pub fn connect_courier_webhooks(sandbox: &Sandbox, runtime: &LocalRuntime, secre
     );
 }
 
+/// Shows a contact with only its end, as logs do.
+fn mask_contact(to: &str) -> String {
+    let keep: String = to
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("…{keep}")
+}
+
+/// The sandbox's drivers deliver every task, step by step (the last one fails and goes
+/// back), and their webhooks come back through intake to status-sync.
+async fn drivers_day(
+    services: &shared::services::Services,
+    sandbox: &Sandbox,
+    http: &reqwest::Client,
+    courier_key: &str,
+    keys: &[ShipmentKey],
+    out: &mut impl Write,
+) -> Result<(), DemoError> {
+    use shared::domain::ShipmentStatus;
+    writeln!(
+        out,
+        "\nThe drivers' day (each step a signed webhook from the sandbox courier):"
+    )
+    .ok();
+    let tasks = sandbox.tasks();
+    for (i, key) in keys.iter().enumerate() {
+        let Some(task) = tasks.iter().find(|t| t.reference == key.to_string()) else {
+            continue;
+        };
+        let fails = i + 1 == keys.len();
+        let steps: Vec<(Value, ShipmentStatus)> = if fails {
+            vec![
+                (Value::Null, ShipmentStatus::Assigned),
+                (Value::Null, ShipmentStatus::PickedUp),
+                (Value::Null, ShipmentStatus::OutForDelivery),
+                (
+                    json!({"outcome": "failed", "reason": "recipient_absent"}),
+                    ShipmentStatus::Failed,
+                ),
+                (Value::Null, ShipmentStatus::Returned),
+            ]
+        } else {
+            vec![
+                (Value::Null, ShipmentStatus::Assigned),
+                (Value::Null, ShipmentStatus::PickedUp),
+                (Value::Null, ShipmentStatus::OutForDelivery),
+                (Value::Null, ShipmentStatus::Delivered),
+            ]
+        };
+        for (body, status) in steps {
+            let mut request = http
+                .post(format!(
+                    "{}/v1/tasks/{}/advance",
+                    sandbox.base_url(),
+                    task.id
+                ))
+                .bearer_auth(courier_key);
+            if !body.is_null() {
+                request = request.json(&body);
+            }
+            let answer = request.send().await?;
+            if !answer.status().is_success() {
+                return Err(DemoError::Fixture(format!(
+                    "the sandbox refused to advance {}: {}",
+                    task.id,
+                    answer.status()
+                )));
+            }
+            let started = Instant::now();
+            loop {
+                let now = services.shipments.get(key).await?.map(|r| r.status);
+                if now == Some(status) {
+                    break;
+                }
+                if started.elapsed() > Duration::from_secs(30) {
+                    return Err(DemoError::Timeout(
+                        Duration::from_secs(30),
+                        format!("{key} never became {status}"),
+                    ));
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        writeln!(
+            out,
+            "  {key}: {}",
+            if fails {
+                "failed (nobody home), returned"
+            } else {
+                "delivered"
+            }
+        )
+        .ok();
+    }
+    // Let the last write-backs and messages finish before the summary reads them.
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(30) {
+        let pending = services
+            .outbox
+            .all()
+            .await?
+            .iter()
+            .any(|m| !m.state.is_final());
+        if !pending {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
 fn random_token(prefix: &str) -> String {
     format!("{prefix}{:024x}", rand::random::<u128>() >> 32)
 }
@@ -268,7 +384,7 @@ pub async fn run(sdk: &SdkConfig, out: &mut impl Write) -> Result<(), DemoError>
     .ok();
     writeln!(
         out,
-        "  webhooks         {}/webhooks/{{shopify|woocommerce|api}}/{{store}}",
+        "  webhooks         {}/webhooks/{{shopify|woocommerce|api}}/{{store}}, …/courier/{{sandbox|onfleet}}",
         runtime.http_url
     )
     .ok();
@@ -446,6 +562,8 @@ pub async fn run(sdk: &SdkConfig, out: &mut impl Write) -> Result<(), DemoError>
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
+    drivers_day(&services, &sandbox, &http, &courier_key, &expected, out).await?;
+
     writeln!(
         out,
         "\nShipments (courier task, tracking, status, and what the store now shows):"
@@ -503,16 +621,83 @@ pub async fn run(sdk: &SdkConfig, out: &mut impl Write) -> Result<(), DemoError>
                 task.tracking_url.clone().unwrap_or_default()
             )
             .ok();
+            let path: Vec<String> = record
+                .transitions
+                .iter()
+                .map(|(s, _)| s.to_string())
+                .collect();
             writeln!(
                 out,
-                "    status    {}; written back to the {} store as {}",
+                "    status    {} (Created → {}); tracking written back to the {} store as {}",
                 record.status,
+                path.join(" → "),
                 key.channel,
                 record.tracking_written_back.clone().unwrap_or_default(),
             )
             .ok();
+            let facts = &record.delivery;
+            if let Some(proof) = &facts.proof {
+                writeln!(
+                    out,
+                    "    proof     signed by {}, {} photo(s), at {}",
+                    proof
+                        .recipient_name
+                        .clone()
+                        .unwrap_or_else(|| "(no name)".into()),
+                    proof.photo_upload_ids.len(),
+                    proof
+                        .location
+                        .map(|l| format!("{:.4},{:.4}", l.lat, l.lng))
+                        .unwrap_or_else(|| "(no place)".into())
+                )
+                .ok();
+            }
+            if let Some(failure) = &facts.failure {
+                writeln!(
+                    out,
+                    "    failure   {}",
+                    failure.reason.clone().unwrap_or_default()
+                )
+                .ok();
+            }
+            let money = |m: &Option<shared::domain::Money>| {
+                m.map(|m| m.to_string()).unwrap_or_else(|| "-".into())
+            };
+            writeln!(
+                out,
+                "    money     delivery cost {}, COD collected {}",
+                money(&facts.delivery_cost),
+                money(&facts.cod_collected)
+            )
+            .ok();
         }
     }
+
+    writeln!(
+        out,
+        "\nCustomer messages (outbox: each composed once, sent at most once):"
+    )
+    .ok();
+    for m in services.outbox.all().await? {
+        let first_line = m.subject.clone().unwrap_or_else(|| m.body.clone());
+        let first_line: String = first_line.chars().take(70).collect();
+        writeln!(
+            out,
+            "  {:<8} {:<5} to {:<22} {:<22} {}",
+            m.state.as_str(),
+            m.channel.as_str(),
+            mask_contact(&m.to),
+            m.template,
+            first_line
+        )
+        .ok();
+    }
+    writeln!(
+        out,
+        "  ({} SMS at the sandbox's Twilio-compatible API; e-mail through SES in the emulator)",
+        sandbox.sms_messages().len()
+    )
+    .ok();
 
     writeln!(
         out,
