@@ -4,8 +4,8 @@
 
 use aws_config::SdkConfig;
 use local_runtime::demo::{
-    connect_courier_webhooks, post_webhook, seed_courier, seed_notifications, seed_store,
-    Delivery, DemoStore,
+    connect_courier_webhooks, post_webhook, seed_courier, seed_notifications, seed_store, Delivery,
+    DemoStore,
 };
 use local_runtime::{LocalRuntime, RuntimeOptions};
 use sandbox::{Sandbox, SandboxConfig};

@@ -11,9 +11,9 @@ use crate::aws::shipments::ShipmentRecord;
 use crate::aws::AwsError;
 use crate::domain::ShipmentStatus;
 use crate::messages::OutboxQueued;
-use crate::notify::templates::{render, MessageContext, Template};
 use crate::notify::capture::CaptureNotifier;
 use crate::notify::ses::SesNotifier;
+use crate::notify::templates::{render, MessageContext, Template};
 use crate::notify::twilio::{TwilioCredentials, TwilioNotifier};
 use crate::notify::{Notifier, NotifyChannel, NotifyError};
 use crate::services::Services;
@@ -63,7 +63,10 @@ pub async fn notify(
     let config = services.stores.get(key.channel, &key.store).await?;
     let rules = &config.notifications;
     let Some((channel, to)) = contact(services, record, &rules.channels()) else {
-        tracing::info!(template = template.as_str(), "no way to reach the customer; not notified");
+        tracing::info!(
+            template = template.as_str(),
+            "no way to reach the customer; not notified"
+        );
         return Ok(Notified::NoContact);
     };
     let ctx = context(record, key, rules, address_text);
@@ -214,7 +217,10 @@ fn context(
             .map(|(_, at)| *at)
     });
     MessageContext {
-        store_name: rules.sender_name.clone().unwrap_or_else(|| key.store.clone()),
+        store_name: rules
+            .sender_name
+            .clone()
+            .unwrap_or_else(|| key.store.clone()),
         order_name: Some(order),
         recipient_first_name: shipment
             .recipient
@@ -226,8 +232,16 @@ fn context(
         tracking_number,
         tracking_url,
         eta_ms: record.delivery.eta_ms,
-        failure_reason: record.delivery.failure.as_ref().and_then(|f| f.reason.clone()),
-        failure_notes: record.delivery.failure.as_ref().and_then(|f| f.notes.clone()),
+        failure_reason: record
+            .delivery
+            .failure
+            .as_ref()
+            .and_then(|f| f.reason.clone()),
+        failure_notes: record
+            .delivery
+            .failure
+            .as_ref()
+            .and_then(|f| f.notes.clone()),
         reschedule_url,
         delivered_at_ms,
         received_by: proof.and_then(|p| p.signature_text.clone()),
@@ -254,9 +268,18 @@ mod tests {
 
     #[test]
     fn statuses_call_for_their_messages() {
-        assert_eq!(template_for(ShipmentStatus::OutForDelivery), Some(Template::OnTheWay));
-        assert_eq!(template_for(ShipmentStatus::Delivered), Some(Template::Delivered));
-        assert_eq!(template_for(ShipmentStatus::Failed), Some(Template::DeliveryFailed));
+        assert_eq!(
+            template_for(ShipmentStatus::OutForDelivery),
+            Some(Template::OnTheWay)
+        );
+        assert_eq!(
+            template_for(ShipmentStatus::Delivered),
+            Some(Template::Delivered)
+        );
+        assert_eq!(
+            template_for(ShipmentStatus::Failed),
+            Some(Template::DeliveryFailed)
+        );
         assert_eq!(template_for(ShipmentStatus::PickedUp), None);
     }
 

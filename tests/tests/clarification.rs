@@ -5,8 +5,8 @@
 
 use end_to_end::{paid_order, wait_for, Harness, STORE};
 use serde_json::json;
-use shared::domain::{Channel, ShipmentKey};
 use shared::aws::outbox::OutboxState;
+use shared::domain::{Channel, ShipmentKey};
 use shared::notify::NotifyChannel;
 use std::time::Duration;
 

@@ -150,18 +150,88 @@ fn day(task: &str, reference: &str, start_ms: i64, fails: bool) -> Vec<Vec<u8>> 
                "lastLocation": [13.4133, 52.5218]}, "state": 3})
     };
     vec![
-        event(TaskCreated, task, reference, at(0), json!({}), json!({"state": 0})),
-        event(TaskAssigned, task, reference, at(1), json!({}), json!({"state": 1})),
-        event(TaskEta, task, reference, at(2), json!({"etaSeconds": 3600}), json!({"state": 1})),
-        event(TaskStarted, task, reference, at(3), json!({}), json!({"state": 2})),
-        event(TaskEta, task, reference, at(4), json!({"etaSeconds": 1200}), json!({"state": 2})),
-        event(TaskDelayed, task, reference, at(5), json!({"delay": 300}), json!({"state": 2})),
-        event(TaskEta, task, reference, at(6), json!({"etaSeconds": 120}), json!({"state": 2})),
-        event(TaskArrival, task, reference, at(7), json!({"distance": 50}), json!({"state": 2})),
+        event(
+            TaskCreated,
+            task,
+            reference,
+            at(0),
+            json!({}),
+            json!({"state": 0}),
+        ),
+        event(
+            TaskAssigned,
+            task,
+            reference,
+            at(1),
+            json!({}),
+            json!({"state": 1}),
+        ),
+        event(
+            TaskEta,
+            task,
+            reference,
+            at(2),
+            json!({"etaSeconds": 3600}),
+            json!({"state": 1}),
+        ),
+        event(
+            TaskStarted,
+            task,
+            reference,
+            at(3),
+            json!({}),
+            json!({"state": 2}),
+        ),
+        event(
+            TaskEta,
+            task,
+            reference,
+            at(4),
+            json!({"etaSeconds": 1200}),
+            json!({"state": 2}),
+        ),
+        event(
+            TaskDelayed,
+            task,
+            reference,
+            at(5),
+            json!({"delay": 300}),
+            json!({"state": 2}),
+        ),
+        event(
+            TaskEta,
+            task,
+            reference,
+            at(6),
+            json!({"etaSeconds": 120}),
+            json!({"state": 2}),
+        ),
+        event(
+            TaskArrival,
+            task,
+            reference,
+            at(7),
+            json!({"distance": 50}),
+            json!({"state": 2}),
+        ),
         if fails {
-            event(TaskFailed, task, reference, at(8), json!({}), completion.clone())
+            event(
+                TaskFailed,
+                task,
+                reference,
+                at(8),
+                json!({}),
+                completion.clone(),
+            )
         } else {
-            event(TaskCompleted, task, reference, at(8), json!({}), completion.clone())
+            event(
+                TaskCompleted,
+                task,
+                reference,
+                at(8),
+                json!({}),
+                completion.clone(),
+            )
         },
         event(TaskUpdated, task, reference, at(9), json!({}), completion),
     ]
@@ -172,17 +242,22 @@ fn day(task: &str, reference: &str, start_ms: i64, fails: bool) -> Vec<Vec<u8>> 
 fn ordered_replay(events: &[Vec<u8>]) -> ShipmentStatus {
     let mut parsed: Vec<_> = events.iter().map(|b| onfleet::parse(b).unwrap()).collect();
     parsed.sort_by_key(|e| e.time_ms);
-    parsed.iter().fold(ShipmentStatus::Created, |now, e| match e.status {
-        Some(to) if now.may_become(to, e.actor()) => to,
-        _ => now,
-    })
+    parsed
+        .iter()
+        .fold(ShipmentStatus::Created, |now, e| match e.status {
+            Some(to) if now.may_become(to, e.actor()) => to,
+            _ => now,
+        })
 }
 
 async fn post(h: &Harness, body: &[u8], signature: &str) -> u16 {
     h.post_raw(
         "courier",
         "onfleet",
-        &[("X-Onfleet-Signature", signature), ("Content-Type", "application/json")],
+        &[
+            ("X-Onfleet-Signature", signature),
+            ("Content-Type", "application/json"),
+        ],
         body,
     )
     .await
@@ -192,10 +267,17 @@ async fn post(h: &Harness, body: &[u8], signature: &str) -> u16 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn onfleet_validates_the_url_and_a_tampered_webhook_is_refused() {
     let (h, _server) = onfleet_harness("onfleet-hooks").await;
-    let url = format!("{}/webhooks/courier/onfleet?check=a%2Bb%20c", h.runtime.http_url);
+    let url = format!(
+        "{}/webhooks/courier/onfleet?check=a%2Bb%20c",
+        h.runtime.http_url
+    );
     let answer = reqwest::get(&url).await.unwrap();
     assert_eq!(answer.status(), 200);
-    assert_eq!(answer.text().await.unwrap(), "a+b c", "echoed exactly, decoded");
+    assert_eq!(
+        answer.text().await.unwrap(),
+        "a+b c",
+        "echoed exactly, decoded"
+    );
 
     // Onfleet's published example, signed with the webhook secret, is accepted once.
     let body = std::fs::read(concat!(
@@ -206,7 +288,12 @@ async fn onfleet_validates_the_url_and_a_tampered_webhook_is_refused() {
     let signature = onfleet::sign(SECRET_HEX, &body).unwrap();
     assert_eq!(post(&h, &body, &signature).await, 200);
     let (_, again) = h
-        .post_raw("courier", "onfleet", &[("X-Onfleet-Signature", &signature)], &body)
+        .post_raw(
+            "courier",
+            "onfleet",
+            &[("X-Onfleet-Signature", &signature)],
+            &body,
+        )
         .await;
     assert_eq!(again["status"], "duplicate");
     // One byte changed: refused, and nothing queued.
@@ -234,28 +321,39 @@ async fn a_shuffled_duplicated_stream_of_1000_events_ends_as_the_ordered_replay_
             async move {
                 let id = FIRST_ORDER + i;
                 let (status, _, _) = h
-                    .deliver("orders/paid", &format!("w-{id}"), paid_order(id).to_string().as_bytes())
+                    .deliver(
+                        "orders/paid",
+                        &format!("w-{id}"),
+                        paid_order(id).to_string().as_bytes(),
+                    )
                     .await;
                 assert_eq!(status, 200);
             }
         })
         .await;
     // Every order becomes exactly one Onfleet task, although creation met 429s and 503s.
-    wait_for("100 tasks with tracking on the store", Duration::from_secs(120), || async {
-        let all = h.services().shipments.all().await.unwrap();
-        let ready = all
-            .iter()
-            .filter(|r| r.task.is_some() && r.tracking_written_back.is_some())
-            .count();
-        (ready == SHIPMENTS as usize).then_some(())
-    })
+    wait_for(
+        "100 tasks with tracking on the store",
+        Duration::from_secs(120),
+        || async {
+            let all = h.services().shipments.all().await.unwrap();
+            let ready = all
+                .iter()
+                .filter(|r| r.task.is_some() && r.tracking_written_back.is_some())
+                .count();
+            (ready == SHIPMENTS as usize).then_some(())
+        },
+    )
     .await;
     let requests = server.received_requests().await.unwrap();
     let creates: Vec<&Request> = requests
         .iter()
         .filter(|r| r.method.as_str() == "POST" && r.url.path() == "/tasks")
         .collect();
-    assert!(creates.len() >= SHIPMENTS as usize + 10, "the faults were met");
+    assert!(
+        creates.len() >= SHIPMENTS as usize + 10,
+        "the faults were met"
+    );
     let mut per_reference: HashMap<String, usize> = HashMap::new();
     for r in &creates {
         *per_reference.entry(reference_of(r).unwrap()).or_default() += 1;
@@ -272,7 +370,12 @@ async fn a_shuffled_duplicated_stream_of_1000_events_ends_as_the_ordered_replay_
     let mut stream: Vec<Vec<u8>> = Vec::new();
     for (i, key) in keys.iter().enumerate() {
         let reference = key.to_string();
-        let events = day(&task_id(&reference), &reference, start_ms + i as i64, i % 4 == 0);
+        let events = day(
+            &task_id(&reference),
+            &reference,
+            start_ms + i as i64,
+            i % 4 == 0,
+        );
         assert_eq!(events.len(), EVENTS_PER_SHIPMENT);
         let final_status = ordered_replay(&events);
         let by_construction = if i % 4 == 0 {
@@ -303,27 +406,38 @@ async fn a_shuffled_duplicated_stream_of_1000_events_ends_as_the_ordered_replay_
         .filter(|(_, a)| **a == 503)
         .map(|(b, _)| b)
         .collect();
-    assert!(answers.iter().all(|a| *a == 200 || *a == 503), "{answers:?}");
+    assert!(
+        answers.iter().all(|a| *a == 200 || *a == 503),
+        "{answers:?}"
+    );
     for body in retry {
-        wait_for("a retried webhook accepted", Duration::from_secs(30), || async {
-            let a = post(&h, body, &onfleet::sign(SECRET_HEX, body).unwrap()).await;
-            (a == 200).then_some(())
-        })
+        wait_for(
+            "a retried webhook accepted",
+            Duration::from_secs(30),
+            || async {
+                let a = post(&h, body, &onfleet::sign(SECRET_HEX, body).unwrap()).await;
+                (a == 200).then_some(())
+            },
+        )
         .await;
     }
 
-    let records = wait_for("every shipment settled", Duration::from_secs(180), || async {
-        let (visible, in_flight) = h.queue_depth("SyncQueue").await;
-        let (outbox_visible, outbox_in_flight) = h.queue_depth("OutboxQueue").await;
-        if visible + in_flight + outbox_visible + outbox_in_flight > 0 {
-            return None;
-        }
-        let records = h.services().shipments.all().await.unwrap();
-        records
-            .iter()
-            .all(|r| expected.get(&r.shipment.key.to_string()) == Some(&r.status))
-            .then_some(records)
-    })
+    let records = wait_for(
+        "every shipment settled",
+        Duration::from_secs(180),
+        || async {
+            let (visible, in_flight) = h.queue_depth("SyncQueue").await;
+            let (outbox_visible, outbox_in_flight) = h.queue_depth("OutboxQueue").await;
+            if visible + in_flight + outbox_visible + outbox_in_flight > 0 {
+                return None;
+            }
+            let records = h.services().shipments.all().await.unwrap();
+            records
+                .iter()
+                .all(|r| expected.get(&r.shipment.key.to_string()) == Some(&r.status))
+                .then_some(records)
+        },
+    )
     .await;
     assert_eq!(records.len(), SHIPMENTS as usize);
     let (dlq, _) = h.queue_depth("SyncDLQ").await;
@@ -369,7 +483,10 @@ async fn a_shuffled_duplicated_stream_of_1000_events_ends_as_the_ordered_replay_
     // The customer: every message ended, none sent twice, the final one always sent.
     let outbox = h.services().outbox.all().await.unwrap();
     assert!(outbox.iter().all(|m| m.state.is_final()), "{outbox:?}");
-    let sent: Vec<_> = outbox.iter().filter(|m| m.state == OutboxState::Sent).collect();
+    let sent: Vec<_> = outbox
+        .iter()
+        .filter(|m| m.state == OutboxState::Sent)
+        .collect();
     assert!(sent.iter().all(|m| m.attempts == 1));
     let sms = h.sandbox.sms_messages();
     assert_eq!(sms.len(), sent.len(), "one SMS per sent message");
@@ -383,10 +500,7 @@ async fn a_shuffled_duplicated_stream_of_1000_events_ends_as_the_ordered_replay_
             _ => "delivery_failed",
         };
         let id = format!("{}#{template}", record.shipment.key);
-        assert!(
-            sent.iter().any(|m| m.id == id),
-            "{id} was not sent"
-        );
+        assert!(sent.iter().any(|m| m.id == id), "{id} was not sent");
     }
     h.stop().await;
 }

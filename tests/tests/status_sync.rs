@@ -15,7 +15,11 @@ const WAIT: Duration = Duration::from_secs(40);
 /// sent: the state every delivery test starts from.
 async fn dispatched(h: &Harness, id: u64) -> (ShipmentKey, String) {
     let (status, _, _) = h
-        .deliver("orders/paid", &format!("w-{id}"), paid_order(id).to_string().as_bytes())
+        .deliver(
+            "orders/paid",
+            &format!("w-{id}"),
+            paid_order(id).to_string().as_bytes(),
+        )
         .await;
     assert_eq!(status, 200);
     let key = ShipmentKey::new(Channel::Shopify, STORE, &id.to_string(), "1");
@@ -69,8 +73,7 @@ async fn a_delivery_reaches_the_store_and_the_customer_once_each() {
     let record = wait_for("every write-back and message", WAIT, || async {
         let events = h.sandbox.shopify_fulfillment_events();
         let delivered = outbox(&h, &key, "delivered").await;
-        (events.len() >= 4 && delivered.is_some_and(|m| m.state == OutboxState::Sent))
-            .then_some(())
+        (events.len() >= 4 && delivered.is_some_and(|m| m.state == OutboxState::Sent)).then_some(())
     })
     .await;
     let _ = record;
@@ -137,9 +140,13 @@ async fn a_failed_delivery_tells_the_customer_why_and_where_to_reschedule() {
     let id = 7_710_000_000_000_000_002_u64;
     let (key, task) = dispatched(&h, id).await;
     h.advance_task(&task, 3).await;
-    h.wait_for_status(&key, ShipmentStatus::OutForDelivery).await;
-    h.advance_task_with(&task, json!({"outcome": "failed", "reason": "recipient_absent"}))
+    h.wait_for_status(&key, ShipmentStatus::OutForDelivery)
         .await;
+    h.advance_task_with(
+        &task,
+        json!({"outcome": "failed", "reason": "recipient_absent"}),
+    )
+    .await;
     let record = h.wait_for_status(&key, ShipmentStatus::Failed).await;
     let failure = record.delivery.failure.expect("the reason is kept");
     assert_eq!(failure.reason.as_deref(), Some("recipient_absent"));
@@ -157,7 +164,11 @@ async fn a_failed_delivery_tells_the_customer_why_and_where_to_reschedule() {
         "{}",
         message.body
     );
-    assert!(!message.body.contains("recipient_absent"), "a reason, not a code: {}", message.body);
+    assert!(
+        !message.body.contains("recipient_absent"),
+        "a reason, not a code: {}",
+        message.body
+    );
 
     // The parcel goes back; the store hears of the attempt and of the return.
     h.advance_task(&task, 1).await;
@@ -196,11 +207,15 @@ async fn a_throttled_store_and_failing_sms_provider_are_retried_and_nothing_is_s
         h.advance_task(&task, 1).await;
         h.wait_for_status(&key, status).await;
     }
-    let on_the_way = wait_for("the on-the-way SMS, after the provider recovers", WAIT, || async {
-        outbox(&h, &key, "on_the_way")
-            .await
-            .filter(|m| m.state == OutboxState::Sent)
-    })
+    let on_the_way = wait_for(
+        "the on-the-way SMS, after the provider recovers",
+        WAIT,
+        || async {
+            outbox(&h, &key, "on_the_way")
+                .await
+                .filter(|m| m.state == OutboxState::Sent)
+        },
+    )
     .await;
     assert_eq!(on_the_way.attempts, 2, "one failed attempt, then sent");
 
@@ -239,6 +254,10 @@ async fn a_throttled_store_and_failing_sms_provider_are_retried_and_nothing_is_s
         "each status once, despite the throttling"
     );
     let sms = h.sandbox.sms_messages();
-    assert_eq!(sms.len(), 3, "tracking link, on the way, delivered: once each: {sms:?}");
+    assert_eq!(
+        sms.len(),
+        3,
+        "tracking link, on the way, delivered: once each: {sms:?}"
+    );
     h.stop().await;
 }

@@ -72,7 +72,9 @@ async fn send(services: &Services, id: &str) -> Result<(), Retry> {
         }
         Claim::Abandoned => {
             services.outbox.abandon(id).await.map_err(backoff)?;
-            tracing::warn!("a sender stopped mid-send; the message may have gone out and is not resent");
+            tracing::warn!(
+                "a sender stopped mid-send; the message may have gone out and is not resent"
+            );
             return Ok(());
         }
     };
@@ -135,8 +137,12 @@ async fn overtaken(
     let Some(record) = services.shipments.get(&key).await? else {
         return Ok(None);
     };
-    Ok((!still_true(template, record.status))
-        .then(|| format!("{template} is no longer true: the shipment is {}", record.status)))
+    Ok((!still_true(template, record.status)).then(|| {
+        format!(
+            "{template} is no longer true: the shipment is {}",
+            record.status
+        )
+    }))
 }
 
 /// The provider did not take the message: back to PENDING, retried with backoff.

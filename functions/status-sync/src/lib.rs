@@ -95,7 +95,8 @@ pub async fn handle(services: &Services, event: SqsEvent) -> SqsBatchResponse {
                     inbound_id,
                     courier,
                 } => {
-                    let span = tracing::info_span!("courier_event", %courier, inbound = %inbound_id);
+                    let span =
+                        tracing::info_span!("courier_event", %courier, inbound = %inbound_id);
                     tracing::Instrument::instrument(
                         courier_reported(services, inbound_id, courier),
                         span,
@@ -161,9 +162,10 @@ async fn write_tracking(
         .await?
         .ok_or_else(|| SyncError::Unprocessable(format!("no shipment {key}")))?;
     if record.tracking_written_back.is_none() {
-        let task = record.task.as_ref().ok_or_else(|| {
-            SyncError::Unprocessable(format!("shipment {key} has no task yet"))
-        })?;
+        let task = record
+            .task
+            .as_ref()
+            .ok_or_else(|| SyncError::Unprocessable(format!("shipment {key} has no task yet")))?;
         let tracking = tracking_of(&record, task);
         let store = shared::store::writer(services, key)
             .await
@@ -183,9 +185,7 @@ async fn write_tracking(
             Outcome::Busy { retry_in } => return Ok(Some(retry_in.min(BUSY_RETRY))),
         };
         let reference = match &written {
-            WriteBack::Written { reference } | WriteBack::AlreadyThere { reference } => {
-                reference
-            }
+            WriteBack::Written { reference } | WriteBack::AlreadyThere { reference } => reference,
         };
         services
             .shipments
@@ -262,7 +262,15 @@ async fn courier_reported(
     let event = match parse(courier, &inbound.body) {
         Ok(Some(event)) => event,
         Ok(None) => {
-            audit(services, inbound_id, InboundState::Ignored, "not a task event".into(), None, None).await;
+            audit(
+                services,
+                inbound_id,
+                InboundState::Ignored,
+                "not a task event".into(),
+                None,
+                None,
+            )
+            .await;
             return Ok(());
         }
         Err(error) => {
@@ -274,7 +282,10 @@ async fn courier_reported(
             );
             item.source_inbound = Some(inbound_id.to_owned());
             services.reviews.open(&item).await.map_err(backoff)?;
-            audit(services, inbound_id, InboundState::Review,
+            audit(
+                services,
+                inbound_id,
+                InboundState::Review,
                 "needs review: unreadable courier webhook".into(),
                 None,
                 Some(&item.id),
@@ -289,7 +300,10 @@ async fn courier_reported(
         .and_then(|r| r.parse::<ShipmentKey>().ok())
     else {
         tracing::info!(task = %event.task_id, "task carries no reference of ours; ignored");
-        audit(services, inbound_id, InboundState::Ignored,
+        audit(
+            services,
+            inbound_id,
+            InboundState::Ignored,
             format!("task {} is not one of ours", event.task_id),
             None,
             None,
@@ -300,7 +314,10 @@ async fn courier_reported(
     let record = match services.shipments.get(&key).await.map_err(backoff)? {
         Some(record) => record,
         None => {
-            audit(services, inbound_id, InboundState::Ignored,
+            audit(
+                services,
+                inbound_id,
+                InboundState::Ignored,
                 format!("no shipment {key}"),
                 Some(&key),
                 None,
@@ -317,7 +334,10 @@ async fn courier_reported(
         Some(task) if task.task_id == event.task_id => {}
         _ => {
             tracing::info!(task = %event.task_id, "event about another task (a clone?); ignored");
-            audit(services, inbound_id, InboundState::Ignored,
+            audit(
+                services,
+                inbound_id,
+                InboundState::Ignored,
                 format!("task {} is not the shipment's task", event.task_id),
                 Some(&key),
                 None,
@@ -335,7 +355,15 @@ async fn courier_reported(
     let result = result.map(|(_, wait)| wait);
     let verdict = settle(services, &key, "status", result).await;
     if verdict.is_ok() {
-        audit(services, inbound_id, InboundState::Processed, summary, Some(&key), None).await;
+        audit(
+            services,
+            inbound_id,
+            InboundState::Processed,
+            summary,
+            Some(&key),
+            None,
+        )
+        .await;
     }
     verdict
 }

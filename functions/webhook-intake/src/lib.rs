@@ -356,7 +356,9 @@ pub async fn handle(
             respond(200, json!({ "status": "ignored", "inbound_id": id }))
         }
         (Receipt::New, InboundState::Review) => review_unparseable(services, &id, &body).await,
-        (Receipt::New, _) => enqueue(services, contract.next, &id, channel_name, &store, topic).await,
+        (Receipt::New, _) => {
+            enqueue(services, contract.next, &id, channel_name, &store, topic).await
+        }
     }
 }
 

@@ -59,7 +59,10 @@ fn to_lambda(
     // As API Gateway does: decoded, repeated keys kept in order.
     let mut query: HashMap<String, Vec<String>> = HashMap::new();
     for (k, v) in form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {
-        query.entry(k.into_owned()).or_default().push(v.into_owned());
+        query
+            .entry(k.into_owned())
+            .or_default()
+            .push(v.into_owned());
     }
     request.query_string_parameters = query.into();
     request.headers = headers;

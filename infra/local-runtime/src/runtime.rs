@@ -67,7 +67,12 @@ impl RuntimeOptions {
 /// Verifies `sender` in the emulator's SES; an identity that exists already is fine.
 async fn verify_email_sender(sdk: &SdkConfig, sender: &str) -> Result<(), RuntimeError> {
     let ses = aws_sdk_sesv2::Client::new(sdk);
-    match ses.create_email_identity().email_identity(sender).send().await {
+    match ses
+        .create_email_identity()
+        .email_identity(sender)
+        .send()
+        .await
+    {
         Ok(_) => Ok(()),
         Err(e)
             if e.as_service_error()

@@ -18,14 +18,16 @@ use local_runtime::template::{EventSpec, Template};
 
 const TEMPLATE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml");
 
-const TABLES: [&str; 5] = [
+const TABLES: [&str; 7] = [
     "InboundTable",
     "ShipmentsTable",
     "IdempotencyTable",
     "StoresTable",
     "ReviewTable",
+    "OutboxTable",
+    "ShipmentEventsTable",
 ];
-const QUEUES: [&str; 9] = [
+const QUEUES: [&str; 10] = [
     "IntakeQueue",
     "IntakeDLQ",
     "TasksQueue",
@@ -35,17 +37,17 @@ const QUEUES: [&str; 9] = [
     "AmazonNotificationsQueue",
     "AmazonNotificationsDLQ",
     "OutboxQueue",
+    "OutboxDLQ",
 ];
 /// Main queue -> (its DLQ, maxReceiveCount).
-const REDRIVES: [(&str, &str, u32); 4] = [
+const REDRIVES: [(&str, &str, u32); 5] = [
     ("IntakeQueue", "IntakeDLQ", 5),
     ("TasksQueue", "TasksDLQ", 8),
     ("SyncQueue", "SyncDLQ", 8),
     ("AmazonNotificationsQueue", "AmazonNotificationsDLQ", 5),
+    ("OutboxQueue", "OutboxDLQ", 8),
 ];
-/// Queues that are nobody's dead-letter target and redrive nowhere.
-const PLAIN_QUEUES: [&str; 1] = ["OutboxQueue"];
-const FUNCTIONS: [&str; 7] = [
+const FUNCTIONS: [&str; 8] = [
     "WebhookIntakeFunction",
     "NormalizeFunction",
     "CreateTaskFunction",
@@ -53,6 +55,7 @@ const FUNCTIONS: [&str; 7] = [
     "CodReconcileFunction",
     "MarketplaceIntakeFunction",
     "ShipByWatchFunction",
+    "NotifyFunction",
 ];
 
 async fn sdk() -> SdkConfig {
@@ -142,11 +145,16 @@ async fn provisions_the_template_idempotently_and_tears_it_down() {
             .expect("DescribeTable")
             .table
             .expect("table description");
-        assert_eq!(
-            keys(table.key_schema()),
-            [("pk".to_owned(), KeyType::Hash)],
-            "{id}"
-        );
+        let expected_keys = if id == "ShipmentEventsTable" {
+            // The history: one shipment's events, sorted by time.
+            vec![
+                ("pk".to_owned(), KeyType::Hash),
+                ("sk".to_owned(), KeyType::Range),
+            ]
+        } else {
+            vec![("pk".to_owned(), KeyType::Hash)]
+        };
+        assert_eq!(keys(table.key_schema()), expected_keys, "{id}");
         let indexes = table.global_secondary_indexes();
         if id == "ShipmentsTable" {
             // Every shipment of an order, for cancellations.
@@ -186,7 +194,6 @@ async fn provisions_the_template_idempotently_and_tears_it_down() {
 
     // Queues: main queues redriving into their DLQs, and the outbox.
     assert_eq!(stack_queue_urls(&sqs, &stack).await.len(), QUEUES.len());
-    assert!(PLAIN_QUEUES.iter().all(|q| QUEUES.contains(q)));
     for id in QUEUES {
         let queue = &stack.queues[id];
         assert_eq!(queue.name, format!("{name}-{id}"));
@@ -240,6 +247,13 @@ async fn provisions_the_template_idempotently_and_tears_it_down() {
         ("REVIEW_TABLE", stack.tables["ReviewTable"].clone()),
         ("STORES_TABLE", stack.tables["StoresTable"].clone()),
         ("OUTBOX_QUEUE_URL", stack.queues["OutboxQueue"].url.clone()),
+        ("OUTBOX_TABLE", stack.tables["OutboxTable"].clone()),
+        (
+            "SHIPMENT_EVENTS_TABLE",
+            stack.tables["ShipmentEventsTable"].clone(),
+        ),
+        ("NOTIFY_SMS_PROVIDER", "twilio".to_owned()),
+        ("NOTIFY_EMAIL_PROVIDER", "ses".to_owned()),
         ("INTAKE_QUEUE_URL", stack.queues["IntakeQueue"].url.clone()),
         ("TASKS_QUEUE_URL", stack.queues["TasksQueue"].url.clone()),
         ("SYNC_QUEUE_URL", stack.queues["SyncQueue"].url.clone()),
@@ -257,8 +271,12 @@ async fn provisions_the_template_idempotently_and_tears_it_down() {
             assert_eq!(function.env.get(*variable), Some(value), "{id} {variable}");
         }
         for (variable, value) in &function.env {
+            // The SES sender is optional: e-mail is off until one is verified.
+            let may_be_empty = variable == "NOTIFY_EMAIL_FROM";
             assert!(
-                !value.is_empty() && !value.contains("${") && !value.starts_with('!'),
+                (may_be_empty || !value.is_empty())
+                    && !value.contains("${")
+                    && !value.starts_with('!'),
                 "{id} {variable} is unresolved: {value:?}"
             );
         }
@@ -284,14 +302,22 @@ async fn provisions_the_template_idempotently_and_tears_it_down() {
     assert_eq!(webhook.timeout_secs, 10);
     assert_eq!(
         webhook.events,
-        [EventSpec::HttpApi {
-            method: "POST".into(),
-            path: "/webhooks/{channel}/{store}".into(),
-        }]
+        [
+            EventSpec::HttpApi {
+                method: "POST".into(),
+                path: "/webhooks/{channel}/{store}".into(),
+            },
+            // Onfleet's URL validation.
+            EventSpec::HttpApi {
+                method: "GET".into(),
+                path: "/webhooks/{channel}/{store}".into(),
+            }
+        ]
     );
     for (function, queue) in [
         ("CreateTaskFunction", "TasksQueue"),
         ("StatusSyncFunction", "SyncQueue"),
+        ("NotifyFunction", "OutboxQueue"),
     ] {
         assert!(
             matches!(

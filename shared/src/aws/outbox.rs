@@ -81,7 +81,9 @@ pub enum Claim {
     /// Already ended (sent, failed, unknown, skipped): nothing to do.
     Ended(OutboxState),
     /// Another sender holds it until `until_ms`.
-    InFlight { until_ms: i64 },
+    InFlight {
+        until_ms: i64,
+    },
     /// A sender took it and never said how it ended: it may have gone out.
     Abandoned,
     Missing,
@@ -165,7 +167,9 @@ impl OutboxStore {
         if current.state.is_final() {
             return Ok(Claim::Ended(current.state));
         }
-        let until = Reader::new(id, &item).opt_n::<i64>("lease_until")?.unwrap_or(0);
+        let until = Reader::new(id, &item)
+            .opt_n::<i64>("lease_until")?
+            .unwrap_or(0);
         if until > now {
             Ok(Claim::InFlight { until_ms: until })
         } else {

@@ -3,10 +3,10 @@
 
 use super::item::{n, now_ms, rfc3339_now, s, Item, Reader};
 use super::{classify, conditional, AwsError};
-use aws_sdk_dynamodb::types::AttributeValue;
 use crate::courier::event::{Failure, ProofOfDelivery};
 use crate::courier::CourierTask;
 use crate::domain::{Money, Shipment, ShipmentKey, ShipmentStatus};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 #[derive(Debug, Clone)]
 pub struct ShipmentRecord {

@@ -230,7 +230,10 @@ mod tests {
             Err(WebhookError::Malformed(_))
         ));
         assert!(matches!(
-            parse(bad.replace("2026-11-24T10:00:00.250Z", "yesterday").as_bytes()),
+            parse(
+                bad.replace("2026-11-24T10:00:00.250Z", "yesterday")
+                    .as_bytes()
+            ),
             Err(WebhookError::Malformed(_))
         ));
     }
