@@ -70,13 +70,12 @@ async fn a_delivery_reaches_the_store_and_the_customer_once_each() {
         h.advance_task(&task, 1).await;
         h.wait_for_status(&key, status).await;
     }
-    let record = wait_for("every write-back and message", WAIT, || async {
+    wait_for("every write-back and message", WAIT, || async {
         let events = h.sandbox.shopify_fulfillment_events();
         let delivered = outbox(&h, &key, "delivered").await;
         (events.len() >= 4 && delivered.is_some_and(|m| m.state == OutboxState::Sent)).then_some(())
     })
     .await;
-    let _ = record;
     let record = h.shipment(&key).await;
 
     // The state machine's path, with when each step happened.

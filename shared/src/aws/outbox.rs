@@ -290,28 +290,16 @@ impl OutboxStore {
 
     /// Every message (for the demo, tests and the CLI; a scan).
     pub async fn all(&self) -> Result<Vec<OutboxEntry>, AwsError> {
-        let mut entries = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| classify("Scan", e))?;
-            for item in out.items.unwrap_or_default() {
-                let id = Reader::new("outbox", &item).s("pk")?;
-                entries.push(entry(&id, &item)?);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                entries.sort_by_key(|e| e.created_ms);
-                return Ok(entries);
-            }
-        }
+        let mut entries = super::scan_all(&self.client, &self.table)
+            .await?
+            .iter()
+            .map(|item| {
+                let id = Reader::new("outbox", item).s("pk")?;
+                entry(&id, item)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        entries.sort_by_key(|e| e.created_ms);
+        Ok(entries)
     }
 }
 

@@ -271,27 +271,14 @@ impl ReviewStore {
 
     /// All items (a scan; the inbox is small by design).
     pub async fn all(&self) -> Result<Vec<ReviewItem>, AwsError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| classify("Scan", e))?;
-            for item in out.items.unwrap_or_default() {
-                let id = Reader::new("review", &item).s("pk")?;
-                items.push(review_item(&id, &item)?);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(items);
-            }
-        }
+        super::scan_all(&self.client, &self.table)
+            .await?
+            .iter()
+            .map(|item| {
+                let id = Reader::new("review", item).s("pk")?;
+                review_item(&id, item)
+            })
+            .collect()
     }
 }
 

@@ -521,29 +521,14 @@ impl ShipmentStore {
     /// Every shipment in the table (for the demo, tests and small reports; a scan).
     pub async fn all(&self) -> Result<Vec<ShipmentRecord>, AwsError> {
         let mut records = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| classify("Scan", e))?;
-            for item in out.items.unwrap_or_default() {
-                let pk = Reader::new("shipment", &item).s("pk")?;
-                if pk.starts_with("cancelled:") {
-                    continue;
-                }
-                records.push(record(&pk, &item)?);
+        for item in super::scan_all(&self.client, &self.table).await? {
+            let pk = Reader::new("shipment", &item).s("pk")?;
+            if pk.starts_with("cancelled:") {
+                continue;
             }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(records);
-            }
+            records.push(record(&pk, &item)?);
         }
+        Ok(records)
     }
 }
 
