@@ -231,12 +231,12 @@ struct Fields {
 impl From<&MessageContext> for Fields {
     fn from(ctx: &MessageContext) -> Self {
         Fields {
-            store: text(Some(&ctx.store_name), PARTY_MAX).unwrap_or_else(|| "the store".into()),
-            order: text(ctx.order_name.as_deref(), ORDER_MAX),
+            store: ours(Some(&ctx.store_name), PARTY_MAX).unwrap_or_else(|| "the store".into()),
+            order: ours(ctx.order_name.as_deref(), ORDER_MAX),
             first_name: text(ctx.recipient_first_name.as_deref(), NAME_MAX),
-            courier: text(Some(&ctx.courier_name), PARTY_MAX)
+            courier: ours(Some(&ctx.courier_name), PARTY_MAX)
                 .unwrap_or_else(|| "the courier".into()),
-            tracking_number: text(Some(&ctx.tracking_number), TRACKING_MAX),
+            tracking_number: ours(Some(&ctx.tracking_number), TRACKING_MAX),
             tracking_url: url(ctx.tracking_url.as_deref()),
             eta: ctx.eta_ms.and_then(format_time_utc),
             reason: ctx.failure_reason.as_deref().and_then(failure_reason_text),
@@ -492,12 +492,27 @@ fn capitalized(s: &str) -> String {
 /// Free text made safe for a message: one line, no control characters, contacts masked,
 /// at most `max` characters (cut with "…"); `None` when nothing is left.
 fn text(value: Option<&str>, max: usize) -> Option<String> {
+    bounded(value, max, true)
+}
+
+/// Our own identifiers (order numbers, tracking numbers, names of the store and courier):
+/// made safe like [`text`] but never masked. An Amazon order id ("903-8868176-2219830")
+/// looks like a phone number and must still reach the customer whole.
+fn ours(value: Option<&str>, max: usize) -> Option<String> {
+    bounded(value, max, false)
+}
+
+fn bounded(value: Option<&str>, max: usize, scrub: bool) -> Option<String> {
     let one_line = value?
         .split(|c: char| c.is_whitespace() || c.is_control())
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
         .join(" ");
-    let scrubbed = scrub_contacts(&one_line);
+    let scrubbed = if scrub {
+        scrub_contacts(&one_line)
+    } else {
+        one_line
+    };
     let scrubbed = scrubbed.trim();
     if scrubbed.is_empty() {
         return None;
@@ -931,5 +946,21 @@ mod tests {
         assert_eq!(m.id, "store#SO-1#delivered");
         assert_eq!(m.to, "ana@example.com");
         assert!(m.subject.is_some());
+    }
+
+    #[test]
+    fn an_order_number_that_looks_like_a_phone_reaches_the_customer_whole() {
+        let ctx = MessageContext {
+            store_name: "a3th9s8bh6gogm".into(),
+            order_name: Some("903-8868176-2219830".into()),
+            courier_name: "Onfleet".into(),
+            tracking_number: "4930901820123".into(),
+            ..MessageContext::default()
+        };
+        for channel in [NotifyChannel::Sms, NotifyChannel::Email] {
+            let r = render(Template::TrackingLink, channel, &ctx);
+            assert!(r.body.contains("903-8868176-2219830"), "{}", r.body);
+            assert!(r.body.contains("4930901820123"), "{}", r.body);
+        }
     }
 }
