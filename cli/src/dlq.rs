@@ -18,6 +18,8 @@ pub enum SourceQueue {
     SyncQueue,
     #[value(name = "AmazonNotificationsQueue", alias = "amazon-notifications")]
     AmazonNotificationsQueue,
+    #[value(name = "OutboxQueue", alias = "outbox")]
+    OutboxQueue,
 }
 
 impl SourceQueue {
@@ -27,6 +29,7 @@ impl SourceQueue {
             SourceQueue::TasksQueue => "TasksQueue",
             SourceQueue::SyncQueue => "SyncQueue",
             SourceQueue::AmazonNotificationsQueue => "AmazonNotificationsQueue",
+            SourceQueue::OutboxQueue => "OutboxQueue",
         }
     }
 

@@ -1,5 +1,6 @@
 //! `courier-bridge`: the operator CLI. It works the review inbox (list, show, fix, release,
-//! dismiss), the dead-letter queues (list, redrive) and store configurations, against a
+//! dismiss), the dead-letter queues (list, redrive), store configurations and shipments
+//! (status, history, proof, messages), against a
 //! stack deployed with CloudFormation or one the local runtime provisioned in an emulator
 //! (the endpoint is the standard `AWS_ENDPOINT_URL`).
 //!
@@ -11,6 +12,7 @@ pub mod dlq;
 pub mod error;
 mod render;
 pub mod review;
+pub mod shipment;
 pub mod stack;
 pub mod store;
 
@@ -28,7 +30,7 @@ use std::path::PathBuf;
 #[command(
     name = "courier-bridge",
     version,
-    about = "Operate a courier-bridge stack: the review inbox, dead-letter queues, store settings.",
+    about = "Operate a courier-bridge stack: the review inbox, dead-letter queues, store settings, shipments.",
     after_help = "Resources come from the CloudFormation stack's outputs; when no such stack \
 exists (the local runtime against an emulator), from the names `{stack}-{LogicalId}`. \
 AWS_ENDPOINT_URL selects an emulator.\n\nExit codes: 0 ok, 1 refused (not open, invalid \
@@ -57,6 +59,20 @@ pub enum Command {
     /// A store's configuration (trigger policy, service rules).
     #[command(subcommand)]
     Store(StoreCommand),
+    /// A shipment: status, history, proof of delivery, customer messages.
+    #[command(subcommand)]
+    Shipment(ShipmentCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ShipmentCommand {
+    /// The shipment's status and path, proof, money, courier events and messages.
+    Show {
+        /// The shipment key, e.g. "shopify:acme:1001:1".
+        key: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -181,6 +197,11 @@ pub async fn execute(cli: Cli, sdk: &aws_config::SdkConfig) -> Result<String, Cl
         }
         Command::Store(command) => {
             store_command(&services(sdk, &stack, prefix).await?, command).await
+        }
+        Command::Shipment(ShipmentCommand::Show { key, json }) => {
+            let services = services(sdk, &stack, prefix).await?;
+            let view = shipment::show(&services, &key).await?;
+            output(json, &view, shipment::render_show)
         }
     }
 }
@@ -362,7 +383,8 @@ mod tests {
                 "--store",
                 "a",
             ],
-            &["courier-bridge", "dlq", "list", "--queue", "OutboxQueue"],
+            &["courier-bridge", "dlq", "list", "--queue", "ReviewQueue"],
+            &["courier-bridge", "shipment", "show"],
             &["courier-bridge", "review", "list", "--status", "closed"],
         ] {
             assert!(Cli::try_parse_from(args).is_err(), "{args:?}");

@@ -193,11 +193,11 @@ async fn a_throttled_store_and_failing_sms_provider_are_retried_and_nothing_is_s
     sms_store(&h).await;
     let (key, task) = dispatched(&h, 7_710_000_000_000_000_003).await;
 
-    // Shopify throttles the first three write-backs; Twilio fails twice (500, then 503).
+    // Shopify throttles the first three write-backs; Twilio is unavailable once (503).
     h.sandbox
         .set_shopify_admin_fault(sandbox::Fault::RateLimited { times: 3 });
     h.sandbox
-        .set_twilio_fault(sandbox::Fault::ServerError { times: 1 });
+        .set_twilio_fault(sandbox::Fault::Unavailable { times: 1 });
     for status in [
         ShipmentStatus::Assigned,
         ShipmentStatus::PickedUp,

@@ -33,7 +33,7 @@ fn usage_errors_exit_2() {
             "dlq",
             "redrive",
             "--queue",
-            "OutboxQueue",
+            "ReviewQueue",
         ],
     ] {
         let out = courier_bridge(args);

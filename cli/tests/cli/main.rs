@@ -4,6 +4,7 @@
 mod binary;
 mod dlq;
 mod review;
+mod shipment;
 mod stack;
 mod store;
 mod support;

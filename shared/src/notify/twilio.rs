@@ -17,8 +17,10 @@
 //! - <https://www.twilio.com/docs/api/errors/20003> (authentication failed)
 //!
 //! A message goes out at most once, so the mapping of failures is strict: only a failure
-//! that proves Twilio did not take the message (no connection, 429, 5xx) is retryable;
-//! anything after the request left with no readable answer is [`NotifyError::Ambiguous`].
+//! that says Twilio did not take the message (no connection, 429, 503 "unavailable") is
+//! retryable. A 500, 502 or 504 may come from behind a front end that already passed the
+//! request on, and anything after the request left with no readable answer, is
+//! [`NotifyError::Ambiguous`]: a customer may miss a message, never get it twice.
 //! The client must not retry by itself: give it a request timeout, and no retry layer.
 
 use super::{scrub_contacts, Notifier, NotifyChannel, NotifyError, OutgoingMessage, Sent};
@@ -281,8 +283,11 @@ fn classify_status(
     if status == reqwest::StatusCode::TOO_MANY_REQUESTS || code == Some(THROTTLED_CODE) {
         return NotifyError::Throttled { retry_after };
     }
-    if status.is_server_error() {
+    if status == reqwest::StatusCode::SERVICE_UNAVAILABLE {
         return NotifyError::Unavailable(format!("twilio {described}"));
+    }
+    if status.is_server_error() {
+        return NotifyError::Ambiguous(format!("twilio {described}"));
     }
     if status == reqwest::StatusCode::UNAUTHORIZED
         || status == reqwest::StatusCode::FORBIDDEN
