@@ -425,22 +425,21 @@ impl ShipmentStore {
             )
             .expression_attribute_values(":now", s(rfc3339_now()))
             .expression_attribute_values(":one", n(1));
-        let json = |v: &dyn erased::Json| s(v.to_json());
         if let Some(proof) = &facts.proof {
             set.push("proof = :proof, proof_event_ms = :t");
-            update = update.expression_attribute_values(":proof", json(proof));
+            update = update.expression_attribute_values(":proof", s(to_json(proof)));
         }
         if let Some(failure) = &facts.failure {
             set.push("failure = :failure");
-            update = update.expression_attribute_values(":failure", json(failure));
+            update = update.expression_attribute_values(":failure", s(to_json(failure)));
         }
         if let Some(cod) = &facts.cod_collected {
             set.push("cod_collected = :cod");
-            update = update.expression_attribute_values(":cod", json(cod));
+            update = update.expression_attribute_values(":cod", s(to_json(cod)));
         }
         if let Some(cost) = &facts.delivery_cost {
             set.push("delivery_cost = :cost");
-            update = update.expression_attribute_values(":cost", json(cost));
+            update = update.expression_attribute_values(":cost", s(to_json(cost)));
         }
         let mut names = Vec::new();
         for (i, status) in from.iter().enumerate() {
@@ -476,7 +475,7 @@ impl ShipmentStore {
             )
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":delivered", s(ShipmentStatus::Delivered.as_str()))
-            .expression_attribute_values(":proof", s(proof.to_json()))
+            .expression_attribute_values(":proof", s(to_json(proof)))
             .expression_attribute_values(":t", n(at_ms))
             .expression_attribute_values(":now", s(rfc3339_now()));
         Ok(conditional("UpdateItem", update.send().await)?.is_some())
@@ -610,19 +609,11 @@ fn cancellation_pk(order_key: &str) -> String {
     format!("cancelled:{order_key}")
 }
 
-/// Serializes the courier's facts for their attributes (they are our own types: it cannot
-/// fail, but no panic is left to chance).
-mod erased {
-    pub trait Json {
-        fn to_json(&self) -> String;
-    }
-    impl<T: serde::Serialize> Json for T {
-        fn to_json(&self) -> String {
-            serde_json::to_string(self).unwrap_or_else(|_| "null".into())
-        }
-    }
+/// The courier's facts as attribute text. They are our own plain types, so serializing
+/// cannot fail; no panic is left to chance all the same.
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
 }
-use erased::Json as _;
 
 /// Milliseconds for "now", for events whose channel gives no time.
 pub fn event_ms_now() -> i64 {
