@@ -72,16 +72,8 @@ impl IdempotencyStore for DynamoIdempotencyStore {
             Err(e) => return Err(classify("PutItem", e)),
         }
 
-        let current = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(key))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| classify("GetItem", e))?
-            .item
+        let current = super::get_by_pk(&self.client, &self.table, key)
+            .await?
             .unwrap_or_default();
         let r = Reader::new(key, &current);
         let status = r.s("status")?;
@@ -158,16 +150,8 @@ impl IdempotencyStore for DynamoIdempotencyStore {
         match stored {
             Ok(_) => Ok(Completion::Stored),
             Err(e) if e.as_service_error().is_some_and(conditional_failed) => {
-                let item = self
-                    .client
-                    .get_item()
-                    .table_name(&self.table)
-                    .key("pk", s(key))
-                    .consistent_read(true)
-                    .send()
-                    .await
-                    .map_err(|e| classify("GetItem", e))?
-                    .item
+                let item = super::get_by_pk(&self.client, &self.table, key)
+                    .await?
                     .unwrap_or_default();
                 let r = Reader::new(key, &item);
                 if r.opt_s("status")?.as_deref() == Some(COMPLETED) {

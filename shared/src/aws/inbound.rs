@@ -293,16 +293,8 @@ impl InboundStore {
     }
 
     pub async fn get(&self, id: &str) -> Result<Option<InboundRecord>, AwsError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(id))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| classify("GetItem", e))?;
-        out.item.map(|item| record(id, &item)).transpose()
+        let found = super::get_by_pk(&self.client, &self.table, id).await?;
+        found.map(|item| record(id, &item)).transpose()
     }
 
     /// Every payload that touched `order_key`, oldest first: the order's audit trail.

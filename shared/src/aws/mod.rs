@@ -85,6 +85,23 @@ where
     }
 }
 
+/// One item by its partition key, read consistently (every read that decides a write is).
+pub async fn get_by_pk(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    pk: &str,
+) -> Result<Option<item::Item>, AwsError> {
+    let out = client
+        .get_item()
+        .table_name(table)
+        .key("pk", item::s(pk))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|e| classify("GetItem", e))?;
+    Ok(out.item)
+}
+
 /// Every item of a table, page by page (consistent reads). For the small tables an operator
 /// or the demo lists whole: the review inbox, the outbox, shipments in tests.
 pub async fn scan_all(

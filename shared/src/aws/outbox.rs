@@ -11,7 +11,7 @@
 //! ```
 
 use super::item::{n, now_ms, s, Item, Reader};
-use super::{classify, conditional, AwsError};
+use super::{conditional, AwsError};
 use crate::notify::NotifyChannel;
 use serde::{Deserialize, Serialize};
 
@@ -126,16 +126,8 @@ impl OutboxStore {
     }
 
     pub async fn get(&self, id: &str) -> Result<Option<OutboxEntry>, AwsError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(id))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| classify("GetItem", e))?;
-        out.item.map(|item| entry(id, &item)).transpose()
+        let found = super::get_by_pk(&self.client, &self.table, id).await?;
+        found.map(|item| entry(id, &item)).transpose()
     }
 
     /// PENDING → SENDING for `lease_ms`, counting the attempt.
@@ -276,16 +268,7 @@ impl OutboxStore {
     }
 
     async fn raw(&self, id: &str) -> Result<Option<Item>, AwsError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(id))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| classify("GetItem", e))?;
-        Ok(out.item)
+        super::get_by_pk(&self.client, &self.table, id).await
     }
 
     /// Every message (for the demo, tests and the CLI; a scan).

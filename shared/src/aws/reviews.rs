@@ -257,16 +257,8 @@ impl ReviewStore {
     }
 
     pub async fn get(&self, id: &str) -> Result<Option<ReviewItem>, AwsError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(id))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| classify("GetItem", e))?;
-        out.item.map(|item| review_item(id, &item)).transpose()
+        let found = super::get_by_pk(&self.client, &self.table, id).await?;
+        found.map(|item| review_item(id, &item)).transpose()
     }
 
     /// All items (a scan; the inbox is small by design).

@@ -266,16 +266,8 @@ impl ShipmentStore {
     /// When the order was cancelled (its event time), if it was.
     pub async fn order_cancelled_at(&self, order_key: &str) -> Result<Option<i64>, AwsError> {
         let pk = cancellation_pk(order_key);
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(&pk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| classify("GetItem", e))?;
-        out.item
+        let found = super::get_by_pk(&self.client, &self.table, &pk).await?;
+        found
             .map(|item| Reader::new(&pk, &item).n("cancelled_event_ms"))
             .transpose()
     }
@@ -505,16 +497,8 @@ impl ShipmentStore {
 
     pub async fn get(&self, key: &ShipmentKey) -> Result<Option<ShipmentRecord>, AwsError> {
         let pk = key.to_string();
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(&pk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| classify("GetItem", e))?;
-        out.item.map(|item| record(&pk, &item)).transpose()
+        let found = super::get_by_pk(&self.client, &self.table, &pk).await?;
+        found.map(|item| record(&pk, &item)).transpose()
     }
 
     /// Every shipment in the table (for the demo, tests and small reports; a scan).
