@@ -5,7 +5,9 @@
 //! * `{"outcome": "failed", "reason": "recipient_absent", "notes": "..."}`: the attempt
 //!   failed (only from `out_for_delivery`);
 //! * `{"cod_collected_minor": 12000}`: on the step to `delivered`, the cash the driver
-//!   collected when it is not the task's cash-on-delivery amount.
+//!   collected when it is not the task's cash-on-delivery amount;
+//! * `{"driver_id": "drv_07"}`: on the step to `assigned`, who takes the task (otherwise the
+//!   next driver of the roster, in turn).
 
 use serde::Deserialize;
 
@@ -32,6 +34,7 @@ struct AdvanceRequest {
     reason: Option<String>,
     notes: Option<String>,
     cod_collected_minor: Option<i64>,
+    driver_id: Option<String>,
 }
 
 /// Parses and checks the body; what the task's status allows is checked by the store.
@@ -93,9 +96,23 @@ pub(crate) fn driver_report(body: &[u8]) -> Result<DriverReport, ApiError> {
         ));
     }
 
+    let driver_id = match request.driver_id {
+        Some(driver) if driver.trim().is_empty() => {
+            return Err(ApiError::invalid("driver_id", "driver_id must not be empty"))
+        }
+        Some(_) if failure.is_some() || cod_collected_minor.is_some() => {
+            return Err(ApiError::invalid(
+                "driver_id",
+                "driver_id is only given on the step to assigned",
+            ))
+        }
+        other => other,
+    };
+
     Ok(DriverReport {
         failure,
         cod_collected_minor,
+        driver_id,
     })
 }
 

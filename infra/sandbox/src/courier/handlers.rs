@@ -180,6 +180,9 @@ pub(super) async fn advance_task(
                 AdvanceError::CodNotDelivering { .. } | AdvanceError::NoCashOnDelivery(_) => {
                     ApiError::invalid("cod_collected_minor", error.to_string())
                 }
+                AdvanceError::DriverNotAssigning { .. } => {
+                    ApiError::invalid("driver_id", error.to_string())
+                }
             })?
             .clone();
         let outgoing = store.webhooks.prepare(&task, app.base_url());

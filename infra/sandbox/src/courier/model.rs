@@ -62,6 +62,8 @@ pub struct CourierTaskView {
     pub tracking_number: String,
     pub tracking_url: String,
     pub status: String,
+    /// The driver the task is assigned to, from `assigned` on.
+    pub driver_id: Option<String>,
     /// The `Idempotency-Key` the task was created with.
     pub idempotency_key: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
@@ -206,6 +208,8 @@ pub(crate) struct DriverReport {
     /// The cash collected on the step to `delivered`, when it differs from the task's
     /// cash-on-delivery amount.
     pub(crate) cod_collected_minor: Option<u64>,
+    /// On the step to `assigned`: the driver who takes the task, instead of the roster's next.
+    pub(crate) driver_id: Option<String>,
 }
 
 /// A task exactly as the courier API returns it.
@@ -216,6 +220,8 @@ pub(crate) struct Task {
     pub(crate) tracking_number: String,
     pub(crate) tracking_url: String,
     pub(crate) status: TaskStatus,
+    /// The driver the task is assigned to, from `assigned` on.
+    pub(crate) driver_id: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub(crate) created_at: OffsetDateTime,
     #[serde(flatten)]
@@ -240,6 +246,7 @@ impl Task {
             tracking_number: self.tracking_number.clone(),
             tracking_url: self.tracking_url.clone(),
             status: self.status.as_str().to_owned(),
+            driver_id: self.driver_id.clone(),
             idempotency_key: idempotency_key.map(str::to_owned),
             created_at: self.created_at,
             recipient: delivery.recipient,

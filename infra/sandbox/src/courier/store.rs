@@ -22,7 +22,12 @@ pub(crate) struct TaskStore {
     by_id: HashMap<String, usize>,
     by_tracking_number: HashMap<String, usize>,
     by_idempotency_key: HashMap<String, usize>,
+    /// How many tasks were assigned from the roster: the next one goes to the next driver.
+    assigned_from_roster: usize,
 }
+
+/// The simulated drivers; tasks are assigned to them in turn unless the advance names one.
+pub(crate) const DRIVER_ROSTER: [&str; 3] = ["drv_01", "drv_02", "drv_03"];
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub(crate) enum AdvanceError {
@@ -36,6 +41,8 @@ pub(crate) enum AdvanceError {
     CodNotDelivering { id: String, status: TaskStatus },
     #[error("task {0} has no cash on delivery; cod_collected_minor does not apply")]
     NoCashOnDelivery(String),
+    #[error("driver_id is only given on the step to assigned (task {id} is {})", .status.as_str())]
+    DriverNotAssigning { id: String, status: TaskStatus },
 }
 
 /// Why a task refuses an update or a cancellation.
@@ -98,6 +105,7 @@ impl TaskStore {
             tracking_url: format!("{base_url}/track/{tracking_number}"),
             tracking_number,
             status: TaskStatus::Created,
+            driver_id: None,
             created_at: now,
             delivery: new.delivery,
             updates: 0,
@@ -137,6 +145,7 @@ impl TaskStore {
         report: DriverReport,
         now: OffsetDateTime,
     ) -> Result<&Task, AdvanceError> {
+        let roster_driver = DRIVER_ROSTER[self.assigned_from_roster % DRIVER_ROSTER.len()];
         let task = self
             .get_mut(id)
             .ok_or_else(|| AdvanceError::NotFound(id.to_owned()))?;
@@ -175,6 +184,19 @@ impl TaskStore {
             }
         }
 
+        if report.driver_id.is_some() && next != TaskStatus::Assigned {
+            return Err(AdvanceError::DriverNotAssigning {
+                id: id.to_owned(),
+                status,
+            });
+        }
+        let mut from_roster = false;
+        if next == TaskStatus::Assigned {
+            task.driver_id = Some(report.driver_id.unwrap_or_else(|| {
+                from_roster = true;
+                roster_driver.to_owned()
+            }));
+        }
         if next == TaskStatus::Delivered {
             task.cod_collected_minor = report.cod_collected_minor.or_else(|| {
                 task.delivery
@@ -191,7 +213,11 @@ impl TaskStore {
             status: next,
             at: now,
         });
-        Ok(task)
+        if from_roster {
+            self.assigned_from_roster += 1;
+        }
+        self.get(id)
+            .ok_or_else(|| AdvanceError::NotFound(id.to_owned()))
     }
 
     /// Why the task at `id` cannot be changed at all, if it cannot: the answer an update
@@ -426,6 +452,41 @@ mod tests {
     }
 
     #[test]
+    fn drivers_take_tasks_in_turn_unless_the_advance_names_one() {
+        let mut store = TaskStore::default();
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let ids: Vec<String> = (0..4)
+            .map(|i| store.insert(new_task(&format!("r{i}")), None, "http://x", now).id.clone())
+            .collect();
+        let named = DriverReport {
+            driver_id: Some("drv_09".into()),
+            ..DriverReport::default()
+        };
+        store.advance(&ids[0], now).unwrap();
+        store.advance_with(&ids[1], named.clone(), now).unwrap();
+        store.advance(&ids[2], now).unwrap();
+        store.advance(&ids[3], now).unwrap();
+        let drivers: Vec<Option<String>> = ids
+            .iter()
+            .map(|id| store.get(id).unwrap().driver_id.clone())
+            .collect();
+        assert_eq!(
+            drivers,
+            [Some("drv_01"), Some("drv_09"), Some("drv_02"), Some("drv_03")]
+                .map(|d| d.map(str::to_owned))
+        );
+        // A driver is named on the step to assigned only.
+        assert_eq!(
+            store.advance_with(&ids[0], named, now).err(),
+            Some(AdvanceError::DriverNotAssigning {
+                id: ids[0].clone(),
+                status: TaskStatus::Assigned
+            })
+        );
+        assert_eq!(store.get(&ids[0]).unwrap().status, TaskStatus::Assigned);
+    }
+
+    #[test]
     fn a_failed_attempt_is_reported_out_for_delivery_and_returns_next() {
         use crate::courier::model::FailedAttempt;
         let mut store = TaskStore::default();
@@ -437,6 +498,7 @@ mod tests {
                 notes: None,
             }),
             cod_collected_minor: None,
+            driver_id: None,
         };
         assert_eq!(
             store.advance_with(&id, failed(), now).err(),
@@ -489,6 +551,7 @@ mod tests {
         let short = || DriverReport {
             failure: None,
             cod_collected_minor: Some(4000),
+            driver_id: None,
         };
         assert_eq!(
             store.advance_with(&id, short(), now).err(),

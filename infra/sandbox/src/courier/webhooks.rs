@@ -292,6 +292,7 @@ struct StatusChangedEvent<'a> {
     tracking_number: &'a str,
     tracking_url: &'a str,
     status: &'static str,
+    driver_id: Option<&'a str>,
     sequence: u32,
     occurred_at: String,
     eta: Option<String>,
@@ -365,6 +366,7 @@ fn status_event<'a>(event_id: &'a str, task: &'a Task, base_url: &str) -> Status
         tracking_number: &task.tracking_number,
         tracking_url: &task.tracking_url,
         status: status.as_str(),
+        driver_id: task.driver_id.as_deref(),
         sequence,
         occurred_at: millis(occurred),
         eta,
@@ -518,6 +520,7 @@ mod tests {
             ],
             failure: None,
             cod_collected_minor: None,
+            driver_id: Some("drv_01".into()),
         }
     }
 
@@ -581,6 +584,8 @@ mod tests {
         let event = serde_json::to_value(status_event("evt_1", &task, "http://x")).unwrap();
         assert!(event["eta"].is_null());
         assert_eq!(event["cod_collected"]["amount_minor"], 4500);
+        // Who holds the cash: reconciliation is per driver.
+        assert_eq!(event["driver_id"], "drv_01");
         assert_eq!(event["delivery_cost"]["amount_minor"], 590);
         assert_eq!(event["delivery_cost"]["currency"], "EUR");
         assert_eq!(

@@ -27,6 +27,8 @@ struct Payload {
     reference: Option<String>,
     tracking_url: Option<String>,
     status: String,
+    /// The driver the task is assigned to (absent before assignment).
+    driver_id: Option<String>,
     sequence: u64,
     occurred_at: String,
     eta: Option<String>,
@@ -149,7 +151,7 @@ pub fn parse(body: &[u8]) -> Result<CourierEvent, WebhookError> {
         proof,
         eta_ms: payload.eta.as_deref().and_then(ms),
         tracking_url: payload.tracking_url,
-        worker_id: None,
+        worker_id: payload.driver_id.filter(|d| !d.is_empty()),
         cod_collected: money(payload.cod_collected)?,
         delivery_cost: money(payload.delivery_cost)?,
     })
