@@ -1,5 +1,6 @@
 //! The delivery domain: pure types and rules, no I/O, no channel or courier names.
 
+pub mod cod;
 pub mod draft;
 pub mod money;
 pub mod phone;

@@ -127,19 +127,7 @@ impl Money {
 
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let exponent = self.currency.exponent();
-        if exponent == 0 {
-            return write!(f, "{} {}", self.minor, self.currency);
-        }
-        let scale = 10_i64.pow(exponent);
-        write!(
-            f,
-            "{}.{:0width$} {}",
-            self.minor / scale,
-            self.minor % scale,
-            self.currency,
-            width = exponent as usize
-        )
+        write!(f, "{} {}", self.decimal(), self.currency)
     }
 }
 
