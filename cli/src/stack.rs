@@ -95,6 +95,15 @@ impl Stack {
         }
     }
 
+    /// The name of a bucket (`ReportsBucket`): S3 names are lower case, so the local
+    /// runtime lowers the `{stack}-{LogicalId}` convention.
+    pub fn bucket(&self, logical_id: &str) -> Result<String, CliError> {
+        match self.origin {
+            Origin::LocalConvention => Ok(self.local_name(logical_id).to_ascii_lowercase()),
+            Origin::CloudFormation => self.table(logical_id),
+        }
+    }
+
     /// The URL of a queue (`TasksQueue`, `TasksDLQ`, ...).
     pub async fn queue_url(&self, logical_id: &str) -> Result<String, CliError> {
         if let Some(url) = self.outputs.get(&format!("{logical_id}Url")) {
@@ -140,6 +149,8 @@ impl Stack {
             ("OUTBOX_QUEUE_URL", outbox),
             ("OUTBOX_TABLE", self.table("OutboxTable")?),
             ("SHIPMENT_EVENTS_TABLE", self.table("ShipmentEventsTable")?),
+            ("CASH_TABLE", self.table("CashTable")?),
+            ("REPORTS_BUCKET", self.bucket("ReportsBucket")?),
             ("SECRETS_PREFIX", prefix),
         ]);
         Config::from_lookup(|name| env.get(name).cloned())

@@ -22,6 +22,10 @@ pub struct Config {
     pub outbox_table: String,
     /// Every courier event per shipment: the status history.
     pub history_table: String,
+    /// Cash handed over by couriers and the daily cash-out tasks.
+    pub cash_table: String,
+    /// S3 bucket of the COD reconciliation reports.
+    pub reports_bucket: String,
     /// Who carries each notification channel.
     pub notify: NotifyConfig,
     /// Secrets Manager names start with it: `{prefix}shopify/{store}`, `{prefix}courier/{name}`.
@@ -88,6 +92,8 @@ impl Config {
         let outbox_queue_url = required("OUTBOX_QUEUE_URL");
         let outbox_table = required("OUTBOX_TABLE");
         let history_table = required("SHIPMENT_EVENTS_TABLE");
+        let cash_table = required("CASH_TABLE");
+        let reports_bucket = required("REPORTS_BUCKET");
         if !missing.is_empty() {
             return Err(ConfigError::Missing(missing.join(", ")));
         }
@@ -113,6 +119,8 @@ impl Config {
             outbox_queue_url,
             outbox_table,
             history_table,
+            cash_table,
+            reports_bucket,
             notify: NotifyConfig {
                 sms: lookup("NOTIFY_SMS_PROVIDER").unwrap_or_else(|| "twilio".into()),
                 whatsapp: lookup("NOTIFY_WHATSAPP_PROVIDER").unwrap_or_else(|| "twilio".into()),
@@ -169,6 +177,8 @@ mod tests {
             "OUTBOX_QUEUE_URL",
             "OUTBOX_TABLE",
             "SHIPMENT_EVENTS_TABLE",
+            "CASH_TABLE",
+            "REPORTS_BUCKET",
         ]
         .into_iter()
         .map(|k| (k, "x"))

@@ -1,11 +1,13 @@
 //! Everything a function talks to, built once in `main` (or once per stack by the local
 //! runtime) and passed by reference to the handler. No client is built per event.
 
+use crate::aws::cash::CashStore;
 use crate::aws::history::HistoryStore;
 use crate::aws::idempotency::DynamoIdempotencyStore;
 use crate::aws::inbound::InboundStore;
 use crate::aws::outbox::OutboxStore;
 use crate::aws::queue::Queue;
+use crate::aws::reports::ReportStore;
 use crate::aws::reviews::ReviewStore;
 use crate::aws::secrets::SecretStore;
 use crate::aws::shipments::ShipmentStore;
@@ -27,6 +29,10 @@ pub struct Services {
     pub outbox_queue: Queue,
     pub outbox: OutboxStore,
     pub history: HistoryStore,
+    /// Hand-overs and cash-out tasks (cod-reconcile and the CLI).
+    pub cash: CashStore,
+    /// The COD reports bucket.
+    pub reports: ReportStore,
     /// Amazon's notifications queue (marketplace-intake only).
     pub amazon_notifications: Option<Queue>,
     pub secrets: SecretStore,
@@ -53,6 +59,8 @@ impl Services {
             reviews: ReviewStore::new(dynamodb.clone(), &config.review_table),
             outbox: OutboxStore::new(dynamodb.clone(), &config.outbox_table),
             history: HistoryStore::new(dynamodb.clone(), &config.history_table),
+            cash: CashStore::new(dynamodb.clone(), &config.cash_table),
+            reports: ReportStore::new(sdk, &config.reports_bucket),
             stores: StoreConfigs::new(dynamodb, &config.stores_table, config.secrets_ttl),
             intake_queue: Queue::new(sqs.clone(), &config.intake_queue_url),
             tasks_queue: Queue::new(sqs.clone(), &config.tasks_queue_url),

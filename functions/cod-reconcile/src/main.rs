@@ -1,4 +1,4 @@
-use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use cod_reconcile::Request;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use shared::services::Services;
 
@@ -7,12 +7,10 @@ async fn main() -> Result<(), Error> {
     shared::telemetry::init();
     let services = Services::from_env().await?;
     let services = &services;
-    run(service_fn(
-        move |event: LambdaEvent<EventBridgeEvent>| async move {
-            cod_reconcile::handle(services, event.payload)
-                .await
-                .map_err(Error::from)
-        },
-    ))
+    run(service_fn(move |event: LambdaEvent<Request>| async move {
+        cod_reconcile::handle(services, event.payload)
+            .await
+            .map_err(Error::from)
+    }))
     .await
 }

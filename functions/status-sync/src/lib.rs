@@ -415,11 +415,22 @@ async fn apply(
         cod_collected: event.cod_collected,
         delivery_cost: event.delivery_cost,
         eta_ms: None,
+        driver: event.worker_id.clone(),
+        cod_collected_ms: None,
     };
     let moved = services
         .shipments
         .apply_courier_status(key, task_id, &from, to, at_ms, &facts)
         .await?;
+    if !moved {
+        if let Some(cash) = &event.cod_collected {
+            // Not applied (e.g. the order was cancelled meanwhile), but the driver has the cash.
+            services
+                .shipments
+                .record_cash_collected(key, task_id, cash, event.worker_id.as_deref(), at_ms)
+                .await?;
+        }
+    }
     if !moved && to == ShipmentStatus::Delivered {
         if let Some(proof) = &event.proof {
             // Photos and the signature may follow the completion in a later update.

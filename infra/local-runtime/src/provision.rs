@@ -33,6 +33,7 @@ const TABLE_ACTIVE_POLL_INTERVAL: Duration = Duration::from_millis(200);
 
 const MAX_TABLE_NAME_LEN: usize = 255;
 const MAX_QUEUE_NAME_LEN: usize = 80;
+const MAX_BUCKET_NAME_LEN: usize = 63;
 
 /// Why provisioning or tearing down failed.
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +119,8 @@ pub struct Stack {
     /// Logical id -> table name.
     pub tables: BTreeMap<String, String>,
     pub queues: BTreeMap<String, QueueInfo>,
+    /// Logical id -> bucket name.
+    pub buckets: BTreeMap<String, String>,
     pub functions: BTreeMap<String, DeployedFunction>,
     /// Effective parameter values: overrides over defaults.
     pub parameters: BTreeMap<String, String>,
@@ -177,6 +180,7 @@ pub async fn provision(
     }
 
     let queues = provision_queues(&sqs, template.queues(), stack_name, &mut bindings).await?;
+    let buckets = provision_buckets(sdk, template.buckets(), stack_name, &mut bindings).await?;
 
     let mut functions = BTreeMap::new();
     for function in template.functions() {
@@ -218,9 +222,108 @@ pub async fn provision(
         name: stack_name.to_owned(),
         tables,
         queues,
+        buckets,
         functions,
         parameters,
     })
+}
+
+// ------------------------------------------------------------ buckets
+
+/// Creates each bucket (an existing one of the same stack is adopted). S3 names are
+/// lower case, so the stack-scoped default name is lowered.
+async fn provision_buckets(
+    sdk: &SdkConfig,
+    specs: Vec<crate::template::BucketSpec>,
+    stack_name: &str,
+    bindings: &mut Bindings,
+) -> Result<BTreeMap<String, String>, ProvisionError> {
+    let s3 = s3_client(sdk);
+    let mut buckets = BTreeMap::new();
+    for spec in specs {
+        let name = physical_name(
+            spec.name.as_ref(),
+            stack_name,
+            &spec.logical_id,
+            "",
+            MAX_BUCKET_NAME_LEN,
+            bindings,
+        )?
+        .to_ascii_lowercase();
+        match s3.create_bucket().bucket(&name).send().await {
+            Ok(_) => {}
+            Err(err)
+                if err.as_service_error().is_some_and(|e| {
+                    e.is_bucket_already_owned_by_you() || e.is_bucket_already_exists()
+                }) => {}
+            Err(err) => return Err(aws_error("CreateBucket", &name, err)),
+        }
+        bindings.bind_ref(&spec.logical_id, &name);
+        bindings.bind_attribute(&spec.logical_id, "Arn", format!("arn:aws:s3:::{name}"));
+        buckets.insert(spec.logical_id, name);
+    }
+    Ok(buckets)
+}
+
+/// Path-style addressing against an emulator endpoint (no `bucket.host` DNS locally).
+fn s3_client(sdk: &SdkConfig) -> aws_sdk_s3::Client {
+    let mut config = aws_sdk_s3::config::Builder::from(sdk);
+    if sdk.endpoint_url().is_some() {
+        config = config.force_path_style(true);
+    }
+    aws_sdk_s3::Client::from_conf(config.build())
+}
+
+/// Empties and deletes a bucket; one that is gone already is fine.
+async fn delete_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<(), ProvisionError> {
+    let gone = |code: Option<&str>| code == Some("NoSuchBucket");
+    let mut token = None;
+    loop {
+        let listed = match s3
+            .list_object_versions()
+            .bucket(bucket)
+            .set_key_marker(token.take())
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(err) if gone(err.as_service_error().and_then(|e| e.meta().code())) => {
+                return Ok(())
+            }
+            Err(err) => return Err(aws_error("ListObjectVersions", bucket, err)),
+        };
+        for version in listed.versions.unwrap_or_default() {
+            if let Some(key) = version.key {
+                s3.delete_object()
+                    .bucket(bucket)
+                    .key(key)
+                    .set_version_id(version.version_id)
+                    .send()
+                    .await
+                    .map_err(|err| aws_error("DeleteObject", bucket, err))?;
+            }
+        }
+        for marker in listed.delete_markers.unwrap_or_default() {
+            if let Some(key) = marker.key {
+                s3.delete_object()
+                    .bucket(bucket)
+                    .key(key)
+                    .set_version_id(marker.version_id)
+                    .send()
+                    .await
+                    .map_err(|err| aws_error("DeleteObject", bucket, err))?;
+            }
+        }
+        if listed.is_truncated != Some(true) {
+            break;
+        }
+        token = listed.next_key_marker;
+    }
+    match s3.delete_bucket().bucket(bucket).send().await {
+        Ok(_) => Ok(()),
+        Err(err) if gone(err.as_service_error().and_then(|e| e.meta().code())) => Ok(()),
+        Err(err) => Err(aws_error("DeleteBucket", bucket, err)),
+    }
 }
 
 /// Deletes the stack's tables and queues. Resources already gone are fine;
@@ -256,10 +359,18 @@ pub async fn teardown(stack: &Stack, sdk: &SdkConfig) -> Result<(), ProvisionErr
             Err(err) => Err(aws_error("DeleteQueue", &queue.name, err)),
         }
     }));
-    let (tables, queues) = futures::join!(tables, queues);
+    let s3 = &s3_client(sdk);
+    let buckets = join_all(
+        stack
+            .buckets
+            .values()
+            .map(|bucket| delete_bucket(s3, bucket)),
+    );
+    let (tables, queues, buckets) = futures::join!(tables, queues, buckets);
     tables
         .into_iter()
         .chain(queues)
+        .chain(buckets)
         .collect::<Result<(), _>>()?;
     tracing::info!(stack = stack.name, "stack torn down");
     Ok(())

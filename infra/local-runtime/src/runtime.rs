@@ -108,7 +108,7 @@ pub struct LocalRuntime {
 /// What a scheduled function reported.
 #[derive(Debug)]
 pub enum Scheduled {
-    CodReconcile(cod_reconcile::CodSummary),
+    CodReconcile(cod_reconcile::DayReport),
     ShipByWatch(ship_by_watch::ShipByReport),
 }
 
@@ -254,10 +254,8 @@ impl LocalRuntime {
         self.stack.queues.get(logical_id).map(|q| q.url.as_str())
     }
 
-    /// Invokes each scheduled function once, as its EventBridge rule would.
-    pub async fn invoke_scheduled(
-        &self,
-    ) -> Vec<(String, Result<Scheduled, shared::aws::AwsError>)> {
+    /// Invokes each scheduled function once, as its EventBridge rule would now.
+    pub async fn invoke_scheduled(&self) -> Vec<(String, Result<Scheduled, String>)> {
         let mut results = Vec::new();
         for (logical_id, function) in &self.stack.functions {
             let scheduled = function
@@ -268,19 +266,53 @@ impl LocalRuntime {
                 continue;
             }
             let services = &self.services[logical_id];
-            let event = aws_lambda_events::event::eventbridge::EventBridgeEvent::default();
             let result = match function.binary.as_str() {
-                "cod-reconcile" => cod_reconcile::handle(services, event)
-                    .await
-                    .map(Scheduled::CodReconcile),
-                "ship-by-watch" => ship_by_watch::handle(services, event)
-                    .await
-                    .map(Scheduled::ShipByWatch),
+                "cod-reconcile" => {
+                    let now = time::OffsetDateTime::now_utc()
+                        .format(&time::format_description::well_known::Rfc3339)
+                        .unwrap_or_default();
+                    let request = cod_reconcile::Request {
+                        day: None,
+                        time: Some(now),
+                    };
+                    cod_reconcile::handle(services, request)
+                        .await
+                        .map(Scheduled::CodReconcile)
+                        .map_err(|e| e.to_string())
+                }
+                "ship-by-watch" => {
+                    let event = aws_lambda_events::event::eventbridge::EventBridgeEvent::default();
+                    ship_by_watch::handle(services, event)
+                        .await
+                        .map(Scheduled::ShipByWatch)
+                        .map_err(|e| e.to_string())
+                }
                 _ => continue,
             };
             results.push((logical_id.clone(), result));
         }
         results
+    }
+
+    /// Reconciles one day's cash on delivery, as `{"day": ...}` invokes cod-reconcile.
+    pub async fn reconcile_cod(
+        &self,
+        day: time::Date,
+    ) -> Result<cod_reconcile::DayReport, RuntimeError> {
+        let failed = |message: String| RuntimeError::Function {
+            function: "cod-reconcile".into(),
+            message,
+        };
+        let services = self
+            .stack
+            .functions
+            .iter()
+            .find(|(_, f)| f.binary == "cod-reconcile")
+            .and_then(|(id, _)| self.services.get(id))
+            .ok_or_else(|| failed("not in the stack".into()))?;
+        cod_reconcile::handle(services, cod_reconcile::Request::for_day(day))
+            .await
+            .map_err(|e| failed(e.to_string()))
     }
 
     /// Stops the pollers and the HTTP API, waiting for in-flight batches to finish.

@@ -330,6 +330,15 @@ pub enum RedriveAllow {
     ByQueue(Vec<Expr>),
 }
 
+/// An S3 bucket (`AWS::S3::Bucket`). Encryption, versioning and public access settings
+/// have no local behaviour to emulate; only the name matters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketSpec {
+    pub logical_id: String,
+    /// `BucketName`, when the template fixes the physical name.
+    pub name: Option<Expr>,
+}
+
 /// A function (`AWS::Serverless::Function`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FunctionSpec {
@@ -369,6 +378,7 @@ pub struct Template {
     parameters: BTreeMap<String, Option<String>>,
     tables: Vec<TableSpec>,
     queues: Vec<QueueSpec>,
+    buckets: Vec<BucketSpec>,
     functions: Vec<FunctionSpec>,
 }
 
@@ -403,6 +413,7 @@ impl Template {
 
         let mut tables = Vec::new();
         let mut queues = Vec::new();
+        let mut buckets = Vec::new();
         let mut functions = Vec::new();
         for (id, resource) in resources {
             let id = key_string(id, "Resources")?;
@@ -417,7 +428,10 @@ impl Template {
             let props_at = format!("{at}.Properties");
             let modelled = matches!(
                 resource_type.as_str(),
-                "AWS::DynamoDB::Table" | "AWS::SQS::Queue" | "AWS::Serverless::Function"
+                "AWS::DynamoDB::Table"
+                    | "AWS::SQS::Queue"
+                    | "AWS::S3::Bucket"
+                    | "AWS::Serverless::Function"
             );
             // Conditions are not evaluated: a conditional resource would be
             // provisioned whatever the condition says.
@@ -429,6 +443,13 @@ impl Template {
             match resource_type.as_str() {
                 "AWS::DynamoDB::Table" => tables.push(parse_table(&id, properties, &props_at)?),
                 "AWS::SQS::Queue" => queues.push(parse_queue(&id, properties, &props_at)?),
+                "AWS::S3::Bucket" => buckets.push(BucketSpec {
+                    name: properties
+                        .get("BucketName")
+                        .map(|v| parse_expr(v, &format!("{props_at}.BucketName")))
+                        .transpose()?,
+                    logical_id: id.clone(),
+                }),
                 "AWS::Serverless::Function" => {
                     functions.push(parse_function(&id, resource, properties, &globals, &at)?)
                 }
@@ -440,6 +461,7 @@ impl Template {
             parameters,
             tables,
             queues,
+            buckets,
             functions,
         };
         template.check_queue_references()?;
@@ -452,6 +474,10 @@ impl Template {
 
     pub fn queues(&self) -> Vec<QueueSpec> {
         self.queues.clone()
+    }
+
+    pub fn buckets(&self) -> Vec<BucketSpec> {
+        self.buckets.clone()
     }
 
     pub fn functions(&self) -> Vec<FunctionSpec> {

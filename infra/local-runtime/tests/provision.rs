@@ -252,6 +252,8 @@ async fn provisions_the_template_idempotently_and_tears_it_down() {
             "SHIPMENT_EVENTS_TABLE",
             stack.tables["ShipmentEventsTable"].clone(),
         ),
+        ("CASH_TABLE", stack.tables["CashTable"].clone()),
+        ("REPORTS_BUCKET", stack.buckets["ReportsBucket"].clone()),
         ("NOTIFY_SMS_PROVIDER", "twilio".to_owned()),
         ("NOTIFY_EMAIL_PROVIDER", "ses".to_owned()),
         ("INTAKE_QUEUE_URL", stack.queues["IntakeQueue"].url.clone()),

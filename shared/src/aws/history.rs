@@ -3,7 +3,7 @@
 //! happened, whatever order the webhooks arrived in.
 
 use super::item::{n, s, Item, Reader};
-use super::{classify, conditional, AwsError};
+use super::{conditional, AwsError};
 use crate::domain::{ShipmentKey, ShipmentStatus};
 
 /// One courier event as kept in the history.
@@ -56,28 +56,11 @@ impl HistoryStore {
     /// The shipment's events, oldest first.
     pub async fn list(&self, key: &ShipmentKey) -> Result<Vec<HistoryEntry>, AwsError> {
         let pk = key.to_string();
-        let mut entries = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(&pk))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| classify("Query", e))?;
-            for item in out.items.unwrap_or_default() {
-                entries.push(entry(&pk, &item)?);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(entries);
-            }
-        }
+        super::query_pk(&self.client, &self.table, &pk)
+            .await?
+            .iter()
+            .map(|item| entry(&pk, item))
+            .collect()
     }
 }
 

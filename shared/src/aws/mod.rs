@@ -1,6 +1,7 @@
 //! AWS adapters: DynamoDB stores, SQS queues, Secrets Manager. The endpoint comes from the
 //! standard `AWS_ENDPOINT_URL`, so the same code talks to AWS, moto server or LocalStack.
 
+pub mod cash;
 pub mod dlq;
 pub mod history;
 pub mod idempotency;
@@ -8,6 +9,7 @@ pub mod inbound;
 pub mod item;
 pub mod outbox;
 pub mod queue;
+pub mod reports;
 pub mod reviews;
 pub mod secrets;
 pub mod shipments;
@@ -119,6 +121,33 @@ pub async fn scan_all(
             .send()
             .await
             .map_err(|e| classify("Scan", e))?;
+        items.extend(out.items.unwrap_or_default());
+        start = out.last_evaluated_key;
+        if start.is_none() {
+            return Ok(items);
+        }
+    }
+}
+
+/// Every item under one partition key, in sort-key order, page by page (consistent reads).
+pub async fn query_pk(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    pk: &str,
+) -> Result<Vec<item::Item>, AwsError> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let out = client
+            .query()
+            .table_name(table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", item::s(pk))
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| classify("Query", e))?;
         items.extend(out.items.unwrap_or_default());
         start = out.last_evaluated_key;
         if start.is_none() {

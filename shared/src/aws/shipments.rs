@@ -39,6 +39,10 @@ pub struct DeliveryFacts {
     pub delivery_cost: Option<Money>,
     /// Expected arrival (ms since the epoch) as of the latest event that gave one.
     pub eta_ms: Option<i64>,
+    /// The courier's driver (worker) who had the task, as last reported: who holds its cash.
+    pub driver: Option<String>,
+    /// When the cash was collected (the event's time): the day it is reconciled on.
+    pub cod_collected_ms: Option<i64>,
 }
 
 impl ShipmentRecord {
@@ -426,8 +430,12 @@ impl ShipmentStore {
             update = update.expression_attribute_values(":failure", s(to_json(failure)));
         }
         if let Some(cod) = &facts.cod_collected {
-            set.push("cod_collected = :cod");
+            set.push("cod_collected = :cod, cod_collected_ms = :t");
             update = update.expression_attribute_values(":cod", s(to_json(cod)));
+        }
+        if let Some(driver) = &facts.driver {
+            set.push("driver = :driver");
+            update = update.expression_attribute_values(":driver", s(driver));
         }
         if let Some(cost) = &facts.delivery_cost {
             set.push("delivery_cost = :cost");
@@ -445,6 +453,37 @@ impl ShipmentStore {
                 "task_id = :task AND #status IN ({})",
                 names.join(", ")
             ));
+        Ok(conditional("UpdateItem", update.send().await)?.is_some())
+    }
+
+    /// Keeps cash the courier reports collecting with an event the state machine did not
+    /// apply (a delivery of an order cancelled meanwhile): the courier holds that cash, and
+    /// reconciliation must see it. A later report replaces an earlier one, never the reverse.
+    pub async fn record_cash_collected(
+        &self,
+        key: &ShipmentKey,
+        task_id: &str,
+        cash: &Money,
+        driver: Option<&str>,
+        at_ms: i64,
+    ) -> Result<bool, AwsError> {
+        let mut set = "SET cod_collected = :cod, cod_collected_ms = :t, updated_at = :now".to_owned();
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(key.to_string()))
+            .expression_attribute_values(":cod", s(to_json(cash)))
+            .expression_attribute_values(":t", n(at_ms))
+            .expression_attribute_values(":task", s(task_id))
+            .expression_attribute_values(":now", s(rfc3339_now()));
+        if let Some(driver) = driver {
+            set.push_str(", driver = :driver");
+            update = update.expression_attribute_values(":driver", s(driver));
+        }
+        let update = update.update_expression(set).condition_expression(
+            "task_id = :task AND (attribute_not_exists(cod_collected_ms) OR cod_collected_ms < :t)",
+        );
         Ok(conditional("UpdateItem", update.send().await)?.is_some())
     }
 
@@ -552,6 +591,8 @@ fn record(pk: &str, item: &Item) -> Result<ShipmentRecord, AwsError> {
             cod_collected: r.opt_json("cod_collected")?,
             delivery_cost: r.opt_json("delivery_cost")?,
             eta_ms: r.opt_n("eta_ms")?,
+            driver: r.opt_s("driver")?,
+            cod_collected_ms: r.opt_n("cod_collected_ms")?,
         },
     })
 }

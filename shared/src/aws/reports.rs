@@ -1,0 +1,100 @@
+//! The reports bucket (S3): each day's COD reconciliation as CSV and HTML under
+//! `cod/<day>/`. Writing a report again replaces it with the same bytes: a re-run adds no
+//! object.
+
+use super::{classify, AwsError};
+use aws_sdk_s3::primitives::ByteStream;
+
+/// One stored report file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportObject {
+    pub key: String,
+    pub size: i64,
+}
+
+pub struct ReportStore {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+}
+
+impl ReportStore {
+    /// `sdk` with an emulator endpoint (`AWS_ENDPOINT_URL`) addresses buckets by path:
+    /// moto and LocalStack serve `http://host/bucket/key`, not `bucket.host`.
+    pub fn new(sdk: &aws_config::SdkConfig, bucket: &str) -> Self {
+        let mut config = aws_sdk_s3::config::Builder::from(sdk);
+        if sdk.endpoint_url().is_some() {
+            config = config.force_path_style(true);
+        }
+        ReportStore {
+            client: aws_sdk_s3::Client::from_conf(config.build()),
+            bucket: bucket.to_owned(),
+        }
+    }
+
+    pub async fn put(&self, key: &str, body: Vec<u8>, content_type: &str) -> Result<(), AwsError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| classify("PutObject", e))?;
+        Ok(())
+    }
+
+    /// The report files under `prefix`, in key order.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<ReportObject>, AwsError> {
+        let mut objects = Vec::new();
+        let mut token = None;
+        loop {
+            let out = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(prefix)
+                .set_continuation_token(token)
+                .send()
+                .await
+                .map_err(|e| classify("ListObjectsV2", e))?;
+            for object in out.contents.unwrap_or_default() {
+                if let Some(key) = object.key {
+                    objects.push(ReportObject {
+                        key,
+                        size: object.size.unwrap_or(0),
+                    });
+                }
+            }
+            token = out.next_continuation_token;
+            if token.is_none() {
+                objects.sort_by(|a, b| a.key.cmp(&b.key));
+                return Ok(objects);
+            }
+        }
+    }
+
+    /// One report file, or `None` if there is none under `key`.
+    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, AwsError> {
+        let out = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
+                return Ok(None)
+            }
+            Err(e) => return Err(classify("GetObject", e)),
+        };
+        let bytes = out.body.collect().await.map_err(|e| AwsError::Call {
+            operation: "GetObject",
+            message: e.to_string(),
+            transient: true,
+        })?;
+        Ok(Some(bytes.into_bytes().to_vec()))
+    }
+}
