@@ -328,14 +328,8 @@ impl Metrics {
         partner: &str,
         result: &Result<T, E>,
     ) {
-        let kind = match result {
-            Ok(_) => None,
-            Err(e) => match e.failure_kind() {
-                Some(kind) => Some(kind),
-                // A domain answer: the call worked.
-                None => None,
-            },
-        };
+        // An error without a failure kind is a domain answer: the call itself worked.
+        let kind = result.as_ref().err().and_then(IntegrationError::failure_kind);
         let mut doc = MetricDoc::new()
             .dimension("Function", function)
             .dimension("Partner", partner)
