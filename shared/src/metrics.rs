@@ -329,7 +329,10 @@ impl Metrics {
         result: &Result<T, E>,
     ) {
         // An error without a failure kind is a domain answer: the call itself worked.
-        let kind = result.as_ref().err().and_then(IntegrationError::failure_kind);
+        let kind = result
+            .as_ref()
+            .err()
+            .and_then(IntegrationError::failure_kind);
         let mut doc = MetricDoc::new()
             .dimension("Function", function)
             .dimension("Partner", partner)
