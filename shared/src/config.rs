@@ -38,6 +38,11 @@ pub struct Config {
     pub retry_base: Duration,
     pub retry_max: Duration,
     pub secrets_ttl: Duration,
+    /// Dead-letter queues whose depth ship-by-watch reports: (logical id, URL), from
+    /// `DLQ_URLS` = `IntakeDLQ=<url>,TasksDLQ=<url>,...`.
+    pub dlq_urls: Vec<(String, String)>,
+    /// Metrics go to this JSON-lines file instead of stdout (local runs, tests).
+    pub metrics_capture_file: Option<String>,
 }
 
 /// Providers per channel: `twilio` | `capture` | `off` for SMS and WhatsApp, `ses` |
@@ -107,6 +112,7 @@ impl Config {
                 }),
             }
         };
+        let dlq_urls = parse_dlq_urls(lookup("DLQ_URLS").as_deref().unwrap_or(""))?;
         Ok(Config {
             inbound_table,
             shipments_table,
@@ -141,8 +147,29 @@ impl Config {
             retry_base: Duration::from_millis(number("RETRY_BASE_MS", 2_000)?),
             retry_max: Duration::from_millis(number("RETRY_MAX_MS", 900_000)?),
             secrets_ttl: Duration::from_secs(number("SECRETS_TTL_SECONDS", 300)?),
+            dlq_urls,
+            metrics_capture_file: lookup("METRICS_CAPTURE_FILE").filter(|v| !v.is_empty()),
         })
     }
+}
+
+/// `Name=url,Name=url` (template.yaml builds it with `!Sub`): the name becomes the metric's
+/// Queue dimension, so it is the queue's logical id, the same in every stack.
+fn parse_dlq_urls(text: &str) -> Result<Vec<(String, String)>, ConfigError> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| match entry.split_once('=') {
+            Some((name, url)) if !name.trim().is_empty() && !url.trim().is_empty() => {
+                Ok((name.trim().to_owned(), url.trim().to_owned()))
+            }
+            _ => Err(ConfigError::Invalid {
+                name: "DLQ_URLS",
+                value: text.to_owned(),
+                expected: "Name=url pairs separated by commas",
+            }),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -189,5 +216,18 @@ mod tests {
         env.insert("IDEMPOTENCY_LEASE_SECONDS", "soon");
         let err = Config::from_lookup(|k| env.get(k).map(|v| v.to_string())).unwrap_err();
         assert!(err.to_string().contains("IDEMPOTENCY_LEASE_SECONDS"));
+    }
+
+    #[test]
+    fn dead_letter_queues_are_named_url_pairs() {
+        assert_eq!(
+            parse_dlq_urls("TasksDLQ=http://q/1, SyncDLQ=http://q/2").unwrap(),
+            vec![
+                ("TasksDLQ".to_owned(), "http://q/1".to_owned()),
+                ("SyncDLQ".to_owned(), "http://q/2".to_owned())
+            ]
+        );
+        assert!(parse_dlq_urls("").unwrap().is_empty());
+        assert!(parse_dlq_urls("http://q/1").is_err());
     }
 }

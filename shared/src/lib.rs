@@ -7,6 +7,8 @@
 //! - [`aws`] holds the DynamoDB stores, the SQS queues and the Secrets Manager cache.
 //! - [`idempotency`] is the create-once protocol of DESIGN.md, over a store trait.
 //! - [`batch`] runs an SQS batch with partial failures and backoff.
+//! - [`metrics`] writes CloudWatch embedded-metric-format documents; [`sla`] says when a
+//!   delivery was promised.
 
 pub mod aws;
 pub mod batch;
@@ -17,10 +19,12 @@ pub mod domain;
 pub mod error;
 pub mod idempotency;
 pub mod messages;
+pub mod metrics;
 pub mod notifications;
 pub mod notify;
 pub mod pipeline;
 pub mod services;
 pub mod signature;
+pub mod sla;
 pub mod store;
 pub mod telemetry;

@@ -40,6 +40,10 @@ pub struct Services {
     pub ses: aws_sdk_sesv2::Client,
     /// One pooled HTTP client (rustls) for every partner.
     pub http: reqwest::Client,
+    /// CloudWatch metrics (EMF on stdout, or the capture file).
+    pub metrics: crate::metrics::Metrics,
+    /// The dead-letter queues ship-by-watch reports on, by logical id (ship-by-watch only).
+    pub dead_letter_queues: Vec<(String, Queue)>,
 }
 
 impl Services {
@@ -69,10 +73,18 @@ impl Services {
             amazon_notifications: config
                 .amazon_notifications_queue_url
                 .as_ref()
-                .map(|url| Queue::new(sqs, url)),
+                .map(|url| Queue::new(sqs.clone(), url)),
+            dead_letter_queues: config
+                .dlq_urls
+                .iter()
+                .map(|(name, url)| (name.clone(), Queue::new(sqs.clone(), url)))
+                .collect(),
             secrets: SecretStore::new(secrets, &config.secrets_prefix, config.secrets_ttl),
             ses: aws_sdk_sesv2::Client::new(sdk),
             http,
+            metrics: crate::metrics::Metrics::from_capture_file(
+                config.metrics_capture_file.as_deref(),
+            ),
             config,
         })
     }

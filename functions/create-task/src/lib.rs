@@ -29,6 +29,9 @@ use std::time::Duration;
 /// usually finishes in milliseconds, and then the retry finds the stored result.
 const BUSY_RETRY: Duration = Duration::from_secs(2);
 
+/// This function's name in its metrics' Function dimension.
+const FUNCTION: &str = "create-task";
+
 #[derive(Debug, thiserror::Error)]
 enum CreateError {
     #[error(transparent)]
@@ -139,6 +142,11 @@ async fn create_once(
         if record.tracking_written_back.is_none() {
             request_sync(services, key).await?;
         }
+        services.metrics.duplicate_creation_attempt(
+            FUNCTION,
+            key.channel.as_str(),
+            "task_recorded",
+        );
         tracing::info!(task = %task.task_id, "task already exists");
         return Ok(None);
     }
@@ -170,12 +178,21 @@ async fn create_once(
         .await
         .map_err(ProtocolError::Effect)?;
     let reference = key.to_string();
+    let partner = courier.name();
     let outcome = run_once(
         &services.idempotency,
         &format!("task:{reference}"),
         services.config.idempotency_lease,
-        || courier.find_by_reference(&reference),
-        || courier.create_task(&reference, &record.shipment),
+        || async {
+            let found = courier.find_by_reference(&reference).await;
+            services.metrics.partner_call(FUNCTION, partner, &found);
+            found
+        },
+        || async {
+            let created = courier.create_task(&reference, &record.shipment).await;
+            services.metrics.partner_call(FUNCTION, partner, &created);
+            created
+        },
     )
     .await?;
     let (task, created_now): (CourierTask, bool) = match outcome {
@@ -183,8 +200,24 @@ async fn create_once(
             result,
             created_now,
         } => (result, created_now),
-        Outcome::Busy { retry_in } => return Ok(Some(retry_in.min(BUSY_RETRY))),
+        Outcome::Busy { retry_in } => {
+            services.metrics.duplicate_creation_attempt(
+                FUNCTION,
+                key.channel.as_str(),
+                "lease_held",
+            );
+            return Ok(Some(retry_in.min(BUSY_RETRY)));
+        }
     };
+    if !created_now {
+        // The protocol found the task (stored, or at the courier after a takeover) instead
+        // of creating a second one.
+        services.metrics.duplicate_creation_attempt(
+            FUNCTION,
+            key.channel.as_str(),
+            "already_created",
+        );
+    }
 
     let stored = services
         .shipments
@@ -196,6 +229,15 @@ async fn create_once(
         shared::pipeline::request(services, key, TaskAction::Cancel).await?;
     }
     if stored.first {
+        // Once per task. The order became shippable at `source_event_ms`: the channel's own
+        // time of the event the shipment was recorded from (the payment or confirmation, or
+        // a later edit before the task), the best "paid at" the record carries.
+        services.metrics.order_to_task(
+            key.channel,
+            record.shipment.service,
+            courier.name(),
+            shared::aws::item::now_ms() - record.source_event_ms,
+        );
         // Only the attempt that first stored the task marks the payload behind it: the audit
         // trail names exactly one creator.
         services
@@ -260,10 +302,13 @@ async fn update(services: &Services, key: &ShipmentKey) -> Result<(), CreateErro
     let courier = courier::configured(services)
         .await
         .map_err(ProtocolError::Effect)?;
-    courier
+    let updated = courier
         .update_task(&task.task_id, &key.to_string(), &record.shipment)
-        .await
-        .map_err(ProtocolError::Effect)?;
+        .await;
+    services
+        .metrics
+        .partner_call(FUNCTION, courier.name(), &updated);
+    updated.map_err(ProtocolError::Effect)?;
     tracing::info!(task = %task.task_id, version = record.version, "courier task updated");
     Ok(())
 }
@@ -290,10 +335,11 @@ async fn cancel(services: &Services, key: &ShipmentKey) -> Result<(), CreateErro
     let courier = courier::configured(services)
         .await
         .map_err(ProtocolError::Effect)?;
-    courier
-        .cancel_task(&task.task_id)
-        .await
-        .map_err(ProtocolError::Effect)?;
+    let cancelled = courier.cancel_task(&task.task_id).await;
+    services
+        .metrics
+        .partner_call(FUNCTION, courier.name(), &cancelled);
+    cancelled.map_err(ProtocolError::Effect)?;
     services
         .shipments
         .set_status(

@@ -88,6 +88,11 @@ async fn receive(services: &Services, body: &[u8]) -> Result<(), Retry> {
         false => Retry::Poison(e.to_string()),
     };
     let receipt = services.inbound.receive(&inbound).await.map_err(retry)?;
+    if matches!(receipt, Receipt::Duplicate { .. }) {
+        services
+            .metrics
+            .duplicate_creation_attempt("marketplace-intake", "amazon", "notification");
+    }
     let queue = match (receipt, state) {
         (Receipt::New, InboundState::Received) => true,
         // Stored by an earlier attempt that died before queueing: queue it now. (Queueing

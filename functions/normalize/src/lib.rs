@@ -254,7 +254,11 @@ async fn amazon_event(
     let fetched = client
         .fetch_order(&change.amazon_order_id)
         .await
-        .map_err(StoreError::from)?;
+        .map_err(StoreError::from);
+    services
+        .metrics
+        .partner_call("normalize", Channel::Amazon.as_str(), &fetched);
+    let fetched = fetched?;
     Ok(Ok(fetched.event(&inbound.store)))
 }
 

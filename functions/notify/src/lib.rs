@@ -99,7 +99,11 @@ async fn send(services: &Services, id: &str) -> Result<(), Retry> {
         subject: entry.subject.clone(),
         body: entry.body.clone(),
     };
-    match notifier.send(&message).await {
+    let sent = notifier.send(&message).await;
+    services
+        .metrics
+        .partner_call("notify", notifier.name(), &sent);
+    match sent {
         Ok(sent) => {
             services
                 .outbox

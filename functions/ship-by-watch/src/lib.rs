@@ -3,6 +3,10 @@
 //! has not yet been told are shipped, and raises an alert: a `ship_by_at_risk` review item
 //! per shipment (one, however often it runs) and an error-level log line for alarms.
 //! Missing the date costs the seller: Amazon counts late shipments against the account.
+//!
+//! Each run also reports how many messages wait in every dead-letter queue (`DLQ_URLS`) as
+//! the `DlqDepth` metric, one data point per queue every 15 minutes, for the dashboard.
+//! (The alarms watch SQS's own metric, which needs no function to run.)
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use serde::Serialize;
@@ -22,13 +26,37 @@ pub struct ShipByReport {
     pub at_risk: Vec<String>,
     /// Alerts opened now (the rest were open already).
     pub newly_alerted: u32,
+    /// Messages waiting in each dead-letter queue (logical id → depth); a queue that could
+    /// not be read is left out.
+    pub dlq_depths: Vec<(String, u64)>,
 }
 
 pub async fn handle(
     services: &Services,
     _event: EventBridgeEvent,
 ) -> Result<ShipByReport, AwsError> {
-    check(services, OffsetDateTime::now_utc()).await
+    let mut report = check(services, OffsetDateTime::now_utc()).await?;
+    report.dlq_depths = dlq_depths(services).await;
+    Ok(report)
+}
+
+/// Reads and reports each DLQ's depth. A queue that cannot be read is logged and skipped:
+/// the ship-by alerts above matter more than one missing data point.
+pub async fn dlq_depths(services: &Services) -> Vec<(String, u64)> {
+    let mut depths = Vec::new();
+    for (name, queue) in &services.dead_letter_queues {
+        match queue.approximate_depth().await {
+            Ok(depth) => {
+                services.metrics.dlq_depth(name, depth);
+                if depth > 0 {
+                    tracing::warn!(queue = %name, depth, "dead-letter queue is not empty");
+                }
+                depths.push((name.clone(), depth));
+            }
+            Err(e) => tracing::warn!(queue = %name, error = %e, "could not read a DLQ's depth"),
+        }
+    }
+    depths
 }
 
 /// The watch as of `now` (a parameter so tests need no clock tricks).

@@ -36,6 +36,8 @@ use shared::store::{StatusReport, StatusWriteBack, StoreError, Tracking, WriteBa
 use std::time::Duration;
 
 const BUSY_RETRY: Duration = Duration::from_secs(2);
+/// This function's name in its metrics' Function dimension.
+const FUNCTION: &str = "status-sync";
 /// A courier event that beats create-task's record of the task (Onfleet fires taskAssigned
 /// as the create call returns) waits this long for it.
 const TASK_NOT_STORED_YET: Duration = Duration::from_secs(1);
@@ -177,7 +179,13 @@ async fn write_tracking(
             &format!("tracking:{key}"),
             services.config.idempotency_lease,
             || async { Ok(None) },
-            || store.write_tracking(key, &tracking),
+            || async {
+                let written = store.write_tracking(key, &tracking).await;
+                services
+                    .metrics
+                    .partner_call(FUNCTION, key.channel.as_str(), &written);
+                written
+            },
         )
         .await?;
         let written: WriteBack = match outcome {
@@ -451,6 +459,16 @@ async fn apply(
     }
     if moved {
         tracing::info!(status = %to, "shipment status moved");
+        if to == ShipmentStatus::Delivered {
+            // Once per shipment: only the event that moved it to Delivered counts.
+            let sla = shared::sla::verdict(&record.shipment, record.source_event_ms, at_ms);
+            services.metrics.delivery_sla(
+                key.channel,
+                record.shipment.service,
+                sla.on_time,
+                sla.late_by_ms,
+            );
+        }
     }
     let wait = effects(services, key, &record, to).await?;
     let verb = if moved { "applied" } else { "already applied" };
@@ -505,7 +523,13 @@ async fn effects(
         &format!("status:{key}:{status}"),
         services.config.idempotency_lease,
         || async { Ok(None) },
-        || store.write_status(key, &report),
+        || async {
+            let written = store.write_status(key, &report).await;
+            services
+                .metrics
+                .partner_call(FUNCTION, key.channel.as_str(), &written);
+            written
+        },
     )
     .await?;
     match outcome {

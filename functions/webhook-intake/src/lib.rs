@@ -319,6 +319,13 @@ pub async fn handle(
         Err(e) => return unavailable(&e),
     };
 
+    if contract.next == Next::Normalize && matches!(receipt, Receipt::Duplicate { .. }) {
+        // Every redelivery of an order delivery seen before, whatever is answered below. (A
+        // repeated courier event creates nothing; status-sync's writes absorb it.)
+        services
+            .metrics
+            .duplicate_creation_attempt("webhook-intake", channel_name, "webhook");
+    }
     match (receipt, state) {
         (
             Receipt::Duplicate {

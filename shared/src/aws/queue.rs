@@ -53,4 +53,29 @@ impl Queue {
             .map_err(|e| classify("ChangeMessageVisibility", e))?;
         Ok(())
     }
+
+    /// `ApproximateNumberOfMessages`: the messages waiting to be received (what a DLQ holds).
+    pub async fn approximate_depth(&self) -> Result<u64, AwsError> {
+        let out = self
+            .client
+            .get_queue_attributes()
+            .queue_url(&self.url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+            .send()
+            .await
+            .map_err(|e| classify("GetQueueAttributes", e))?;
+        let text = out
+            .attributes
+            .as_ref()
+            .and_then(|a| {
+                a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+            })
+            .cloned()
+            .unwrap_or_default();
+        text.parse().map_err(|_| AwsError::Call {
+            operation: "GetQueueAttributes",
+            message: format!("ApproximateNumberOfMessages is {text:?}, not a number"),
+            transient: false,
+        })
+    }
 }
