@@ -64,12 +64,19 @@ pub enum CliError {
         admitted: Admitted,
     },
 
+    /// Refused for a reason the message gives (a receipt recorded with another amount, a
+    /// report not there yet).
+    #[error("{0}")]
+    Refused(String),
+
     #[error("stack {stack}: {problem}")]
     Stack { stack: String, problem: String },
     #[error(transparent)]
     Aws(#[from] AwsError),
     #[error(transparent)]
     Dlq(#[from] DlqError),
+    #[error(transparent)]
+    Cod(#[from] shared::cod::CodRunError),
     #[error("start-up: {0}")]
     Startup(String),
 }
@@ -82,10 +89,13 @@ impl CliError {
             | CliError::NotOpen { .. }
             | CliError::NoDraft { .. }
             | CliError::Invalid { .. }
-            | CliError::ClosedMeanwhile { .. } => exit::REFUSED,
-            CliError::Stack { .. } | CliError::Aws(_) | CliError::Dlq(_) | CliError::Startup(_) => {
-                exit::AWS
-            }
+            | CliError::ClosedMeanwhile { .. }
+            | CliError::Refused(_) => exit::REFUSED,
+            CliError::Stack { .. }
+            | CliError::Aws(_)
+            | CliError::Dlq(_)
+            | CliError::Cod(_)
+            | CliError::Startup(_) => exit::AWS,
         }
     }
 }

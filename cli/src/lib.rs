@@ -1,6 +1,7 @@
 //! `courier-bridge`: the operator CLI. It works the review inbox (list, show, fix, release,
 //! dismiss), the dead-letter queues (list, redrive), store configurations and shipments
-//! (status, history, proof, messages), against a
+//! (status, history, proof, messages) and cash on delivery (hand-overs, reconciliation,
+//! cash-out tasks, reports), against a
 //! stack deployed with CloudFormation or one the local runtime provisioned in an emulator
 //! (the endpoint is the standard `AWS_ENDPOINT_URL`).
 //!
@@ -8,6 +9,7 @@
 //! ([`review::release`], [`dlq::redrive`], ...) that returns a typed result, which the tests
 //! use directly.
 
+pub mod cod;
 pub mod dlq;
 pub mod error;
 mod render;
@@ -62,6 +64,66 @@ pub enum Command {
     /// A shipment: status, history, proof of delivery, customer messages.
     #[command(subcommand)]
     Shipment(ShipmentCommand),
+    /// Cash on delivery: hand-overs, reconciliation, cash-out tasks, reports.
+    #[command(subcommand)]
+    Cod(CodCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CodCommand {
+    /// Records cash a courier handed over (once per receipt).
+    Handover {
+        /// platform/driver, as in the reports: sandbox/drv_01.
+        #[arg(long)]
+        courier: String,
+        /// The day the cash was collected (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        day: String,
+        /// The amount, e.g. 125.40 (exact; no more decimals than the currency has).
+        #[arg(long)]
+        amount: String,
+        #[arg(long)]
+        currency: String,
+        /// The hand-over slip's number: the same slip typed twice counts once.
+        #[arg(long)]
+        receipt: String,
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reconciles a day now (as the nightly run does): lines, exceptions, cash-out tasks,
+    /// report.
+    Reconcile {
+        #[arg(long)]
+        day: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The day's cash-out tasks: what each courier owes.
+    Cashouts {
+        #[arg(long)]
+        day: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The stored reports (of one day, or all).
+    Reports {
+        #[arg(long)]
+        day: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prints one report file (or writes it to --out).
+    Report {
+        #[arg(long)]
+        day: String,
+        /// couriers.csv, exceptions.csv or report.html.
+        #[arg(long, default_value = "report.html")]
+        file: String,
+        #[arg(long, value_name = "PATH")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -198,6 +260,7 @@ pub async fn execute(cli: Cli, sdk: &aws_config::SdkConfig) -> Result<String, Cl
         Command::Store(command) => {
             store_command(&services(sdk, &stack, prefix).await?, command).await
         }
+        Command::Cod(command) => cod_command(&services(sdk, &stack, prefix).await?, command).await,
         Command::Shipment(ShipmentCommand::Show { key, json }) => {
             let services = services(sdk, &stack, prefix).await?;
             let view = shipment::show(&services, &key).await?;
@@ -271,6 +334,55 @@ async fn store_command(services: &Services, command: StoreCommand) -> Result<Str
             let config = store::read_file(&file)?;
             store::put(services, channel, &store, &config).await?;
             Ok(format!("stored the configuration of {channel}:{store}"))
+        }
+    }
+}
+
+async fn cod_command(services: &Services, command: CodCommand) -> Result<String, CliError> {
+    match command {
+        CodCommand::Handover {
+            courier,
+            day,
+            amount,
+            currency,
+            receipt,
+            by,
+            json,
+        } => {
+            let handover = shared::domain::cod::Handover {
+                courier: cod::courier(&courier)?,
+                receipt,
+                amount: cod::amount(&amount, &currency)?,
+            };
+            let recorded =
+                cod::handover(services, cod::day(&day)?, &handover, &operator(by)).await?;
+            output(json, &recorded, cod::render_recorded)
+        }
+        CodCommand::Reconcile { day, json } => {
+            let reconciled = cod::reconcile(services, cod::day(&day)?).await?;
+            output(json, &reconciled, cod::render_reconciled)
+        }
+        CodCommand::Cashouts { day, json } => {
+            let lines = cod::cash_outs(services, cod::day(&day)?).await?;
+            output(json, &lines, |l| cod::render_cash_outs(l))
+        }
+        CodCommand::Reports { day, json } => {
+            let day = day.as_deref().map(cod::day).transpose()?;
+            let files = cod::reports(services, day).await?;
+            output(json, &files, |f| cod::render_reports(f))
+        }
+        CodCommand::Report { day, file, out } => {
+            let bytes = cod::report(services, cod::day(&day)?, &file).await?;
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, &bytes).map_err(|e| CliError::Input {
+                        what: format!("writing {}", path.display()),
+                        error: e.to_string(),
+                    })?;
+                    Ok(format!("wrote {} ({} bytes)", path.display(), bytes.len()))
+                }
+                None => Ok(String::from_utf8_lossy(&bytes).trim_end().to_owned()),
+            }
         }
     }
 }

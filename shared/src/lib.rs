@@ -13,6 +13,7 @@
 pub mod aws;
 pub mod batch;
 pub mod channel;
+pub mod cod;
 pub mod config;
 pub mod courier;
 pub mod domain;

@@ -46,7 +46,8 @@ pub mod names {
     pub const DLQ_DEPTH: &str = "DlqDepth";
     /// Emitted by cod-reconcile. Dimension: Courier.
     pub const COD_RECONCILIATION_ACCURACY: &str = "CodReconciliationAccuracy";
-    /// Emitted by cod-reconcile. Dimension: Courier.
+    /// Emitted by cod-reconcile: how far the day's cash is off, in minor units.
+    /// Dimensions: Courier, Currency.
     pub const COD_DIFFERENCE_MINOR: &str = "CodDifferenceMinor";
 }
 

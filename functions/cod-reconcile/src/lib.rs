@@ -2,38 +2,32 @@
 //! cash on delivery per courier: expected (delivered COD shipments), collected (reported by
 //! the courier with each delivery) and handed over (recorded by a dispatcher with the CLI).
 //! It writes one cash-out task per courier and currency with the amount due, and stores the
-//! report (CSV and HTML) in the reports bucket. Invoked with `{"day": "2026-11-24"}` it
-//! reconciles that day. A re-run reads the same facts, writes the same report bytes and
-//! creates no second task.
+//! report (CSV and HTML) in the reports bucket ([`shared::cod`], which the CLI runs too).
+//! Invoked with `{"day": "2026-11-24"}` it reconciles that day.
 
-pub mod report;
-
-use serde::{Deserialize, Serialize};
-use shared::aws::cash::{day_text, parse_day, CashOutTask, CashOutWrite};
-use shared::aws::shipments::ShipmentRecord;
-use shared::aws::AwsError;
-use shared::domain::cod::{self, CodDelivery, CourierId, Reconciliation};
-use shared::domain::ShipmentStatus;
+use serde::Deserialize;
+use shared::aws::cash::{day_text, parse_day};
+pub use shared::cod::{CodRunError, DayReport};
+use shared::domain::cod::Reconciliation;
 use shared::error::{Classify, Transience};
+use shared::metrics::{names, MetricDoc, Unit};
 use shared::services::Services;
 use std::collections::BTreeMap;
-use time::{Date, OffsetDateTime};
+use time::Date;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReconcileError {
     #[error("the event names no day: give {{\"day\": \"YYYY-MM-DD\"}} or a scheduled event's time ({0})")]
     NoDay(String),
     #[error(transparent)]
-    Aws(#[from] AwsError),
-    #[error(transparent)]
-    Report(#[from] report::ReportError),
+    Run(#[from] CodRunError),
 }
 
 impl Classify for ReconcileError {
     fn transience(&self) -> Transience {
         match self {
-            ReconcileError::Aws(e) => e.transience(),
-            ReconcileError::NoDay(_) | ReconcileError::Report(_) => Transience::Permanent,
+            ReconcileError::Run(e) => e.transience(),
+            ReconcileError::NoDay(_) => Transience::Permanent,
         }
     }
 }
@@ -70,163 +64,50 @@ impl Request {
     }
 }
 
-/// What a run did.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DayReport {
-    pub day: String,
-    pub couriers: usize,
-    pub exceptions: BTreeMap<String, usize>,
-    pub shipments_checked: u32,
-    pub accuracy_percent: f64,
-    pub balanced: bool,
-    pub cash_outs_created: usize,
-    pub cash_outs_revised: usize,
-    pub cash_outs_unchanged: usize,
-    /// The report's keys in the reports bucket.
-    pub report_keys: Vec<String>,
-}
-
 pub async fn handle(services: &Services, request: Request) -> Result<DayReport, ReconcileError> {
     let day = request.day()?;
-    let (reconciliation, _) = reconcile_day(services, day).await?;
-    let day_name = day_text(day);
-
-    let mut writes = (0, 0, 0);
-    for task in cash_out_tasks(day, &reconciliation) {
-        match services.cash.put_cash_out(&task).await? {
-            CashOutWrite::Created => writes.0 += 1,
-            CashOutWrite::Revised => writes.1 += 1,
-            CashOutWrite::Unchanged => writes.2 += 1,
-        }
-    }
-
-    let prefix = report_prefix(day);
-    let files = [
-        (
-            "couriers.csv",
-            report::couriers_csv(&day_name, &reconciliation)?,
-            "text/csv; charset=utf-8",
-        ),
-        (
-            "exceptions.csv",
-            report::exceptions_csv(&day_name, &reconciliation)?,
-            "text/csv; charset=utf-8",
-        ),
-        (
-            "report.html",
-            report::html(&day_name, &reconciliation).into_bytes(),
-            "text/html; charset=utf-8",
-        ),
-    ];
-    let mut report_keys = Vec::new();
-    for (name, body, content_type) in files {
-        let key = format!("{prefix}{name}");
-        services.reports.put(&key, body, content_type).await?;
-        report_keys.push(key);
-    }
-
-    let mut exceptions = BTreeMap::new();
-    for e in &reconciliation.exceptions {
-        *exceptions.entry(e.kind.as_str().to_owned()).or_insert(0) += 1;
-    }
-    let summary = DayReport {
-        day: day_name,
-        couriers: reconciliation.lines.len(),
-        exceptions,
-        shipments_checked: reconciliation.shipments_checked,
-        accuracy_percent: reconciliation.accuracy_percent(),
-        balanced: reconciliation.is_balanced(),
-        cash_outs_created: writes.0,
-        cash_outs_revised: writes.1,
-        cash_outs_unchanged: writes.2,
-        report_keys,
-    };
-    if summary.balanced {
-        tracing::info!(?summary, "cash on delivery reconciled");
-    } else {
-        // An operator's signal: the dashboard counts these, the report names them.
-        tracing::warn!(?summary, "cash on delivery does not add up");
-    }
+    let (summary, reconciliation) = shared::cod::run_day(services, day).await?;
+    emit_metrics(services, &reconciliation);
     Ok(summary)
 }
 
-/// Where a day's report files are: `cod/2026-11-24/`.
-pub fn report_prefix(day: Date) -> String {
-    format!("cod/{}/", day_text(day))
-}
-
-/// The day's reconciliation from the stored shipments and hand-overs (read only).
-pub async fn reconcile_day(
-    services: &Services,
-    day: Date,
-) -> Result<(Reconciliation, Vec<CodDelivery>), ReconcileError> {
-    let deliveries: Vec<CodDelivery> = services
-        .shipments
-        .all()
-        .await?
-        .iter()
-        .filter_map(|record| cod_delivery(record, day))
-        .collect();
-    let handovers = services.cash.handovers(day).await?;
-    Ok((cod::reconcile(&deliveries, &handovers), deliveries))
-}
-
-/// The shipment's cash facts if its cash belongs to `day`: the day the courier reported
-/// collecting, or, when it reported nothing, the day it delivered. `None` for a shipment
-/// with no cash on delivery and nothing collected, or whose cash belongs to another day.
-pub fn cod_delivery(record: &ShipmentRecord, day: Date) -> Option<CodDelivery> {
-    let expected = record.shipment.payment.cod_amount();
-    let collected = record.delivery.cod_collected;
-    if expected.is_none() && collected.is_none_or(|c| c.minor == 0) {
-        return None;
+/// Per courier platform (a bounded dimension; driver ids go in the report, not in metric
+/// dimensions): the share of shipments that matched, and how far the cash is off in each
+/// currency (|collected − expected| + |handed over − collected|, in minor units).
+fn emit_metrics(services: &Services, r: &Reconciliation) {
+    let mut accuracy: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
+    for count in &r.per_courier {
+        let entry = accuracy.entry(count.courier.platform.as_str()).or_default();
+        entry.0 += count.checked;
+        entry.1 += count.matched;
     }
-    let delivered_ms = record
-        .transitions
-        .iter()
-        .rev()
-        .find(|(s, _)| *s == ShipmentStatus::Delivered)
-        .map(|(_, at)| *at);
-    let cash_ms = match collected {
-        Some(_) => record.delivery.cod_collected_ms.or(delivered_ms),
-        None => delivered_ms,
-    }?;
-    if utc_day(cash_ms)? != day {
-        return None;
+    for (platform, (checked, matched)) in accuracy {
+        let percent = if checked == 0 {
+            100.0
+        } else {
+            f64::from(matched) * 100.0 / f64::from(checked)
+        };
+        services.metrics.emit(
+            &MetricDoc::new()
+                .dimension("Courier", platform)
+                .metric(names::COD_RECONCILIATION_ACCURACY, Unit::Percent, percent)
+                .property("ShipmentsChecked", checked),
+        );
     }
-    let platform = record.courier.as_deref().unwrap_or("unknown");
-    Some(CodDelivery {
-        shipment: record.shipment.key.to_string(),
-        order: record
-            .shipment
-            .order_name
-            .clone()
-            .unwrap_or_else(|| record.shipment.key.order_id.clone()),
-        courier: CourierId::new(platform, record.delivery.driver.as_deref()),
-        status: record.status,
-        cancelled: record.cancel_requested,
-        expected,
-        collected,
-    })
-}
-
-fn utc_day(ms: i64) -> Option<Date> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .map(|t| t.date())
-}
-
-/// One cash-out task per courier and currency that collected or handed over cash.
-pub fn cash_out_tasks(day: Date, r: &Reconciliation) -> Vec<CashOutTask> {
-    r.lines
-        .iter()
-        .filter(|l| l.collected_minor != 0 || l.handed_over_minor != 0)
-        .map(|l| CashOutTask {
-            courier: l.courier.clone(),
-            day,
-            collected: l.collected(),
-            handed_over: l.handed_over(),
-            due: l.due(),
-            revision: 0,
-        })
-        .collect()
+    let mut difference: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+    for l in &r.lines {
+        let off = (l.collected_minor - l.expected_minor).abs()
+            + (l.handed_over_minor - l.collected_minor).abs();
+        *difference
+            .entry((l.courier.platform.as_str(), l.currency.code()))
+            .or_default() += off;
+    }
+    for ((platform, currency), minor) in difference {
+        services.metrics.emit(
+            &MetricDoc::new()
+                .dimension("Courier", platform)
+                .dimension("Currency", currency)
+                .metric(names::COD_DIFFERENCE_MINOR, Unit::None, minor as f64),
+        );
+    }
 }

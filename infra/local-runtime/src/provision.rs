@@ -287,9 +287,7 @@ async fn delete_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<(), Prov
             .await
         {
             Ok(out) => out,
-            Err(err) if gone(err.as_service_error().and_then(|e| e.meta().code())) => {
-                return Ok(())
-            }
+            Err(err) if gone(err.as_service_error().and_then(|e| e.meta().code())) => return Ok(()),
             Err(err) => return Err(aws_error("ListObjectVersions", bucket, err)),
         };
         for version in listed.versions.unwrap_or_default() {

@@ -56,7 +56,15 @@ impl RuntimeOptions {
                 "NotifyEmailFrom".to_owned(),
                 LOCAL_EMAIL_SENDER.to_owned(),
             )]),
-            env_overrides: BTreeMap::new(),
+            // CloudWatch picks EMF metrics out of a Lambda's stdout; locally they would
+            // drown the demo's output, so they go to a file (one per stack).
+            env_overrides: BTreeMap::from([(
+                "METRICS_CAPTURE_FILE".to_owned(),
+                std::env::temp_dir()
+                    .join(format!("courier-bridge-metrics-{stack_name}.jsonl"))
+                    .display()
+                    .to_string(),
+            )]),
             http_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             pollers_per_queue: 3,
             poll_wait_secs: 1,

@@ -27,7 +27,9 @@ pub enum HandoverWrite {
     /// The same receipt was recorded before with the same amount: nothing changed.
     AlreadyRecorded,
     /// The receipt was recorded before with another amount: nothing changed.
-    Conflict { recorded: Money },
+    Conflict {
+        recorded: Money,
+    },
 }
 
 /// The cash a courier owes the depot for a day, in one currency.

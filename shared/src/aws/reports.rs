@@ -85,9 +85,7 @@ impl ReportStore {
             .await
         {
             Ok(out) => out,
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
-                return Ok(None)
-            }
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => return Ok(None),
             Err(e) => return Err(classify("GetObject", e)),
         };
         let bytes = out.body.collect().await.map_err(|e| AwsError::Call {

@@ -467,7 +467,8 @@ impl ShipmentStore {
         driver: Option<&str>,
         at_ms: i64,
     ) -> Result<bool, AwsError> {
-        let mut set = "SET cod_collected = :cod, cod_collected_ms = :t, updated_at = :now".to_owned();
+        let mut set =
+            "SET cod_collected = :cod, cod_collected_ms = :t, updated_at = :now".to_owned();
         let mut update = self
             .client
             .update_item()

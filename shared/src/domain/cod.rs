@@ -203,15 +203,35 @@ pub struct Reconciliation {
     pub shipments_checked: u32,
     /// Of those, the ones whose collection matched exactly (no exception).
     pub shipments_matched: u32,
+    /// The same two counts per courier, in courier order.
+    pub per_courier: Vec<CourierCount>,
+}
+
+/// How many of a courier's shipments were checked and matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CourierCount {
+    pub courier: CourierId,
+    pub checked: u32,
+    pub matched: u32,
+}
+
+impl CourierCount {
+    pub fn accuracy_percent(&self) -> f64 {
+        percent(self.matched, self.checked)
+    }
+}
+
+fn percent(matched: u32, checked: u32) -> f64 {
+    if checked == 0 {
+        return 100.0;
+    }
+    f64::from(matched) * 100.0 / f64::from(checked)
 }
 
 impl Reconciliation {
     /// Matched shipments as a percentage of those checked; a day with none is 100.
     pub fn accuracy_percent(&self) -> f64 {
-        if self.shipments_checked == 0 {
-            return 100.0;
-        }
-        f64::from(self.shipments_matched) * 100.0 / f64::from(self.shipments_checked)
+        percent(self.shipments_matched, self.shipments_checked)
     }
 
     /// Every line adds up (expected = collected = handed over) and nothing is off.
@@ -243,8 +263,7 @@ fn line<'a>(lines: &'a mut Lines, courier: &CourierId, currency: Currency) -> &'
 pub fn reconcile(deliveries: &[CodDelivery], handovers: &[Handover]) -> Reconciliation {
     let mut lines: Lines = BTreeMap::new();
     let mut exceptions = Vec::new();
-    let mut checked = 0;
-    let mut matched = 0;
+    let mut counts: BTreeMap<CourierId, (u32, u32)> = BTreeMap::new();
 
     let mut ordered: Vec<&CodDelivery> = deliveries.iter().collect();
     ordered.sort_by(|a, b| (&a.courier, &a.shipment).cmp(&(&b.courier, &b.shipment)));
@@ -253,7 +272,8 @@ pub fn reconcile(deliveries: &[CodDelivery], handovers: &[Handover]) -> Reconcil
         if delivery.expected.is_none() && collected.is_none() {
             continue;
         }
-        checked += 1;
+        let count = counts.entry(delivery.courier.clone()).or_default();
+        count.0 += 1;
         let delivered = delivery.status == ShipmentStatus::Delivered && !delivery.cancelled;
         // The cash the courier holds counts on its line whatever the shipment's fate.
         if let Some(c) = collected {
@@ -283,7 +303,7 @@ pub fn reconcile(deliveries: &[CodDelivery], handovers: &[Handover]) -> Reconcil
             None
         };
         match kind {
-            None => matched += 1,
+            None => count.1 += 1,
             Some(kind) => exceptions.push(CodException {
                 kind,
                 courier: delivery.courier.clone(),
@@ -321,14 +341,21 @@ pub fn reconcile(deliveries: &[CodDelivery], handovers: &[Handover]) -> Reconcil
             actual: Some(l.handed_over()),
         });
     }
-    exceptions.sort_by(|a, b| {
-        (&a.courier, a.kind, &a.shipment).cmp(&(&b.courier, b.kind, &b.shipment))
-    });
+    exceptions
+        .sort_by(|a, b| (&a.courier, a.kind, &a.shipment).cmp(&(&b.courier, b.kind, &b.shipment)));
     Reconciliation {
         lines,
         exceptions,
-        shipments_checked: checked,
-        shipments_matched: matched,
+        shipments_checked: counts.values().map(|c| c.0).sum(),
+        shipments_matched: counts.values().map(|c| c.1).sum(),
+        per_courier: counts
+            .into_iter()
+            .map(|(courier, (checked, matched))| CourierCount {
+                courier,
+                checked,
+                matched,
+            })
+            .collect(),
     }
 }
 
@@ -577,6 +604,14 @@ mod tests {
             &[handover(eur(2900))],
         );
         assert_eq!((r.shipments_checked, r.shipments_matched), (3, 2));
+        assert_eq!(
+            r.per_courier,
+            vec![CourierCount {
+                courier: ana(),
+                checked: 3,
+                matched: 2
+            }]
+        );
         assert!((r.accuracy_percent() - 66.666).abs() < 0.01);
         assert_eq!(reconcile(&[], &[]).accuracy_percent(), 100.0);
     }

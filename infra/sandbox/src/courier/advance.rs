@@ -98,7 +98,10 @@ pub(crate) fn driver_report(body: &[u8]) -> Result<DriverReport, ApiError> {
 
     let driver_id = match request.driver_id {
         Some(driver) if driver.trim().is_empty() => {
-            return Err(ApiError::invalid("driver_id", "driver_id must not be empty"))
+            return Err(ApiError::invalid(
+                "driver_id",
+                "driver_id must not be empty",
+            ))
         }
         Some(_) if failure.is_some() || cod_collected_minor.is_some() => {
             return Err(ApiError::invalid(

@@ -456,7 +456,12 @@ mod tests {
         let mut store = TaskStore::default();
         let now = OffsetDateTime::UNIX_EPOCH;
         let ids: Vec<String> = (0..4)
-            .map(|i| store.insert(new_task(&format!("r{i}")), None, "http://x", now).id.clone())
+            .map(|i| {
+                store
+                    .insert(new_task(&format!("r{i}")), None, "http://x", now)
+                    .id
+                    .clone()
+            })
             .collect();
         let named = DriverReport {
             driver_id: Some("drv_09".into()),
@@ -472,8 +477,13 @@ mod tests {
             .collect();
         assert_eq!(
             drivers,
-            [Some("drv_01"), Some("drv_09"), Some("drv_02"), Some("drv_03")]
-                .map(|d| d.map(str::to_owned))
+            [
+                Some("drv_01"),
+                Some("drv_09"),
+                Some("drv_02"),
+                Some("drv_03")
+            ]
+            .map(|d| d.map(str::to_owned))
         );
         // A driver is named on the step to assigned only.
         assert_eq!(

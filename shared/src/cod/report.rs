@@ -3,8 +3,8 @@
 //! a function of the reconciliation only (no "generated at"), so a re-run writes the same
 //! bytes.
 
-use shared::domain::cod::{CourierLine, Reconciliation};
-use shared::domain::Money;
+use crate::domain::cod::{CourierLine, Reconciliation};
+use crate::domain::Money;
 use std::fmt::Write as _;
 
 #[derive(Debug, thiserror::Error)]
@@ -224,8 +224,8 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::domain::cod::{reconcile, CodDelivery, CourierId, Handover};
-    use shared::domain::ShipmentStatus;
+    use crate::domain::cod::{reconcile, CodDelivery, CourierId, Handover};
+    use crate::domain::ShipmentStatus;
 
     fn eur(minor: i64) -> Money {
         Money {
@@ -290,8 +290,14 @@ mod tests {
         assert_eq!(page.matches("<svg").count(), 1);
         assert!(page.contains("2 exception(s)"));
         // The largest amount fills the chart's width; the others are to scale.
-        assert!(page.contains(r##"width="240" height="18" fill="#7b8794""##), "{page}");
-        assert!(page.contains(r##"width="205" height="18" fill="#1f7a3a""##), "{page}");
+        assert!(
+            page.contains(r##"width="240" height="18" fill="#7b8794""##),
+            "{page}"
+        );
+        assert!(
+            page.contains(r##"width="205" height="18" fill="#1f7a3a""##),
+            "{page}"
+        );
     }
 
     #[test]
