@@ -790,7 +790,11 @@ async fn cash_on_delivery(
                 .minor += cash.minor;
         }
     }
-    writeln!(out, "\nCash on delivery, {today} (expected vs collected vs handed over):").ok();
+    writeln!(
+        out,
+        "\nCash on delivery, {today} (expected vs collected vs handed over):"
+    )
+    .ok();
     for (i, ((courier, _), collected)) in held.iter().enumerate() {
         // One driver is short by one note of 5 (in the currency's units): an exception.
         let short = if i == 0 {
@@ -842,8 +846,12 @@ async fn cash_on_delivery(
             e.kind,
             e.courier,
             e.order.as_deref().unwrap_or("the day's hand-over"),
-            e.expected.map(|m| m.to_string()).unwrap_or_else(|| "-".into()),
-            e.actual.map(|m| m.to_string()).unwrap_or_else(|| "-".into())
+            e.expected
+                .map(|m| m.to_string())
+                .unwrap_or_else(|| "-".into()),
+            e.actual
+                .map(|m| m.to_string())
+                .unwrap_or_else(|| "-".into())
         )
         .ok();
     }
@@ -873,7 +881,12 @@ async fn cash_on_delivery(
         let path = std::path::Path::new(".local").join(format!("cod-report-{today}.html"));
         let written = std::fs::create_dir_all(".local").and_then(|()| std::fs::write(&path, html));
         if written.is_ok() {
-            writeln!(out, "  the HTML report (a chart per courier): {}", path.display()).ok();
+            writeln!(
+                out,
+                "  the HTML report (a chart per courier): {}",
+                path.display()
+            )
+            .ok();
         }
     }
     Ok(())

@@ -18,7 +18,7 @@ use local_runtime::template::{EventSpec, Template};
 
 const TEMPLATE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml");
 
-const TABLES: [&str; 7] = [
+const TABLES: [&str; 8] = [
     "InboundTable",
     "ShipmentsTable",
     "IdempotencyTable",
@@ -26,6 +26,7 @@ const TABLES: [&str; 7] = [
     "ReviewTable",
     "OutboxTable",
     "ShipmentEventsTable",
+    "CashTable",
 ];
 const QUEUES: [&str; 10] = [
     "IntakeQueue",
@@ -145,8 +146,8 @@ async fn provisions_the_template_idempotently_and_tears_it_down() {
             .expect("DescribeTable")
             .table
             .expect("table description");
-        let expected_keys = if id == "ShipmentEventsTable" {
-            // The history: one shipment's events, sorted by time.
+        let expected_keys = if id == "ShipmentEventsTable" || id == "CashTable" {
+            // The history (one shipment's events by time) and the cash table (a day's items).
             vec![
                 ("pk".to_owned(), KeyType::Hash),
                 ("sk".to_owned(), KeyType::Range),
@@ -364,8 +365,28 @@ async fn provisions_the_template_idempotently_and_tears_it_down() {
         "180"
     );
 
+    // The reports bucket: lower-case, stack-scoped, writable; torn down with its objects.
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .build(),
+    );
+    let bucket = stack.buckets["ReportsBucket"].clone();
+    assert_eq!(bucket, format!("{name}-ReportsBucket").to_ascii_lowercase());
+    s3.put_object()
+        .bucket(&bucket)
+        .key("cod/2026-11-24/report.html")
+        .body(b"<p>x</p>".to_vec().into())
+        .send()
+        .await
+        .expect("the bucket takes objects");
+
     // Teardown removes everything, and is itself idempotent.
     teardown(&stack, &sdk).await.expect("teardown");
+    assert!(
+        s3.head_bucket().bucket(&bucket).send().await.is_err(),
+        "{bucket} still exists"
+    );
     for table in stack.tables.values() {
         let result = dynamodb.describe_table().table_name(table).send().await;
         assert!(

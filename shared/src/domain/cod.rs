@@ -422,7 +422,13 @@ mod tests {
             ..delivered("s", Some(eur(1000)), Some(eur(1000)))
         };
         // (case, deliveries, hand-overs, the exceptions it must give)
-        let table: Vec<(&str, Vec<CodDelivery>, Vec<Handover>, Vec<ExceptionKind>)> = vec![
+        type Case = (
+            &'static str,
+            Vec<CodDelivery>,
+            Vec<Handover>,
+            Vec<ExceptionKind>,
+        );
+        let table: Vec<Case> = vec![
             (
                 "exact",
                 vec![delivered("s", Some(eur(1000)), Some(eur(1000)))],
