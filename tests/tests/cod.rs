@@ -302,3 +302,88 @@ async fn short_cash_and_a_short_hand_over_are_exceptions_until_the_rest_comes_in
     assert_eq!(h.services().cash.handovers(today).await.unwrap().len(), 2);
     h.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cash_reported_on_a_cancelled_order_is_kept_and_is_an_exception() {
+    let h = Harness::start("cod-cancelled", &[]).await;
+    let id = 7_740_000_000_000_000_001u64;
+    let (key, task) = ordered(&h, id, cod_order(id, "30.00")).await;
+    let mut cancelled = cod_order(id, "30.00");
+    cancelled["cancelled_at"] = json!("2026-11-24T10:09:00Z");
+    let (status, _, _) = h
+        .deliver(
+            "orders/cancelled",
+            &format!("cancel-{id}"),
+            cancelled.to_string().as_bytes(),
+        )
+        .await;
+    assert_eq!(status, 200);
+    h.wait_for_status(&key, ShipmentStatus::Cancelled).await;
+
+    // The courier still reports a delivery with cash (a driver who had the parcel): the
+    // state machine keeps the shipment cancelled, but the cash must not vanish.
+    let now = time::OffsetDateTime::now_utc();
+    let occurred = now
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let event = json!({
+        "event_id": "evt_late_delivery_with_cash",
+        "type": "task.status_changed",
+        "task_id": task,
+        "reference": key.to_string(),
+        "tracking_number": "SBXLATE",
+        "tracking_url": null,
+        "status": "delivered",
+        "driver_id": "drv_ben",
+        "sequence": 9,
+        "occurred_at": occurred,
+        "eta": null,
+        "failure": null,
+        "proof": null,
+        "cod_collected": {"amount_minor": 3000, "currency": "EUR"},
+        "delivery_cost": null
+    })
+    .to_string();
+    let signature = shared::signature::sign_hex_hmac_sha256(
+        end_to_end::COURIER_WEBHOOK_SECRET.as_bytes(),
+        event.as_bytes(),
+    );
+    let (status, _) = h
+        .post_raw(
+            "courier",
+            "sandbox",
+            &[
+                ("x-sandbox-signature", &signature),
+                ("x-sandbox-event-id", "evt_late_delivery_with_cash"),
+            ],
+            event.as_bytes(),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let record = wait_for("the cash kept on the cancelled shipment", WAIT, || async {
+        let record = h.shipment(&key).await;
+        record.delivery.cod_collected.is_some().then_some(record)
+    })
+    .await;
+    assert_eq!(record.status, ShipmentStatus::Cancelled);
+    assert_eq!(record.delivery.cod_collected, Some(eur(3000)));
+    assert_eq!(record.delivery.driver.as_deref(), Some("drv_ben"));
+
+    let day = now.date();
+    let report = h.runtime.reconcile_cod(day).await.expect("reconciled");
+    assert_eq!(
+        report.exceptions,
+        BTreeMap::from([
+            ("collected_on_cancelled_or_returned".to_owned(), 1),
+            ("handed_over_less_than_collected".to_owned(), 1)
+        ])
+    );
+    // Ben owes the depot the 30.00 he holds.
+    let tasks = h.services().cash.cash_outs(day).await.unwrap();
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(
+        (tasks[0].courier.to_string(), tasks[0].due),
+        ("sandbox/drv_ben".to_owned(), eur(3000))
+    );
+    h.stop().await;
+}

@@ -51,6 +51,7 @@ async fn a_cloudformation_stack_is_found_by_its_outputs() {
         "StoresTable",
         "OutboxTable",
         "ShipmentEventsTable",
+        "CashTable",
     ] {
         resources.insert(
             table.into(),
@@ -75,6 +76,14 @@ async fn a_cloudformation_stack_is_found_by_its_outputs() {
             serde_json::json!({"Value": {"Ref": queue}}),
         );
     }
+    resources.insert(
+        "ReportsBucket".into(),
+        serde_json::json!({"Type": "AWS::S3::Bucket"}),
+    );
+    outputs.insert(
+        "ReportsBucketName".into(),
+        serde_json::json!({"Value": {"Ref": "ReportsBucket"}}),
+    );
     let template = serde_json::json!({
         "AWSTemplateFormatVersion": "2010-09-09",
         "Parameters": {"SecretsPrefix": {"Type": "String"}},
@@ -104,6 +113,15 @@ async fn a_cloudformation_stack_is_found_by_its_outputs() {
         .await
         .expect("services");
     assert_eq!(services.config.secrets_prefix, "cfn-test/");
+    // The bucket's name is CloudFormation's, from the output, not the local convention.
+    assert_eq!(
+        services.config.reports_bucket,
+        resolved.bucket("ReportsBucket").expect("output")
+    );
+    assert_ne!(
+        services.config.reports_bucket,
+        format!("{name}-reportsbucket")
+    );
     assert_eq!(
         services.config.review_table,
         resolved.table("ReviewTable").expect("output")
