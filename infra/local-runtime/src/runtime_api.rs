@@ -40,11 +40,14 @@ pub enum InvokeError {
 #[error("could not serve the Runtime API on 127.0.0.1: {0}")]
 pub struct BindError(#[from] std::io::Error);
 
+/// Where an invocation's outcome is sent.
+type Answer = oneshot::Sender<Result<Vec<u8>, InvokeError>>;
+
 struct Invocation {
     request_id: String,
     event: Vec<u8>,
     deadline_ms: i64,
-    answer: oneshot::Sender<Result<Vec<u8>, InvokeError>>,
+    answer: Answer,
 }
 
 struct ApiState {
@@ -52,7 +55,7 @@ struct ApiState {
     /// Queued invocations; a `next` call takes one (the receiver is shared by every process).
     queue: tokio::sync::Mutex<mpsc::UnboundedReceiver<Invocation>>,
     /// Handed out, waiting for their response or error.
-    in_flight: Mutex<HashMap<String, oneshot::Sender<Result<Vec<u8>, InvokeError>>>>,
+    in_flight: Mutex<HashMap<String, Answer>>,
     init_error: watch::Sender<Option<String>>,
 }
 
@@ -237,10 +240,7 @@ async fn next(State(state): State<Arc<ApiState>>) -> Response {
     (StatusCode::OK, headers, invocation.event).into_response()
 }
 
-fn take(
-    state: &ApiState,
-    request_id: &str,
-) -> Option<oneshot::Sender<Result<Vec<u8>, InvokeError>>> {
+fn take(state: &ApiState, request_id: &str) -> Option<Answer> {
     state.in_flight.lock().ok()?.remove(request_id)
 }
 
