@@ -170,9 +170,19 @@ async fn run() -> Result<(), BenchError> {
         &local_runtime::runtime::default_template_path(),
     )
     .map_err(|e| BenchError::Setup(e.to_string()))?;
-    let overrides = [("SecretsPrefix".to_owned(), prefix.clone())].into();
+    let overrides = [
+        ("SecretsPrefix".to_owned(), prefix.clone()),
+        (
+            "NotifyEmailFrom".to_owned(),
+            local_runtime::runtime::LOCAL_EMAIL_SENDER.to_owned(),
+        ),
+    ]
+    .into();
     let stack =
         local_runtime::provision::provision(&template, &stack_name, &overrides, &sdk).await?;
+    // As the local runtime does at start: customer e-mail needs a verified sender.
+    local_runtime::runtime::verify_email_sender(&sdk, local_runtime::runtime::LOCAL_EMAIL_SENDER)
+        .await?;
     let secret = format!("whsec_{:x}", rand::random::<u64>());
     let store = DemoStore {
         name: STORE.into(),

@@ -84,7 +84,7 @@ impl RuntimeOptions {
 }
 
 /// Verifies `sender` in the emulator's SES; an identity that exists already is fine.
-async fn verify_email_sender(sdk: &SdkConfig, sender: &str) -> Result<(), RuntimeError> {
+pub async fn verify_email_sender(sdk: &SdkConfig, sender: &str) -> Result<(), RuntimeError> {
     let ses = aws_sdk_sesv2::Client::new(sdk);
     match ses
         .create_email_identity()
