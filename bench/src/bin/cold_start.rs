@@ -36,6 +36,7 @@ struct Bench {
     stack: Stack,
     sqs: aws_sdk_sqs::Client,
     bin_dir: std::path::PathBuf,
+    log_dir: Option<std::path::PathBuf>,
 }
 
 impl Bench {
@@ -56,7 +57,7 @@ impl Bench {
         let options = ProcessOptions {
             bin_dir: self.bin_dir.clone(),
             per_function: 1,
-            log_dir: None,
+            log_dir: self.log_dir.clone(),
         };
         let started = Instant::now();
         let process = FunctionProcesses::start(
@@ -156,6 +157,8 @@ async fn run() -> Result<(), BenchError> {
         )
     })?;
     let bin_dir = bin_dir();
+    let log_dir = results_dir()?.join("cold-start-logs");
+    std::fs::create_dir_all(&log_dir)?;
     let sandbox = Sandbox::start(
         ([127, 0, 0, 1], 0).into(),
         SandboxConfig {
@@ -202,6 +205,7 @@ async fn run() -> Result<(), BenchError> {
         stack,
         sqs: aws_sdk_sqs::Client::new(&sdk),
         bin_dir: bin_dir.clone(),
+        log_dir: Some(log_dir),
     };
     let amazon_arn = bench
         .stack
