@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export CARGO_BUILD_JOBS ?= 2
 
-.PHONY: demo test lint build-lambda setup
+.PHONY: demo test lint build-lambda setup bench
 
 ## Replays every channel's published sample orders through the whole loop, locally (moto + sandbox).
 demo:
@@ -12,6 +12,20 @@ demo:
 ## Every test: unit, handler and end-to-end against the emulator.
 test:
 	infra/scripts/with-emulator.sh cargo test --workspace --all-targets
+
+FUNCTIONS := webhook-intake normalize create-task status-sync notify cod-reconcile marketplace-intake ship-by-watch
+
+## Benchmarks: criterion per-event costs, the whole loop end to end (BENCH_ORDERS, default
+## 2000) with the functions as release binaries, cold starts and binary sizes; results in
+## target/bench/results.json. The orchestrating binaries build in the dev profile: only the
+## functions and the criterion benches are measured, and they are release builds.
+bench: setup
+	cargo build --release $(addprefix -p ,$(FUNCTIONS))
+	cargo build -p courier-bridge-bench --bins
+	infra/scripts/with-emulator.sh cargo bench -p courier-bridge-bench --bench handlers
+	infra/scripts/with-emulator.sh target/debug/cold_start
+	BENCH_ORDERS=$${BENCH_ORDERS:-2000} infra/scripts/with-emulator.sh target/debug/e2e
+	target/debug/report
 
 ## Formatting, clippy, and cfn-lint on template.yaml.
 lint: setup

@@ -2,6 +2,7 @@
 //! becomes an axum route whose request is turned into the `ApiGatewayV2httpRequest` Lambda
 //! would receive, and whose handler's response is sent back as is.
 
+use crate::process::FunctionProcesses;
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::event::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use axum::body::Bytes;
@@ -13,23 +14,58 @@ use shared::services::Services;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// The one function behind HTTP routes today.
-pub type HttpHandler = Arc<Services>;
+/// The one function behind HTTP routes today: its handler here, or its processes.
+#[derive(Clone)]
+pub enum HttpHandler {
+    InProcess(Arc<Services>),
+    Process(Arc<FunctionProcesses>),
+}
 
-pub fn router(routes: &[(String, String)], services: HttpHandler) -> axum::Router {
+impl HttpHandler {
+    async fn invoke(&self, request: ApiGatewayV2httpRequest) -> Response {
+        match self {
+            HttpHandler::InProcess(services) => {
+                from_lambda(webhook_intake::handle(services, request).await)
+            }
+            HttpHandler::Process(process) => {
+                let answer = match serde_json::to_vec(&request) {
+                    Ok(event) => process.invoke(event).await.map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                match answer.and_then(|bytes| {
+                    serde_json::from_slice::<ApiGatewayV2httpResponse>(&bytes)
+                        .map_err(|e| e.to_string())
+                }) {
+                    Ok(response) => from_lambda(response),
+                    Err(error) => {
+                        tracing::warn!(%error, "invocation failed");
+                        // What an HTTP API answers when its integration fails.
+                        (
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            axum::Json(serde_json::json!({"message": "Internal Server Error"})),
+                        )
+                            .into_response()
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub fn router(routes: &[(String, String)], handler: HttpHandler) -> axum::Router {
     let mut router = axum::Router::new();
     for (method, path) in routes {
         let route_key = format!("{method} {path}");
         let handler = {
             let route_key = route_key.clone();
-            move |State(services): State<HttpHandler>,
+            move |State(handler): State<HttpHandler>,
                   Path(params): Path<HashMap<String, String>>,
                   method: Method,
                   uri: Uri,
                   headers: HeaderMap,
                   body: Bytes| async move {
                 let request = to_lambda(&route_key, method, &uri, headers, params, &body);
-                from_lambda(webhook_intake::handle(&services, request).await)
+                handler.invoke(request).await
             }
         };
         let method_router = match method.as_str() {
@@ -40,7 +76,7 @@ pub fn router(routes: &[(String, String)], services: HttpHandler) -> axum::Route
         };
         router = router.route(path, method_router);
     }
-    router.with_state(services)
+    router.with_state(handler)
 }
 
 fn to_lambda(
@@ -91,6 +127,12 @@ fn from_lambda(response: ApiGatewayV2httpResponse) -> Response {
         .and_then(|s| StatusCode::from_u16(s).ok())
         .unwrap_or(StatusCode::BAD_GATEWAY);
     let body = match response.body {
+        // A body that came back through JSON reads as text; the flag says it is base64.
+        Some(Body::Text(text)) if response.is_base64_encoded => {
+            base64::engine::general_purpose::STANDARD
+                .decode(&text)
+                .unwrap_or_else(|_| text.into_bytes())
+        }
         Some(Body::Text(text)) => text.into_bytes(),
         Some(Body::Binary(bytes)) => bytes,
         _ => Vec::new(),

@@ -7,6 +7,8 @@
 //! - [`gateway`] serves the template's HTTP API routes on 127.0.0.1 (API Gateway).
 //! - [`mappings`] polls each SQS event source (batch size, partial batch failures,
 //!   visibility; the emulator's redrive moves poison messages to the DLQ).
+//! - [`process`] and [`runtime_api`] run functions as their own binaries speaking the
+//!   Lambda Runtime API (the benchmark's mode; tests call the handlers in process).
 //! - [`dlq`] redrives a DLQ back to its source queue.
 //! - [`demo`] replays real Shopify samples through the whole loop.
 
@@ -14,9 +16,11 @@ pub mod demo;
 pub mod dlq;
 pub mod gateway;
 pub mod mappings;
+pub mod process;
 pub mod provision;
 pub mod runtime;
+pub mod runtime_api;
 pub mod secrets;
 pub mod template;
 
-pub use runtime::{LocalRuntime, RuntimeError, RuntimeOptions, Scheduled};
+pub use runtime::{FunctionMode, LocalRuntime, RuntimeError, RuntimeOptions, Scheduled};

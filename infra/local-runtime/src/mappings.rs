@@ -4,7 +4,8 @@
 //! for its backoff). The emulator counts receives and moves a message to the DLQ after the
 //! queue's `maxReceiveCount`, as SQS does.
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use crate::process::FunctionProcesses;
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
 use shared::services::Services;
 use std::collections::HashSet;
@@ -53,6 +54,40 @@ pub struct Mapping {
     pub batch_size: u32,
     /// Long-poll wait; also how quickly a poller notices shutdown.
     pub wait_secs: u32,
+    /// The function's processes, when it runs as its own binary; else its handler is
+    /// called here.
+    pub process: Option<Arc<FunctionProcesses>>,
+}
+
+/// Invokes the function's process with the event as Lambda would send it. An error or a
+/// timeout fails the whole batch, as on Lambda: every record comes back after its
+/// visibility timeout.
+async fn invoke_process(process: &FunctionProcesses, event: SqsEvent) -> SqsBatchResponse {
+    let ids: Vec<String> = event
+        .records
+        .iter()
+        .filter_map(|r| r.message_id.clone())
+        .collect();
+    let answer = match serde_json::to_vec(&event) {
+        Ok(bytes) => process.invoke(bytes).await.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    let parsed = answer.and_then(|bytes| {
+        serde_json::from_slice::<SqsBatchResponse>(&bytes).map_err(|e| e.to_string())
+    });
+    parsed.unwrap_or_else(|error| {
+        tracing::warn!(function = %process.logical_id, %error, "invocation failed; the batch returns to the queue");
+        let mut response = SqsBatchResponse::default();
+        response.batch_item_failures = ids
+            .into_iter()
+            .map(|id| {
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = id;
+                failure
+            })
+            .collect();
+        response
+    })
 }
 
 /// Polls until `stop` turns true.
@@ -92,7 +127,10 @@ pub async fn poll(mapping: Arc<Mapping>, mut stop: watch::Receiver<bool>) {
             .into_iter()
             .map(|m| to_record(m, &mapping.queue_arn))
             .collect();
-        let response = mapping.function.invoke(&mapping.services, event).await;
+        let response = match &mapping.process {
+            Some(process) => invoke_process(process, event).await,
+            None => mapping.function.invoke(&mapping.services, event).await,
+        };
         let failed: HashSet<String> = response
             .batch_item_failures
             .into_iter()

@@ -3,6 +3,7 @@
 //! mappings polled.
 
 use crate::mappings::{self, Mapping, SqsFunction};
+use crate::process::{FunctionProcesses, ProcessOptions, ProcessStats};
 use crate::provision::{self, ProvisionError, Stack};
 use crate::template::{EventSpec, Template, TemplateError};
 use aws_config::SdkConfig;
@@ -24,6 +25,11 @@ pub enum RuntimeError {
     EmailSender { sender: String, message: String },
     #[error("function {function}: {message}")]
     Function { function: String, message: String },
+    #[error("function {function}: {source}")]
+    Process {
+        function: String,
+        source: crate::process::ProcessError,
+    },
     #[error("could not serve the HTTP API on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -44,6 +50,18 @@ pub struct RuntimeOptions {
     /// Concurrent pollers per SQS mapping (Lambda scales out; so do we, a little).
     pub pollers_per_queue: usize,
     pub poll_wait_secs: u32,
+    /// How the SQS mappings and the HTTP API invoke the functions.
+    pub functions: FunctionMode,
+}
+
+/// How a function is invoked.
+#[derive(Debug, Clone, Default)]
+pub enum FunctionMode {
+    /// Its handler, called in this process (tests and the demo).
+    #[default]
+    InProcess,
+    /// Its own binary, as processes speaking the Lambda Runtime API (the benchmark).
+    Processes(ProcessOptions),
 }
 
 impl RuntimeOptions {
@@ -68,12 +86,13 @@ impl RuntimeOptions {
             http_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             pollers_per_queue: 3,
             poll_wait_secs: 1,
+            functions: FunctionMode::InProcess,
         }
     }
 }
 
 /// Verifies `sender` in the emulator's SES; an identity that exists already is fine.
-async fn verify_email_sender(sdk: &SdkConfig, sender: &str) -> Result<(), RuntimeError> {
+pub async fn verify_email_sender(sdk: &SdkConfig, sender: &str) -> Result<(), RuntimeError> {
     let ses = aws_sdk_sesv2::Client::new(sdk);
     match ses
         .create_email_identity()
@@ -109,6 +128,7 @@ pub struct LocalRuntime {
     /// e.g. "http://127.0.0.1:41234": the API Gateway stage URL.
     pub http_url: String,
     services: BTreeMap<String, Arc<Services>>,
+    processes: BTreeMap<String, Arc<FunctionProcesses>>,
     stop: watch::Sender<bool>,
     workers: Vec<JoinHandle<()>>,
 }
@@ -157,11 +177,41 @@ impl LocalRuntime {
             services.insert(logical_id.clone(), Arc::new(built));
         }
 
+        let mut processes = BTreeMap::new();
+        if let FunctionMode::Processes(process_options) = &options.functions {
+            for (logical_id, function) in &stack.functions {
+                // Scheduled functions stay on demand (`invoke_scheduled`), in process.
+                let invoked = function
+                    .events
+                    .iter()
+                    .any(|e| matches!(e, EventSpec::Sqs { .. } | EventSpec::HttpApi { .. }));
+                if !invoked {
+                    continue;
+                }
+                let mut env = function.env.clone();
+                env.extend(options.env_overrides.clone());
+                let started = FunctionProcesses::start(
+                    logical_id,
+                    &format!("{}-{logical_id}", stack.name),
+                    &function.binary,
+                    &env,
+                    std::time::Duration::from_secs(function.timeout_secs.into()),
+                    process_options,
+                )
+                .await
+                .map_err(|source| RuntimeError::Process {
+                    function: logical_id.clone(),
+                    source,
+                })?;
+                processes.insert(logical_id.clone(), Arc::new(started));
+            }
+        }
+
         let (stop, stopped) = watch::channel(false);
         let mut workers = Vec::new();
         let sqs = aws_sdk_sqs::Client::new(sdk);
         let mut routes = Vec::new();
-        let mut http_services = None;
+        let mut http_handler = None;
         for (logical_id, function) in &stack.functions {
             let function_services = services[logical_id].clone();
             for event in &function.events {
@@ -193,6 +243,7 @@ impl LocalRuntime {
                             queue_arn: info.arn.clone(),
                             batch_size: *batch_size,
                             wait_secs: options.poll_wait_secs,
+                            process: processes.get(logical_id).cloned(),
                         });
                         for _ in 0..options.pollers_per_queue.max(1) {
                             workers.push(tokio::spawn(mappings::poll(
@@ -203,7 +254,12 @@ impl LocalRuntime {
                     }
                     EventSpec::HttpApi { method, path } => {
                         routes.push((method.to_ascii_uppercase(), path.clone()));
-                        http_services = Some(function_services.clone());
+                        http_handler = Some(match processes.get(logical_id) {
+                            Some(process) => crate::gateway::HttpHandler::Process(process.clone()),
+                            None => {
+                                crate::gateway::HttpHandler::InProcess(function_services.clone())
+                            }
+                        });
                     }
                     // Run on demand with `invoke_scheduled` (the demo and tests do); a timer
                     // would fire during tests at unpredictable moments.
@@ -222,8 +278,8 @@ impl LocalRuntime {
             addr: options.http_addr,
             source,
         })?;
-        if let Some(http_services) = http_services {
-            let app = crate::gateway::router(&routes, http_services);
+        if let Some(http_handler) = http_handler {
+            let app = crate::gateway::router(&routes, http_handler);
             let mut http_stop = stopped.clone();
             workers.push(tokio::spawn(async move {
                 let shutdown = async move {
@@ -243,6 +299,7 @@ impl LocalRuntime {
             sdk: sdk.clone(),
             http_url: format!("http://{addr}"),
             services,
+            processes,
             stop,
             workers,
         })
@@ -323,11 +380,26 @@ impl LocalRuntime {
             .map_err(|e| failed(e.to_string()))
     }
 
-    /// Stops the pollers and the HTTP API, waiting for in-flight batches to finish.
+    /// Each function process (in [`FunctionMode::Processes`]) with its peak memory so far,
+    /// by function logical id.
+    pub fn process_stats(&self) -> BTreeMap<String, Vec<ProcessStats>> {
+        self.processes
+            .iter()
+            .map(|(id, p)| (id.clone(), p.stats()))
+            .collect()
+    }
+
+    /// Stops the pollers and the HTTP API, waiting for in-flight batches to finish, then the
+    /// function processes.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         for worker in self.workers {
             let _ = worker.await;
+        }
+        for (_, process) in self.processes {
+            if let Ok(process) = Arc::try_unwrap(process) {
+                process.stop().await;
+            }
         }
     }
 

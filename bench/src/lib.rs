@@ -1,0 +1,270 @@
+//! What the benchmarks share: the partners' published samples, requests signed as the
+//! channels sign them, percentiles, and the JSON the binaries write for `make bench`.
+
+use aws_lambda_events::event::apigw::ApiGatewayV2httpRequest;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// The function binaries, by their names in template.yaml.
+pub const FUNCTION_BINARIES: [&str; 8] = [
+    "webhook-intake",
+    "normalize",
+    "create-task",
+    "status-sync",
+    "notify",
+    "cod-reconcile",
+    "marketplace-intake",
+    "ship-by-watch",
+];
+
+/// Published samples (tests/fixtures/SOURCES.md; the API example from docs/api).
+pub mod fixtures {
+    pub const SHOPIFY_ORDER: &[u8] =
+        include_bytes!("../../tests/fixtures/shopify/orders_create_laravel-shopify_webhook.json");
+    pub const SHOPIFY_ORDER_HMAC: &str = include_str!(
+        "../../tests/fixtures/shopify/orders_create_laravel-shopify_webhook.hmac.json"
+    );
+    pub const WOO_ORDER: &[u8] = include_bytes!(
+        "../../tests/fixtures/woocommerce/order_wp-api-v3_docs_create_response.json"
+    );
+    pub const WOO_BODY: &[u8] =
+        include_bytes!("../../tests/fixtures/woocommerce/webhook_delivery_body_action.json");
+    pub const WOO_SIGNATURE: &str =
+        include_str!("../../tests/fixtures/woocommerce/webhook_delivery_action.signature.json");
+    pub const API_ORDER: &[u8] =
+        include_bytes!("../../docs/api/examples/order.created.prepaid-two-shipments.json");
+    pub const AMAZON_NOTIFICATION: &[u8] =
+        include_bytes!("../../tests/fixtures/amazon/ORDER_CHANGE_notification_example.json");
+    pub const AMAZON_ORDER: &[u8] =
+        include_bytes!("../../tests/fixtures/amazon/getOrder_sandbox_TEST_CASE_200.json");
+    pub const AMAZON_ADDRESS: &[u8] =
+        include_bytes!("../../tests/fixtures/amazon/getOrderAddress_sandbox_TEST_CASE_200.json");
+    pub const ONFLEET_BODY: &[u8] =
+        include_bytes!("../../tests/fixtures/onfleet/signature_body.txt");
+    pub const ONFLEET_SIGNATURE: &str =
+        include_str!("../../tests/fixtures/onfleet/signature.hmac.json");
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error("{0}")]
+    Setup(String),
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("HTTP: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error(transparent)]
+    Runtime(#[from] local_runtime::RuntimeError),
+    #[error(transparent)]
+    Provision(#[from] local_runtime::provision::ProvisionError),
+    #[error(transparent)]
+    Seed(#[from] local_runtime::secrets::SeedError),
+    #[error("check failed: {0}")]
+    Check(String),
+}
+
+/// A field of a `*.hmac.json` / `*.signature.json` fixture.
+pub fn fixture_field(fixture: &str, field: &str) -> Result<String, BenchError> {
+    let value: Value = serde_json::from_str(fixture)?;
+    value[field]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| BenchError::Setup(format!("fixture without {field}")))
+}
+
+/// The emulator's SDK configuration, or `None` when `AWS_ENDPOINT_URL` is unset (outside
+/// `infra/scripts/with-emulator.sh`).
+pub async fn emulator_sdk() -> Option<aws_config::SdkConfig> {
+    std::env::var("AWS_ENDPOINT_URL").ok()?;
+    Some(aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
+}
+
+/// The request API Gateway hands webhook-intake for a Shopify delivery to
+/// `POST /webhooks/shopify/{store}`, signed with `secret`.
+pub fn shopify_request(
+    store: &str,
+    secret: &str,
+    topic: &str,
+    webhook_id: &str,
+    body: &[u8],
+) -> ApiGatewayV2httpRequest {
+    let signature = shared::signature::sign_base64_hmac_sha256(secret.as_bytes(), body);
+    let mut request = ApiGatewayV2httpRequest::default();
+    let route = "POST /webhooks/{channel}/{store}";
+    let path = format!("/webhooks/shopify/{store}");
+    request.version = Some("2.0".into());
+    request.route_key = Some(route.into());
+    request.raw_path = Some(path.clone());
+    request.raw_query_string = Some(String::new());
+    for (name, value) in [
+        ("content-type", "application/json".to_owned()),
+        ("x-shopify-topic", topic.to_owned()),
+        ("x-shopify-webhook-id", webhook_id.to_owned()),
+        ("x-shopify-hmac-sha256", signature),
+        ("x-shopify-shop-domain", format!("{store}.myshopify.com")),
+        ("x-shopify-triggered-at", shared::aws::item::rfc3339_now()),
+    ] {
+        if let Ok(value) = http::HeaderValue::from_str(&value) {
+            request.headers.insert(name, value);
+        }
+    }
+    request.path_parameters = [
+        ("channel".to_owned(), "shopify".to_owned()),
+        ("store".to_owned(), store.to_owned()),
+    ]
+    .into();
+    request.body = Some(String::from_utf8_lossy(body).into_owned());
+    request.request_context.route_key = Some(route.into());
+    request.request_context.http.method = http::Method::POST;
+    request.request_context.http.path = Some(path);
+    request.request_context.time_epoch = shared::aws::item::now_ms();
+    request
+}
+
+/// A complete, valid prepaid order (paid) shipping to Berlin: every one becomes a task.
+pub fn paid_order(id: u64) -> Value {
+    json!({
+        "id": id,
+        "name": format!("#{}", id % 100_000),
+        "email": "kunde@example.com",
+        "currency": "EUR",
+        "total_price": "42.50",
+        "total_weight": 800,
+        "financial_status": "paid",
+        "confirmed": true,
+        "cancelled_at": null,
+        "payment_gateway_names": ["shopify_payments"],
+        "shipping_address": {
+            "name": "Kim Weber", "address1": "Torstraße 1", "address2": "3. OG",
+            "city": "Berlin", "zip": "10119", "country_code": "DE", "phone": "030 901820"
+        },
+        "line_items": [{"quantity": 1, "requires_shipping": true}]
+    })
+}
+
+/// The `p`-th percentile (0–100) of sorted values, nearest-rank.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// The workspace's target directory (`CARGO_TARGET_DIR`, else `target` at the root).
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target")))
+}
+
+/// Where the function binaries are: `BENCH_BIN_DIR`, else `<target>/release`.
+pub fn bin_dir() -> PathBuf {
+    std::env::var_os("BENCH_BIN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("release"))
+}
+
+/// Where the binaries write their JSON: `<target>/bench`.
+pub fn results_dir() -> Result<PathBuf, BenchError> {
+    let dir = target_dir().join("bench");
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// A positive integer from the environment, else `default`.
+pub fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(default)
+}
+
+/// What `e2e` measured.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct E2eResult {
+    pub orders: usize,
+    pub duplicate_posts: usize,
+    pub posts: usize,
+    pub concurrency: usize,
+    pub processes_per_function: usize,
+    pub pollers_per_queue: usize,
+    /// Courier faults armed: 503s, 429s and responses held past the client's timeout.
+    pub faults: BTreeMap<String, usize>,
+    /// Courier create requests answered 503 / 429 (from the sandbox's request log).
+    pub create_requests: usize,
+    pub create_requests_503: usize,
+    pub create_requests_429: usize,
+    pub tasks: usize,
+    pub unique_references: usize,
+    /// First post to the last task created.
+    pub wall_seconds: f64,
+    pub orders_per_second: f64,
+    /// Order received (intake's 200 `accepted`) → task created (the courier's `created_at`).
+    pub latency_ms: Percentiles,
+    /// Peak resident memory (VmHWM) per function: the largest of its processes, in KiB.
+    pub peak_rss_kib: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Percentiles {
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl Percentiles {
+    pub fn of(mut values: Vec<f64>) -> Percentiles {
+        values.sort_by(f64::total_cmp);
+        Percentiles {
+            p50: percentile(&values, 50.0),
+            p95: percentile(&values, 95.0),
+            p99: percentile(&values, 99.0),
+            max: values.last().copied().unwrap_or(f64::NAN),
+        }
+    }
+}
+
+/// What `cold_start` measured for one binary.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ColdStart {
+    pub binary: String,
+    pub size_bytes: u64,
+    /// What the first event was, and what the function answered.
+    pub event: String,
+    pub outcome: String,
+    pub runs_ms: Vec<f64>,
+    pub median_ms: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let values: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&values, 50.0), 50.0);
+        assert_eq!(percentile(&values, 95.0), 95.0);
+        assert_eq!(percentile(&values, 99.0), 99.0);
+        assert_eq!(percentile(&[7.0], 99.0), 7.0);
+        assert!(percentile(&[], 50.0).is_nan());
+    }
+
+    #[test]
+    fn the_published_shopify_signature_verifies() {
+        let secret = fixture_field(fixtures::SHOPIFY_ORDER_HMAC, "secret").unwrap();
+        let hmac = fixture_field(fixtures::SHOPIFY_ORDER_HMAC, "hmac").unwrap();
+        assert!(shared::signature::verify_base64_hmac_sha256(
+            secret.as_bytes(),
+            fixtures::SHOPIFY_ORDER,
+            &hmac
+        ));
+    }
+}

@@ -1,0 +1,241 @@
+//! Functions as processes, as Lambda runs them: each function's own binary (the one SAM
+//! deploys as `bootstrap`) started with `AWS_LAMBDA_RUNTIME_API` pointing at a
+//! [`RuntimeApi`], the environment the template gives the function, and the variables the
+//! Lambda service sets. A process that exits is started again, as Lambda starts a new
+//! execution environment.
+
+use crate::runtime_api::{BindError, InvokeError, RuntimeApi};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Where the function binaries are and how many processes each function gets.
+#[derive(Debug, Clone)]
+pub struct ProcessOptions {
+    /// e.g. `target/release`: holds `webhook-intake`, `normalize`, …
+    pub bin_dir: PathBuf,
+    /// Processes per function: each handles one invocation at a time, so this is the
+    /// function's concurrency.
+    pub per_function: usize,
+    /// Each process's stdout and stderr (its logs) go to `<dir>/<function>-<n>.log`; none:
+    /// discarded.
+    pub log_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    #[error("function binary {0} not found (build it with `cargo build --release`)")]
+    MissingBinary(PathBuf),
+    #[error(transparent)]
+    Bind(#[from] BindError),
+    #[error("could not start {binary}: {source}")]
+    Spawn {
+        binary: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The running processes of one function and the Runtime API they poll.
+pub struct FunctionProcesses {
+    pub logical_id: String,
+    api: Arc<RuntimeApi>,
+    timeout: Duration,
+    pids: Arc<Mutex<Vec<Option<u32>>>>,
+    stop: watch::Sender<bool>,
+    supervisors: Vec<JoinHandle<()>>,
+}
+
+/// What one function process is and what it has used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessStats {
+    pub pid: u32,
+    /// Peak resident set size (`VmHWM` in /proc/<pid>/status), in KiB; `None` off Linux.
+    pub peak_rss_kib: Option<u64>,
+}
+
+impl FunctionProcesses {
+    /// Starts `options.per_function` processes of `binary` with `env` (the template's
+    /// environment for the function, with any overrides).
+    pub async fn start(
+        logical_id: &str,
+        physical_name: &str,
+        binary: &str,
+        env: &BTreeMap<String, String>,
+        timeout: Duration,
+        options: &ProcessOptions,
+    ) -> Result<FunctionProcesses, ProcessError> {
+        let path = options.bin_dir.join(binary);
+        if !path.is_file() {
+            return Err(ProcessError::MissingBinary(path));
+        }
+        let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into());
+        let arn = format!("arn:aws:lambda:{region}:000000000000:function:{physical_name}");
+        let api = Arc::new(RuntimeApi::start(&arn).await?);
+        let mut env = env.clone();
+        // What the Lambda service sets in every execution environment.
+        for (k, v) in [
+            ("AWS_LAMBDA_RUNTIME_API", api.endpoint()),
+            ("AWS_LAMBDA_FUNCTION_NAME", physical_name.to_owned()),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256".to_owned()),
+            (
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                format!("/aws/lambda/{physical_name}"),
+            ),
+            ("AWS_LAMBDA_LOG_STREAM_NAME", "local".to_owned()),
+            ("_HANDLER", "bootstrap".to_owned()),
+        ] {
+            env.insert(k.to_owned(), v);
+        }
+        let pids = Arc::new(Mutex::new(vec![None; options.per_function.max(1)]));
+        let (stop, stopped) = watch::channel(false);
+        let mut supervisors = Vec::new();
+        for slot in 0..options.per_function.max(1) {
+            let log = options
+                .log_dir
+                .as_ref()
+                .map(|dir| dir.join(format!("{binary}-{slot}.log")));
+            // The first start's failure is the caller's error; later ones are logged.
+            let child = spawn(&path, &env, log.as_deref())?;
+            supervisors.push(tokio::spawn(supervise(
+                child,
+                slot,
+                path.clone(),
+                env.clone(),
+                log,
+                pids.clone(),
+                stopped.clone(),
+            )));
+        }
+        Ok(FunctionProcesses {
+            logical_id: logical_id.to_owned(),
+            api,
+            timeout,
+            pids,
+            stop,
+            supervisors,
+        })
+    }
+
+    /// Invokes the function with a JSON event, waiting at most its timeout.
+    pub async fn invoke(&self, event: Vec<u8>) -> Result<Vec<u8>, InvokeError> {
+        self.api.invoke(event, self.timeout).await
+    }
+
+    /// The live processes and their peak memory so far.
+    pub fn stats(&self) -> Vec<ProcessStats> {
+        let pids: Vec<u32> = self
+            .pids
+            .lock()
+            .map(|p| p.iter().flatten().copied().collect())
+            .unwrap_or_default();
+        pids.into_iter()
+            .map(|pid| ProcessStats {
+                pid,
+                peak_rss_kib: peak_rss_kib(pid),
+            })
+            .collect()
+    }
+
+    /// Stops every process (after the invocations in flight: callers stop feeding first),
+    /// then the Runtime API.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for supervisor in self.supervisors {
+            let _ = supervisor.await;
+        }
+        if let Ok(api) = Arc::try_unwrap(self.api) {
+            api.stop().await;
+        }
+    }
+}
+
+fn spawn(
+    path: &Path,
+    env: &BTreeMap<String, String>,
+    log: Option<&Path>,
+) -> Result<tokio::process::Child, ProcessError> {
+    let spawn_error = |source| ProcessError::Spawn {
+        binary: path.to_owned(),
+        source,
+    };
+    let (stdout, stderr) = match log {
+        Some(file) => {
+            let out = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(file)
+                .map_err(spawn_error)?;
+            let err = out.try_clone().map_err(spawn_error)?;
+            (Stdio::from(out), Stdio::from(err))
+        }
+        None => (Stdio::null(), Stdio::null()),
+    };
+    // The parent's environment (AWS credentials, region, endpoint, RUST_LOG) stands in for
+    // what Lambda's execution role and region give a function.
+    tokio::process::Command::new(path)
+        .envs(env)
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(spawn_error)
+}
+
+async fn supervise(
+    mut child: tokio::process::Child,
+    slot: usize,
+    path: PathBuf,
+    env: BTreeMap<String, String>,
+    log: Option<PathBuf>,
+    pids: Arc<Mutex<Vec<Option<u32>>>>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let set_pid = |pid: Option<u32>| {
+        if let Ok(mut pids) = pids.lock() {
+            pids[slot] = pid;
+        }
+    };
+    loop {
+        set_pid(child.id());
+        let exited = tokio::select! {
+            status = child.wait() => Some(status),
+            _ = stop.wait_for(|s| *s) => None,
+        };
+        let Some(status) = exited else {
+            let _ = child.start_kill();
+            let _ = child.wait().await;
+            set_pid(None);
+            return;
+        };
+        set_pid(None);
+        tracing::warn!(binary = %path.display(), ?status, "function process exited; starting a new one");
+        // Not synchronisation: keeps a binary that cannot start from spinning.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if *stop.borrow() {
+            return;
+        }
+        match spawn(&path, &env, log.as_deref()) {
+            Ok(next) => child = next,
+            Err(e) => {
+                tracing::error!(error = %e, "could not restart a function process");
+                return;
+            }
+        }
+    }
+}
+
+/// `VmHWM` of a process: the most resident memory it has had.
+pub fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|kib| kib.parse().ok())
+}
