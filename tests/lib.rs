@@ -9,7 +9,7 @@ use local_runtime::demo::{
 };
 use local_runtime::{LocalRuntime, RuntimeOptions};
 use sandbox::{Sandbox, SandboxConfig};
-use serde_json::{json, Value};
+use serde_json::Value;
 use shared::domain::{Channel, StoreConfig};
 use shared::services::Services;
 use std::future::Future;
@@ -342,22 +342,4 @@ where
 }
 
 /// A complete, valid prepaid order (paid) shipping to Berlin.
-pub fn paid_order(id: u64) -> Value {
-    json!({
-        "id": id,
-        "name": format!("#{}", id % 100_000),
-        "email": "kunde@example.com",
-        "currency": "EUR",
-        "total_price": "42.50",
-        "total_weight": 800,
-        "financial_status": "paid",
-        "confirmed": true,
-        "cancelled_at": null,
-        "payment_gateway_names": ["shopify_payments"],
-        "shipping_address": {
-            "name": "Kim Weber", "address1": "Torstraße 1", "address2": "3. OG",
-            "city": "Berlin", "zip": "10119", "country_code": "DE", "phone": "030 901820"
-        },
-        "line_items": [{"quantity": 1, "requires_shipping": true}]
-    })
-}
+pub use local_runtime::demo::paid_order;

@@ -3,7 +3,7 @@
 
 use aws_lambda_events::event::apigw::ApiGatewayV2httpRequest;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -126,25 +126,7 @@ pub fn shopify_request(
 }
 
 /// A complete, valid prepaid order (paid) shipping to Berlin: every one becomes a task.
-pub fn paid_order(id: u64) -> Value {
-    json!({
-        "id": id,
-        "name": format!("#{}", id % 100_000),
-        "email": "kunde@example.com",
-        "currency": "EUR",
-        "total_price": "42.50",
-        "total_weight": 800,
-        "financial_status": "paid",
-        "confirmed": true,
-        "cancelled_at": null,
-        "payment_gateway_names": ["shopify_payments"],
-        "shipping_address": {
-            "name": "Kim Weber", "address1": "Torstraße 1", "address2": "3. OG",
-            "city": "Berlin", "zip": "10119", "country_code": "DE", "phone": "030 901820"
-        },
-        "line_items": [{"quantity": 1, "requires_shipping": true}]
-    })
-}
+pub use local_runtime::demo::paid_order;
 
 /// The `p`-th percentile (0–100) of sorted values, nearest-rank.
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {

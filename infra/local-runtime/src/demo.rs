@@ -1045,3 +1045,25 @@ async fn other_channels(
         ShipmentKey::new(Channel::Amazon, &seller, &order_id, "1"),
     ])
 }
+
+/// A complete, valid prepaid Shopify order (paid) shipping to Berlin, for the end-to-end
+/// tests and the benchmark: every one becomes a task.
+pub fn paid_order(id: u64) -> Value {
+    json!({
+        "id": id,
+        "name": format!("#{}", id % 100_000),
+        "email": "kunde@example.com",
+        "currency": "EUR",
+        "total_price": "42.50",
+        "total_weight": 800,
+        "financial_status": "paid",
+        "confirmed": true,
+        "cancelled_at": null,
+        "payment_gateway_names": ["shopify_payments"],
+        "shipping_address": {
+            "name": "Kim Weber", "address1": "Torstraße 1", "address2": "3. OG",
+            "city": "Berlin", "zip": "10119", "country_code": "DE", "phone": "030 901820"
+        },
+        "line_items": [{"quantity": 1, "requires_shipping": true}]
+    })
+}
