@@ -203,5 +203,18 @@ mod tests {
             Money::parse("1000", cur("JPY")).unwrap().to_string(),
             "1000 JPY"
         );
+        // Differences (a short hand-over) are negative: one sign, in front.
+        for (minor, code, text) in [
+            (-150, "EUR", "-1.50 EUR"),
+            (-5, "EUR", "-0.05 EUR"),
+            (-1500, "JPY", "-1500 JPY"),
+            (-1, "KWD", "-0.001 KWD"),
+        ] {
+            let money = Money {
+                minor,
+                currency: cur(code),
+            };
+            assert_eq!(money.to_string(), text);
+        }
     }
 }
