@@ -111,3 +111,45 @@ fn emit_metrics(services: &Services, r: &Reconciliation) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(json: &str) -> Request {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn the_schedule_reconciles_the_day_before_its_time_and_an_operator_names_a_day() {
+        // EventBridge's scheduled event, as it arrives (02:30 UTC on the 25th).
+        let scheduled = request(
+            r#"{"version":"0","id":"89d1a02d","detail-type":"Scheduled Event","source":"aws.events",
+                "account":"123456789012","time":"2026-11-25T02:30:00Z","region":"eu-west-1",
+                "resources":["arn:aws:events:eu-west-1:123456789012:rule/daily"],"detail":{}}"#,
+        );
+        assert_eq!(day_text(scheduled.day().unwrap()), "2026-11-24");
+        // Across a month and a year.
+        assert_eq!(
+            day_text(request(r#"{"time":"2027-01-01T02:30:00Z"}"#).day().unwrap()),
+            "2026-12-31"
+        );
+        assert_eq!(
+            day_text(request(r#"{"day":"2026-11-20"}"#).day().unwrap()),
+            "2026-11-20"
+        );
+    }
+
+    #[test]
+    fn an_event_without_a_day_is_refused_for_good() {
+        for json in [
+            r#"{}"#,
+            r#"{"day":"24.11.2026"}"#,
+            r#"{"time":"yesterday"}"#,
+        ] {
+            let err = request(json).day().unwrap_err();
+            assert!(matches!(err, ReconcileError::NoDay(_)), "{json}: {err}");
+            assert_eq!(err.transience(), Transience::Permanent);
+        }
+    }
+}

@@ -822,7 +822,7 @@ async fn cash_on_delivery(
         .ok();
     }
     let report = runtime.reconcile_cod(today).await?;
-    let (reconciliation, _) = shared::cod::reconcile_day(services, today)
+    let reconciliation = shared::cod::reconcile_day(services, today)
         .await
         .map_err(|e| DemoError::Fixture(e.to_string()))?;
     for l in &reconciliation.lines {

@@ -56,7 +56,7 @@ pub async fn run_day(
     services: &Services,
     day: Date,
 ) -> Result<(DayReport, Reconciliation), CodRunError> {
-    let (reconciliation, _) = reconcile_day(services, day).await?;
+    let reconciliation = reconcile_day(services, day).await?;
     let day_name = day_text(day);
 
     let mut writes = (0, 0, 0);
@@ -124,10 +124,7 @@ pub fn report_prefix(day: Date) -> String {
 }
 
 /// The day's reconciliation from the stored shipments and hand-overs (read only).
-pub async fn reconcile_day(
-    services: &Services,
-    day: Date,
-) -> Result<(Reconciliation, Vec<CodDelivery>), CodRunError> {
+pub async fn reconcile_day(services: &Services, day: Date) -> Result<Reconciliation, CodRunError> {
     let deliveries: Vec<CodDelivery> = services
         .shipments
         .all()
@@ -136,7 +133,7 @@ pub async fn reconcile_day(
         .filter_map(|record| cod_delivery(record, day))
         .collect();
     let handovers = services.cash.handovers(day).await?;
-    Ok((cod::reconcile(&deliveries, &handovers), deliveries))
+    Ok(cod::reconcile(&deliveries, &handovers))
 }
 
 /// The shipment's cash facts if its cash belongs to `day`: the day the courier reported
