@@ -238,7 +238,7 @@ async fn provision_buckets(
     stack_name: &str,
     bindings: &mut Bindings,
 ) -> Result<BTreeMap<String, String>, ProvisionError> {
-    let s3 = s3_client(sdk);
+    let s3 = shared::aws::reports::s3_client(sdk);
     let mut buckets = BTreeMap::new();
     for spec in specs {
         let name = physical_name(
@@ -263,15 +263,6 @@ async fn provision_buckets(
         buckets.insert(spec.logical_id, name);
     }
     Ok(buckets)
-}
-
-/// Path-style addressing against an emulator endpoint (no `bucket.host` DNS locally).
-fn s3_client(sdk: &SdkConfig) -> aws_sdk_s3::Client {
-    let mut config = aws_sdk_s3::config::Builder::from(sdk);
-    if sdk.endpoint_url().is_some() {
-        config = config.force_path_style(true);
-    }
-    aws_sdk_s3::Client::from_conf(config.build())
 }
 
 /// Empties and deletes a bucket; one that is gone already is fine.
@@ -357,7 +348,7 @@ pub async fn teardown(stack: &Stack, sdk: &SdkConfig) -> Result<(), ProvisionErr
             Err(err) => Err(aws_error("DeleteQueue", &queue.name, err)),
         }
     }));
-    let s3 = &s3_client(sdk);
+    let s3 = &shared::aws::reports::s3_client(sdk);
     let buckets = join_all(
         stack
             .buckets

@@ -366,11 +366,7 @@ async fn provisions_the_template_idempotently_and_tears_it_down() {
     );
 
     // The reports bucket: lower-case, stack-scoped, writable; torn down with its objects.
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&sdk)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = shared::aws::reports::s3_client(&sdk);
     let bucket = stack.buckets["ReportsBucket"].clone();
     assert_eq!(bucket, format!("{name}-ReportsBucket").to_ascii_lowercase());
     s3.put_object()

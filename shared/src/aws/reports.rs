@@ -17,16 +17,20 @@ pub struct ReportStore {
     bucket: String,
 }
 
+/// An S3 client for `sdk`. With an emulator endpoint (`AWS_ENDPOINT_URL`) buckets are
+/// addressed by path: moto and LocalStack serve `http://host/bucket/key`, not `bucket.host`.
+pub fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    let mut config = aws_sdk_s3::config::Builder::from(sdk);
+    if sdk.endpoint_url().is_some() {
+        config = config.force_path_style(true);
+    }
+    aws_sdk_s3::Client::from_conf(config.build())
+}
+
 impl ReportStore {
-    /// `sdk` with an emulator endpoint (`AWS_ENDPOINT_URL`) addresses buckets by path:
-    /// moto and LocalStack serve `http://host/bucket/key`, not `bucket.host`.
     pub fn new(sdk: &aws_config::SdkConfig, bucket: &str) -> Self {
-        let mut config = aws_sdk_s3::config::Builder::from(sdk);
-        if sdk.endpoint_url().is_some() {
-            config = config.force_path_style(true);
-        }
         ReportStore {
-            client: aws_sdk_s3::Client::from_conf(config.build()),
+            client: s3_client(sdk),
             bucket: bucket.to_owned(),
         }
     }
