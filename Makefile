@@ -9,9 +9,9 @@ demo:
 	cargo build --bin courier-bridge-local
 	RUST_LOG=$${RUST_LOG:-error} infra/scripts/with-emulator.sh target/debug/courier-bridge-local demo
 
-## Every test: unit, handler and end-to-end against the emulator.
+## Every test: unit, handler and end-to-end against the emulator (and each benchmark once).
 test:
-	infra/scripts/with-emulator.sh cargo test --workspace --all-targets
+	infra/scripts/with-emulator.sh cargo test --workspace --tests
 
 FUNCTIONS := webhook-intake normalize create-task status-sync notify cod-reconcile marketplace-intake ship-by-watch
 
@@ -22,6 +22,7 @@ FUNCTIONS := webhook-intake normalize create-task status-sync notify cod-reconci
 bench: setup
 	cargo build --release $(addprefix -p ,$(FUNCTIONS))
 	cargo build -p courier-bridge-bench --bins
+	cargo bench -p courier-bridge-channels --bench parsers
 	infra/scripts/with-emulator.sh cargo bench -p courier-bridge-bench --bench handlers
 	infra/scripts/with-emulator.sh target/debug/cold_start
 	BENCH_ORDERS=$${BENCH_ORDERS:-2000} infra/scripts/with-emulator.sh target/debug/e2e

@@ -2,7 +2,10 @@
 //! apart so tests run in parallel against one emulator), the local runtime running the
 //! functions' own handlers, the sandbox courier and store over real HTTP.
 
+use aws::stack::StackStores;
 use aws_config::SdkConfig;
+use domain::ports::{ReviewInbox, ShipmentStore, StoreRules};
+use domain::{Channel, StoreConfig};
 use local_runtime::demo::{
     connect_courier_webhooks, post_webhook, seed_courier, seed_notifications, seed_store, Delivery,
     DemoStore,
@@ -10,21 +13,29 @@ use local_runtime::demo::{
 use local_runtime::{LocalRuntime, RuntimeOptions};
 use sandbox::{Sandbox, SandboxConfig};
 use serde_json::Value;
-use shared::domain::{Channel, StoreConfig};
-use shared::services::Services;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub const STORE: &str = "test-store";
 
-/// The emulator from `make test` (infra/scripts/with-emulator.sh).
+/// The domain's ports: the stack's stores are read through them.
+pub mod ports {
+    pub use domain::ports::{
+        AuditTrail, CashBook, IdempotencyStore, Outbox, ReportShelf, ReviewInbox, ShipmentStore,
+        StatusHistory, StoreRules,
+    };
+}
+
+/// The emulator from `make test` (infra/scripts/with-emulator.sh), reached with the SDK
+/// configuration the functions build on Lambda (credentials and region from the
+/// environment), so that every end-to-end test runs the functions as they start there.
 pub async fn sdk() -> SdkConfig {
     assert!(
         std::env::var("AWS_ENDPOINT_URL").is_ok(),
         "AWS_ENDPOINT_URL is not set: run the tests with `make test`, which starts moto server"
     );
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+    aws::config::lambda_sdk_config().expect("with-emulator.sh sets the region and credentials")
 }
 
 /// What the sandbox courier signs its status webhooks with in tests.
@@ -103,15 +114,14 @@ impl Harness {
         }
     }
 
-    pub fn services(&self) -> &Arc<Services> {
-        self.runtime
-            .store_services()
-            .expect("the template has WebhookIntakeFunction")
+    /// Every table and queue of the test's stack.
+    pub fn stores(&self) -> &Arc<StackStores> {
+        self.runtime.stores()
     }
 
     /// Posts `body` as Shopify would, signed with the store's secret.
     pub async fn post(&self, topic: &str, webhook_id: &str, body: &[u8]) -> (u16, Value) {
-        let signature = shared::signature::sign_base64_hmac_sha256(self.secret.as_bytes(), body);
+        let signature = channels::signature::sign_base64_hmac_sha256(self.secret.as_bytes(), body);
         self.post_signed(STORE, topic, webhook_id, body, &signature)
             .await
     }
@@ -178,7 +188,7 @@ impl Harness {
     /// Sets a store's configuration (trigger policy, service rules) in the stores table.
     pub async fn configure_store(&self, channel: Channel, store: &str, config: Value) {
         let config: StoreConfig = serde_json::from_value(config).expect("a valid store config");
-        self.services()
+        self.stores()
             .stores
             .put(channel, store, &config)
             .await
@@ -260,11 +270,8 @@ impl Harness {
     }
 
     /// The shipment as stored now.
-    pub async fn shipment(
-        &self,
-        key: &shared::domain::ShipmentKey,
-    ) -> shared::aws::shipments::ShipmentRecord {
-        self.services()
+    pub async fn shipment(&self, key: &domain::ShipmentKey) -> domain::ShipmentRecord {
+        self.stores()
             .shipments
             .get(key)
             .await
@@ -275,9 +282,9 @@ impl Harness {
     /// Waits until the shipment is in `status`.
     pub async fn wait_for_status(
         &self,
-        key: &shared::domain::ShipmentKey,
-        status: shared::domain::ShipmentStatus,
-    ) -> shared::aws::shipments::ShipmentRecord {
+        key: &domain::ShipmentKey,
+        status: domain::ShipmentStatus,
+    ) -> domain::ShipmentRecord {
         wait_for(
             &format!("{key} {status}"),
             Duration::from_secs(40),
@@ -305,8 +312,8 @@ impl Harness {
     }
 
     /// The open review items with `code` among their reasons.
-    pub async fn open_reviews(&self, code: &str) -> Vec<shared::aws::reviews::ReviewItem> {
-        self.services()
+    pub async fn open_reviews(&self, code: &str) -> Vec<domain::ReviewItem> {
+        self.stores()
             .reviews
             .all()
             .await

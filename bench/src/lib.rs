@@ -3,7 +3,6 @@
 
 use aws_lambda_events::event::apigw::ApiGatewayV2httpRequest;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -19,32 +18,10 @@ pub const FUNCTION_BINARIES: [&str; 8] = [
     "ship-by-watch",
 ];
 
-/// Published samples (tests/fixtures/SOURCES.md; the API example from docs/api).
+/// Published samples (tests/fixtures/SOURCES.md).
 pub mod fixtures {
-    pub const SHOPIFY_ORDER: &[u8] =
-        include_bytes!("../../tests/fixtures/shopify/orders_create_laravel-shopify_webhook.json");
-    pub const SHOPIFY_ORDER_HMAC: &str = include_str!(
-        "../../tests/fixtures/shopify/orders_create_laravel-shopify_webhook.hmac.json"
-    );
-    pub const WOO_ORDER: &[u8] = include_bytes!(
-        "../../tests/fixtures/woocommerce/order_wp-api-v3_docs_create_response.json"
-    );
-    pub const WOO_BODY: &[u8] =
-        include_bytes!("../../tests/fixtures/woocommerce/webhook_delivery_body_action.json");
-    pub const WOO_SIGNATURE: &str =
-        include_str!("../../tests/fixtures/woocommerce/webhook_delivery_action.signature.json");
-    pub const API_ORDER: &[u8] =
-        include_bytes!("../../docs/api/examples/order.created.prepaid-two-shipments.json");
     pub const AMAZON_NOTIFICATION: &[u8] =
         include_bytes!("../../tests/fixtures/amazon/ORDER_CHANGE_notification_example.json");
-    pub const AMAZON_ORDER: &[u8] =
-        include_bytes!("../../tests/fixtures/amazon/getOrder_sandbox_TEST_CASE_200.json");
-    pub const AMAZON_ADDRESS: &[u8] =
-        include_bytes!("../../tests/fixtures/amazon/getOrderAddress_sandbox_TEST_CASE_200.json");
-    pub const ONFLEET_BODY: &[u8] =
-        include_bytes!("../../tests/fixtures/onfleet/signature_body.txt");
-    pub const ONFLEET_SIGNATURE: &str =
-        include_str!("../../tests/fixtures/onfleet/signature.hmac.json");
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -67,20 +44,11 @@ pub enum BenchError {
     Check(String),
 }
 
-/// A field of a `*.hmac.json` / `*.signature.json` fixture.
-pub fn fixture_field(fixture: &str, field: &str) -> Result<String, BenchError> {
-    let value: Value = serde_json::from_str(fixture)?;
-    value[field]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| BenchError::Setup(format!("fixture without {field}")))
-}
-
 /// The emulator's SDK configuration, or `None` when `AWS_ENDPOINT_URL` is unset (outside
 /// `infra/scripts/with-emulator.sh`).
 pub async fn emulator_sdk() -> Option<aws_config::SdkConfig> {
     std::env::var("AWS_ENDPOINT_URL").ok()?;
-    Some(aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
+    Some(aws::config::sdk_config().await)
 }
 
 /// The request API Gateway hands webhook-intake for a Shopify delivery to
@@ -92,7 +60,7 @@ pub fn shopify_request(
     webhook_id: &str,
     body: &[u8],
 ) -> ApiGatewayV2httpRequest {
-    let signature = shared::signature::sign_base64_hmac_sha256(secret.as_bytes(), body);
+    let signature = channels::signature::sign_base64_hmac_sha256(secret.as_bytes(), body);
     let mut request = ApiGatewayV2httpRequest::default();
     let route = "POST /webhooks/{channel}/{store}";
     let path = format!("/webhooks/shopify/{store}");
@@ -106,7 +74,7 @@ pub fn shopify_request(
         ("x-shopify-webhook-id", webhook_id.to_owned()),
         ("x-shopify-hmac-sha256", signature),
         ("x-shopify-shop-domain", format!("{store}.myshopify.com")),
-        ("x-shopify-triggered-at", shared::aws::item::rfc3339_now()),
+        ("x-shopify-triggered-at", domain::clock::rfc3339_now()),
     ] {
         if let Ok(value) = http::HeaderValue::from_str(&value) {
             request.headers.insert(name, value);
@@ -121,7 +89,7 @@ pub fn shopify_request(
     request.request_context.route_key = Some(route.into());
     request.request_context.http.method = http::Method::POST;
     request.request_context.http.path = Some(path);
-    request.request_context.time_epoch = shared::aws::item::now_ms();
+    request.request_context.time_epoch = domain::clock::now_ms();
     request
 }
 
@@ -237,16 +205,5 @@ mod tests {
         assert_eq!(percentile(&values, 99.0), 99.0);
         assert_eq!(percentile(&[7.0], 99.0), 7.0);
         assert!(percentile(&[], 50.0).is_nan());
-    }
-
-    #[test]
-    fn the_published_shopify_signature_verifies() {
-        let secret = fixture_field(fixtures::SHOPIFY_ORDER_HMAC, "secret").unwrap();
-        let hmac = fixture_field(fixtures::SHOPIFY_ORDER_HMAC, "hmac").unwrap();
-        assert!(shared::signature::verify_base64_hmac_sha256(
-            secret.as_bytes(),
-            fixtures::SHOPIFY_ORDER,
-            &hmac
-        ));
     }
 }

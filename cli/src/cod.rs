@@ -4,12 +4,13 @@
 
 use crate::error::CliError;
 use crate::render::Table;
+use aws::stack::StackStores;
+use domain::cod::DayReport;
+use domain::cod::{day_text, parse_day, CashOutTask, HandoverWrite};
+use domain::cod::{CourierId, Handover, Reconciliation};
+use domain::ports::{CashBook, ReportShelf};
+use domain::{Currency, Money};
 use serde::Serialize;
-use shared::aws::cash::{day_text, parse_day, CashOutTask, HandoverWrite};
-use shared::cod::DayReport;
-use shared::domain::cod::{CourierId, Handover, Reconciliation};
-use shared::domain::{Currency, Money};
-use shared::services::Services;
 use time::Date;
 
 /// The report files of a day, as cod-reconcile stores them.
@@ -50,7 +51,7 @@ pub struct Recorded {
 /// Records cash a courier handed over. The same receipt twice is recorded once; the same
 /// receipt with another amount is refused, and nothing changes.
 pub async fn handover(
-    services: &Services,
+    stores: &StackStores,
     day: Date,
     handover: &Handover,
     by: &str,
@@ -61,7 +62,7 @@ pub async fn handover(
     if handover.amount.minor <= 0 {
         return Err(CliError::Usage("--amount must be more than zero".into()));
     }
-    let outcome = match services.cash.record_handover(day, handover, by).await? {
+    let outcome = match stores.cash.record_handover(day, handover, by).await? {
         HandoverWrite::Recorded => "recorded",
         HandoverWrite::AlreadyRecorded => "already recorded",
         HandoverWrite::Conflict { recorded } => {
@@ -96,8 +97,8 @@ pub struct Reconciled {
 }
 
 /// Reconciles `day` now, exactly as the nightly run does.
-pub async fn reconcile(services: &Services, day: Date) -> Result<Reconciled, CliError> {
-    let (summary, reconciliation) = shared::cod::run_day(services, day).await?;
+pub async fn reconcile(stores: &StackStores, day: Date) -> Result<Reconciled, CliError> {
+    let (summary, reconciliation) = stores.cash_desk().run_day(day).await?;
     Ok(Reconciled {
         summary,
         reconciliation,
@@ -191,8 +192,8 @@ impl From<&CashOutTask> for CashOutLine {
     }
 }
 
-pub async fn cash_outs(services: &Services, day: Date) -> Result<Vec<CashOutLine>, CliError> {
-    Ok(services
+pub async fn cash_outs(stores: &StackStores, day: Date) -> Result<Vec<CashOutLine>, CliError> {
+    Ok(stores
         .cash
         .cash_outs(day)
         .await?
@@ -233,12 +234,12 @@ pub struct ReportFile {
 }
 
 /// Stored report files, of one day or of every day.
-pub async fn reports(services: &Services, day: Option<Date>) -> Result<Vec<ReportFile>, CliError> {
+pub async fn reports(stores: &StackStores, day: Option<Date>) -> Result<Vec<ReportFile>, CliError> {
     let prefix = match day {
-        Some(day) => shared::cod::report_prefix(day),
+        Some(day) => domain::cod::run::report_prefix(day),
         None => "cod/".to_owned(),
     };
-    Ok(services
+    Ok(stores
         .reports
         .list(&prefix)
         .await?
@@ -262,15 +263,15 @@ pub fn render_reports(files: &[ReportFile]) -> String {
 }
 
 /// One report file's content.
-pub async fn report(services: &Services, day: Date, file: &str) -> Result<Vec<u8>, CliError> {
+pub async fn report(stores: &StackStores, day: Date, file: &str) -> Result<Vec<u8>, CliError> {
     if !REPORT_FILES.contains(&file) {
         return Err(CliError::Usage(format!(
             "--file must be one of {}",
             REPORT_FILES.join(", ")
         )));
     }
-    let key = format!("{}{file}", shared::cod::report_prefix(day));
-    services
+    let key = format!("{}{file}", domain::cod::run::report_prefix(day));
+    stores
         .reports
         .get(&key)
         .await?

@@ -1,11 +1,11 @@
 //! `courier-bridge dlq`: what failed for good, and sending it back once the cause is fixed.
-//! The work is [`shared::aws::dlq`], shared with `courier-bridge-local dlq`.
+//! The work is [`aws::dlq`], shared with `courier-bridge-local dlq`.
 
 use crate::error::CliError;
 use crate::render::Table;
 use crate::stack::Stack;
+use aws::dlq::{self, DeadLetter};
 use serde::Serialize;
-use shared::aws::dlq::{self, DeadLetter};
 
 /// The queues that have a dead-letter queue, by their template.yaml logical ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -2,11 +2,11 @@
 //! the item's state (refused, exit 1), or AWS (exit 3). Scripts branch on the exit code, so
 //! a refusal is never reported as an AWS failure or the other way round.
 
-use shared::aws::dlq::DlqError;
-use shared::aws::AwsError;
-use shared::domain::draft::FixError;
-use shared::domain::ReviewReason;
-use shared::pipeline::Admitted;
+use aws::dlq::DlqError;
+use domain::draft::FixError;
+use domain::pipeline::Admitted;
+use domain::ReviewReason;
+use domain::StorageError;
 use std::fmt::Write;
 
 /// Exit codes of `courier-bridge`.
@@ -72,11 +72,11 @@ pub enum CliError {
     #[error("stack {stack}: {problem}")]
     Stack { stack: String, problem: String },
     #[error(transparent)]
-    Aws(#[from] AwsError),
+    Aws(#[from] StorageError),
     #[error(transparent)]
     Dlq(#[from] DlqError),
     #[error(transparent)]
-    Cod(#[from] shared::cod::CodRunError),
+    Cod(#[from] domain::cod::CodRunError),
     #[error("start-up: {0}")]
     Startup(String),
 }

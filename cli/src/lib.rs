@@ -18,12 +18,12 @@ pub mod shipment;
 pub mod stack;
 pub mod store;
 
+use aws::stack::StackStores;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand};
+use domain::Channel;
 pub use error::CliError;
 use serde::Serialize;
-use shared::domain::Channel;
-use shared::services::Services;
 use stack::Stack;
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -42,10 +42,6 @@ pub struct Cli {
     /// Stack name: the CloudFormation stack, or the local runtime's `--stack`.
     #[arg(long, global = true, env = "COURIER_BRIDGE_STACK", value_name = "NAME")]
     pub stack: Option<String>,
-    /// Secrets Manager name prefix [default: the stack's SecretsPrefix parameter, else
-    /// courier-bridge/].
-    #[arg(long, global = true, value_name = "PREFIX")]
-    pub secrets_prefix: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -240,7 +236,7 @@ where
         Err(e) if !e.use_stderr() => return Ok(e.to_string()),
         Err(e) => return Err(CliError::Usage(e.to_string())),
     };
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = aws::config::sdk_config().await;
     execute(cli, &sdk).await
 }
 
@@ -250,33 +246,24 @@ pub async fn execute(cli: Cli, sdk: &aws_config::SdkConfig) -> Result<String, Cl
         CliError::Usage("--stack NAME is required (or COURIER_BRIDGE_STACK)".into())
     })?;
     let stack = Stack::resolve(sdk, &name).await?;
-    let prefix = cli.secrets_prefix.as_deref();
     match cli.command {
         // DLQs need the queues only, not the functions' whole configuration.
         Command::Dlq(command) => dlq_command(&stack, command).await,
-        Command::Review(command) => {
-            review_command(&services(sdk, &stack, prefix).await?, command).await
-        }
-        Command::Store(command) => {
-            store_command(&services(sdk, &stack, prefix).await?, command).await
-        }
-        Command::Cod(command) => cod_command(&services(sdk, &stack, prefix).await?, command).await,
+        Command::Review(command) => review_command(&stores(sdk, &stack).await?, command).await,
+        Command::Store(command) => store_command(&stores(sdk, &stack).await?, command).await,
+        Command::Cod(command) => cod_command(&stores(sdk, &stack).await?, command).await,
         Command::Shipment(ShipmentCommand::Show { key, json }) => {
-            let services = services(sdk, &stack, prefix).await?;
-            let view = shipment::show(&services, &key).await?;
+            let stores = stores(sdk, &stack).await?;
+            let view = shipment::show(&stores, &key).await?;
             output(json, &view, shipment::render_show)
         }
     }
 }
 
-/// The library's services bound to a stack's resources.
-pub async fn services(
-    sdk: &aws_config::SdkConfig,
-    stack: &Stack,
-    secrets_prefix: Option<&str>,
-) -> Result<Services, CliError> {
-    let config = stack.config(secrets_prefix).await?;
-    Services::new(sdk, config).map_err(|e| CliError::Startup(e.to_string()))
+/// Every store and queue of the stack, as an operator sees them.
+pub async fn stores(sdk: &aws_config::SdkConfig, stack: &Stack) -> Result<StackStores, CliError> {
+    let resources = stack.resources().await?;
+    StackStores::new(sdk, resources).map_err(|e| CliError::Startup(e.to_string()))
 }
 
 async fn dlq_command(stack: &Stack, command: DlqCommand) -> Result<String, CliError> {
@@ -291,14 +278,14 @@ async fn dlq_command(stack: &Stack, command: DlqCommand) -> Result<String, CliEr
     }
 }
 
-async fn review_command(services: &Services, command: ReviewCommand) -> Result<String, CliError> {
+async fn review_command(stores: &StackStores, command: ReviewCommand) -> Result<String, CliError> {
     match command {
         ReviewCommand::List { status, json } => {
-            let items = review::list(services, status).await?;
+            let items = review::list(stores, status).await?;
             output(json, &items, |items| review::render_list(items))
         }
         ReviewCommand::Show { id, json } => {
-            let shown = review::show(services, &id).await?;
+            let shown = review::show(stores, &id).await?;
             if json {
                 to_json(&shown)
             } else {
@@ -306,24 +293,24 @@ async fn review_command(services: &Services, command: ReviewCommand) -> Result<S
             }
         }
         ReviewCommand::Fix { id, set, by } => {
-            let fixed = review::fix(services, &id, &set, &operator(by)).await?;
+            let fixed = review::fix(stores, &id, &set, &operator(by)).await?;
             Ok(review::render_fixed(&fixed))
         }
         ReviewCommand::Release { id, by } => {
-            let released = review::release(services, &id, &operator(by)).await?;
+            let released = review::release(stores, &id, &operator(by)).await?;
             Ok(review::render_released(&released))
         }
         ReviewCommand::Dismiss { id, reason, by } => {
-            let id = review::dismiss(services, &id, &reason, &operator(by)).await?;
+            let id = review::dismiss(stores, &id, &reason, &operator(by)).await?;
             Ok(format!("dismissed {id}"))
         }
     }
 }
 
-async fn store_command(services: &Services, command: StoreCommand) -> Result<String, CliError> {
+async fn store_command(stores: &StackStores, command: StoreCommand) -> Result<String, CliError> {
     match command {
         StoreCommand::Show { channel, store } => {
-            let config = store::show(services, channel, &store).await?;
+            let config = store::show(stores, channel, &store).await?;
             store::render_show(channel, &store, config.as_ref())
         }
         StoreCommand::Put {
@@ -332,13 +319,13 @@ async fn store_command(services: &Services, command: StoreCommand) -> Result<Str
             file,
         } => {
             let config = store::read_file(&file)?;
-            store::put(services, channel, &store, &config).await?;
+            store::put(stores, channel, &store, &config).await?;
             Ok(format!("stored the configuration of {channel}:{store}"))
         }
     }
 }
 
-async fn cod_command(services: &Services, command: CodCommand) -> Result<String, CliError> {
+async fn cod_command(stores: &StackStores, command: CodCommand) -> Result<String, CliError> {
     match command {
         CodCommand::Handover {
             courier,
@@ -349,30 +336,29 @@ async fn cod_command(services: &Services, command: CodCommand) -> Result<String,
             by,
             json,
         } => {
-            let handover = shared::domain::cod::Handover {
+            let handover = domain::cod::Handover {
                 courier: cod::courier(&courier)?,
                 receipt,
                 amount: cod::amount(&amount, &currency)?,
             };
-            let recorded =
-                cod::handover(services, cod::day(&day)?, &handover, &operator(by)).await?;
+            let recorded = cod::handover(stores, cod::day(&day)?, &handover, &operator(by)).await?;
             output(json, &recorded, cod::render_recorded)
         }
         CodCommand::Reconcile { day, json } => {
-            let reconciled = cod::reconcile(services, cod::day(&day)?).await?;
+            let reconciled = cod::reconcile(stores, cod::day(&day)?).await?;
             output(json, &reconciled, cod::render_reconciled)
         }
         CodCommand::Cashouts { day, json } => {
-            let lines = cod::cash_outs(services, cod::day(&day)?).await?;
+            let lines = cod::cash_outs(stores, cod::day(&day)?).await?;
             output(json, &lines, |l| cod::render_cash_outs(l))
         }
         CodCommand::Reports { day, json } => {
             let day = day.as_deref().map(cod::day).transpose()?;
-            let files = cod::reports(services, day).await?;
+            let files = cod::reports(stores, day).await?;
             output(json, &files, |f| cod::render_reports(f))
         }
         CodCommand::Report { day, file, out } => {
-            let bytes = cod::report(services, cod::day(&day)?, &file).await?;
+            let bytes = cod::report(stores, cod::day(&day)?, &file).await?;
             match out {
                 Some(path) => {
                     std::fs::write(&path, &bytes).map_err(|e| CliError::Input {

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 async fn main() -> ExitCode {
     // clap prints help (exit 0) or a usage error (exit 2) itself.
     let args = cli::Cli::parse();
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = aws::config::sdk_config().await;
     match cli::execute(args, &sdk).await {
         Ok(text) => {
             // A closed pipe (`| head`) is not an error worth a panic.

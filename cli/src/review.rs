@@ -1,17 +1,19 @@
 //! `courier-bridge review`: the error inbox. Every operation goes through the library the
-//! functions use ([`ReviewStore`](shared::aws::reviews::ReviewStore),
+//! functions use ([`ReviewStore`](domain::aws::reviews::ReviewStore),
 //! [`ShipmentDraft::validate`], [`pipeline::admit`]), so a fixed and released order is
 //! validated and admitted exactly as a channel event would be.
 
 use crate::error::CliError;
 use crate::render::{event_time, Table};
+use aws::stack::StackStores;
+use domain::audit::InboundRecord;
+use domain::clock::now_ms as event_ms_now;
+use domain::pipeline::Admitted;
+use domain::ports::{AuditTrail, ReviewInbox, StoreRules};
+use domain::review::{review_id, DISMISSED, OPEN, RELEASED, SUPERSEDED};
+use domain::ReviewItem;
+use domain::{ReviewReason, ShipmentDraft};
 use serde::Serialize;
-use shared::aws::inbound::InboundRecord;
-use shared::aws::reviews::{review_id, ReviewItem, DISMISSED, OPEN, RELEASED, SUPERSEDED};
-use shared::aws::shipments::event_ms_now;
-use shared::domain::{ReviewReason, ShipmentDraft};
-use shared::pipeline::{self, Admitted};
-use shared::services::Services;
 use std::fmt::Write;
 use std::str::FromStr;
 
@@ -50,8 +52,8 @@ pub fn item_id(arg: &str) -> String {
 }
 
 /// The items with the given status, oldest first (the inbox is small: a scan).
-pub async fn list(services: &Services, filter: StatusFilter) -> Result<Vec<ReviewItem>, CliError> {
-    let mut items: Vec<ReviewItem> = services
+pub async fn list(stores: &StackStores, filter: StatusFilter) -> Result<Vec<ReviewItem>, CliError> {
+    let mut items: Vec<ReviewItem> = stores
         .reviews
         .all()
         .await?
@@ -91,15 +93,15 @@ pub struct Shown {
     pub source: Option<InboundRecord>,
 }
 
-pub async fn show(services: &Services, id: &str) -> Result<Shown, CliError> {
+pub async fn show(stores: &StackStores, id: &str) -> Result<Shown, CliError> {
     let id = item_id(id);
-    let item = services
+    let item = stores
         .reviews
         .get(&id)
         .await?
         .ok_or(CliError::NotFound(id))?;
     let source = match &item.source_inbound {
-        Some(source) => services.inbound.get(source).await?,
+        Some(source) => stores.inbound.get(source).await?,
         None => None,
     };
     Ok(Shown { item, source })
@@ -228,17 +230,17 @@ pub struct Fixed {
 /// configuration and stores the draft with the reasons that remain. All fixes land in one
 /// conditional write (or none does), so an item released meanwhile is never edited.
 pub async fn fix(
-    services: &Services,
+    stores: &StackStores,
     id: &str,
     fixes: &[FieldFix],
     by: &str,
 ) -> Result<Fixed, CliError> {
-    let item = open_item(services, id).await?;
+    let item = open_item(stores, id).await?;
     let mut draft = draft_of(&item, "fix")?;
     for fix in fixes {
         draft.apply_fix(&fix.path, &fix.value)?;
     }
-    let config = services.stores.get(draft.channel, &draft.store).await?;
+    let config = stores.stores.get(draft.channel, &draft.store).await?;
     let reasons = draft.validate(&config).err().unwrap_or_default();
     let note = format!(
         "{} (by {by})",
@@ -248,12 +250,12 @@ pub async fn fix(
             .collect::<Vec<_>>()
             .join("; ")
     );
-    if !services
+    if !stores
         .reviews
         .fix(&item.id, &draft, &reasons, &note)
         .await?
     {
-        return Err(not_open(services, &item.id).await);
+        return Err(not_open(stores, &item.id).await);
     }
     Ok(Fixed {
         id: item.id,
@@ -296,10 +298,10 @@ pub struct Released {
 /// would make a crash right after the close lose the order: the item would say released and
 /// no shipment would exist. The close is conditional on the item being open, so of two
 /// concurrent releases exactly one reports success.
-pub async fn release(services: &Services, id: &str, by: &str) -> Result<Released, CliError> {
-    let item = open_item(services, id).await?;
+pub async fn release(stores: &StackStores, id: &str, by: &str) -> Result<Released, CliError> {
+    let item = open_item(stores, id).await?;
     let draft = draft_of(&item, "release")?;
-    let config = services.stores.get(draft.channel, &draft.store).await?;
+    let config = stores.stores.get(draft.channel, &draft.store).await?;
     let shipment = draft
         .validate(&config)
         .map_err(|reasons| CliError::Invalid {
@@ -317,7 +319,10 @@ pub async fn release(services: &Services, id: &str, by: &str) -> Result<Released
     // item as superseded), plus the fixes. So it is recorded as of now, and replaces a
     // pending record the courier refused (an address it could not place).
     let event_ms = event_ms_now().max(item.event_ms.unwrap_or(0) + 1);
-    let admitted = pipeline::record_and_request(services, &shipment, event_ms, &source).await?;
+    let admitted = stores
+        .intake()
+        .record_and_request(&shipment, event_ms, &source)
+        .await?;
     let resolution = format!("released by {by}: {}", admitted.summary());
     let released = |closed_as| Released {
         id: item.id.clone(),
@@ -326,7 +331,7 @@ pub async fn release(services: &Services, id: &str, by: &str) -> Result<Released
         summary: admitted.summary(),
         closed_as,
     };
-    if services
+    if stores
         .reviews
         .close(&item.id, RELEASED, &resolution)
         .await?
@@ -337,7 +342,7 @@ pub async fn release(services: &Services, id: &str, by: &str) -> Result<Released
     // after this admit sent the shipment on, that was an admit of this shipment (this one:
     // `pipeline::admit` closes the shipment's open review; or a newer event's right after
     // it): the release did happen, and the item just carries the other label.
-    let now = services.reviews.get(&item.id).await?;
+    let now = stores.reviews.get(&item.id).await?;
     let (status, resolution) = match now {
         Some(now) => (now.status, now.resolution),
         None => ("deleted".to_owned(), None),
@@ -371,22 +376,22 @@ pub fn render_released(released: &Released) -> String {
 
 /// Closes an open item without sending anything on.
 pub async fn dismiss(
-    services: &Services,
+    stores: &StackStores,
     id: &str,
     reason: &str,
     by: &str,
 ) -> Result<String, CliError> {
     let id = item_id(id);
     let resolution = format!("dismissed by {by}: {reason}");
-    if !services.reviews.close(&id, DISMISSED, &resolution).await? {
-        return Err(not_open(services, &id).await);
+    if !stores.reviews.close(&id, DISMISSED, &resolution).await? {
+        return Err(not_open(stores, &id).await);
     }
     Ok(id)
 }
 
-async fn open_item(services: &Services, id: &str) -> Result<ReviewItem, CliError> {
+async fn open_item(stores: &StackStores, id: &str) -> Result<ReviewItem, CliError> {
     let id = item_id(id);
-    match services.reviews.get(&id).await? {
+    match stores.reviews.get(&id).await? {
         None => Err(CliError::NotFound(id)),
         Some(item) if item.status != OPEN => Err(CliError::NotOpen {
             id,
@@ -406,8 +411,8 @@ fn draft_of(item: &ReviewItem, action: &'static str) -> Result<ShipmentDraft, Cl
 }
 
 /// Why a conditional write on an item found it not open (closed meanwhile, or absent).
-async fn not_open(services: &Services, id: &str) -> CliError {
-    match services.reviews.get(id).await {
+async fn not_open(stores: &StackStores, id: &str) -> CliError {
+    match stores.reviews.get(id).await {
         Ok(Some(item)) => CliError::NotOpen {
             id: id.to_owned(),
             status: item.status,

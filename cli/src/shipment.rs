@@ -5,11 +5,12 @@
 
 use crate::error::CliError;
 use crate::render::{event_time, Table};
+use aws::stack::StackStores;
+use domain::notify::OutboxEntry;
+use domain::notify::Template;
+use domain::ports::{Outbox, ShipmentStore, StatusHistory};
+use domain::{Money, ShipmentKey};
 use serde::Serialize;
-use shared::aws::outbox::OutboxEntry;
-use shared::domain::{Money, ShipmentKey};
-use shared::notify::templates::Template;
-use shared::services::Services;
 
 #[derive(Debug, Serialize)]
 pub struct ShipmentView {
@@ -23,8 +24,8 @@ pub struct ShipmentView {
     pub tracking_written_back: Option<String>,
     /// (status, when) in the order they were applied.
     pub transitions: Vec<(String, String)>,
-    pub proof: Option<shared::courier::event::ProofOfDelivery>,
-    pub failure: Option<shared::courier::event::Failure>,
+    pub proof: Option<domain::courier::event::ProofOfDelivery>,
+    pub failure: Option<domain::courier::event::Failure>,
     pub delivery_cost: Option<String>,
     pub cod_collected: Option<String>,
     pub eta: Option<String>,
@@ -50,22 +51,22 @@ pub struct MessageLine {
     pub last_error: Option<String>,
 }
 
-pub async fn show(services: &Services, key: &str) -> Result<ShipmentView, CliError> {
+pub async fn show(stores: &StackStores, key: &str) -> Result<ShipmentView, CliError> {
     let key: ShipmentKey = key.parse().map_err(|e| {
         CliError::Usage(format!(
             "{key:?} is not a shipment key (channel:store:order:shipment): {e}"
         ))
     })?;
-    let record = services
+    let record = stores
         .shipments
         .get(&key)
         .await?
         .ok_or_else(|| CliError::NotFound(format!("shipment {key}")))?;
-    let history = services.history.list(&key).await?;
+    let history = stores.history.list(&key).await?;
     let mut messages = Vec::new();
     for template in Template::ALL {
         let id = OutboxEntry::id_for(&key.to_string(), template.as_str());
-        if let Some(m) = services.outbox.get(&id).await? {
+        if let Some(m) = stores.outbox.get(&id).await? {
             messages.push(MessageLine {
                 template: m.template,
                 channel: m.channel.as_str().to_owned(),
@@ -81,7 +82,7 @@ pub async fn show(services: &Services, key: &str) -> Result<ShipmentView, CliErr
     Ok(ShipmentView {
         key: key.to_string(),
         status: record.status.to_string(),
-        courier: record.courier.clone(),
+        courier: record.courier.map(|c| c.to_string()),
         task_id: task.map(|t| t.task_id.clone()),
         tracking_number: task.map(|t| t.tracking_number.clone()),
         tracking_url: task.and_then(|t| t.tracking_url.clone()),
@@ -100,7 +101,7 @@ pub async fn show(services: &Services, key: &str) -> Result<ShipmentView, CliErr
             .into_iter()
             .map(|e| HistoryLine {
                 at: event_time(e.at_ms),
-                courier: e.courier,
+                courier: e.courier.to_string(),
                 event: e.courier_event,
                 status: e.status.map(|s| s.to_string()),
             })

@@ -8,10 +8,10 @@
 //! template.yaml gives every queue that explicit name too.
 
 use crate::error::CliError;
+use aws::classify;
+use aws::stack::StackResources;
 use aws_config::SdkConfig;
-use shared::aws::classify;
-use shared::config::Config;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// Where the resource names came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +33,19 @@ pub struct Stack {
 }
 
 /// The template's default `SecretsPrefix`.
-pub const DEFAULT_SECRETS_PREFIX: &str = "courier-bridge/";
+/// The tables, queues and bucket an operator's commands use, by logical id.
+const TABLES: [&str; 8] = [
+    "InboundTable",
+    "ShipmentsTable",
+    "IdempotencyTable",
+    "ReviewTable",
+    "StoresTable",
+    "OutboxTable",
+    "ShipmentEventsTable",
+    "CashTable",
+];
+const QUEUES: [&str; 4] = ["IntakeQueue", "TasksQueue", "SyncQueue", "OutboxQueue"];
+const REPORTS_BUCKET: &str = "ReportsBucket";
 
 impl Stack {
     pub async fn resolve(sdk: &SdkConfig, name: &str) -> Result<Stack, CliError> {
@@ -124,37 +136,24 @@ impl Stack {
         }
     }
 
-    /// The functions' configuration for this stack, so every operation runs the library
-    /// code the functions run, against the same resources.
-    pub async fn config(&self, secrets_prefix: Option<&str>) -> Result<Config, CliError> {
-        let (intake, tasks, sync, outbox) = tokio::try_join!(
-            self.queue_url("IntakeQueue"),
-            self.queue_url("TasksQueue"),
-            self.queue_url("SyncQueue"),
-            self.queue_url("OutboxQueue"),
-        )?;
-        let prefix = secrets_prefix
-            .map(str::to_owned)
-            .or_else(|| self.parameters.get("SecretsPrefix").cloned())
-            .unwrap_or_else(|| DEFAULT_SECRETS_PREFIX.to_owned());
-        let env: HashMap<&str, String> = HashMap::from([
-            ("INBOUND_TABLE", self.table("InboundTable")?),
-            ("SHIPMENTS_TABLE", self.table("ShipmentsTable")?),
-            ("IDEMPOTENCY_TABLE", self.table("IdempotencyTable")?),
-            ("REVIEW_TABLE", self.table("ReviewTable")?),
-            ("STORES_TABLE", self.table("StoresTable")?),
-            ("INTAKE_QUEUE_URL", intake),
-            ("TASKS_QUEUE_URL", tasks),
-            ("SYNC_QUEUE_URL", sync),
-            ("OUTBOX_QUEUE_URL", outbox),
-            ("OUTBOX_TABLE", self.table("OutboxTable")?),
-            ("SHIPMENT_EVENTS_TABLE", self.table("ShipmentEventsTable")?),
-            ("CASH_TABLE", self.table("CashTable")?),
-            ("REPORTS_BUCKET", self.bucket("ReportsBucket")?),
-            ("SECRETS_PREFIX", prefix),
-        ]);
-        Config::from_lookup(|name| env.get(name).cloned())
-            .map_err(|e| self.problem(format!("configuration: {e}")))
+    /// Where the stack's tables, queues and reports bucket are: what every operation
+    /// reads and writes, through the same adapters the functions use.
+    pub async fn resources(&self) -> Result<StackResources, CliError> {
+        let mut resources = StackResources::default();
+        for table in TABLES {
+            resources
+                .tables
+                .insert(table.to_owned(), self.table(table)?);
+        }
+        for queue in QUEUES {
+            resources
+                .queues
+                .insert(queue.to_owned(), self.queue_url(queue).await?);
+        }
+        resources
+            .buckets
+            .insert(REPORTS_BUCKET.to_owned(), self.bucket(REPORTS_BUCKET)?);
+        Ok(resources)
     }
 
     pub fn sqs(&self) -> &aws_sdk_sqs::Client {

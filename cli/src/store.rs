@@ -3,15 +3,12 @@
 //! turns a typo into an error here rather than a silently ignored setting in production.
 
 use crate::error::CliError;
-use shared::domain::shipment::is_valid_store_name;
-use shared::domain::{Channel, StoreConfig};
-use shared::services::Services;
+use aws::stack::StackStores;
+use domain::ports::StoreRules;
+use domain::shipment::is_valid_store_name;
+use domain::{Channel, StoreConfig};
 
-/// The stores table's key, as [`shared::aws::stores::StoreConfigs`] writes it.
-fn key(channel: Channel, store: &str) -> String {
-    format!("{channel}:{store}")
-}
-
+/// The stores table's key, as [`domain::aws::stores::StoreConfigs`] writes it.
 fn check_store(store: &str) -> Result<(), CliError> {
     if is_valid_store_name(store) {
         Ok(())
@@ -24,12 +21,12 @@ fn check_store(store: &str) -> Result<(), CliError> {
 
 /// The stored configuration, or `None` when the store runs on the defaults.
 pub async fn show(
-    services: &Services,
+    stores: &StackStores,
     channel: Channel,
     store: &str,
 ) -> Result<Option<StoreConfig>, CliError> {
     check_store(store)?;
-    Ok(services.stores.read(&key(channel, store)).await?)
+    Ok(stores.stores.read(channel, store).await?)
 }
 
 pub fn render_show(
@@ -75,13 +72,13 @@ pub fn read_file(path: &std::path::Path) -> Result<StoreConfig, CliError> {
 }
 
 pub async fn put(
-    services: &Services,
+    stores: &StackStores,
     channel: Channel,
     store: &str,
     config: &StoreConfig,
 ) -> Result<(), CliError> {
     check_store(store)?;
-    Ok(services.stores.put(channel, store, config).await?)
+    Ok(stores.stores.put(channel, store, config).await?)
 }
 
 #[cfg(test)]

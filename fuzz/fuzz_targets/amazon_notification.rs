@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shared::channel::amazon;
+use channels::amazon;
 
 fuzz_target!(|body: &[u8]| {
     match amazon::parse_notification(body) {

@@ -5,7 +5,7 @@
 
 use courier_bridge_fuzz::check_event;
 use libfuzzer_sys::fuzz_target;
-use shared::channel::amazon;
+use channels::amazon;
 
 fuzz_target!(|body: &[u8]| {
     let address = amazon::parse_order_address(body).ok();

@@ -3,7 +3,7 @@
 
 use courier_bridge_fuzz::check_event;
 use libfuzzer_sys::fuzz_target;
-use shared::channel::api;
+use channels::api;
 
 fuzz_target!(|body: &[u8]| {
     for topic in api::Topic::ALL {

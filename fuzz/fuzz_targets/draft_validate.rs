@@ -4,7 +4,7 @@
 
 use courier_bridge_fuzz::check_draft;
 use libfuzzer_sys::fuzz_target;
-use shared::domain::ShipmentDraft;
+use domain::ShipmentDraft;
 
 /// Paths an operator may type, real and not.
 const FIX_PATHS: [&str; 8] = [

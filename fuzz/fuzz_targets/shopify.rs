@@ -3,7 +3,7 @@
 
 use courier_bridge_fuzz::check_event;
 use libfuzzer_sys::fuzz_target;
-use shared::channel::shopify;
+use channels::shopify;
 
 const TOPICS: [&str; 5] = [
     "orders/create",

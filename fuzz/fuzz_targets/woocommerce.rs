@@ -3,7 +3,7 @@
 
 use courier_bridge_fuzz::check_event;
 use libfuzzer_sys::fuzz_target;
-use shared::channel::woocommerce;
+use channels::woocommerce;
 
 const TOPICS: [&str; 4] = [
     "order.created",

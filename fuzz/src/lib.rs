@@ -1,8 +1,9 @@
 //! What every fuzz target checks once a parser has answered: the same invariants as
-//! shared/tests/parsers_never_panic.rs, as panics (a panic is what libFuzzer reports).
+//! shared/channels/tests/channels/parsers_never_panic.rs, as panics (a panic is what libFuzzer reports).
 
-use shared::channel::{OrderEvent, ParseError};
-use shared::domain::{Money, Payment, ShipmentDraft, StoreConfig, TriggerPolicy};
+use channels::ParseError;
+use domain::order::OrderEvent;
+use domain::{Money, Payment, ShipmentDraft, StoreConfig, TriggerPolicy};
 
 /// A typed error, or an event whose trigger is decided under every policy and whose
 /// drafts pass [`check_draft`].

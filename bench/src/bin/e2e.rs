@@ -126,7 +126,10 @@ async fn run() -> Result<(), BenchError> {
                     store: STORE.into(),
                     topic: "orders/paid".into(),
                     webhook_id: format!("paid-{id}"),
-                    signature: shared::signature::sign_base64_hmac_sha256(secret.as_bytes(), &body),
+                    signature: channels::signature::sign_base64_hmac_sha256(
+                        secret.as_bytes(),
+                        &body,
+                    ),
                     body,
                 };
                 // As Shopify does: anything but 2xx is delivered again (503 = a copy in flight).
@@ -182,12 +185,11 @@ async fn run() -> Result<(), BenchError> {
 
     // The rest of the loop (tracking back to the store) is part of each function's work:
     // let it finish before reading peak memory.
-    if let Some(services) = runtime.store_services().cloned() {
+    {
+        let stores = runtime.stores().clone();
         let deadline = Instant::now() + Duration::from_secs(300);
         loop {
-            let written = services
-                .shipments
-                .all()
+            let written = domain::ports::ShipmentStore::all(&stores.shipments)
                 .await
                 .map(|all| {
                     all.iter()

@@ -4,9 +4,11 @@ use crate::support::{file_bad_phone, TestStack, EVENT_MS, STORE};
 use cli::error::exit;
 use cli::review;
 use cli::CliError;
-use shared::aws::reviews::{ReviewItem, DISMISSED, OPEN, RELEASED};
-use shared::domain::ReviewReason;
-use shared::messages::TaskAction;
+use domain::messages::TaskAction;
+use domain::ports::{ReviewInbox, ShipmentStore};
+use domain::review::{DISMISSED, OPEN, RELEASED};
+use domain::ReviewItem;
+use domain::ReviewReason;
 
 #[tokio::test]
 async fn list_and_show_an_item() {
@@ -101,7 +103,7 @@ async fn a_fixed_draft_is_released_exactly_once() {
         .expect("release");
     assert!(text.contains("task requested"), "{text}");
 
-    let shipments = stack.services.shipments.all().await.expect("shipments");
+    let shipments = stack.stores.shipments.all().await.expect("shipments");
     assert_eq!(shipments.len(), 1);
     let shipment = &shipments[0];
     assert_eq!(
@@ -140,7 +142,7 @@ async fn a_fixed_draft_is_released_exactly_once() {
     };
     assert_eq!(err.exit_code(), exit::REFUSED);
     assert!(stack.task_requests().await.is_empty());
-    assert_eq!(stack.services.shipments.all().await.expect("all").len(), 1);
+    assert_eq!(stack.stores.shipments.all().await.expect("all").len(), 1);
     stack.teardown().await;
 }
 
@@ -152,13 +154,13 @@ async fn concurrent_releases_admit_one_shipment_and_close_the_item_once() {
         path: "phone".into(),
         value: "+4930901820".into(),
     };
-    review::fix(&stack.services, &id, &[fix], "ana")
+    review::fix(&stack.stores, &id, &[fix], "ana")
         .await
         .expect("fix");
 
     let (a, b) = tokio::join!(
-        review::release(&stack.services, &id, "ana"),
-        review::release(&stack.services, &id, "ben"),
+        review::release(&stack.stores, &id, "ana"),
+        review::release(&stack.stores, &id, "ben"),
     );
     // Both may pass the "is it open?" check and both then admit: the shipment record is
     // conditional, so there is one; the second admit is recognised as a repeat of the same
@@ -184,7 +186,7 @@ async fn concurrent_releases_admit_one_shipment_and_close_the_item_once() {
             assert_eq!(e.exit_code(), exit::REFUSED);
         }
     }
-    assert_eq!(stack.services.shipments.all().await.expect("all").len(), 1);
+    assert_eq!(stack.stores.shipments.all().await.expect("all").len(), 1);
     let requests = stack.task_requests().await;
     assert!(
         (1..=2).contains(&requests.len()),
@@ -262,7 +264,7 @@ async fn fix_refuses_items_without_a_draft_and_bad_paths() {
             error: "expected value at line 1".into(),
         }],
     );
-    stack.services.reviews.open(&payload).await.expect("opened");
+    stack.stores.reviews.open(&payload).await.expect("opened");
     for action in ["fix", "release"] {
         let mut args = vec!["review", action, &payload.id];
         if action == "fix" {
@@ -303,7 +305,7 @@ async fn fix_refuses_items_without_a_draft_and_bad_paths() {
 
 async fn item(stack: &TestStack, id: &str) -> ReviewItem {
     stack
-        .services
+        .stores
         .reviews
         .get(id)
         .await

@@ -2,23 +2,24 @@
 //! messages, as the functions stored them.
 
 use crate::support::{draft_with_bad_phone, TestStack, EVENT_MS};
-use shared::aws::history::HistoryEntry;
-use shared::aws::outbox::{OutboxEntry, OutboxState};
-use shared::aws::shipments::DeliveryFacts;
-use shared::courier::event::{LocationSource, PodLocation, ProofOfDelivery};
-use shared::courier::CourierTask;
-use shared::domain::{Money, ShipmentStatus, StoreConfig};
-use shared::notify::NotifyChannel;
+use domain::courier::{LocationSource, PodLocation, ProofOfDelivery};
+use domain::history::HistoryEntry;
+use domain::notify::NotifyChannel;
+use domain::notify::{OutboxEntry, OutboxState};
+use domain::ports::{Outbox, ShipmentStore, StatusHistory};
+use domain::record::DeliveryFacts;
+use domain::CourierTask;
+use domain::{Money, ShipmentStatus, StoreConfig};
 
 #[tokio::test]
 async fn a_delivered_shipment_shows_its_path_proof_money_history_and_messages() {
     let stack = TestStack::create("cli-shipment").await;
-    let services = &stack.services;
+    let stores = &stack.stores;
     let mut draft = draft_with_bad_phone("5001");
     draft.phones = vec!["030 901820".into()];
     let shipment = draft.validate(&StoreConfig::default()).expect("valid");
     let key = shipment.key.clone();
-    services
+    stores
         .shipments
         .record(&shipment, EVENT_MS, "inbound-1")
         .await
@@ -28,9 +29,9 @@ async fn a_delivered_shipment_shows_its_path_proof_money_history_and_messages() 
         tracking_number: "SBX1".into(),
         tracking_url: None,
     };
-    services
+    stores
         .shipments
-        .record_task(&key, "sandbox", &task)
+        .record_task(&key, domain::CourierKind::Sandbox, &task)
         .await
         .unwrap();
     let delivered_at = EVENT_MS + 3_600_000;
@@ -64,21 +65,21 @@ async fn a_delivered_shipment_shows_its_path_proof_money_history_and_messages() 
         };
         let from: Vec<ShipmentStatus> = [ShipmentStatus::Created, ShipmentStatus::Assigned]
             .into_iter()
-            .filter(|s| s.may_become(status, shared::domain::Actor::Courier))
+            .filter(|s| s.may_become(status, domain::Actor::Courier))
             .collect();
-        assert!(services
+        assert!(stores
             .shipments
             .apply_courier_status(&key, "tsk_1", &from, status, at, &facts)
             .await
             .unwrap());
-        services
+        stores
             .history
             .record(
                 &key,
                 &HistoryEntry {
                     at_ms: at,
                     event_id: format!("evt-{at}"),
-                    courier: "sandbox".into(),
+                    courier: domain::CourierKind::Sandbox,
                     courier_event: status.to_string(),
                     status: Some(status),
                 },
@@ -101,7 +102,7 @@ async fn a_delivered_shipment_shows_its_path_proof_money_history_and_messages() 
         last_error: None,
         created_ms: delivered_at,
     };
-    assert!(services.outbox.add(&message).await.unwrap());
+    assert!(stores.outbox.add(&message).await.unwrap());
 
     let text = stack
         .run(&["shipment", "show", &key.to_string()])

@@ -31,7 +31,11 @@ async fn a_local_stack_is_found_by_its_names() {
         resolved.queue_url("TasksDLQ").await.expect("queue"),
         stack.queue_url("TasksDLQ")
     );
-    assert_eq!(stack.services.config.secrets_prefix, "courier-bridge/");
+    // The CLI's stores are the stack's own tables.
+    assert_eq!(
+        stack.stores.resources.table("ReviewTable").expect("table"),
+        format!("{}-ReviewTable", stack.name)
+    );
     stack.teardown().await;
 }
 
@@ -109,21 +113,13 @@ async fn a_cloudformation_stack_is_found_by_its_outputs() {
     assert_eq!(resolved.origin, Origin::CloudFormation);
     let stores_table = resolved.table("StoresTable").expect("output");
     assert_ne!(stores_table, format!("{name}-StoresTable"));
-    let services = cli::services(&sdk, &resolved, None)
-        .await
-        .expect("services");
-    assert_eq!(services.config.secrets_prefix, "cfn-test/");
+    let stores = cli::stores(&sdk, &resolved).await.expect("stores");
     // The bucket's name is CloudFormation's, from the output, not the local convention.
+    let bucket = stores.resources.bucket("ReportsBucket").expect("bucket");
+    assert_eq!(bucket, resolved.bucket("ReportsBucket").expect("output"));
+    assert_ne!(bucket, format!("{name}-reportsbucket"));
     assert_eq!(
-        services.config.reports_bucket,
-        resolved.bucket("ReportsBucket").expect("output")
-    );
-    assert_ne!(
-        services.config.reports_bucket,
-        format!("{name}-reportsbucket")
-    );
-    assert_eq!(
-        services.config.review_table,
+        stores.resources.table("ReviewTable").expect("table"),
         resolved.table("ReviewTable").expect("output")
     );
 

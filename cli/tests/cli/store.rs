@@ -3,7 +3,8 @@
 use crate::support::TestStack;
 use cli::error::exit;
 use cli::CliError;
-use shared::domain::{Channel, StoreConfig, TriggerPolicy};
+use domain::ports::StoreRules;
+use domain::{Channel, StoreConfig, TriggerPolicy};
 
 #[tokio::test]
 async fn a_configuration_is_put_and_shown_back() {
@@ -54,7 +55,7 @@ async fn a_configuration_is_put_and_shown_back() {
     assert_eq!(shown, expected);
     // What the functions read.
     let read = stack
-        .services
+        .stores
         .stores
         .get(Channel::WooCommerce, "acme")
         .await

@@ -4,13 +4,14 @@
 //! function crate and the CLI is built and tested without them. Keys, indexes and redrive
 //! policies are taken from template.yaml, so a renamed or added resource shows up here.
 
+use aws::stack::StackStores;
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types as ddb;
 use aws_sdk_sqs::types::QueueAttributeName;
+use domain::messages::TaskRequested;
+use domain::ports::AuditTrail;
+use domain::{Channel, ShipmentDraft};
 use serde_yaml::Value;
-use shared::domain::{Channel, ShipmentDraft};
-use shared::messages::TaskRequested;
-use shared::services::Services;
 use std::collections::BTreeMap;
 
 pub const STORE: &str = "test-store";
@@ -20,13 +21,13 @@ pub async fn sdk() -> SdkConfig {
         std::env::var("AWS_ENDPOINT_URL").is_ok(),
         "AWS_ENDPOINT_URL is not set: run with infra/scripts/with-emulator.sh, which starts moto"
     );
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+    aws::config::sdk_config().await
 }
 
 pub struct TestStack {
     pub name: String,
     pub sdk: SdkConfig,
-    pub services: Services,
+    pub stores: StackStores,
     tables: Vec<String>,
     queues: BTreeMap<String, String>,
 }
@@ -90,13 +91,11 @@ impl TestStack {
         let stack = cli::stack::Stack::resolve(&sdk, &name)
             .await
             .expect("the CLI finds the stack");
-        let services = cli::services(&sdk, &stack, None)
-            .await
-            .expect("services for the stack");
+        let stores = cli::stores(&sdk, &stack).await.expect("the stack's stores");
         TestStack {
             name,
             sdk,
-            services,
+            stores,
             tables,
             queues,
         }
@@ -255,7 +254,7 @@ pub fn draft_with_bad_phone(order_id: &str) -> ShipmentDraft {
     draft.order_name = Some(format!("#{order_id}"));
     draft.recipient_name = Some("Kim Weber".into());
     draft.phones = vec!["12".into()];
-    draft.address = Some(shared::domain::draft::AddressDraft {
+    draft.address = Some(domain::draft::AddressDraft {
         street: Some("Torstraße 1".into()),
         city: Some("Berlin".into()),
         postal_code: Some("10119".into()),
@@ -276,32 +275,35 @@ pub const EVENT_MS: i64 = 1_763_000_000_000;
 pub async fn file_bad_phone(stack: &TestStack, order_id: &str) -> String {
     let draft = draft_with_bad_phone(order_id);
     let reasons = draft
-        .validate(&shared::domain::StoreConfig::default())
+        .validate(&domain::StoreConfig::default())
         .expect_err("the phone is invalid");
     assert_eq!(
         reasons
             .iter()
-            .map(shared::domain::ReviewReason::code)
+            .map(domain::ReviewReason::code)
             .collect::<Vec<_>>(),
         ["invalid_phone"]
     );
     let webhook_id = format!("wh-{order_id}");
-    let inbound = shared::aws::inbound::NewInbound {
+    let inbound = domain::audit::NewInbound {
         channel: "shopify",
         store: STORE,
         topic: "orders/create",
         webhook_id: &webhook_id,
         triggered_at: None,
         body: b"{}",
-        state: shared::aws::inbound::InboundState::Review,
+        state: domain::audit::InboundState::Review,
     };
     stack
-        .services
+        .stores
         .inbound
         .receive(&inbound)
         .await
         .expect("inbound stored");
-    shared::pipeline::file_for_review(&stack.services, &draft, reasons, EVENT_MS, &inbound.id())
+    stack
+        .stores
+        .intake()
+        .file_for_review(&draft, reasons, EVENT_MS, &inbound.id())
         .await
         .expect("filed for review")
         .id

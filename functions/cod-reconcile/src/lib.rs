@@ -2,18 +2,30 @@
 //! cash on delivery per courier: expected (delivered COD shipments), collected (reported by
 //! the courier with each delivery) and handed over (recorded by a dispatcher with the CLI).
 //! It writes one cash-out task per courier and currency with the amount due, and stores the
-//! report (CSV and HTML) in the reports bucket ([`shared::cod`], which the CLI runs too).
+//! report (CSV and HTML) in the reports bucket ([`domain::cod::CashDesk`], which the CLI runs too).
 //! Invoked with `{"day": "2026-11-24"}` it reconciles that day.
 
+mod wiring;
+
+pub use wiring::Config;
+
+use aws::metrics::{names, MetricDoc, Metrics, Unit};
+use domain::cod::{day_text, parse_day, CashDesk, Reconciliation};
+pub use domain::cod::{CodRunError, DayReport};
+use domain::error::{Classify, Transience};
+use domain::ports::{CashBook, ReportShelf, ShipmentStore};
 use serde::Deserialize;
-use shared::aws::cash::{day_text, parse_day};
-pub use shared::cod::{CodRunError, DayReport};
-use shared::domain::cod::Reconciliation;
-use shared::error::{Classify, Transience};
-use shared::metrics::{names, MetricDoc, Unit};
-use shared::services::Services;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use time::Date;
+
+/// What cod-reconcile reads and writes, each behind the domain's port.
+pub struct CodReconcile {
+    pub shipments: Arc<dyn ShipmentStore>,
+    pub cash: Arc<dyn CashBook>,
+    pub reports: Arc<dyn ReportShelf>,
+    pub metrics: Metrics,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReconcileError {
@@ -56,7 +68,7 @@ impl Request {
         let time = self
             .time
             .as_deref()
-            .and_then(shared::channel::parse_time)
+            .and_then(domain::clock::parse_time)
             .ok_or_else(|| ReconcileError::NoDay(format!("time {:?}", self.time)))?;
         time.date()
             .previous_day()
@@ -64,17 +76,24 @@ impl Request {
     }
 }
 
-pub async fn handle(services: &Services, request: Request) -> Result<DayReport, ReconcileError> {
-    let day = request.day()?;
-    let (summary, reconciliation) = shared::cod::run_day(services, day).await?;
-    emit_metrics(services, &reconciliation);
-    Ok(summary)
+impl CodReconcile {
+    pub async fn handle(&self, request: Request) -> Result<DayReport, ReconcileError> {
+        let day = request.day()?;
+        let desk = CashDesk {
+            shipments: self.shipments.as_ref(),
+            cash: self.cash.as_ref(),
+            reports: self.reports.as_ref(),
+        };
+        let (summary, reconciliation) = desk.run_day(day).await?;
+        emit_metrics(&self.metrics, &reconciliation);
+        Ok(summary)
+    }
 }
 
 /// Per courier platform (a bounded dimension; driver ids go in the report, not in metric
 /// dimensions): the share of shipments that matched, and how far the cash is off in each
 /// currency (|collected − expected| + |handed over − collected|, in minor units).
-fn emit_metrics(services: &Services, r: &Reconciliation) {
+fn emit_metrics(metrics: &Metrics, r: &Reconciliation) {
     let mut accuracy: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
     for count in &r.per_courier {
         let entry = accuracy.entry(count.courier.platform.as_str()).or_default();
@@ -87,7 +106,7 @@ fn emit_metrics(services: &Services, r: &Reconciliation) {
         } else {
             f64::from(matched) * 100.0 / f64::from(checked)
         };
-        services.metrics.emit(
+        metrics.emit(
             &MetricDoc::new()
                 .dimension("Courier", platform)
                 .metric(names::COD_RECONCILIATION_ACCURACY, Unit::Percent, percent)
@@ -103,7 +122,7 @@ fn emit_metrics(services: &Services, r: &Reconciliation) {
             .or_default() += off;
     }
     for ((platform, currency), minor) in difference {
-        services.metrics.emit(
+        metrics.emit(
             &MetricDoc::new()
                 .dimension("Courier", platform)
                 .dimension("Currency", currency)
@@ -113,43 +132,4 @@ fn emit_metrics(services: &Services, r: &Reconciliation) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn request(json: &str) -> Request {
-        serde_json::from_str(json).unwrap()
-    }
-
-    #[test]
-    fn the_schedule_reconciles_the_day_before_its_time_and_an_operator_names_a_day() {
-        // EventBridge's scheduled event, as it arrives (02:30 UTC on the 25th).
-        let scheduled = request(
-            r#"{"version":"0","id":"89d1a02d","detail-type":"Scheduled Event","source":"aws.events",
-                "account":"123456789012","time":"2026-11-25T02:30:00Z","region":"eu-west-1",
-                "resources":["arn:aws:events:eu-west-1:123456789012:rule/daily"],"detail":{}}"#,
-        );
-        assert_eq!(day_text(scheduled.day().unwrap()), "2026-11-24");
-        // Across a month and a year.
-        assert_eq!(
-            day_text(request(r#"{"time":"2027-01-01T02:30:00Z"}"#).day().unwrap()),
-            "2026-12-31"
-        );
-        assert_eq!(
-            day_text(request(r#"{"day":"2026-11-20"}"#).day().unwrap()),
-            "2026-11-20"
-        );
-    }
-
-    #[test]
-    fn an_event_without_a_day_is_refused_for_good() {
-        for json in [
-            r#"{}"#,
-            r#"{"day":"24.11.2026"}"#,
-            r#"{"time":"yesterday"}"#,
-        ] {
-            let err = request(json).day().unwrap_err();
-            assert!(matches!(err, ReconcileError::NoDay(_)), "{json}: {err}");
-            assert_eq!(err.transience(), Transience::Permanent);
-        }
-    }
-}
+mod tests;

@@ -1,16 +1,14 @@
-use cod_reconcile::Request;
+use cod_reconcile::{CodReconcile, Config, Request};
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
-use shared::services::Services;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
-    let services = Services::from_env().await?;
-    let services = &services;
+    aws::telemetry::init();
+    let config = Config::from_env()?;
+    let step = CodReconcile::new(&aws::config::lambda_sdk_config()?, config)?;
+    let step = &step;
     run(service_fn(move |event: LambdaEvent<Request>| async move {
-        cod_reconcile::handle(services, event.payload)
-            .await
-            .map_err(Error::from)
+        step.handle(event.payload).await.map_err(Error::from)
     }))
     .await
 }

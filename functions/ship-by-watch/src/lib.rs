@@ -8,15 +8,30 @@
 //! the `DlqDepth` metric, one data point per queue every 15 minutes, for the dashboard.
 //! (The alarms watch SQS's own metric, which needs no function to run.)
 
+mod wiring;
+
+pub use wiring::Config;
+
+use aws::metrics::Metrics;
+use aws::sqs::QueueDepth;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use domain::ports::{ReviewInbox, ShipmentStore, StoreRules};
+use domain::record::ShipmentRecord;
+use domain::{ReviewItem, ReviewReason, ShipmentStatus, StorageError};
 use serde::Serialize;
-use shared::aws::reviews::ReviewItem;
-use shared::aws::shipments::ShipmentRecord;
-use shared::aws::AwsError;
-use shared::domain::{ReviewReason, ShipmentStatus};
-use shared::services::Services;
+use std::sync::Arc;
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
+
+/// What ship-by-watch reads and writes, each behind the domain's port.
+pub struct ShipByWatch {
+    pub shipments: Arc<dyn ShipmentStore>,
+    pub rules: Arc<dyn StoreRules>,
+    pub reviews: Arc<dyn ReviewInbox>,
+    /// The dead-letter queues whose depth it reports, by logical id ("TasksDLQ").
+    pub dead_letter_queues: Vec<(String, Arc<dyn QueueDepth>)>,
+    pub metrics: Metrics,
+}
 
 #[derive(Debug, Serialize, PartialEq, Eq, Default)]
 pub struct ShipByReport {
@@ -31,65 +46,64 @@ pub struct ShipByReport {
     pub dlq_depths: Vec<(String, u64)>,
 }
 
-pub async fn handle(
-    services: &Services,
-    _event: EventBridgeEvent,
-) -> Result<ShipByReport, AwsError> {
-    let mut report = check(services, OffsetDateTime::now_utc()).await?;
-    report.dlq_depths = dlq_depths(services).await;
-    Ok(report)
-}
+impl ShipByWatch {
+    pub async fn handle(&self, _event: EventBridgeEvent) -> Result<ShipByReport, StorageError> {
+        let mut report = self.check(OffsetDateTime::now_utc()).await?;
+        report.dlq_depths = self.dlq_depths().await;
+        Ok(report)
+    }
 
-/// Reads and reports each DLQ's depth. A queue that cannot be read is logged and skipped:
-/// the ship-by alerts above matter more than one missing data point.
-pub async fn dlq_depths(services: &Services) -> Vec<(String, u64)> {
-    let mut depths = Vec::new();
-    for (name, queue) in &services.dead_letter_queues {
-        match queue.approximate_depth().await {
-            Ok(depth) => {
-                services.metrics.dlq_depth(name, depth);
-                if depth > 0 {
-                    tracing::warn!(queue = %name, depth, "dead-letter queue is not empty");
+    /// Reads and reports each DLQ's depth. A queue that cannot be read is logged and skipped:
+    /// the ship-by alerts above matter more than one missing data point.
+    pub async fn dlq_depths(&self) -> Vec<(String, u64)> {
+        let mut depths = Vec::new();
+        for (name, queue) in &self.dead_letter_queues {
+            match queue.approximate_depth().await {
+                Ok(depth) => {
+                    self.metrics.dlq_depth(name, depth);
+                    if depth > 0 {
+                        tracing::warn!(queue = %name, depth, "dead-letter queue is not empty");
+                    }
+                    depths.push((name.clone(), depth));
                 }
-                depths.push((name.clone(), depth));
+                Err(e) => tracing::warn!(queue = %name, error = %e, "could not read a DLQ's depth"),
             }
-            Err(e) => tracing::warn!(queue = %name, error = %e, "could not read a DLQ's depth"),
         }
+        depths
     }
-    depths
-}
 
-/// The watch as of `now` (a parameter so tests need no clock tricks).
-pub async fn check(services: &Services, now: OffsetDateTime) -> Result<ShipByReport, AwsError> {
-    let mut report = ShipByReport::default();
-    for record in services.shipments.all().await? {
-        let Some(ship_by) = pending_ship_by(&record) else {
-            continue;
-        };
-        report.watched += 1;
-        let key = &record.shipment.key;
-        let config = services.stores.get(key.channel, &key.store).await?;
-        let window = Duration::hours(i64::from(config.ship_by_alert_hours()));
-        if now < ship_by - window {
-            continue;
+    /// The watch as of `now` (a parameter so tests need no clock tricks).
+    pub async fn check(&self, now: OffsetDateTime) -> Result<ShipByReport, StorageError> {
+        let mut report = ShipByReport::default();
+        for record in self.shipments.all().await? {
+            let Some(ship_by) = pending_ship_by(&record) else {
+                continue;
+            };
+            report.watched += 1;
+            let key = &record.shipment.key;
+            let config = self.rules.get(key.channel, &key.store).await?;
+            let window = Duration::hours(i64::from(config.ship_by_alert_hours()));
+            if now < ship_by - window {
+                continue;
+            }
+            let ship_by_text = ship_by.format(&Rfc3339).unwrap_or_default();
+            let mut item = ReviewItem::new(
+                &format!("ship-by:{key}"),
+                "alert",
+                vec![ReviewReason::ShipByAtRisk {
+                    ship_by: ship_by_text.clone(),
+                }],
+            );
+            item.order_key = Some(key.order_key());
+            item.shipment_key = Some(key.to_string());
+            if self.reviews.open(&item).await? {
+                report.newly_alerted += 1;
+            }
+            tracing::error!(shipment = %key, ship_by = %ship_by_text, late = now > ship_by, "latest ship date at risk");
+            report.at_risk.push(key.to_string());
         }
-        let ship_by_text = ship_by.format(&Rfc3339).unwrap_or_default();
-        let mut item = ReviewItem::new(
-            &format!("ship-by:{key}"),
-            "alert",
-            vec![ReviewReason::ShipByAtRisk {
-                ship_by: ship_by_text.clone(),
-            }],
-        );
-        item.order_key = Some(key.order_key());
-        item.shipment_key = Some(key.to_string());
-        if services.reviews.open(&item).await? {
-            report.newly_alerted += 1;
-        }
-        tracing::error!(shipment = %key, ship_by = %ship_by_text, late = now > ship_by, "latest ship date at risk");
-        report.at_risk.push(key.to_string());
+        Ok(report)
     }
-    Ok(report)
 }
 
 /// The ship-by date of a shipment the marketplace still waits to hear about.
@@ -106,3 +120,6 @@ fn pending_ship_by(record: &ShipmentRecord) -> Option<OffsetDateTime> {
         record.shipment.ship_by
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,17 +1,16 @@
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
-use shared::services::Services;
+use ship_by_watch::{Config, ShipByWatch};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
-    let services = Services::from_env().await?;
-    let services = &services;
+    aws::telemetry::init();
+    let config = Config::from_env()?;
+    let step = ShipByWatch::new(&aws::config::lambda_sdk_config()?, config)?;
+    let step = &step;
     run(service_fn(
         move |event: LambdaEvent<EventBridgeEvent>| async move {
-            ship_by_watch::handle(services, event.payload)
-                .await
-                .map_err(Error::from)
+            step.handle(event.payload).await.map_err(Error::from)
         },
     ))
     .await

@@ -1,14 +1,15 @@
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
-use shared::services::Services;
+use status_sync::{Config, StatusSync};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
-    let services = Services::from_env().await?;
-    let services = &services;
+    aws::telemetry::init();
+    let config = Config::from_env()?;
+    let step = StatusSync::new(&aws::config::lambda_sdk_config()?, config)?;
+    let step = &step;
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<_, Error>(status_sync::handle(services, event.payload).await)
+        Ok::<_, Error>(step.handle(event.payload).await)
     }))
     .await
 }

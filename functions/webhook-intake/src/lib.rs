@@ -1,12 +1,13 @@
 //! webhook-intake: `POST /webhooks/{channel}/{store}` behind API Gateway (HTTP API), for
-//! the channels that deliver by signed webhook: `shopify`, `woocommerce` and `api` (the
-//! generic JSON API). Amazon delivers its notifications to an SQS queue instead
-//! (marketplace-intake).
+//! the senders that deliver by signed webhook: the stores (`shopify`, `woocommerce`, `api`)
+//! and the couriers (`/webhooks/courier/{onfleet|sandbox}`). Amazon delivers its
+//! notifications to an SQS queue instead (marketplace-intake). Each sender's contract
+//! (signature, topic, delivery id) is its own module's, found by `channels::webhook::route`.
 //!
-//! It only does what must happen before answering the channel, and answers in milliseconds
-//! (Shopify gives up after 5 s and re-sends): size check, signature check with the store's
-//! secret, dedupe by the channel's delivery id, the payload into the audit trail, a
-//! reference onto the intake queue. Parsing the order is normalize's job.
+//! It only does what must happen before answering, and answers in milliseconds (Shopify
+//! gives up after 5 s and re-sends): authenticate (size, the sender's signature with the
+//! store's secret), dedupe (the payload into the audit trail, once per delivery id), and
+//! enqueue a reference (orders to normalize, courier events to status-sync).
 //!
 //! | request                                       | answer | recorded                       |
 //! |-----------------------------------------------|--------|--------------------------------|
@@ -23,147 +24,45 @@
 //! | accepted                                      | 200 `accepted`     | payload, queued     |
 //! | AWS unavailable                               | 503    | - (the channel retries)        |
 
+mod wiring;
+
+pub use wiring::Config;
+
+use aws::metrics::Metrics;
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::event::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use base64::Engine;
+use channels::webhook::{DeliveryId, Sender, TopicSource, WebhookContract};
+use domain::audit::{AuditOutcome, InboundState, NewInbound, Receipt, Rejection};
+use domain::clock::now_ms;
+use domain::messages::{InboundReceived, SyncEvent};
+use domain::ports::{secret_json, AuditTrail, Queue, ReviewInbox, SecretError, Secrets};
+use domain::shipment::is_valid_store_name;
+use domain::{ReviewItem, ReviewReason, StorageError};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use shared::aws::inbound::{InboundState, NewInbound, Outcome, Receipt, Rejection};
-use shared::aws::item::now_ms;
-use shared::aws::reviews::ReviewItem;
-use shared::aws::secrets::SecretError;
-use shared::channel::{api, shopify, woocommerce};
-use shared::courier::onfleet::webhook as onfleet;
-use shared::courier::sandbox::webhook as sandbox_webhook;
-use shared::domain::shipment::is_valid_store_name;
-use shared::domain::Channel;
-use shared::domain::ReviewReason;
-use shared::messages::{InboundReceived, SyncEvent};
-use shared::services::Services;
+use std::sync::Arc;
+use tracing::Instrument;
 
-/// How one sender signs and labels its webhooks: the stores (Shopify, WooCommerce, the
-/// generic API sign the raw body with base64 HMAC-SHA256 and differ in header names and
-/// topics) and the couriers (Onfleet: hex HMAC-SHA512 with a hex key and no delivery id;
-/// the sandbox courier: hex HMAC-SHA256).
-struct Contract {
-    /// The audit trail's channel name, and the first part of the secret's name.
-    channel: &'static str,
-    signature: &'static str,
-    /// `(secret, body, signature header) -> valid`.
-    verify: fn(&str, &[u8], &str) -> bool,
-    topic: TopicFrom,
-    /// `None`: the sender gives no delivery id, and the body's digest stands in for it
-    /// (Onfleet re-sends the same bytes).
-    delivery_id: Option<&'static str>,
-    triggered_at: Option<&'static str>,
-    acts_on: fn(&str) -> bool,
-    /// The delivery's deduplication key from its id header and body.
-    dedupe_key: fn(&str, &[u8]) -> String,
-    /// Orders go to normalize; courier events to status-sync.
-    next: Next,
+/// This function's name in its metrics' Function dimension.
+pub const FUNCTION: &str = "webhook-intake";
+
+/// What webhook-intake reads and writes, each behind the domain's port.
+pub struct WebhookIntake {
+    pub secrets: Arc<dyn Secrets>,
+    pub audit: Arc<dyn AuditTrail>,
+    pub reviews: Arc<dyn ReviewInbox>,
+    /// Orders, to normalize.
+    pub intake: Arc<dyn Queue<InboundReceived>>,
+    /// Courier events, to status-sync.
+    pub sync: Arc<dyn Queue<SyncEvent>>,
+    pub metrics: Metrics,
+    /// `MAX_WEBHOOK_BODY_BYTES`: larger bodies are refused before anything else.
+    pub max_body_bytes: usize,
 }
-
-enum TopicFrom {
-    Header(&'static str),
-    /// Couriers name the event inside the body.
-    Body(fn(&[u8]) -> Option<String>),
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Next {
-    Normalize,
-    StatusSync,
-}
-
-fn base64_hmac_sha256(secret: &str, body: &[u8], signature: &str) -> bool {
-    shared::signature::verify_base64_hmac_sha256(secret.as_bytes(), body, signature)
-}
-
-/// `channel` is the first path segment; couriers are `/webhooks/courier/{courier}`.
-fn contract(channel: &str, store: &str) -> Option<Contract> {
-    match (channel, store) {
-        ("shopify", _) => Some(Contract {
-            channel: Channel::Shopify.as_str(),
-            signature: shopify::HMAC_HEADER,
-            verify: base64_hmac_sha256,
-            topic: TopicFrom::Header(shopify::TOPIC_HEADER),
-            delivery_id: Some(shopify::WEBHOOK_ID_HEADER),
-            triggered_at: Some(shopify::TRIGGERED_AT_HEADER),
-            acts_on: |t| shopify::Topic::parse(t).is_some(),
-            dedupe_key: |id, _| id.to_owned(),
-            next: Next::Normalize,
-        }),
-        ("woocommerce", _) => Some(Contract {
-            channel: Channel::WooCommerce.as_str(),
-            signature: woocommerce::SIGNATURE_HEADER,
-            verify: base64_hmac_sha256,
-            topic: TopicFrom::Header(woocommerce::TOPIC_HEADER),
-            delivery_id: Some(woocommerce::DELIVERY_ID_HEADER),
-            triggered_at: None,
-            acts_on: woocommerce::acts_on,
-            // WooCommerce's delivery id repeats within a second; the body digest tells
-            // deliveries apart.
-            dedupe_key: woocommerce::dedupe_key,
-            next: Next::Normalize,
-        }),
-        ("api", _) => Some(Contract {
-            channel: Channel::Api.as_str(),
-            signature: api::SIGNATURE_HEADER,
-            verify: base64_hmac_sha256,
-            topic: TopicFrom::Header(api::TOPIC_HEADER),
-            delivery_id: Some(api::EVENT_ID_HEADER),
-            triggered_at: Some(api::SENT_AT_HEADER),
-            acts_on: api::acts_on,
-            dedupe_key: |id, _| id.to_owned(),
-            next: Next::Normalize,
-        }),
-        ("courier", "onfleet") => Some(Contract {
-            channel: COURIER,
-            signature: onfleet::SIGNATURE_HEADER,
-            verify: onfleet::verify_signature,
-            topic: TopicFrom::Body(onfleet::trigger_name),
-            delivery_id: None,
-            triggered_at: None,
-            acts_on: |t| onfleet::Trigger::from_name(t).is_some_and(|t| t.is_task_trigger()),
-            dedupe_key: |id, _| id.to_owned(),
-            next: Next::StatusSync,
-        }),
-        ("courier", "sandbox") => Some(Contract {
-            channel: COURIER,
-            signature: sandbox_webhook::SIGNATURE_HEADER,
-            verify: |secret, body, sig| {
-                shared::signature::verify_hex_hmac_sha256(secret.as_bytes(), body, sig)
-            },
-            topic: TopicFrom::Body(|body| {
-                serde_json::from_slice::<serde_json::Value>(body)
-                    .ok()?
-                    .get("type")?
-                    .as_str()
-                    .map(str::to_owned)
-            }),
-            delivery_id: Some(sandbox_webhook::EVENT_ID_HEADER),
-            triggered_at: None,
-            acts_on: |t| t == sandbox_webhook::EVENT_TYPE,
-            dedupe_key: |id, _| id.to_owned(),
-            next: Next::StatusSync,
-        }),
-        _ => None,
-    }
-}
-
-/// The audit trail's channel for courier webhooks; the courier is the "store" part.
-const COURIER: &str = "courier";
 
 /// What intake records as the topic when a courier's body names no event it knows.
 const UNKNOWN_TOPIC: &str = "unknown";
-
-/// The part of every webhook channel's store secret that intake reads. (The generic API
-/// calls it the signing secret.)
-#[derive(serde::Deserialize)]
-struct WebhookSecret {
-    #[serde(alias = "signing_secret")]
-    webhook_secret: String,
-}
 
 /// A duplicate that finds the first delivery still `received` (not yet queued) and younger
 /// than this is answered 503: the first delivery is probably still running, and if it died
@@ -173,318 +72,383 @@ const IN_FLIGHT_GRACE_MS: i64 = 10_000;
 /// Channels' delivery ids are UUIDs or short hashes; anything much longer is not one.
 const MAX_DELIVERY_ID_BYTES: usize = 256;
 
-pub async fn handle(
-    services: &Services,
-    request: ApiGatewayV2httpRequest,
-) -> ApiGatewayV2httpResponse {
-    let channel = request
-        .path_parameters
-        .get("channel")
-        .cloned()
-        .unwrap_or_default();
-    let store = request
-        .path_parameters
-        .get("store")
-        .cloned()
-        .unwrap_or_default();
-    let Some(contract) = contract(&channel, &store) else {
-        return respond(404, json!({ "error": "unknown_channel" }));
-    };
-    let channel_name = contract.channel;
-    if !is_valid_store_name(&store) {
-        return respond(404, json!({ "error": "unknown_store" }));
-    }
-    if request.request_context.http.method == http::Method::GET {
-        return validation(&channel, &store, &request);
-    }
-    let span = tracing::info_span!("webhook", %channel, %store);
-    let _guard = span.enter();
-    let body = match raw_body(&request) {
-        Ok(body) => body,
-        Err(()) => return respond(400, json!({ "error": "body_not_base64" })),
-    };
-    let header = |name: &str| {
-        request
-            .headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-    };
-    let body_digest = hex::encode(Sha256::digest(&body));
-    let topic_from_body;
-    let topic = match contract.topic {
-        TopicFrom::Header(name) => header(name),
-        TopicFrom::Body(read) => {
-            topic_from_body = read(&body).unwrap_or_else(|| UNKNOWN_TOPIC.to_owned());
-            Some(topic_from_body.as_str())
-        }
-    };
-    let delivery_id = match contract.delivery_id {
-        Some(name) => header(name),
-        None => Some(body_digest.as_str()),
-    };
-    let reject = |reason: &'static str, status: u16| Rejection {
-        channel: channel_name,
-        store: &store,
-        reason,
-        http_status: status,
-        body_len: body.len(),
-        body_sha256: body_digest.clone(),
-        webhook_id: delivery_id,
-        topic,
-    };
+/// The part of every webhook sender's secret that intake reads. (The generic API calls it
+/// the signing secret.)
+#[derive(serde::Deserialize)]
+struct WebhookSecret {
+    #[serde(alias = "signing_secret")]
+    webhook_secret: String,
+}
 
-    if body.len() > services.config.max_webhook_body_bytes {
-        return rejected(services, reject("body_too_large", 413), "payload_too_large").await;
+/// One request, read: who sent it, its exact bytes and what its headers say.
+struct Delivery<'a> {
+    sender: Sender,
+    contract: &'static WebhookContract,
+    store: &'a str,
+    request: &'a ApiGatewayV2httpRequest,
+    body: Vec<u8>,
+    body_digest: String,
+    topic: Option<String>,
+    delivery_id: Option<String>,
+}
+
+impl Delivery<'_> {
+    fn header(&self, name: &str) -> Option<&str> {
+        header(self.request, name)
     }
 
-    let credentials = match services
-        .secrets
-        .get_json::<WebhookSecret>(&format!("{channel_name}/{store}"))
-        .await
-    {
-        Ok(c) => c,
-        Err(SecretError::NotFound(_)) => {
-            return rejected(services, reject("unknown_store", 404), "unknown_store").await
+    fn rejection(&self, reason: &'static str, http_status: u16) -> Rejection<'_> {
+        Rejection {
+            channel: self.sender.audit_channel(),
+            store: self.store,
+            reason,
+            http_status,
+            body_len: self.body.len(),
+            body_sha256: self.body_digest.clone(),
+            webhook_id: self.delivery_id.as_deref(),
+            topic: self.topic.as_deref(),
         }
-        Err(SecretError::Malformed { name, problem }) => {
-            tracing::error!(secret = %name, %problem, "store secret is malformed");
-            return respond(500, json!({ "error": "store_misconfigured" }));
-        }
-        Err(SecretError::Aws(e)) => {
-            tracing::warn!(error = %e, "could not read the store secret");
-            return respond(503, json!({ "error": "temporarily_unavailable" }));
-        }
-    };
-
-    // WooCommerce checks a new webhook's URL with an unsigned `webhook_id=<n>` form post
-    // and activates it only on a 2xx. It carries no order, so answering it trusts nothing.
-    if contract.channel == Channel::WooCommerce.as_str()
-        && header(contract.signature).is_none()
-        && woocommerce::is_ping(&body)
-    {
-        tracing::info!("WooCommerce activation ping");
-        return respond(200, json!({ "status": "ping" }));
     }
-    // An empty secret would make any sender's signature over "" checkable by anyone.
-    let signed = !credentials.webhook_secret.is_empty()
-        && header(contract.signature)
-            .is_some_and(|sig| (contract.verify)(&credentials.webhook_secret, &body, sig));
-    if !signed {
-        return rejected(
-            services,
-            reject("invalid_signature", 401),
-            "invalid_signature",
+}
+
+/// A signed delivery, with what dedupe needs.
+struct Authenticated {
+    topic: String,
+    /// The deduplication key: the delivery id, or what the sender's contract makes of it.
+    dedupe_key: String,
+}
+
+fn header<'r>(request: &'r ApiGatewayV2httpRequest, name: &str) -> Option<&'r str> {
+    request
+        .headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+impl WebhookIntake {
+    pub async fn handle(&self, request: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
+        let segment = path_parameter(&request, "channel");
+        let store = path_parameter(&request, "store");
+        let Some((sender, contract)) = channels::webhook::route(&segment, &store) else {
+            return respond(404, json!({ "error": "unknown_channel" }));
+        };
+        if !is_valid_store_name(&store) {
+            return respond(404, json!({ "error": "unknown_store" }));
+        }
+        if request.request_context.http.method == http::Method::GET {
+            return validation(contract, &request);
+        }
+        // Attached to this request's future: requests run concurrently, and each log line
+        // must carry its own sender and store.
+        let span = tracing::info_span!("webhook", channel = %segment, %store);
+        self.receive(sender, contract, &store, &request)
+            .instrument(span)
+            .await
+    }
+
+    async fn receive(
+        &self,
+        sender: Sender,
+        contract: &'static WebhookContract,
+        store: &str,
+        request: &ApiGatewayV2httpRequest,
+    ) -> ApiGatewayV2httpResponse {
+        let Ok(body) = raw_body(request) else {
+            return respond(400, json!({ "error": "body_not_base64" }));
+        };
+        let body_digest = hex::encode(Sha256::digest(&body));
+        let topic = match contract.topic {
+            TopicSource::Header(name) => header(request, name).map(str::to_owned),
+            TopicSource::Body(read) => Some(read(&body).unwrap_or_else(|| UNKNOWN_TOPIC.into())),
+        };
+        let delivery_id = match contract.delivery_id {
+            DeliveryId::Header(name) => header(request, name).map(str::to_owned),
+            DeliveryId::BodyDigest => Some(body_digest.clone()),
+        };
+        let delivery = Delivery {
+            sender,
+            contract,
+            store,
+            request,
+            body,
+            body_digest,
+            topic,
+            delivery_id,
+        };
+        let signed = match self.authenticate(&delivery).await {
+            Ok(signed) => signed,
+            Err(answer) => return answer,
+        };
+        tracing::info!(topic = %signed.topic, webhook_id = %signed.dedupe_key, bytes = delivery.body.len(), "signed webhook");
+        self.dedupe_and_enqueue(&delivery, &signed).await
+    }
+
+    /// Size, the store's secret, the sender's signature and headers: everything checked
+    /// before the payload is trusted. A refusal is recorded (without the body) and answered.
+    async fn authenticate(
+        &self,
+        delivery: &Delivery<'_>,
+    ) -> Result<Authenticated, ApiGatewayV2httpResponse> {
+        if delivery.body.len() > self.max_body_bytes {
+            return Err(self
+                .rejected(
+                    delivery.rejection("body_too_large", 413),
+                    "payload_too_large",
+                )
+                .await);
+        }
+        let secret_name = format!("{}/{}", delivery.sender.audit_channel(), delivery.store);
+        let secret = match secret_json::<WebhookSecret>(self.secrets.as_ref(), &secret_name).await {
+            Ok(secret) => secret.webhook_secret,
+            Err(SecretError::NotFound(_)) => {
+                return Err(self
+                    .rejected(delivery.rejection("unknown_store", 404), "unknown_store")
+                    .await)
+            }
+            Err(SecretError::Malformed { name, problem }) => {
+                tracing::error!(secret = %name, %problem, "store secret is malformed");
+                return Err(respond(500, json!({ "error": "store_misconfigured" })));
+            }
+            Err(SecretError::Storage(e)) => {
+                tracing::warn!(error = %e, "could not read the store secret");
+                return Err(respond(503, json!({ "error": "temporarily_unavailable" })));
+            }
+        };
+        let contract = delivery.contract;
+        let signature = delivery.header(contract.signature_header);
+        // An unsigned request to activate a webhook carries no order: answering it trusts
+        // nothing.
+        if signature.is_none() && contract.unsigned_ping.is_some_and(|is| is(&delivery.body)) {
+            tracing::info!("activation ping");
+            return Err(respond(200, json!({ "status": "ping" })));
+        }
+        let signed = signature.is_some_and(|sig| (contract.verify)(&secret, &delivery.body, sig));
+        if !signed {
+            return Err(self
+                .rejected(
+                    delivery.rejection("invalid_signature", 401),
+                    "invalid_signature",
+                )
+                .await);
+        }
+        let (Some(topic), Some(delivery_id)) = (&delivery.topic, &delivery.delivery_id) else {
+            return Err(self
+                .rejected(
+                    delivery.rejection("missing_header", 400),
+                    "missing_topic_or_webhook_id",
+                )
+                .await);
+        };
+        // The delivery id becomes part of a DynamoDB key (at most 2 KB) and of log lines.
+        if delivery_id.len() > MAX_DELIVERY_ID_BYTES
+            || !delivery_id.bytes().all(|b| b.is_ascii_graphic())
+        {
+            return Err(self
+                .rejected(
+                    delivery.rejection("bad_delivery_id", 400),
+                    "bad_delivery_id",
+                )
+                .await);
+        }
+        Ok(Authenticated {
+            topic: topic.clone(),
+            dedupe_key: (contract.dedupe_key)(delivery_id, &delivery.body),
+        })
+    }
+
+    /// Keeps the payload once per delivery, then queues it, or answers the duplicate.
+    async fn dedupe_and_enqueue(
+        &self,
+        delivery: &Delivery<'_>,
+        signed: &Authenticated,
+    ) -> ApiGatewayV2httpResponse {
+        let known_topic = (delivery.contract.acts_on)(&signed.topic);
+        let well_formed = serde_json::from_slice::<serde::de::IgnoredAny>(&delivery.body).is_ok();
+        let state = match (known_topic, well_formed) {
+            (false, _) => InboundState::Ignored,
+            (true, false) => InboundState::Review,
+            (true, true) => InboundState::Received,
+        };
+        let inbound = NewInbound {
+            channel: delivery.sender.audit_channel(),
+            store: delivery.store,
+            topic: &signed.topic,
+            webhook_id: &signed.dedupe_key,
+            triggered_at: delivery
+                .contract
+                .triggered_at_header
+                .and_then(|name| delivery.header(name)),
+            body: &delivery.body,
+            state,
+        };
+        let id = inbound.id();
+        let receipt = match self.audit.receive(&inbound).await {
+            Ok(r) => r,
+            Err(e) => return unavailable(&e),
+        };
+        if let (Sender::Store(channel), Receipt::Duplicate { .. }) = (delivery.sender, &receipt) {
+            // Every redelivery of an order seen before, whatever is answered below. (A
+            // repeated courier event creates nothing; status-sync's writes absorb it.)
+            self.metrics
+                .duplicate_creation_attempt(FUNCTION, channel.as_str(), "webhook");
+        }
+        match (receipt, state) {
+            (
+                Receipt::Duplicate {
+                    state: InboundState::Received,
+                    received_ms,
+                    count,
+                },
+                _,
+            ) if now_ms() - received_ms < IN_FLIGHT_GRACE_MS => {
+                tracing::info!(count, "duplicate of a delivery still in flight");
+                respond(503, json!({ "error": "in_flight", "inbound_id": id }))
+            }
+            (
+                Receipt::Duplicate {
+                    state: InboundState::Received,
+                    count,
+                    ..
+                },
+                _,
+            ) => {
+                // The first delivery stored the payload but never queued it.
+                tracing::info!(
+                    count,
+                    "duplicate of a delivery that was not queued; queueing it"
+                );
+                self.enqueue(delivery, &id, &signed.topic).await
+            }
+            (Receipt::Duplicate { count, .. }, _) => {
+                tracing::info!(count, "duplicate webhook");
+                respond(200, json!({ "status": "duplicate", "inbound_id": id }))
+            }
+            (Receipt::New, InboundState::Ignored) => {
+                tracing::info!(topic = %signed.topic, "topic not acted on; acknowledged and kept");
+                respond(200, json!({ "status": "ignored", "inbound_id": id }))
+            }
+            (Receipt::New, InboundState::Review) => {
+                self.review_unparseable(&id, &delivery.body).await
+            }
+            (Receipt::New, _) => self.enqueue(delivery, &id, &signed.topic).await,
+        }
+    }
+
+    /// Orders go to normalize, courier events to status-sync.
+    async fn enqueue(
+        &self,
+        delivery: &Delivery<'_>,
+        id: &str,
+        topic: &str,
+    ) -> ApiGatewayV2httpResponse {
+        let sent = match delivery.sender {
+            Sender::Store(channel) => {
+                self.intake
+                    .send(&InboundReceived {
+                        inbound_id: id.to_owned(),
+                        channel: channel.as_str().into(),
+                        store: delivery.store.to_owned(),
+                        topic: topic.to_owned(),
+                    })
+                    .await
+            }
+            Sender::Courier(courier) => {
+                self.sync
+                    .send(&SyncEvent::CourierReported {
+                        inbound_id: id.to_owned(),
+                        courier,
+                    })
+                    .await
+            }
+        };
+        if let Err(e) = sent {
+            return unavailable(&e);
+        }
+        if let Err(e) = self
+            .audit
+            .advance(id, &[InboundState::Received], InboundState::Enqueued)
+            .await
+        {
+            // Queued already; the state is bookkeeping and a redelivery dedupes downstream.
+            tracing::warn!(error = %e, "queued, but could not mark the payload enqueued");
+        }
+        respond(200, json!({ "status": "accepted", "inbound_id": id }))
+    }
+
+    async fn review_unparseable(&self, id: &str, body: &[u8]) -> ApiGatewayV2httpResponse {
+        let error = serde_json::from_slice::<serde::de::IgnoredAny>(body)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        let mut item = ReviewItem::new(
+            id,
+            "payload",
+            vec![ReviewReason::UnparseablePayload { error }],
+        );
+        item.source_inbound = Some(id.to_owned());
+        if let Err(e) = self.reviews.open(&item).await {
+            return unavailable(&e);
+        }
+        let outcome = AuditOutcome {
+            state: InboundState::Review,
+            summary: "needs review: unparseable payload",
+            order_key: None,
+            shipment_key: None,
+            review_id: Some(&item.id),
+        };
+        if let Err(e) = self.audit.record_outcome(id, &outcome).await {
+            tracing::warn!(error = %e, "review opened, but the audit outcome was not written");
+        }
+        tracing::warn!(
+            inbound_id = id,
+            "signed payload is not JSON; kept for review"
+        );
+        respond(
+            200,
+            json!({ "status": "needs_review", "inbound_id": id, "review_id": item.id }),
         )
-        .await;
     }
-    let (Some(topic), Some(delivery_id)) = (topic, delivery_id) else {
-        return rejected(
-            services,
-            reject("missing_header", 400),
-            "missing_topic_or_webhook_id",
-        )
-        .await;
-    };
-    // The delivery id becomes part of a DynamoDB key (at most 2 KB) and of log lines.
-    if delivery_id.len() > MAX_DELIVERY_ID_BYTES
-        || !delivery_id.bytes().all(|b| b.is_ascii_graphic())
-    {
-        return rejected(services, reject("bad_delivery_id", 400), "bad_delivery_id").await;
-    }
-    let dedupe_key = (contract.dedupe_key)(delivery_id, &body);
-    let webhook_id = dedupe_key.as_str();
-    tracing::info!(topic, webhook_id, bytes = body.len(), "signed webhook");
 
-    let known_topic = (contract.acts_on)(topic);
-    let well_formed = serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok();
-    let state = match (known_topic, well_formed) {
-        (false, _) => InboundState::Ignored,
-        (true, false) => InboundState::Review,
-        (true, true) => InboundState::Received,
-    };
-    let inbound = NewInbound {
-        channel: channel_name,
-        store: &store,
-        topic,
-        webhook_id,
-        triggered_at: contract.triggered_at.and_then(header),
-        body: &body,
-        state,
-    };
-    let id = inbound.id();
-    let receipt = match services.inbound.receive(&inbound).await {
-        Ok(r) => r,
-        Err(e) => return unavailable(&e),
-    };
-
-    if contract.next == Next::Normalize && matches!(receipt, Receipt::Duplicate { .. }) {
-        // Every redelivery of an order delivery seen before, whatever is answered below. (A
-        // repeated courier event creates nothing; status-sync's writes absorb it.)
-        services
-            .metrics
-            .duplicate_creation_attempt("webhook-intake", channel_name, "webhook");
-    }
-    match (receipt, state) {
-        (
-            Receipt::Duplicate {
-                state: InboundState::Received,
-                received_ms,
-                count,
-            },
-            _,
-        ) if now_ms() - received_ms < IN_FLIGHT_GRACE_MS => {
-            tracing::info!(webhook_id, count, "duplicate of a delivery still in flight");
-            respond(503, json!({ "error": "in_flight", "inbound_id": id }))
+    async fn rejected(&self, rejection: Rejection<'_>, error: &str) -> ApiGatewayV2httpResponse {
+        tracing::warn!(
+            reason = rejection.reason,
+            status = rejection.http_status,
+            "webhook rejected"
+        );
+        if let Err(e) = self.audit.record_rejection(&rejection).await {
+            tracing::warn!(error = %e, "could not record the rejection");
         }
-        (
-            Receipt::Duplicate {
-                state: InboundState::Received,
-                count,
-                ..
-            },
-            _,
-        ) => {
-            // The first delivery stored the payload but never queued it.
-            tracing::info!(
-                webhook_id,
-                count,
-                "duplicate of a delivery that was not queued; queueing it"
-            );
-            enqueue(services, contract.next, &id, channel_name, &store, topic).await
-        }
-        (Receipt::Duplicate { count, .. }, _) => {
-            tracing::info!(webhook_id, count, "duplicate webhook");
-            respond(200, json!({ "status": "duplicate", "inbound_id": id }))
-        }
-        (Receipt::New, InboundState::Ignored) => {
-            tracing::info!(topic, "topic not acted on; acknowledged and kept");
-            respond(200, json!({ "status": "ignored", "inbound_id": id }))
-        }
-        (Receipt::New, InboundState::Review) => review_unparseable(services, &id, &body).await,
-        (Receipt::New, _) => {
-            enqueue(services, contract.next, &id, channel_name, &store, topic).await
-        }
+        respond(rejection.http_status, json!({ "error": error }))
     }
 }
 
-async fn enqueue(
-    services: &Services,
-    next: Next,
-    id: &str,
-    channel: &str,
-    store: &str,
-    topic: &str,
-) -> ApiGatewayV2httpResponse {
-    let sent = match next {
-        Next::Normalize => {
-            services
-                .intake_queue
-                .send(&InboundReceived {
-                    inbound_id: id.to_owned(),
-                    channel: channel.into(),
-                    store: store.to_owned(),
-                    topic: topic.to_owned(),
-                })
-                .await
-        }
-        Next::StatusSync => {
-            services
-                .sync_queue
-                .send(&SyncEvent::CourierReported {
-                    inbound_id: id.to_owned(),
-                    courier: store.to_owned(),
-                })
-                .await
-        }
-    };
-    if let Err(e) = sent {
-        return unavailable(&e);
-    }
-    if let Err(e) = services
-        .inbound
-        .advance(id, &[InboundState::Received], InboundState::Enqueued)
-        .await
-    {
-        // Queued already; the state is bookkeeping and a redelivery dedupes downstream.
-        tracing::warn!(error = %e, "queued, but could not mark the payload enqueued");
-    }
-    respond(200, json!({ "status": "accepted", "inbound_id": id }))
+fn path_parameter(request: &ApiGatewayV2httpRequest, name: &str) -> String {
+    request
+        .path_parameters
+        .get(name)
+        .cloned()
+        .unwrap_or_default()
 }
 
-async fn review_unparseable(
-    services: &Services,
-    id: &str,
-    body: &[u8],
-) -> ApiGatewayV2httpResponse {
-    let error = serde_json::from_slice::<serde::de::IgnoredAny>(body)
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
-    let mut item = ReviewItem::new(
-        id,
-        "payload",
-        vec![ReviewReason::UnparseablePayload { error }],
-    );
-    item.source_inbound = Some(id.to_owned());
-    if let Err(e) = services.reviews.open(&item).await {
-        return unavailable(&e);
-    }
-    let outcome = Outcome {
-        state: InboundState::Review,
-        summary: "needs review: unparseable payload",
-        order_key: None,
-        shipment_key: None,
-        review_id: Some(&item.id),
-    };
-    if let Err(e) = services.inbound.record_outcome(id, &outcome).await {
-        tracing::warn!(error = %e, "review opened, but the audit outcome was not written");
-    }
-    tracing::warn!(
-        inbound_id = id,
-        "signed payload is not JSON; kept for review"
-    );
-    respond(
-        200,
-        json!({ "status": "needs_review", "inbound_id": id, "review_id": item.id }),
-    )
-}
-
-async fn rejected(
-    services: &Services,
-    rejection: Rejection<'_>,
-    error: &str,
-) -> ApiGatewayV2httpResponse {
-    tracing::warn!(
-        reason = rejection.reason,
-        status = rejection.http_status,
-        "webhook rejected"
-    );
-    if let Err(e) = services.inbound.record_rejection(&rejection).await {
-        tracing::warn!(error = %e, "could not record the rejection");
-    }
-    respond(rejection.http_status, json!({ "error": error }))
-}
-
-/// `GET`: only Onfleet validates a webhook URL this way, with `?check=<token>` echoed back
-/// exactly, status 200, as text. It carries no signature and reveals nothing.
+/// `GET`: a sender that checks its URL before sending (Onfleet's `?check=<token>`, echoed
+/// exactly, 200, as text). It carries no signature and reveals nothing.
 fn validation(
-    channel: &str,
-    store: &str,
+    contract: &WebhookContract,
     request: &ApiGatewayV2httpRequest,
 ) -> ApiGatewayV2httpResponse {
-    if (channel, store) != ("courier", "onfleet") {
+    let Some(handshake) = contract.handshake else {
         return respond(405, json!({ "error": "method_not_allowed" }));
-    }
-    match onfleet::handshake_answer(request.query_string_parameters.first("check")) {
+    };
+    match (handshake.answer)(request.query_string_parameters.first(handshake.query_param)) {
         Some(answer) => {
-            tracing::info!("Onfleet webhook validation answered");
+            tracing::info!("webhook URL validation answered");
             let mut response = ApiGatewayV2httpResponse::default();
             response.status_code = 200;
             response.headers.insert(
                 http::header::CONTENT_TYPE,
-                http::HeaderValue::from_static(onfleet::HANDSHAKE_CONTENT_TYPE),
+                http::HeaderValue::from_static(handshake.content_type),
             );
             response.body = Some(Body::Text(answer));
             response
@@ -493,18 +457,16 @@ fn validation(
     }
 }
 
-fn unavailable(error: &shared::aws::AwsError) -> ApiGatewayV2httpResponse {
+fn unavailable(error: &StorageError) -> ApiGatewayV2httpResponse {
     tracing::error!(%error, "AWS call failed; asking the channel to retry");
     respond(503, json!({ "error": "temporarily_unavailable" }))
 }
 
 /// The exact bytes the channel signed: API Gateway base64-encodes bodies it treats as binary.
-fn raw_body(request: &ApiGatewayV2httpRequest) -> Result<Vec<u8>, ()> {
+fn raw_body(request: &ApiGatewayV2httpRequest) -> Result<Vec<u8>, base64::DecodeError> {
     let body = request.body.as_deref().unwrap_or("");
     if request.is_base64_encoded {
-        base64::engine::general_purpose::STANDARD
-            .decode(body)
-            .map_err(|_| ())
+        base64::engine::general_purpose::STANDARD.decode(body)
     } else {
         Ok(body.as_bytes().to_vec())
     }
@@ -520,3 +482,6 @@ fn respond(status: u16, body: serde_json::Value) -> ApiGatewayV2httpResponse {
     response.body = Some(Body::Text(body.to_string()));
     response
 }
+
+#[cfg(test)]
+mod tests;

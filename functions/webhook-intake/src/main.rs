@@ -1,15 +1,16 @@
 use aws_lambda_events::event::apigw::ApiGatewayV2httpRequest;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
-use shared::services::Services;
+use webhook_intake::{Config, WebhookIntake};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
-    let services = Services::from_env().await?;
-    let services = &services;
+    aws::telemetry::init();
+    let config = Config::from_env()?;
+    let step = WebhookIntake::new(&aws::config::lambda_sdk_config()?, config)?;
+    let step = &step;
     run(service_fn(
         move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
-            Ok::<_, Error>(webhook_intake::handle(services, event.payload).await)
+            Ok::<_, Error>(step.handle(event.payload).await)
         },
     ))
     .await

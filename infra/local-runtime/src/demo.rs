@@ -13,12 +13,13 @@
 
 use crate::runtime::{LocalRuntime, RuntimeError, RuntimeOptions};
 use crate::secrets::{put_secret, SeedError};
+use aws::stack::StackStores;
 use aws_config::SdkConfig;
+use domain::cod::{CourierId, Handover};
+use domain::ports::{AuditTrail, CashBook, Outbox, ReportShelf, ReviewInbox, ShipmentStore};
+use domain::{Channel, Money, ShipmentKey, ShipmentStatus};
 use sandbox::{Sandbox, SandboxConfig};
 use serde_json::{json, Value};
-use shared::domain::cod::{CourierId, Handover};
-use shared::domain::{Money, ShipmentKey};
-use shared::services::Services;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -53,7 +54,7 @@ pub enum DemoError {
     #[error("HTTP: {0}")]
     Http(#[from] reqwest::Error),
     #[error("AWS: {0}")]
-    Aws(#[from] shared::aws::AwsError),
+    Aws(#[from] domain::StorageError),
     #[error("fixture: {0}")]
     Fixture(String),
     #[error("the loop did not settle within {0:?}: {1}")]
@@ -92,10 +93,10 @@ pub async fn post_webhook(
             "X-Shopify-Shop-Domain",
             format!("{}.myshopify.com", delivery.store),
         )
-        .header("X-Shopify-Triggered-At", shared::aws::item::rfc3339_now())
+        .header("X-Shopify-Triggered-At", domain::clock::rfc3339_now())
         .header(
             "X-Shopify-API-Version",
-            shared::store::shopify::ADMIN_API_VERSION,
+            partners::stores::shopify::ADMIN_API_VERSION,
         )
         .body(delivery.body.clone())
         .send()
@@ -205,14 +206,13 @@ fn mask_contact(to: &str) -> String {
 /// The sandbox's drivers deliver every task, step by step (the last one fails and goes
 /// back), and their webhooks come back through intake to status-sync.
 async fn drivers_day(
-    services: &shared::services::Services,
+    stores: &StackStores,
     sandbox: &Sandbox,
     http: &reqwest::Client,
     courier_key: &str,
     keys: &[ShipmentKey],
     out: &mut impl Write,
 ) -> Result<(), DemoError> {
-    use shared::domain::ShipmentStatus;
     writeln!(
         out,
         "\nThe drivers' day (each step a signed webhook from the sandbox courier):"
@@ -264,7 +264,7 @@ async fn drivers_day(
             }
             let started = Instant::now();
             loop {
-                let now = services.shipments.get(key).await?.map(|r| r.status);
+                let now = stores.shipments.get(key).await?.map(|r| r.status);
                 if now == Some(status) {
                     break;
                 }
@@ -291,7 +291,7 @@ async fn drivers_day(
     // Let the last write-backs and messages finish before the summary reads them.
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(30) {
-        let pending = services
+        let pending = stores
             .outbox
             .all()
             .await?
@@ -320,369 +320,461 @@ fn variant(sample: &Value, id: u64, edits: &[(&str, Value)]) -> Value {
     order
 }
 
+/// One demo run: its stack, the sandbox courier and stores it talks to, and the
+/// credentials it seeded.
+struct Demo<'a> {
+    sdk: &'a SdkConfig,
+    started: Instant,
+    run_id: String,
+    stack_name: String,
+    prefix: String,
+    courier_key: String,
+    sandbox: Sandbox,
+    runtime: LocalRuntime,
+    stores: std::sync::Arc<StackStores>,
+    http: reqwest::Client,
+    /// The store that sends Shopify's published sample with its published signature.
+    sample_store: DemoStore,
+    /// The store that sends the sample as a store would send it later.
+    demo_store: DemoStore,
+}
+
 pub async fn run(sdk: &SdkConfig, out: &mut impl Write) -> Result<(), DemoError> {
-    let started = Instant::now();
-    let run_id = format!("{:08x}", rand::random::<u32>());
-    let stack_name = format!("demo-{run_id}");
-    let prefix = format!("{stack_name}/");
-
-    let courier_key = random_token("sbx_");
-    let store_token = random_token("shpat_");
-    let sandbox = Sandbox::start(
-        ([127, 0, 0, 1], 0).into(),
-        SandboxConfig {
-            courier_api_key: courier_key.clone(),
-            shopify_access_token: store_token.clone(),
-        },
-    )
-    .await?;
-
-    let mut options = RuntimeOptions::new(&stack_name);
-    options
-        .parameter_overrides
-        .insert("SecretsPrefix".into(), prefix.clone());
-    let runtime = LocalRuntime::start(sdk, options).await?;
-
-    let triple: Value =
-        serde_json::from_str(SAMPLE_ORDER_HMAC).map_err(|e| DemoError::Fixture(e.to_string()))?;
-    let sample_store = DemoStore {
-        name: "laravel-sample".into(),
-        secret: triple["secret"].as_str().unwrap_or_default().to_owned(),
-    };
-    let demo_store = DemoStore {
-        name: "demo-store".into(),
-        secret: random_token("whsec_"),
-    };
-    for store in [&sample_store, &demo_store] {
-        seed_store(sdk, &prefix, store, &sandbox.base_url(), &store_token).await?;
-    }
-    let courier_webhook_secret = random_token("whsec_");
-    seed_courier(
-        sdk,
-        &prefix,
-        &sandbox.base_url(),
-        &courier_key,
-        &courier_webhook_secret,
-    )
-    .await?;
-    seed_notifications(sdk, &prefix, &sandbox.base_url()).await?;
-    connect_courier_webhooks(&sandbox, &runtime, &courier_webhook_secret);
-
-    writeln!(
-        out,
-        "courier-bridge demo: published sample orders of every channel through the whole local loop"
-    )
-    .ok();
-    writeln!(
-        out,
-        "  AWS emulator     {}",
-        sdk.endpoint_url().unwrap_or("(AWS default endpoint)")
-    )
-    .ok();
-    writeln!(
-        out,
-        "  stack            {stack_name} (tables and queues from template.yaml)"
-    )
-    .ok();
-    writeln!(
-        out,
-        "  webhooks         {}/webhooks/{{shopify|woocommerce|api}}/{{store}}, …/courier/{{sandbox|onfleet}}",
-        runtime.http_url
-    )
-    .ok();
-    writeln!(
-        out,
-        "  sandbox courier  {}/v1/tasks   (and fake Shopify, WooCommerce and SP-API stores)\n",
-        sandbox.base_url()
-    )
-    .ok();
-
+    let demo = Demo::start(sdk).await?;
+    demo.print_header(out);
     let sample: Value =
         serde_json::from_slice(SAMPLE_ORDER).map_err(|e| DemoError::Fixture(e.to_string()))?;
     let sample_id = sample["id"]
         .as_u64()
         .ok_or_else(|| DemoError::Fixture("sample id is not a u64".into()))?;
-    let paid = [
-        ("/financial_status", json!("paid")),
-        ("/cancelled_at", Value::Null),
-        ("/cancel_reason", Value::Null),
-    ];
-    let dialable = [
-        ("/shipping_address/phone", json!("+1 502-555-0147")),
-        ("/shipping_address/zip", json!("40202")),
-        ("/shipping_address/city", json!("Louisville")),
-    ];
-    let as_paid = variant(&sample, sample_id, &paid);
-    let paid_ok = variant(&sample, sample_id + 1, &[&paid[..], &dialable[..]].concat());
-    let cod_ok = variant(
-        &sample,
-        sample_id + 2,
-        &[
-            &paid[..],
-            &dialable[..],
-            &[
-                ("/financial_status", json!("pending")),
-                ("/confirmed", json!(true)),
-                ("/payment_gateway_names", json!(["Cash on Delivery (COD)"])),
-            ][..],
-        ]
-        .concat(),
-    );
-
-    let sign = |store: &DemoStore, body: &[u8]| {
-        shared::signature::sign_base64_hmac_sha256(store.secret.as_bytes(), body)
-    };
-    let delivery =
-        |label: &str, store: &DemoStore, topic: &str, webhook_id: &str, body: Vec<u8>| Delivery {
-            label: label.to_owned(),
-            store: store.name.clone(),
-            topic: topic.to_owned(),
-            webhook_id: format!("{run_id}-{webhook_id}"),
-            signature: sign(store, &body),
-            body,
-        };
-    let bytes = |v: &Value| v.to_string().into_bytes();
-    let mut deliveries = vec![
-        Delivery {
-            label: "published sample, published HMAC".into(),
-            store: sample_store.name.clone(),
-            topic: "orders/create".into(),
-            webhook_id: format!("{run_id}-w1"),
-            body: SAMPLE_ORDER.to_vec(),
-            signature: triple["hmac"].as_str().unwrap_or_default().to_owned(),
-        },
-        delivery(
-            "sample, now paid",
-            &demo_store,
-            "orders/paid",
-            "w2",
-            bytes(&as_paid),
-        ),
-        delivery(
-            "sample, paid, dialable phone + ZIP",
-            &demo_store,
-            "orders/paid",
-            "w3",
-            bytes(&paid_ok),
-        ),
-        delivery(
-            "  same webhook again (Shopify retry)",
-            &demo_store,
-            "orders/paid",
-            "w3",
-            bytes(&paid_ok),
-        ),
-        delivery(
-            "  same order as orders/updated",
-            &demo_store,
-            "orders/updated",
-            "w4",
-            bytes(&paid_ok),
-        ),
-        delivery(
-            "sample, cash on delivery, confirmed",
-            &demo_store,
-            "orders/create",
-            "w5",
-            bytes(&cod_ok),
-        ),
-    ];
-    let mut forged = delivery(
-        "forged signature",
-        &demo_store,
-        "orders/paid",
-        "w6",
-        bytes(&paid_ok),
-    );
-    forged.signature = sign(
-        &DemoStore {
-            name: String::new(),
-            secret: "not-the-secret".into(),
-        },
-        &forged.body,
-    );
-    deliveries.push(forged);
-
-    let http = reqwest::Client::new();
-    writeln!(
+    demo.shopify_deliveries(&sample, sample_id, out).await?;
+    let mut expected: Vec<ShipmentKey> = [sample_id + 1, sample_id + 2]
+        .iter()
+        .map(|id| ShipmentKey::new(Channel::Shopify, "demo-store", &id.to_string(), "1"))
+        .collect();
+    expected.extend(demo.other_channels(out).await?);
+    // The published sample itself has no dialable phone: it ends as a review item.
+    let review_id = format!("review:shopify:demo-store:{sample_id}:1");
+    demo.await_tracking(&expected, &review_id).await?;
+    drivers_day(
+        &demo.stores,
+        &demo.sandbox,
+        &demo.http,
+        &demo.courier_key,
+        &expected,
         out,
-        "Deliveries (what the channel sends, what intake answers):"
     )
-    .ok();
-    for d in &deliveries {
-        let (status, body) = post_webhook(&http, &runtime.http_url, d).await?;
-        let answer = body["status"]
-            .as_str()
-            .or(body["error"].as_str())
-            .unwrap_or("");
+    .await?;
+    print_shipments(&demo.stores, &expected, out).await?;
+    cash_on_delivery(&demo.runtime, &demo.stores, &expected, out).await?;
+    print_messages(&demo.stores, demo.sandbox.sms_messages().len(), out).await?;
+    print_reviews(&demo.stores, out).await?;
+    print_audit_trail(&demo.stores, &expected[0], out).await?;
+    demo.finish(out).await
+}
+
+impl<'a> Demo<'a> {
+    /// The sandbox, the stack from template.yaml, and every credential the loop needs.
+    async fn start(sdk: &'a SdkConfig) -> Result<Demo<'a>, DemoError> {
+        let started = Instant::now();
+        let run_id = format!("{:08x}", rand::random::<u32>());
+        let stack_name = format!("demo-{run_id}");
+        let prefix = format!("{stack_name}/");
+        let courier_key = random_token("sbx_");
+        let store_token = random_token("shpat_");
+        let sandbox = Sandbox::start(
+            ([127, 0, 0, 1], 0).into(),
+            SandboxConfig {
+                courier_api_key: courier_key.clone(),
+                shopify_access_token: store_token.clone(),
+            },
+        )
+        .await?;
+        let mut options = RuntimeOptions::new(&stack_name);
+        options
+            .parameter_overrides
+            .insert("SecretsPrefix".into(), prefix.clone());
+        let runtime = LocalRuntime::start(sdk, options).await?;
+
+        let triple: Value = serde_json::from_str(SAMPLE_ORDER_HMAC)
+            .map_err(|e| DemoError::Fixture(e.to_string()))?;
+        let sample_store = DemoStore {
+            name: "laravel-sample".into(),
+            secret: triple["secret"].as_str().unwrap_or_default().to_owned(),
+        };
+        let demo_store = DemoStore {
+            name: "demo-store".into(),
+            secret: random_token("whsec_"),
+        };
+        for store in [&sample_store, &demo_store] {
+            seed_store(sdk, &prefix, store, &sandbox.base_url(), &store_token).await?;
+        }
+        let courier_webhook_secret = random_token("whsec_");
+        seed_courier(
+            sdk,
+            &prefix,
+            &sandbox.base_url(),
+            &courier_key,
+            &courier_webhook_secret,
+        )
+        .await?;
+        seed_notifications(sdk, &prefix, &sandbox.base_url()).await?;
+        connect_courier_webhooks(&sandbox, &runtime, &courier_webhook_secret);
+        Ok(Demo {
+            sdk,
+            started,
+            run_id,
+            stack_name,
+            prefix,
+            courier_key,
+            stores: runtime.stores().clone(),
+            sandbox,
+            runtime,
+            http: reqwest::Client::new(),
+            sample_store,
+            demo_store,
+        })
+    }
+
+    fn print_header(&self, out: &mut impl Write) {
+        let lines = [
+            "courier-bridge demo: published sample orders of every channel through the whole local loop".to_owned(),
+            format!(
+                "  AWS emulator     {}",
+                self.sdk.endpoint_url().unwrap_or("(AWS default endpoint)")
+            ),
+            format!(
+                "  stack            {} (tables and queues from template.yaml)",
+                self.stack_name
+            ),
+            format!(
+                "  webhooks         {}/webhooks/{{shopify|woocommerce|api}}/{{store}}, …/courier/{{sandbox|onfleet}}",
+                self.runtime.http_url
+            ),
+            format!(
+                "  sandbox courier  {}/v1/tasks   (and fake Shopify, WooCommerce and SP-API stores)\n",
+                self.sandbox.base_url()
+            ),
+        ];
+        for line in lines {
+            writeln!(out, "{line}").ok();
+        }
+    }
+
+    /// Shopify's published sample, then the same order as a store sends it later (paid;
+    /// paid with a dialable phone; a retry; as an update; cash on delivery), and a forgery.
+    async fn shopify_deliveries(
+        &self,
+        sample: &Value,
+        sample_id: u64,
+        out: &mut impl Write,
+    ) -> Result<(), DemoError> {
+        let triple: Value = serde_json::from_str(SAMPLE_ORDER_HMAC)
+            .map_err(|e| DemoError::Fixture(e.to_string()))?;
+        let paid = [
+            ("/financial_status", json!("paid")),
+            ("/cancelled_at", Value::Null),
+            ("/cancel_reason", Value::Null),
+        ];
+        let dialable = [
+            ("/shipping_address/phone", json!("+1 502-555-0147")),
+            ("/shipping_address/zip", json!("40202")),
+            ("/shipping_address/city", json!("Louisville")),
+        ];
+        let as_paid = variant(sample, sample_id, &paid);
+        let paid_ok = variant(sample, sample_id + 1, &[&paid[..], &dialable[..]].concat());
+        let cod_ok = variant(
+            sample,
+            sample_id + 2,
+            &[
+                &paid[..],
+                &dialable[..],
+                &[
+                    ("/financial_status", json!("pending")),
+                    ("/confirmed", json!(true)),
+                    ("/payment_gateway_names", json!(["Cash on Delivery (COD)"])),
+                ][..],
+            ]
+            .concat(),
+        );
+        let sign = |store: &DemoStore, body: &[u8]| {
+            channels::signature::sign_base64_hmac_sha256(store.secret.as_bytes(), body)
+        };
+        let delivery =
+            |label: &str, store: &DemoStore, topic: &str, id: &str, body: Vec<u8>| Delivery {
+                label: label.to_owned(),
+                store: store.name.clone(),
+                topic: topic.to_owned(),
+                webhook_id: format!("{}-{id}", self.run_id),
+                signature: sign(store, &body),
+                body,
+            };
+        let bytes = |v: &Value| v.to_string().into_bytes();
+        let demo_store = &self.demo_store;
+        let mut forged = delivery(
+            "forged signature",
+            demo_store,
+            "orders/paid",
+            "w6",
+            bytes(&paid_ok),
+        );
+        forged.signature = sign(
+            &DemoStore {
+                name: String::new(),
+                secret: "not-the-secret".into(),
+            },
+            &forged.body,
+        );
+        let deliveries = [
+            Delivery {
+                label: "published sample, published HMAC".into(),
+                store: self.sample_store.name.clone(),
+                topic: "orders/create".into(),
+                webhook_id: format!("{}-w1", self.run_id),
+                body: SAMPLE_ORDER.to_vec(),
+                signature: triple["hmac"].as_str().unwrap_or_default().to_owned(),
+            },
+            delivery(
+                "sample, now paid",
+                demo_store,
+                "orders/paid",
+                "w2",
+                bytes(&as_paid),
+            ),
+            delivery(
+                "sample, paid, dialable phone + ZIP",
+                demo_store,
+                "orders/paid",
+                "w3",
+                bytes(&paid_ok),
+            ),
+            delivery(
+                "  same webhook again (Shopify retry)",
+                demo_store,
+                "orders/paid",
+                "w3",
+                bytes(&paid_ok),
+            ),
+            delivery(
+                "  same order as orders/updated",
+                demo_store,
+                "orders/updated",
+                "w4",
+                bytes(&paid_ok),
+            ),
+            delivery(
+                "sample, cash on delivery, confirmed",
+                demo_store,
+                "orders/create",
+                "w5",
+                bytes(&cod_ok),
+            ),
+            forged,
+        ];
         writeln!(
             out,
-            "  {:<40} {:<15} -> {status} {answer}",
-            d.label, d.topic
+            "Deliveries (what the channel sends, what intake answers):"
         )
         .ok();
-    }
-
-    let services = runtime
-        .store_services()
-        .ok_or_else(|| DemoError::Fixture("template has no WebhookIntakeFunction".into()))?
-        .clone();
-    let expected: Vec<ShipmentKey> = [sample_id + 1, sample_id + 2]
-        .iter()
-        .map(|id| {
-            ShipmentKey::new(
-                shared::domain::Channel::Shopify,
-                "demo-store",
-                &id.to_string(),
-                "1",
+        for d in &deliveries {
+            let (status, body) = post_webhook(&self.http, &self.runtime.http_url, d).await?;
+            let answer = body["status"]
+                .as_str()
+                .or(body["error"].as_str())
+                .unwrap_or("");
+            writeln!(
+                out,
+                "  {:<40} {:<15} -> {status} {answer}",
+                d.label, d.topic
             )
-        })
-        .collect();
-    let mut expected = expected;
-    expected.extend(other_channels(sdk, &prefix, &runtime, &sandbox, &http, &run_id, out).await?);
-    let review_id = format!("review:shopify:demo-store:{sample_id}:1");
-    let deadline = Duration::from_secs(90);
-    loop {
-        let mut settled = services.reviews.get(&review_id).await?.is_some();
-        for key in &expected {
-            let written = services
-                .shipments
-                .get(key)
-                .await?
-                .and_then(|r| r.tracking_written_back);
-            settled &= written.is_some();
+            .ok();
         }
-        if settled {
-            break;
-        }
-        if started.elapsed() > deadline {
-            return Err(DemoError::Timeout(
-                deadline,
-                "shipments without tracking written back".into(),
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        Ok(())
     }
 
-    drivers_day(&services, &sandbox, &http, &courier_key, &expected, out).await?;
+    /// Waits until every expected shipment's tracking is back at its store and the
+    /// sample's review item is open.
+    async fn await_tracking(
+        &self,
+        expected: &[ShipmentKey],
+        review_id: &str,
+    ) -> Result<(), DemoError> {
+        let deadline = Duration::from_secs(90);
+        loop {
+            let mut settled = self.stores.reviews.get(review_id).await?.is_some();
+            for key in expected {
+                let written = self
+                    .stores
+                    .shipments
+                    .get(key)
+                    .await?
+                    .and_then(|r| r.tracking_written_back);
+                settled &= written.is_some();
+            }
+            if settled {
+                return Ok(());
+            }
+            if self.started.elapsed() > deadline {
+                return Err(DemoError::Timeout(
+                    deadline,
+                    "shipments without tracking written back".into(),
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
 
+    /// What the sandbox holds, then the stack and the sandbox are taken down.
+    async fn finish(self, out: &mut impl Write) -> Result<(), DemoError> {
+        let tasks = self.sandbox.tasks();
+        let mut per_reference: BTreeMap<String, usize> = BTreeMap::new();
+        for t in &tasks {
+            *per_reference.entry(t.reference.clone()).or_default() += 1;
+        }
+        writeln!(
+            out,
+            "\nSandbox courier holds {} task(s) for {} reference(s); the stores show {} Shopify \
+             fulfillment(s), {} WooCommerce note(s), {} Amazon shipment confirmation(s). Done in {:.1} s.",
+            tasks.len(),
+            per_reference.len(),
+            self.sandbox.fulfillments().len(),
+            self.sandbox.woocommerce_notes().len(),
+            self.sandbox.amazon_confirmations().len(),
+            self.started.elapsed().as_secs_f64()
+        )
+        .ok();
+        self.runtime
+            .stop_and_teardown()
+            .await
+            .map_err(RuntimeError::from)?;
+        self.sandbox.shutdown().await;
+        Ok(())
+    }
+}
+
+/// Each shipment's task, tracking, status path, proof and money.
+async fn print_shipments(
+    stores: &StackStores,
+    expected: &[ShipmentKey],
+    out: &mut impl Write,
+) -> Result<(), DemoError> {
     writeln!(
         out,
         "\nShipments (courier task, tracking, status, and what the store now shows):"
     )
     .ok();
-    let fulfillments = sandbox.fulfillments();
-    for key in &expected {
-        let Some(record) = services.shipments.get(key).await? else {
+    for key in expected {
+        let Some(record) = stores.shipments.get(key).await? else {
             continue;
         };
-        let task = record.task.clone();
-        let cod = record
-            .shipment
-            .payment
-            .cod_amount()
-            .map(|m| format!("COD {m}"))
-            .unwrap_or_else(|| "prepaid".into());
+        let shipment = &record.shipment;
         writeln!(
             out,
             "  {}  {}  ({} service)",
             key,
-            record.shipment.order_name.clone().unwrap_or_default(),
-            record.shipment.service
+            shipment.order_name.clone().unwrap_or_default(),
+            shipment.service
         )
         .ok();
         writeln!(
             out,
             "    recipient {} {}, {} {} {}",
-            record.shipment.recipient.name,
-            record
-                .shipment
+            shipment.recipient.name,
+            shipment
                 .recipient
                 .phone
                 .as_ref()
                 .map(|p| p.masked())
                 .unwrap_or_else(|| "(no phone)".into()),
-            record.shipment.address.street_line(),
-            record.shipment.address.city,
-            record.shipment.address.country_code
+            shipment.address.street_line(),
+            shipment.address.city,
+            shipment.address.country_code
         )
         .ok();
-        if let Some(task) = task {
-            writeln!(
-                out,
+        let Some(task) = &record.task else {
+            continue;
+        };
+        let cod = shipment
+            .payment
+            .cod_amount()
+            .map(|m| format!("COD {m}"))
+            .unwrap_or_else(|| "prepaid".into());
+        let path: Vec<String> = record
+            .transitions
+            .iter()
+            .map(|(s, _)| s.to_string())
+            .collect();
+        let lines = [
+            format!(
                 "    task      {} at {} ({cod}, {} pieces)",
                 task.task_id,
-                record.courier.clone().unwrap_or_default(),
-                record.shipment.parcel.pieces
-            )
-            .ok();
-            writeln!(
-                out,
+                record.courier.map(|c| c.as_str()).unwrap_or_default(),
+                shipment.parcel.pieces
+            ),
+            format!(
                 "    tracking  {}  {}",
                 task.tracking_number,
                 task.tracking_url.clone().unwrap_or_default()
-            )
-            .ok();
-            let path: Vec<String> = record
-                .transitions
-                .iter()
-                .map(|(s, _)| s.to_string())
-                .collect();
-            writeln!(
-                out,
+            ),
+            format!(
                 "    status    {} (Created → {}); tracking written back to the {} store as {}",
                 record.status,
                 path.join(" → "),
                 key.channel,
                 record.tracking_written_back.clone().unwrap_or_default(),
-            )
-            .ok();
-            let facts = &record.delivery;
-            if let Some(proof) = &facts.proof {
-                writeln!(
-                    out,
-                    "    proof     signed by {}, {} photo(s), at {}",
-                    proof
-                        .recipient_name
-                        .clone()
-                        .unwrap_or_else(|| "(no name)".into()),
-                    proof.photo_upload_ids.len(),
-                    proof
-                        .location
-                        .map(|l| format!("{:.4},{:.4}", l.lat, l.lng))
-                        .unwrap_or_else(|| "(no place)".into())
-                )
-                .ok();
-            }
-            if let Some(failure) = &facts.failure {
-                writeln!(
-                    out,
-                    "    failure   {}",
-                    failure.reason.clone().unwrap_or_default()
-                )
-                .ok();
-            }
-            let money = |m: &Option<shared::domain::Money>| {
-                m.map(|m| m.to_string()).unwrap_or_else(|| "-".into())
-            };
+            ),
+        ];
+        for line in lines {
+            writeln!(out, "{line}").ok();
+        }
+        let facts = &record.delivery;
+        if let Some(proof) = &facts.proof {
             writeln!(
                 out,
-                "    money     delivery cost {}, COD collected {}",
-                money(&facts.delivery_cost),
-                money(&facts.cod_collected)
+                "    proof     signed by {}, {} photo(s), at {}",
+                proof
+                    .recipient_name
+                    .clone()
+                    .unwrap_or_else(|| "(no name)".into()),
+                proof.photo_upload_ids.len(),
+                proof
+                    .location
+                    .map(|l| format!("{:.4},{:.4}", l.lat, l.lng))
+                    .unwrap_or_else(|| "(no place)".into())
             )
             .ok();
         }
+        if let Some(failure) = &facts.failure {
+            writeln!(
+                out,
+                "    failure   {}",
+                failure.reason.clone().unwrap_or_default()
+            )
+            .ok();
+        }
+        let money = |m: &Option<Money>| m.map(|m| m.to_string()).unwrap_or_else(|| "-".into());
+        writeln!(
+            out,
+            "    money     delivery cost {}, COD collected {}",
+            money(&facts.delivery_cost),
+            money(&facts.cod_collected)
+        )
+        .ok();
     }
+    Ok(())
+}
 
-    cash_on_delivery(&runtime, &services, &expected, out).await?;
-
+async fn print_messages(
+    stores: &StackStores,
+    sms_at_sandbox: usize,
+    out: &mut impl Write,
+) -> Result<(), DemoError> {
     writeln!(
         out,
         "\nCustomer messages (outbox: each composed once, sent at most once):"
     )
     .ok();
-    for m in services.outbox.all().await? {
+    for m in stores.outbox.all().await? {
         let first_line = m.subject.clone().unwrap_or_else(|| m.body.clone());
         let first_line: String = first_line.chars().take(70).collect();
         writeln!(
@@ -698,29 +790,37 @@ pub async fn run(sdk: &SdkConfig, out: &mut impl Write) -> Result<(), DemoError>
     }
     writeln!(
         out,
-        "  ({} SMS at the sandbox's Twilio-compatible API; e-mail through SES in the emulator)",
-        sandbox.sms_messages().len()
+        "  ({sms_at_sandbox} SMS at the sandbox's Twilio-compatible API; e-mail through SES in the emulator)"
     )
     .ok();
+    Ok(())
+}
 
+async fn print_reviews(stores: &StackStores, out: &mut impl Write) -> Result<(), DemoError> {
     writeln!(
         out,
         "\nReview inbox (orders that need a person, never a wrong task):"
     )
     .ok();
-    for item in services.reviews.all().await? {
+    for item in stores.reviews.all().await? {
         let reasons: Vec<String> = item.reasons.iter().map(|r| r.to_string()).collect();
         writeln!(out, "  {}  [{}]", item.id, reasons.join("; ")).ok();
     }
+    Ok(())
+}
 
-    let audited = &expected[0];
+async fn print_audit_trail(
+    stores: &StackStores,
+    audited: &ShipmentKey,
+    out: &mut impl Write,
+) -> Result<(), DemoError> {
     writeln!(
         out,
         "\nAudit trail of order {} (one query on the by_order index):",
         audited.order_key()
     )
     .ok();
-    for r in services.inbound.by_order(&audited.order_key()).await? {
+    for r in stores.inbound.by_order(&audited.order_key()).await? {
         writeln!(
             out,
             "  {}  {:<15} webhook {:<14} signature {}  duplicates {}  -> {}{}",
@@ -736,29 +836,6 @@ pub async fn run(sdk: &SdkConfig, out: &mut impl Write) -> Result<(), DemoError>
         )
         .ok();
     }
-    let tasks = sandbox.tasks();
-    let mut per_reference: BTreeMap<String, usize> = BTreeMap::new();
-    for t in &tasks {
-        *per_reference.entry(t.reference.clone()).or_default() += 1;
-    }
-    writeln!(
-        out,
-        "\nSandbox courier holds {} task(s) for {} reference(s); the stores show {} Shopify \
-         fulfillment(s), {} WooCommerce note(s), {} Amazon shipment confirmation(s). Done in {:.1} s.",
-        tasks.len(),
-        per_reference.len(),
-        fulfillments.len(),
-        sandbox.woocommerce_notes().len(),
-        sandbox.amazon_confirmations().len(),
-        started.elapsed().as_secs_f64()
-    )
-    .ok();
-
-    runtime
-        .stop_and_teardown()
-        .await
-        .map_err(RuntimeError::from)?;
-    sandbox.shutdown().await;
     Ok(())
 }
 
@@ -767,19 +844,19 @@ pub async fn run(sdk: &SdkConfig, out: &mut impl Write) -> Result<(), DemoError>
 /// today and the report is copied to `.local/` (the stack is torn down after the demo).
 async fn cash_on_delivery(
     runtime: &LocalRuntime,
-    services: &Services,
+    stores: &StackStores,
     shipments: &[ShipmentKey],
     out: &mut impl Write,
 ) -> Result<(), DemoError> {
     let today = time::OffsetDateTime::now_utc().date();
     let mut held: BTreeMap<(CourierId, &'static str), Money> = BTreeMap::new();
     for key in shipments {
-        let Some(record) = services.shipments.get(key).await? else {
+        let Some(record) = stores.shipments.get(key).await? else {
             continue;
         };
         if let Some(cash) = record.delivery.cod_collected {
             let courier = CourierId::new(
-                record.courier.as_deref().unwrap_or("unknown"),
+                record.courier.map_or("unknown", |c| c.as_str()),
                 record.delivery.driver.as_deref(),
             );
             held.entry((courier, cash.currency.code()))
@@ -810,7 +887,7 @@ async fn cash_on_delivery(
                 currency: collected.currency,
             },
         };
-        services
+        stores
             .cash
             .record_handover(today, &handover, "demo dispatcher")
             .await?;
@@ -822,7 +899,9 @@ async fn cash_on_delivery(
         .ok();
     }
     let report = runtime.reconcile_cod(today).await?;
-    let reconciliation = shared::cod::reconcile_day(services, today)
+    let reconciliation = stores
+        .cash_desk()
+        .reconcile_day(today)
         .await
         .map_err(|e| DemoError::Fixture(e.to_string()))?;
     for l in &reconciliation.lines {
@@ -855,7 +934,7 @@ async fn cash_on_delivery(
         )
         .ok();
     }
-    for task in services.cash.cash_outs(today).await? {
+    for task in stores.cash.cash_outs(today).await? {
         writeln!(
             out,
             "  cash-out task: {} owes {} ({})",
@@ -876,8 +955,8 @@ async fn cash_on_delivery(
         again.cash_outs_unchanged
     )
     .ok();
-    let html_key = format!("{}report.html", shared::cod::report_prefix(today));
-    if let Some(html) = services.reports.get(&html_key).await? {
+    let html_key = format!("{}report.html", domain::cod::run::report_prefix(today));
+    if let Some(html) = stores.reports.get(&html_key).await? {
         let path = std::path::Path::new(".local").join(format!("cod-report-{today}.html"));
         let written = std::fs::create_dir_all(".local").and_then(|()| std::fs::write(&path, html));
         if written.is_ok() {
@@ -894,126 +973,128 @@ async fn cash_on_delivery(
 
 /// WooCommerce, the generic API and Amazon: each channel's published sample through the
 /// same stack. Returns the shipments that should end with their tracking written back.
-async fn other_channels(
-    sdk: &SdkConfig,
-    prefix: &str,
-    runtime: &LocalRuntime,
-    sandbox: &Sandbox,
-    http: &reqwest::Client,
-    run_id: &str,
-    out: &mut impl Write,
-) -> Result<Vec<ShipmentKey>, DemoError> {
-    use shared::domain::Channel;
-    let fixture = |e: serde_json::Error| DemoError::Fixture(e.to_string());
-    let base = sandbox.base_url();
-    let woo_secret = random_token("wc_");
-    let api_secret = random_token("cb_");
-    put_secret(
-        sdk,
-        &format!("{prefix}woocommerce/{WOO_STORE}"),
-        &json!({
-            "webhook_secret": woo_secret, "site_url": base,
-            "consumer_key": sandbox::WOOCOMMERCE_CONSUMER_KEY,
-            "consumer_secret": sandbox::WOOCOMMERCE_CONSUMER_SECRET,
-        }),
-    )
-    .await?;
-    put_secret(
-        sdk,
-        &format!("{prefix}api/{API_STORE}"),
-        &json!({ "signing_secret": api_secret }),
-    )
-    .await?;
-
-    let woo_url = format!("{}/webhooks/woocommerce/{WOO_STORE}", runtime.http_url);
-    let api_url = format!("{}/webhooks/api/{API_STORE}", runtime.http_url);
-    let mut cod: Value = serde_json::from_slice(WOO_ORDER).map_err(fixture)?;
-    cod["id"] = json!(728);
-    cod["payment_method"] = json!("cod");
-    cod["billing"]["phone"] = json!("(415) 555-0132");
-    let cod = cod.to_string().into_bytes();
-    let woo = |label: &'static str, body: Vec<u8>, delivery: &str| {
-        let signature = shared::signature::sign_base64_hmac_sha256(woo_secret.as_bytes(), &body);
-        (
-            label,
-            woo_url.clone(),
-            format!("{run_id}-{delivery}"),
-            body,
-            signature,
+impl Demo<'_> {
+    async fn other_channels(&self, out: &mut impl Write) -> Result<Vec<ShipmentKey>, DemoError> {
+        let (sdk, prefix, runtime, sandbox, http, run_id) = (
+            self.sdk,
+            self.prefix.as_str(),
+            &self.runtime,
+            &self.sandbox,
+            &self.http,
+            self.run_id.as_str(),
+        );
+        let fixture = |e: serde_json::Error| DemoError::Fixture(e.to_string());
+        let base = sandbox.base_url();
+        let woo_secret = random_token("wc_");
+        let api_secret = random_token("cb_");
+        put_secret(
+            sdk,
+            &format!("{prefix}woocommerce/{WOO_STORE}"),
+            &json!({
+                "webhook_secret": woo_secret, "site_url": base,
+                "consumer_key": sandbox::WOOCOMMERCE_CONSUMER_KEY,
+                "consumer_secret": sandbox::WOOCOMMERCE_CONSUMER_SECRET,
+            }),
         )
-    };
-    let woo_deliveries = [
-        woo(
-            "WooCommerce published order, as it is",
-            WOO_ORDER.to_vec(),
-            "d1",
-        ),
-        woo("WooCommerce order, COD, dialable phone", cod, "d2"),
-    ];
-    for (label, url, delivery, body, signature) in &woo_deliveries {
-        let headers = [
-            ("X-WC-Webhook-Topic", "order.created"),
-            ("X-WC-Webhook-Resource", "order"),
-            ("X-WC-Webhook-Delivery-ID", delivery.as_str()),
-            ("X-WC-Webhook-Signature", signature.as_str()),
+        .await?;
+        put_secret(
+            sdk,
+            &format!("{prefix}api/{API_STORE}"),
+            &json!({ "signing_secret": api_secret }),
+        )
+        .await?;
+
+        let woo_url = format!("{}/webhooks/woocommerce/{WOO_STORE}", runtime.http_url);
+        let api_url = format!("{}/webhooks/api/{API_STORE}", runtime.http_url);
+        let mut cod: Value = serde_json::from_slice(WOO_ORDER).map_err(fixture)?;
+        cod["id"] = json!(728);
+        cod["payment_method"] = json!("cod");
+        cod["billing"]["phone"] = json!("(415) 555-0132");
+        let cod = cod.to_string().into_bytes();
+        let woo = |label: &'static str, body: Vec<u8>, delivery: &str| {
+            let signature =
+                channels::signature::sign_base64_hmac_sha256(woo_secret.as_bytes(), &body);
+            (
+                label,
+                woo_url.clone(),
+                format!("{run_id}-{delivery}"),
+                body,
+                signature,
+            )
+        };
+        let woo_deliveries = [
+            woo(
+                "WooCommerce published order, as it is",
+                WOO_ORDER.to_vec(),
+                "d1",
+            ),
+            woo("WooCommerce order, COD, dialable phone", cod, "d2"),
         ];
-        let (status, answer) = post_channel(http, url, &headers, body).await?;
+        for (label, url, delivery, body, signature) in &woo_deliveries {
+            let headers = [
+                ("X-WC-Webhook-Topic", "order.created"),
+                ("X-WC-Webhook-Resource", "order"),
+                ("X-WC-Webhook-Delivery-ID", delivery.as_str()),
+                ("X-WC-Webhook-Signature", signature.as_str()),
+            ];
+            let (status, answer) = post_channel(http, url, &headers, body).await?;
+            writeln!(
+                out,
+                "  {label:<40} {:<15} -> {status} {}",
+                "order.created",
+                answer["status"].as_str().unwrap_or("")
+            )
+            .ok();
+        }
+        let signature =
+            channels::signature::sign_base64_hmac_sha256(api_secret.as_bytes(), API_ORDER);
+        let event_id = format!("{run_id}-evt-1");
+        let headers = [
+            ("X-Courier-Bridge-Topic", "order.created"),
+            ("X-Courier-Bridge-Event-Id", event_id.as_str()),
+            ("X-Courier-Bridge-Signature", signature.as_str()),
+        ];
+        let (status, answer) = post_channel(http, &api_url, &headers, API_ORDER).await?;
         writeln!(
             out,
-            "  {label:<40} {:<15} -> {status} {}",
+            "  {:<40} {:<15} -> {status} {}",
+            "API example, two parcels",
             "order.created",
             answer["status"].as_str().unwrap_or("")
         )
         .ok();
-    }
-    let signature = shared::signature::sign_base64_hmac_sha256(api_secret.as_bytes(), API_ORDER);
-    let event_id = format!("{run_id}-evt-1");
-    let headers = [
-        ("X-Courier-Bridge-Topic", "order.created"),
-        ("X-Courier-Bridge-Event-Id", event_id.as_str()),
-        ("X-Courier-Bridge-Signature", signature.as_str()),
-    ];
-    let (status, answer) = post_channel(http, &api_url, &headers, API_ORDER).await?;
-    writeln!(
-        out,
-        "  {:<40} {:<15} -> {status} {}",
-        "API example, two parcels",
-        "order.created",
-        answer["status"].as_str().unwrap_or("")
-    )
-    .ok();
 
-    // Amazon: the seller's credentials, the published order and address in the sandbox
-    // SP-API, and the published notification on the queue Amazon delivers to.
-    let notification: Value = serde_json::from_slice(AMAZON_NOTIFICATION).map_err(fixture)?;
-    let seller = notification["Payload"]["OrderChangeNotification"]["SellerId"]
-        .as_str()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let order_id = notification["Payload"]["OrderChangeNotification"]["AmazonOrderId"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    put_secret(
-        sdk,
-        &format!("{prefix}amazon/{seller}"),
-        &json!({
-            "lwa_client_id": sandbox::AMAZON_LWA_CLIENT_ID,
-            "lwa_client_secret": sandbox::AMAZON_LWA_CLIENT_SECRET,
-            "refresh_token": sandbox::AMAZON_REFRESH_TOKEN,
-            "marketplace_id": "ATVPDKIKX0DER",
-            "endpoint": base,
-            "lwa_token_url": format!("{base}{}", sandbox::AMAZON_TOKEN_PATH),
-        }),
-    )
-    .await?;
-    let mut order: Value =
-        serde_json::from_slice::<Value>(AMAZON_ORDER).map_err(fixture)?["payload"].clone();
-    order["AmazonOrderId"] = json!(order_id);
-    let mut address: Value =
-        serde_json::from_slice::<Value>(AMAZON_ADDRESS).map_err(fixture)?["payload"].clone();
-    address["AmazonOrderId"] = json!(order_id);
-    sandbox
+        // Amazon: the seller's credentials, the published order and address in the sandbox
+        // SP-API, and the published notification on the queue Amazon delivers to.
+        let notification: Value = serde_json::from_slice(AMAZON_NOTIFICATION).map_err(fixture)?;
+        let seller = notification["Payload"]["OrderChangeNotification"]["SellerId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let order_id = notification["Payload"]["OrderChangeNotification"]["AmazonOrderId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        put_secret(
+            sdk,
+            &format!("{prefix}amazon/{seller}"),
+            &json!({
+                "lwa_client_id": sandbox::AMAZON_LWA_CLIENT_ID,
+                "lwa_client_secret": sandbox::AMAZON_LWA_CLIENT_SECRET,
+                "refresh_token": sandbox::AMAZON_REFRESH_TOKEN,
+                "marketplace_id": "ATVPDKIKX0DER",
+                "endpoint": base,
+                "lwa_token_url": format!("{base}{}", sandbox::AMAZON_TOKEN_PATH),
+            }),
+        )
+        .await?;
+        let mut order: Value =
+            serde_json::from_slice::<Value>(AMAZON_ORDER).map_err(fixture)?["payload"].clone();
+        order["AmazonOrderId"] = json!(order_id);
+        let mut address: Value =
+            serde_json::from_slice::<Value>(AMAZON_ADDRESS).map_err(fixture)?["payload"].clone();
+        address["AmazonOrderId"] = json!(order_id);
+        sandbox
         .seed_amazon_order(sandbox::AmazonOrderSeed {
             order,
             address: Some(address),
@@ -1021,29 +1102,32 @@ async fn other_channels(
             order_items: vec![json!({"OrderItemId": "OIID34853450", "QuantityOrdered": 1, "QuantityShipped": 0, "SellerSKU": "SellerSKUID1"})],
         })
         .map_err(|e| DemoError::Fixture(e.to_string()))?;
-    let queue = runtime
-        .queue_url("AmazonNotificationsQueue")
-        .ok_or_else(|| DemoError::Fixture("no AmazonNotificationsQueue".into()))?;
-    aws_sdk_sqs::Client::new(sdk)
-        .send_message()
-        .queue_url(queue)
-        .message_body(String::from_utf8_lossy(AMAZON_NOTIFICATION))
-        .send()
-        .await
-        .map_err(|e| DemoError::Fixture(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string()))?;
-    writeln!(
-        out,
-        "  {:<40} {:<15} -> queued for marketplace-intake",
-        "Amazon published ORDER_CHANGE", "ORDER_CHANGE"
-    )
-    .ok();
+        let queue = runtime
+            .queue_url("AmazonNotificationsQueue")
+            .ok_or_else(|| DemoError::Fixture("no AmazonNotificationsQueue".into()))?;
+        aws_sdk_sqs::Client::new(sdk)
+            .send_message()
+            .queue_url(queue)
+            .message_body(String::from_utf8_lossy(AMAZON_NOTIFICATION))
+            .send()
+            .await
+            .map_err(|e| {
+                DemoError::Fixture(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())
+            })?;
+        writeln!(
+            out,
+            "  {:<40} {:<15} -> queued for marketplace-intake",
+            "Amazon published ORDER_CHANGE", "ORDER_CHANGE"
+        )
+        .ok();
 
-    Ok(vec![
-        ShipmentKey::new(Channel::WooCommerce, WOO_STORE, "728", "1"),
-        ShipmentKey::new(Channel::Api, API_STORE, "SO-1001", "SO-1001-1"),
-        ShipmentKey::new(Channel::Api, API_STORE, "SO-1001", "SO-1001-2"),
-        ShipmentKey::new(Channel::Amazon, &seller, &order_id, "1"),
-    ])
+        Ok(vec![
+            ShipmentKey::new(Channel::WooCommerce, WOO_STORE, "728", "1"),
+            ShipmentKey::new(Channel::Api, API_STORE, "SO-1001", "SO-1001-1"),
+            ShipmentKey::new(Channel::Api, API_STORE, "SO-1001", "SO-1001-2"),
+            ShipmentKey::new(Channel::Amazon, &seller, &order_id, "1"),
+        ])
+    }
 }
 
 /// A complete, valid prepaid Shopify order (paid) shipping to Berlin, for the end-to-end

@@ -1,4 +1,4 @@
-//! DLQ inspection and redrive: the logic lives in [`shared::aws::dlq`] so that the operator
-//! CLI (`courier-bridge dlq`) and `courier-bridge-local dlq` do exactly the same thing.
+//! DLQ inspection and redrive: the logic lives in [`aws::dlq`] so that the operator CLI
+//! (`courier-bridge dlq`) and `courier-bridge-local dlq` do exactly the same thing.
 
-pub use shared::aws::dlq::*;
+pub use aws::dlq::*;

@@ -2,6 +2,7 @@
 //! becomes an axum route whose request is turned into the `ApiGatewayV2httpRequest` Lambda
 //! would receive, and whose handler's response is sent back as is.
 
+use crate::functions::Function;
 use crate::process::FunctionProcesses;
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::event::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
@@ -10,23 +11,20 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use shared::services::Services;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The one function behind HTTP routes today: its handler here, or its processes.
 #[derive(Clone)]
 pub enum HttpHandler {
-    InProcess(Arc<Services>),
+    InProcess(Arc<Function>),
     Process(Arc<FunctionProcesses>),
 }
 
 impl HttpHandler {
     async fn invoke(&self, request: ApiGatewayV2httpRequest) -> Response {
         match self {
-            HttpHandler::InProcess(services) => {
-                from_lambda(webhook_intake::handle(services, request).await)
-            }
+            HttpHandler::InProcess(function) => from_lambda(function.invoke_http(request).await),
             HttpHandler::Process(process) => {
                 let answer = match serde_json::to_vec(&request) {
                     Ok(event) => process.invoke(event).await.map_err(|e| e.to_string()),
@@ -117,7 +115,7 @@ fn to_lambda(
     request.request_context.route_key = Some(route_key.to_owned());
     request.request_context.http.method = method;
     request.request_context.http.path = Some(uri.path().to_owned());
-    request.request_context.time_epoch = shared::aws::item::now_ms();
+    request.request_context.time_epoch = domain::clock::now_ms();
     request
 }
 

@@ -3,7 +3,8 @@
 //! functions' own handlers.
 //!
 //! - [`provision`] creates the tables and queues **from template.yaml** and resolves each
-//!   function's environment exactly as CloudFormation would.
+//!   function's environment exactly as CloudFormation would; [`functions`] builds each
+//!   function from that environment, as its `main` does.
 //! - [`gateway`] serves the template's HTTP API routes on 127.0.0.1 (API Gateway).
 //! - [`mappings`] polls each SQS event source (batch size, partial batch failures,
 //!   visibility; the emulator's redrive moves poison messages to the DLQ).
@@ -14,6 +15,7 @@
 
 pub mod demo;
 pub mod dlq;
+pub mod functions;
 pub mod gateway;
 pub mod mappings;
 pub mod process;

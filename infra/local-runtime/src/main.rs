@@ -20,7 +20,7 @@ const USAGE: &str = "usage: courier-bridge-local demo
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    shared::telemetry::init();
+    aws::telemetry::init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let flag = |name: &str| {
         args.iter()
@@ -28,7 +28,7 @@ async fn main() -> ExitCode {
             .and_then(|i| args.get(i + 1))
             .cloned()
     };
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = aws::config::sdk_config().await;
     let result: Result<(), String> = match args.first().map(String::as_str) {
         Some("demo") => demo::run(&sdk, &mut std::io::stdout())
             .await

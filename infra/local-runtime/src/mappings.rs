@@ -4,50 +4,18 @@
 //! for its backoff). The emulator counts receives and moves a message to the DLQ after the
 //! queue's `maxReceiveCount`, as SQS does.
 
+use crate::functions::Function;
 use crate::process::FunctionProcesses;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
-use shared::services::Services;
 use std::collections::HashSet;
 use std::sync::Arc;
 use tokio::sync::watch;
 
-/// Which handler a mapping invokes, by the function's binary name in template.yaml.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SqsFunction {
-    Normalize,
-    CreateTask,
-    StatusSync,
-    MarketplaceIntake,
-    Notify,
-}
-
-impl SqsFunction {
-    pub fn from_binary(binary: &str) -> Option<SqsFunction> {
-        match binary {
-            "normalize" => Some(SqsFunction::Normalize),
-            "create-task" => Some(SqsFunction::CreateTask),
-            "status-sync" => Some(SqsFunction::StatusSync),
-            "marketplace-intake" => Some(SqsFunction::MarketplaceIntake),
-            "notify" => Some(SqsFunction::Notify),
-            _ => None,
-        }
-    }
-
-    async fn invoke(self, services: &Services, event: SqsEvent) -> SqsBatchResponse {
-        match self {
-            SqsFunction::Normalize => normalize::handle(services, event).await,
-            SqsFunction::CreateTask => create_task::handle(services, event).await,
-            SqsFunction::StatusSync => status_sync::handle(services, event).await,
-            SqsFunction::MarketplaceIntake => marketplace_intake::handle(services, event).await,
-            SqsFunction::Notify => notify::handle(services, event).await,
-        }
-    }
-}
-
 pub struct Mapping {
-    pub function: SqsFunction,
-    pub services: Arc<Services>,
+    /// The function, built in this process (its handler is called here unless it runs as
+    /// its own binary, see `process`).
+    pub function: Arc<Function>,
     pub sqs: aws_sdk_sqs::Client,
     pub queue_url: String,
     pub queue_arn: String,
@@ -129,7 +97,7 @@ pub async fn poll(mapping: Arc<Mapping>, mut stop: watch::Receiver<bool>) {
             .collect();
         let response = match &mapping.process {
             Some(process) => invoke_process(process, event).await,
-            None => mapping.function.invoke(&mapping.services, event).await,
+            None => mapping.function.invoke_sqs(event).await,
         };
         let failed: HashSet<String> = response
             .batch_item_failures

@@ -238,7 +238,7 @@ async fn provision_buckets(
     stack_name: &str,
     bindings: &mut Bindings,
 ) -> Result<BTreeMap<String, String>, ProvisionError> {
-    let s3 = shared::aws::reports::s3_client(sdk);
+    let s3 = aws::reports::s3_client(sdk);
     let mut buckets = BTreeMap::new();
     for spec in specs {
         let name = physical_name(
@@ -348,7 +348,7 @@ pub async fn teardown(stack: &Stack, sdk: &SdkConfig) -> Result<(), ProvisionErr
             Err(err) => Err(aws_error("DeleteQueue", &queue.name, err)),
         }
     }));
-    let s3 = &shared::aws::reports::s3_client(sdk);
+    let s3 = &aws::reports::s3_client(sdk);
     let buckets = join_all(
         stack
             .buckets

@@ -2,12 +2,13 @@
 //! built from the environment the template gives it, the HTTP routes served, the SQS
 //! mappings polled.
 
-use crate::mappings::{self, Mapping, SqsFunction};
+use crate::functions::Function;
+use crate::mappings::{self, Mapping};
 use crate::process::{FunctionProcesses, ProcessOptions, ProcessStats};
 use crate::provision::{self, ProvisionError, Stack};
 use crate::template::{EventSpec, Template, TemplateError};
+use aws::stack::{StackResources, StackStores};
 use aws_config::SdkConfig;
-use shared::services::Services;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -127,7 +128,9 @@ pub struct LocalRuntime {
     pub sdk: SdkConfig,
     /// e.g. "http://127.0.0.1:41234": the API Gateway stage URL.
     pub http_url: String,
-    services: BTreeMap<String, Arc<Services>>,
+    functions: BTreeMap<String, Arc<Function>>,
+    /// Every table and queue of the stack, for the demo and the tests to look at.
+    stores: Arc<StackStores>,
     processes: BTreeMap<String, Arc<FunctionProcesses>>,
     stop: watch::Sender<bool>,
     workers: Vec<JoinHandle<()>>,
@@ -161,21 +164,24 @@ impl LocalRuntime {
         {
             verify_email_sender(sdk, sender).await?;
         }
-        let mut services = BTreeMap::new();
+        let mut functions = BTreeMap::new();
         for (logical_id, function) in &stack.functions {
             let mut env = function.env.clone();
             env.extend(options.env_overrides.clone());
-            let config = shared::config::Config::from_lookup(|name| env.get(name).cloned())
-                .map_err(|e| RuntimeError::Function {
+            let built = Function::build(&function.binary, sdk, &env).map_err(|message| {
+                RuntimeError::Function {
                     function: logical_id.clone(),
-                    message: e.to_string(),
-                })?;
-            let built = Services::new(sdk, config).map_err(|e| RuntimeError::Function {
-                function: logical_id.clone(),
-                message: e.to_string(),
+                    message,
+                }
             })?;
-            services.insert(logical_id.clone(), Arc::new(built));
+            functions.insert(logical_id.clone(), Arc::new(built));
         }
+        let stores = Arc::new(StackStores::new(sdk, stack_resources(&stack)).map_err(|e| {
+            RuntimeError::Function {
+                function: "the stack".into(),
+                message: e.to_string(),
+            }
+        })?);
 
         let mut processes = BTreeMap::new();
         if let FunctionMode::Processes(process_options) = &options.functions {
@@ -213,18 +219,18 @@ impl LocalRuntime {
         let mut routes = Vec::new();
         let mut http_handler = None;
         for (logical_id, function) in &stack.functions {
-            let function_services = services[logical_id].clone();
+            let built = functions[logical_id].clone();
             for event in &function.events {
                 match event {
                     EventSpec::Sqs {
                         queue, batch_size, ..
                     } => {
-                        let Some(kind) = SqsFunction::from_binary(&function.binary) else {
+                        if !built.takes_sqs() {
                             return Err(RuntimeError::Function {
                                 function: logical_id.clone(),
                                 message: format!("no SQS handler for binary {}", function.binary),
                             });
-                        };
+                        }
                         let info =
                             stack
                                 .queues
@@ -236,8 +242,7 @@ impl LocalRuntime {
                                     ),
                                 })?;
                         let mapping = Arc::new(Mapping {
-                            function: kind,
-                            services: function_services.clone(),
+                            function: built.clone(),
                             sqs: sqs.clone(),
                             queue_url: info.url.clone(),
                             queue_arn: info.arn.clone(),
@@ -256,9 +261,7 @@ impl LocalRuntime {
                         routes.push((method.to_ascii_uppercase(), path.clone()));
                         http_handler = Some(match processes.get(logical_id) {
                             Some(process) => crate::gateway::HttpHandler::Process(process.clone()),
-                            None => {
-                                crate::gateway::HttpHandler::InProcess(function_services.clone())
-                            }
+                            None => crate::gateway::HttpHandler::InProcess(built.clone()),
                         });
                     }
                     // Run on demand with `invoke_scheduled` (the demo and tests do); a timer
@@ -298,21 +301,22 @@ impl LocalRuntime {
             stack,
             sdk: sdk.clone(),
             http_url: format!("http://{addr}"),
-            services,
+            functions,
+            stores,
             processes,
             stop,
             workers,
         })
     }
 
-    /// The services of one function (by logical id), e.g. to read the stores in a test.
-    pub fn services(&self, function: &str) -> Option<&Arc<Services>> {
-        self.services.get(function)
+    /// One function (by logical id), as the stack runs it.
+    pub fn function(&self, logical_id: &str) -> Option<&Arc<Function>> {
+        self.functions.get(logical_id)
     }
 
-    /// The webhook function's services; every function shares its tables and queues.
-    pub fn store_services(&self) -> Option<&Arc<Services>> {
-        self.services("WebhookIntakeFunction")
+    /// Every table and queue of the stack.
+    pub fn stores(&self) -> &Arc<StackStores> {
+        &self.stores
     }
 
     pub fn queue_url(&self, logical_id: &str) -> Option<&str> {
@@ -330,9 +334,8 @@ impl LocalRuntime {
             if !scheduled {
                 continue;
             }
-            let services = &self.services[logical_id];
-            let result = match function.binary.as_str() {
-                "cod-reconcile" => {
+            let result = match self.functions[logical_id].as_ref() {
+                Function::CodReconcile(f) => {
                     let now = time::OffsetDateTime::now_utc()
                         .format(&time::format_description::well_known::Rfc3339)
                         .unwrap_or_default();
@@ -340,14 +343,14 @@ impl LocalRuntime {
                         day: None,
                         time: Some(now),
                     };
-                    cod_reconcile::handle(services, request)
+                    f.handle(request)
                         .await
                         .map(Scheduled::CodReconcile)
                         .map_err(|e| e.to_string())
                 }
-                "ship-by-watch" => {
+                Function::ShipByWatch(f) => {
                     let event = aws_lambda_events::event::eventbridge::EventBridgeEvent::default();
-                    ship_by_watch::handle(services, event)
+                    f.handle(event)
                         .await
                         .map(Scheduled::ShipByWatch)
                         .map_err(|e| e.to_string())
@@ -368,14 +371,15 @@ impl LocalRuntime {
             function: "cod-reconcile".into(),
             message,
         };
-        let services = self
-            .stack
+        let cod = self
             .functions
-            .iter()
-            .find(|(_, f)| f.binary == "cod-reconcile")
-            .and_then(|(id, _)| self.services.get(id))
+            .values()
+            .find_map(|f| match f.as_ref() {
+                Function::CodReconcile(cod) => Some(cod),
+                _ => None,
+            })
             .ok_or_else(|| failed("not in the stack".into()))?;
-        cod_reconcile::handle(services, cod_reconcile::Request::for_day(day))
+        cod.handle(cod_reconcile::Request::for_day(day))
             .await
             .map_err(|e| failed(e.to_string()))
     }
@@ -409,5 +413,18 @@ impl LocalRuntime {
         let sdk = self.sdk.clone();
         self.stop().await;
         provision::teardown(&stack, &sdk).await
+    }
+}
+
+/// The stack's resources by logical id, as an operator's tools look them up.
+fn stack_resources(stack: &Stack) -> StackResources {
+    StackResources {
+        tables: stack.tables.clone(),
+        queues: stack
+            .queues
+            .iter()
+            .map(|(id, q)| (id.clone(), q.url.clone()))
+            .collect(),
+        buckets: stack.buckets.clone(),
     }
 }

@@ -124,8 +124,8 @@ impl RuntimeApi {
     pub async fn invoke(&self, event: Vec<u8>, timeout: Duration) -> Result<Vec<u8>, InvokeError> {
         let request_id = request_id();
         let (answer, answered) = oneshot::channel();
-        let deadline_ms = shared::aws::item::now_ms()
-            + i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX / 2);
+        let deadline_ms =
+            domain::clock::now_ms() + i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX / 2);
         self.queue
             .send(Invocation {
                 request_id: request_id.clone(),
@@ -181,7 +181,7 @@ fn request_id() -> String {
 
 /// An X-Ray trace header in its documented format.
 fn trace_id() -> String {
-    let now = shared::aws::item::now_ms() / 1000;
+    let now = domain::clock::now_ms() / 1000;
     format!(
         "Root=1-{now:08x}-{:024x};Parent={:016x};Sampled=0",
         rand::random::<u128>() >> 32,
@@ -375,8 +375,7 @@ mod tests {
         let id = header("Lambda-Runtime-Aws-Request-Id");
         assert_eq!(id.len(), 36);
         assert!(
-            header("Lambda-Runtime-Deadline-Ms").parse::<i64>().unwrap()
-                > shared::aws::item::now_ms()
+            header("Lambda-Runtime-Deadline-Ms").parse::<i64>().unwrap() > domain::clock::now_ms()
         );
         assert_eq!(
             header("Lambda-Runtime-Invoked-Function-Arn"),

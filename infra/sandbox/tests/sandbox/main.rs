@@ -1,0 +1,14 @@
+//! The sandbox's tests, one binary: a real server on a free port, driven with reqwest,
+//! and the webhook receiver its couriers post to.
+
+mod amazon;
+mod control;
+mod courier;
+mod courier_webhooks;
+mod faults;
+mod shopify;
+mod shopify_tracking;
+mod support;
+mod task_changes;
+mod twilio;
+mod woocommerce;

@@ -1,0 +1,74 @@
+//! Secrets Manager with a small in-process cache: a webhook must be answered in milliseconds,
+//! and a warm Lambda should not fetch its store's secret on every request.
+
+use crate::classify;
+use async_trait::async_trait;
+use domain::ports::{SecretError, Secrets};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub struct SecretStore {
+    client: aws_sdk_secretsmanager::Client,
+    prefix: String,
+    ttl: Duration,
+    cache: Mutex<HashMap<String, (Instant, Arc<String>)>>,
+}
+
+impl SecretStore {
+    pub fn new(client: aws_sdk_secretsmanager::Client, prefix: &str, ttl: Duration) -> Self {
+        SecretStore {
+            client,
+            prefix: prefix.to_owned(),
+            ttl,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The full secret name for `name` under this deployment's prefix.
+    pub fn full_name(&self, name: &str) -> String {
+        format!("{}{}", self.prefix, name)
+    }
+
+    async fn get_string(&self, full: &str) -> Result<Arc<String>, SecretError> {
+        if let Some(hit) = self.cached(full) {
+            return Ok(hit);
+        }
+        let result = self.client.get_secret_value().secret_id(full).send().await;
+        let value = match result {
+            Ok(out) => out.secret_string.unwrap_or_default(),
+            Err(e) => {
+                let not_found = e
+                    .as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception());
+                if not_found {
+                    return Err(SecretError::NotFound(full.to_owned()));
+                }
+                return Err(SecretError::Storage(classify("GetSecretValue", e)));
+            }
+        };
+        let value = Arc::new(value);
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(full.to_owned(), (Instant::now(), value.clone()));
+        }
+        Ok(value)
+    }
+
+    fn cached(&self, full: &str) -> Option<Arc<String>> {
+        let cache = self.cache.lock().ok()?;
+        let (at, value) = cache.get(full)?;
+        (at.elapsed() < self.ttl).then(|| value.clone())
+    }
+}
+
+#[async_trait]
+impl Secrets for SecretStore {
+    async fn text(&self, name: &str) -> Result<Arc<String>, SecretError> {
+        self.get_string(&self.full_name(name)).await
+    }
+
+    /// `{prefix}{name}`: `courier-bridge/shopify/acme`.
+    fn full_name(&self, name: &str) -> String {
+        format!("{}{}", self.prefix, name)
+    }
+}

@@ -1,0 +1,201 @@
+//! The steps every entrance shares once an order is read: admit a valid shipment (record it,
+//! ask for its task or its update), file an invalid one for review, cancel an order's tasks.
+//! normalize calls them for channel events; `courier-bridge review release` calls them for a
+//! fixed draft, so a released item continues exactly like an event would.
+
+use crate::messages::{TaskAction, TaskRequested};
+use crate::ports::{Queue, ReviewInbox, ShipmentStore, StorageError};
+use crate::record::Recorded;
+use crate::review::{review_id, ReviewItem, SUPERSEDED};
+use crate::{ReviewReason, Shipment, ShipmentDraft, ShipmentKey, ShipmentStatus};
+
+/// What admitting, reviewing and cancelling read and write: the shipments, the review
+/// inbox, and the queue that asks create-task for a courier task.
+#[derive(Clone, Copy)]
+pub struct Intake<'a> {
+    pub shipments: &'a dyn ShipmentStore,
+    pub reviews: &'a dyn ReviewInbox,
+    pub tasks: &'a dyn Queue<TaskRequested>,
+}
+
+/// What admitting a shipment did, for the audit trail and the operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admitted {
+    TaskRequested,
+    /// Our own earlier attempt recorded it and may have died before asking for the task.
+    TaskRequestedAgain,
+    /// The task exists and the order changed: the task is to be updated.
+    UpdateRequested,
+    AlreadyHasTask,
+    AlreadyRequested,
+    /// A newer event already wrote this shipment.
+    Stale,
+    Cancelled,
+}
+
+impl Admitted {
+    pub fn summary(self) -> &'static str {
+        match self {
+            Admitted::TaskRequested => "task requested",
+            Admitted::TaskRequestedAgain => "task requested (retry)",
+            Admitted::UpdateRequested => "task update requested",
+            Admitted::AlreadyHasTask => "duplicate: task already exists",
+            Admitted::AlreadyRequested => "duplicate: task already requested",
+            Admitted::Stale => "stale: a newer event already wrote this shipment",
+            Admitted::Cancelled => "ignored: the order was cancelled",
+        }
+    }
+}
+
+/// What cancelling an order did to one of its shipments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CancelStep {
+    /// No task existed: the shipment is cancelled here and no task will be created.
+    CancelledBeforeTask(ShipmentKey),
+    /// The courier is asked to cancel the task.
+    CancelRequested(ShipmentKey),
+    AlreadyDone(ShipmentKey),
+}
+
+impl Intake<'_> {
+    /// Records a valid shipment as of an event at `event_ms` (from payload `source`) and asks
+    /// for whatever the courier must do. Safe to repeat: the record is conditional and
+    /// create-task is idempotent.
+    pub async fn admit(
+        &self,
+        shipment: &Shipment,
+        event_ms: i64,
+        source: &str,
+    ) -> Result<Admitted, StorageError> {
+        let admitted = self.record_and_request(shipment, event_ms, source).await?;
+        // An open review of this shipment is answered by a valid event: close it so no one
+        // releases stale data later.
+        if matches!(
+            admitted,
+            Admitted::TaskRequested | Admitted::UpdateRequested
+        ) {
+            let id = review_id(&shipment.key.to_string());
+            self.reviews
+                .close(
+                    &id,
+                    SUPERSEDED,
+                    &format!("a valid event arrived ({source})"),
+                )
+                .await?;
+        }
+        Ok(admitted)
+    }
+
+    /// [`admit`] without closing the shipment's review item: for the release of that very item,
+    /// which closes it itself (as released).
+    pub async fn record_and_request(
+        &self,
+        shipment: &Shipment,
+        event_ms: i64,
+        source: &str,
+    ) -> Result<Admitted, StorageError> {
+        Ok(
+            match self.shipments.record(shipment, event_ms, source).await? {
+                Recorded::New | Recorded::Updated => {
+                    // Written first, then the cancellation marker read: of this and a concurrent
+                    // cancellation (which writes its marker first, then lists shipments), at least
+                    // one sees the other.
+                    let order_key = shipment.key.order_key();
+                    if let Some(at) = self.shipments.order_cancelled_at(&order_key).await? {
+                        if at >= event_ms {
+                            self.cancel_shipment(&shipment.key).await?;
+                            return Ok(Admitted::Cancelled);
+                        }
+                    }
+                    self.request(&shipment.key, TaskAction::Create).await?;
+                    Admitted::TaskRequested
+                }
+                Recorded::Edited => {
+                    self.request(&shipment.key, TaskAction::Update).await?;
+                    Admitted::UpdateRequested
+                }
+                Recorded::Kept(existing) if existing.cancel_requested => Admitted::Cancelled,
+                Recorded::Kept(existing) if existing.source_event_ms > event_ms => Admitted::Stale,
+                Recorded::Kept(existing) if existing.task.is_some() => Admitted::AlreadyHasTask,
+                Recorded::Kept(existing) if existing.source_inbound == source => {
+                    self.request(&shipment.key, TaskAction::Create).await?;
+                    Admitted::TaskRequestedAgain
+                }
+                Recorded::Kept(_) => Admitted::AlreadyRequested,
+            },
+        )
+    }
+
+    pub async fn request(&self, key: &ShipmentKey, action: TaskAction) -> Result<(), StorageError> {
+        self.tasks
+            .send(&TaskRequested::new(key.clone(), action))
+            .await
+    }
+
+    /// Files a draft that did not validate: one review item per shipment, keeping the draft so
+    /// that an operator can fix it and release it.
+    pub async fn file_for_review(
+        &self,
+        draft: &ShipmentDraft,
+        reasons: Vec<ReviewReason>,
+        event_ms: i64,
+        source: &str,
+    ) -> Result<ReviewItem, StorageError> {
+        let key = draft.key();
+        let mut item = ReviewItem::new(&key.to_string(), "shipment", reasons);
+        item.order_key = Some(key.order_key());
+        item.shipment_key = Some(key.to_string());
+        item.source_inbound = Some(source.to_owned());
+        item.draft = Some(draft.clone());
+        item.event_ms = Some(event_ms);
+        self.reviews.open(&item).await?;
+        Ok(item)
+    }
+
+    /// Cancels every shipment of the order as of an event at `event_ms`: the order's
+    /// cancellation marker first (so older events arriving later create nothing), then each
+    /// shipment's flag (so a task being created right now is cancelled right after), then the
+    /// courier through create-task.
+    pub async fn cancel_order(
+        &self,
+        order_key: &str,
+        event_ms: i64,
+    ) -> Result<Vec<CancelStep>, StorageError> {
+        self.shipments
+            .record_order_cancelled(order_key, event_ms)
+            .await?;
+        let mut steps = Vec::new();
+        for existing in self.shipments.by_order(order_key).await? {
+            let key = existing.shipment.key.clone();
+            if existing.status.is_terminal() {
+                steps.push(CancelStep::AlreadyDone(key));
+                continue;
+            }
+            if let Some(step) = self.cancel_shipment(&key).await? {
+                steps.push(step);
+            }
+        }
+        Ok(steps)
+    }
+
+    /// Cancels one shipment: at once when it has no task, else through the courier.
+    pub async fn cancel_shipment(
+        &self,
+        key: &ShipmentKey,
+    ) -> Result<Option<CancelStep>, StorageError> {
+        let Some(now) = self.shipments.request_cancel(key).await? else {
+            return Ok(None);
+        };
+        if now.task.is_none()
+            && self
+                .shipments
+                .set_status(key, &[ShipmentStatus::Pending], ShipmentStatus::Cancelled)
+                .await?
+        {
+            Ok(Some(CancelStep::CancelledBeforeTask(key.clone())))
+        } else {
+            self.request(key, TaskAction::Cancel).await?;
+            Ok(Some(CancelStep::CancelRequested(key.clone())))
+        }
+    }
+}

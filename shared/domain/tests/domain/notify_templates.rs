@@ -1,0 +1,83 @@
+//! Properties of the customer messages for any context: a text body never exceeds
+//! Twilio's 1,600 characters, an e-mail always has a subject, and no template prints a
+//! placeholder or a raw value of an absent field.
+
+use domain::notify::templates::MAX_TEXT_BODY_CHARS;
+use domain::notify::{render, MessageContext, NotifyChannel, Template};
+use proptest::prelude::*;
+
+fn text(max: usize) -> impl Strategy<Value = String> {
+    proptest::string::string_regex(&format!("[ -~àéüßçñ€\n\t]{{0,{max}}}")).unwrap()
+}
+
+fn context() -> impl Strategy<Value = MessageContext> {
+    (
+        (
+            text(400),
+            proptest::option::of(text(400)),
+            proptest::option::of(text(400)),
+        ),
+        (text(400), text(400), proptest::option::of(text(2000))),
+        (
+            proptest::option::of(any::<i64>()),
+            proptest::option::of(text(100)),
+            proptest::option::of(text(2000)),
+        ),
+        (
+            proptest::option::of(text(2000)),
+            proptest::option::of(any::<i64>()),
+            proptest::option::of(text(400)),
+            proptest::option::of(text(2000)),
+        ),
+    )
+        .prop_map(
+            |(
+                (store_name, order_name, recipient_first_name),
+                (courier_name, tracking_number, tracking_url),
+                (eta_ms, failure_reason, failure_notes),
+                (reschedule_url, delivered_at_ms, received_by, address_text),
+            )| MessageContext {
+                store_name,
+                order_name,
+                recipient_first_name,
+                courier_name,
+                tracking_number,
+                tracking_url,
+                eta_ms,
+                failure_reason,
+                failure_notes,
+                reschedule_url,
+                delivered_at_ms,
+                received_by,
+                address_text,
+            },
+        )
+}
+
+proptest! {
+    #[test]
+    fn text_bodies_stay_within_twilios_limit_and_emails_have_subjects(ctx in context()) {
+        for template in Template::ALL {
+            for channel in [NotifyChannel::Sms, NotifyChannel::WhatsApp] {
+                let r = render(template, channel, &ctx);
+                prop_assert!(r.subject.is_none());
+                prop_assert!(r.body.chars().count() <= MAX_TEXT_BODY_CHARS);
+                prop_assert!(!r.body.contains('\n'));
+            }
+            let email = render(template, NotifyChannel::Email, &ctx);
+            let subject = email.subject.unwrap_or_default();
+            prop_assert!(!subject.trim().is_empty());
+            prop_assert!(!subject.contains('\n'));
+        }
+    }
+
+    #[test]
+    fn an_empty_context_renders_whole_sentences(template in proptest::sample::select(Template::ALL.to_vec())) {
+        for channel in [NotifyChannel::Sms, NotifyChannel::WhatsApp, NotifyChannel::Email] {
+            let r = render(template, channel, &MessageContext::default());
+            for leak in ["None", "{", "}", "  ", " .", "..", "()", "\"\""] {
+                prop_assert!(!r.body.contains(leak), "{:?} in {:?}", leak, r.body);
+            }
+        }
+    }
+}

@@ -1,0 +1,284 @@
+//! The DynamoDB conditional writes the pipeline rests on, against the emulator.
+
+use channels::shopify;
+use domain::idempotency::{Claim, Completion, IdempotencyStore};
+use domain::record::Recorded;
+use end_to_end::ports::*;
+use end_to_end::{paid_order, Harness};
+use futures::future::join_all;
+use std::time::Duration;
+
+fn shipment(city: &str) -> domain::Shipment {
+    let mut order = paid_order(4_400_000_000_000_000_001);
+    order["shipping_address"]["city"] = city.into();
+    let order: shopify::Order = serde_json::from_value(order).unwrap();
+    order
+        .draft(end_to_end::STORE)
+        .validate(&domain::StoreConfig::default())
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_event_never_overwrites_newer_shipment_data() {
+    let h = Harness::start("stale-guard", &[]).await;
+    let store = &h.stores().shipments;
+    let key = shipment("Berlin").key;
+
+    assert!(matches!(
+        store
+            .record(&shipment("Berlin"), 2_000, "in-2")
+            .await
+            .unwrap(),
+        Recorded::New
+    ));
+    // A late retry of an older payload: kept out.
+    assert!(matches!(
+        store
+            .record(&shipment("Potsdam"), 1_000, "in-1")
+            .await
+            .unwrap(),
+        Recorded::Kept(_)
+    ));
+    assert_eq!(
+        store
+            .get(&key)
+            .await
+            .unwrap()
+            .unwrap()
+            .shipment
+            .address
+            .city,
+        "Berlin"
+    );
+    // The same event again: changes nothing.
+    assert!(matches!(
+        store
+            .record(&shipment("Berlin"), 2_000, "in-2")
+            .await
+            .unwrap(),
+        Recorded::Kept(_)
+    ));
+    // A newer one before the task exists: replaces the data.
+    assert!(matches!(
+        store
+            .record(&shipment("Hamburg"), 3_000, "in-3")
+            .await
+            .unwrap(),
+        Recorded::Updated
+    ));
+    let stored = store.get(&key).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            stored.shipment.address.city.as_str(),
+            stored.source_inbound.as_str()
+        ),
+        ("Hamburg", "in-3")
+    );
+
+    let task = domain::CourierTask {
+        task_id: "tsk_1".into(),
+        tracking_number: "SBX1".into(),
+        tracking_url: None,
+    };
+    assert!(
+        store
+            .record_task(&key, domain::CourierKind::Sandbox, &task)
+            .await
+            .unwrap()
+            .first,
+        "first to store the task"
+    );
+    assert!(
+        !store
+            .record_task(&key, domain::CourierKind::Sandbox, &task)
+            .await
+            .unwrap()
+            .first,
+        "a repeat is a no-op"
+    );
+    let other = domain::CourierTask {
+        task_id: "tsk_2".into(),
+        ..task
+    };
+    assert!(
+        store
+            .record_task(&key, domain::CourierKind::Sandbox, &other)
+            .await
+            .is_err(),
+        "a second task id is a conflict"
+    );
+    // Once the task exists, a newer event that changes the delivery is an edit (the task is
+    // to be updated); an older one, or one that changes nothing, is kept out.
+    let city = |store: &aws::dynamo::DynamoShipmentStore| {
+        let key = key.clone();
+        let store = store.clone();
+        async move {
+            store
+                .get(&key)
+                .await
+                .unwrap()
+                .unwrap()
+                .shipment
+                .address
+                .city
+        }
+    };
+    assert!(matches!(
+        store
+            .record(&shipment("Köln"), 2_500, "in-old")
+            .await
+            .unwrap(),
+        Recorded::Kept(_)
+    ));
+    assert_eq!(city(store).await, "Hamburg");
+    assert!(matches!(
+        store
+            .record(&shipment("Köln"), 4_000, "in-4")
+            .await
+            .unwrap(),
+        Recorded::Edited
+    ));
+    assert_eq!(city(store).await, "Köln");
+    assert!(matches!(
+        store
+            .record(&shipment("Köln"), 5_000, "in-5")
+            .await
+            .unwrap(),
+        Recorded::Kept(_)
+    ));
+    let stored = store.get(&key).await.unwrap().unwrap();
+    assert_eq!(
+        stored.source_inbound, "in-4",
+        "an unchanged order is no edit"
+    );
+    assert_eq!(stored.task.map(|t| t.task_id).as_deref(), Some("tsk_1"));
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_claims_give_the_lease_to_exactly_one_and_an_expired_lease_is_taken_over() {
+    let h = Harness::start("claims", &[]).await;
+    let store = &h.stores().idempotency;
+    let lease = Duration::from_secs(60);
+
+    let claims = join_all((0..20).map(|_| store.claim("task:k1", lease))).await;
+    let acquired: Vec<_> = claims
+        .iter()
+        .filter(|c| matches!(c, Ok(Claim::Acquired { .. })))
+        .collect();
+    assert_eq!(acquired.len(), 1, "{claims:?}");
+    assert!(claims.iter().all(|c| c.is_ok()));
+    let Ok(Claim::Acquired {
+        token,
+        resumed: false,
+    }) = acquired[0]
+    else {
+        panic!("fresh claim")
+    };
+    assert!(matches!(
+        store.claim("task:k1", lease).await.unwrap(),
+        Claim::Busy { .. }
+    ));
+    let result = serde_json::json!({"task_id": "tsk_1"});
+    assert_eq!(
+        store.complete("task:k1", token, &result).await.unwrap(),
+        Completion::Stored
+    );
+    assert_eq!(
+        store.claim("task:k1", lease).await.unwrap(),
+        Claim::Completed(result)
+    );
+
+    // A holder whose lease ran out: the next claim takes over and must look up first.
+    let Claim::Acquired { token: stale, .. } =
+        store.claim("task:k2", Duration::ZERO).await.unwrap()
+    else {
+        panic!("fresh claim")
+    };
+    let Claim::Acquired {
+        token: fresh,
+        resumed,
+    } = store.claim("task:k2", lease).await.unwrap()
+    else {
+        panic!("takeover of an expired lease")
+    };
+    assert!(
+        resumed,
+        "a takeover is told the earlier attempt may have acted"
+    );
+    assert_eq!(
+        store
+            .complete("task:k2", &stale, &serde_json::json!(1))
+            .await
+            .unwrap(),
+        Completion::LeaseLost
+    );
+    assert_eq!(
+        store
+            .complete("task:k2", &fresh, &serde_json::json!(2))
+            .await
+            .unwrap(),
+        Completion::Stored
+    );
+
+    // A released key is claimable at once, as a resumption.
+    let Claim::Acquired { token, .. } = store.claim("task:k3", lease).await.unwrap() else {
+        panic!()
+    };
+    store
+        .release("task:k3", &token, "courier down")
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.claim("task:k3", lease).await.unwrap(),
+        Claim::Acquired { resumed: true, .. }
+    ));
+    h.stop().await;
+}
+
+/// create-task's retry stores the task it created before, after status-sync has already
+/// moved the shipment on (its webhook raced the first attempt's answer): the repeat is
+/// acknowledged, and the shipment keeps its newer status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_task_record_never_moves_the_shipment_back_to_created() {
+    let h = Harness::start("task-repeat", &[]).await;
+    let store = &h.stores().shipments;
+    let key = shipment("Berlin").key;
+    store
+        .record(&shipment("Berlin"), 1_000, "in-1")
+        .await
+        .unwrap();
+    let task = domain::CourierTask {
+        task_id: "tsk_1".into(),
+        tracking_number: "SBX1".into(),
+        tracking_url: None,
+    };
+    assert!(
+        store
+            .record_task(&key, domain::CourierKind::Sandbox, &task)
+            .await
+            .unwrap()
+            .first
+    );
+    assert!(store
+        .apply_courier_status(
+            &key,
+            "tsk_1",
+            &[domain::ShipmentStatus::Created],
+            domain::ShipmentStatus::Assigned,
+            2_000,
+            &domain::record::DeliveryFacts::default(),
+        )
+        .await
+        .unwrap());
+
+    let repeat = store
+        .record_task(&key, domain::CourierKind::Sandbox, &task)
+        .await
+        .unwrap();
+
+    assert!(!repeat.first, "the repeat is not the first");
+    let record = store.get(&key).await.unwrap().unwrap();
+    assert_eq!(record.status, domain::ShipmentStatus::Assigned);
+    h.stop().await;
+}

@@ -1,0 +1,15 @@
+//! The end-to-end suite, one test binary (each binary links the whole dependency tree):
+//! the whole loop against the AWS emulator, the sandbox courier and the fake stores.
+
+mod bad_input;
+mod channel_orders;
+mod clarification;
+mod cod;
+mod courier_faults;
+mod duplicate_storm;
+mod dynamo_stores;
+mod marketplace;
+mod metrics;
+mod onfleet_sync;
+mod order_changes;
+mod status_sync;
