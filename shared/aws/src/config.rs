@@ -41,16 +41,23 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 
 /// A function's SDK configuration on Lambda: the region and the execution role's
 /// credentials that the Lambda runtime puts in the environment, and `AWS_ENDPOINT_URL`
-/// when it is set (the local runtime and the benchmarks point it at an emulator).
+/// when it is set (the local runtime and the benchmarks point it at an emulator), or
+/// `AWS_ENDPOINT_URL_<SERVICE>` for one service (DynamoDB Local beside another emulator).
 ///
 /// Not [`sdk_config`]'s default provider chain: its profile files, SSO, IMDS, container and
 /// web-identity (STS) providers never apply inside Lambda, and leaving them out keeps their
 /// code, and an STS client, out of every function's binary.
 pub fn lambda_sdk_config() -> Result<aws_config::SdkConfig, ConfigError> {
-    lambda_sdk_config_from(Env::process())
+    lambda_sdk_config_from(
+        Env::process(),
+        ServiceEndpoints::from_vars(std::env::vars()),
+    )
 }
 
-fn lambda_sdk_config_from(mut env: Env) -> Result<aws_config::SdkConfig, ConfigError> {
+fn lambda_sdk_config_from(
+    mut env: Env,
+    service_endpoints: ServiceEndpoints,
+) -> Result<aws_config::SdkConfig, ConfigError> {
     use aws_config::{retry::RetryConfig, BehaviorVersion, Region};
     use aws_credential_types::provider::SharedCredentialsProvider;
     use aws_smithy_async::rt::sleep::{SharedAsyncSleep, TokioSleep};
@@ -73,9 +80,39 @@ fn lambda_sdk_config_from(mut env: Env) -> Result<aws_config::SdkConfig, ConfigE
         .http_client(http_client())
         .sleep_impl(SharedAsyncSleep::new(TokioSleep::new()))
         // As the default loader: standard retries; timeouts are the behaviour version's.
-        .retry_config(RetryConfig::standard());
+        .retry_config(RetryConfig::standard())
+        .service_config(service_endpoints);
     config.set_endpoint_url(endpoint);
     Ok(config.build())
+}
+
+/// `AWS_ENDPOINT_URL_<SERVICE ID>` (upper case, spaces as `_`: `AWS_ENDPOINT_URL_DYNAMODB`,
+/// `AWS_ENDPOINT_URL_SECRETS_MANAGER`), which each client prefers to `AWS_ENDPOINT_URL`, as
+/// the SDKs' standard endpoint configuration has it.
+#[derive(Debug, Default)]
+struct ServiceEndpoints(std::collections::HashMap<String, String>);
+
+const ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
+
+impl ServiceEndpoints {
+    fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> ServiceEndpoints {
+        let prefix = format!("{ENDPOINT_URL}_");
+        ServiceEndpoints(
+            vars.into_iter()
+                .filter(|(name, url)| name.starts_with(&prefix) && !url.is_empty())
+                .collect(),
+        )
+    }
+}
+
+impl aws_types::service_config::LoadServiceConfig for ServiceEndpoints {
+    fn load_config(&self, key: aws_types::service_config::ServiceConfigKey<'_>) -> Option<String> {
+        if key.env() != ENDPOINT_URL {
+            return None;
+        }
+        let service = key.service_id().to_uppercase().replace(' ', "_");
+        self.0.get(&format!("{ENDPOINT_URL}_{service}")).cloned()
+    }
 }
 
 /// The HTTP client every AWS client uses: hyper 1 with rustls on ring, the same TLS stack
@@ -307,8 +344,48 @@ mod tests {
     }
 
     #[test]
+    fn one_service_can_have_its_own_endpoint() {
+        use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
+        let endpoints = ServiceEndpoints::from_vars([
+            (
+                "AWS_ENDPOINT_URL_DYNAMODB".to_string(),
+                "http://127.0.0.1:8000".to_string(),
+            ),
+            (
+                "AWS_ENDPOINT_URL_SECRETS_MANAGER".to_string(),
+                "http://127.0.0.1:4566".to_string(),
+            ),
+            ("AWS_ENDPOINT_URL_SQS".to_string(), String::new()),
+            ("AWS_REGION".to_string(), "eu-central-1".to_string()),
+        ]);
+        // The keys as the generated clients build them: service id, variable, profile key.
+        let endpoint = |service: &str, env: &str| {
+            let key = ServiceConfigKey::builder()
+                .service_id(service)
+                .env(env)
+                .profile("endpoint_url")
+                .build()
+                .unwrap();
+            endpoints.load_config(key)
+        };
+        assert_eq!(
+            endpoint("DynamoDB", "AWS_ENDPOINT_URL").as_deref(),
+            Some("http://127.0.0.1:8000")
+        );
+        assert_eq!(
+            endpoint("Secrets Manager", "AWS_ENDPOINT_URL").as_deref(),
+            Some("http://127.0.0.1:4566")
+        );
+        // An empty variable is unset: the client falls back to AWS_ENDPOINT_URL.
+        assert_eq!(endpoint("SQS", "AWS_ENDPOINT_URL"), None);
+        assert_eq!(endpoint("S3", "AWS_ENDPOINT_URL"), None);
+        // Only the endpoint setting is answered; other service settings stay the SDK's.
+        assert_eq!(endpoint("DynamoDB", "AWS_REGION"), None);
+    }
+
+    #[test]
     fn the_lambda_sdk_configuration_names_what_the_runtime_did_not_set() {
-        let err = lambda_sdk_config_from(Env::new(|_| None))
+        let err = lambda_sdk_config_from(Env::new(|_| None), ServiceEndpoints::default())
             .unwrap_err()
             .to_string();
         for name in ["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
@@ -324,7 +401,11 @@ mod tests {
             ("AWS_SECRET_ACCESS_KEY", "secret"),
             ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
         ]);
-        let config = lambda_sdk_config_from(Env::new(|k| vars.get(k).cloned())).unwrap();
+        let config = lambda_sdk_config_from(
+            Env::new(|k| vars.get(k).cloned()),
+            ServiceEndpoints::default(),
+        )
+        .unwrap();
         assert_eq!(config.region().map(|r| r.as_ref()), Some("eu-central-1"));
         assert_eq!(config.endpoint_url(), Some("http://127.0.0.1:5000"));
         assert!(config.credentials_provider().is_some());
@@ -334,7 +415,11 @@ mod tests {
             ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
             ("AWS_SECRET_ACCESS_KEY", "secret"),
         ]);
-        let config = lambda_sdk_config_from(Env::new(|k| vars.get(k).cloned())).unwrap();
+        let config = lambda_sdk_config_from(
+            Env::new(|k| vars.get(k).cloned()),
+            ServiceEndpoints::default(),
+        )
+        .unwrap();
         assert_eq!(
             config.endpoint_url(),
             None,
