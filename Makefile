@@ -16,7 +16,8 @@ test:
 FUNCTIONS := webhook-intake normalize create-task status-sync notify cod-reconcile marketplace-intake ship-by-watch
 
 ## Benchmarks: criterion per-event costs, the whole loop end to end (BENCH_ORDERS, default
-## 2000) with the functions as release binaries, cold starts and binary sizes; results in
+## 2000) with the functions as release binaries, cold starts and binary sizes, each function's
+## start-up, CPU, memory and AWS calls per event beside a Python + Powertools peer; results in
 ## target/bench/results.json. The orchestrating binaries build in the dev profile: only the
 ## functions and the criterion benches are measured, and they are release builds.
 bench: setup
@@ -25,6 +26,7 @@ bench: setup
 	cargo bench -p courier-bridge-channels --bench parsers
 	infra/scripts/with-emulator.sh cargo bench -p courier-bridge-bench --bench handlers
 	infra/scripts/with-emulator.sh target/debug/cold_start
+	infra/scripts/with-emulator.sh target/debug/per_event
 	BENCH_ORDERS=$${BENCH_ORDERS:-2000} infra/scripts/with-emulator.sh target/debug/e2e
 	target/debug/report
 

@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+pub mod proxy;
+pub mod stack;
+
 /// The function binaries, by their names in template.yaml.
 pub const FUNCTION_BINARIES: [&str; 8] = [
     "webhook-intake",
@@ -191,6 +194,84 @@ pub struct ColdStart {
     pub outcome: String,
     pub runs_ms: Vec<f64>,
     pub median_ms: f64,
+}
+
+/// What `per_event` measured for one subject (a function, or the peer) in one connection
+/// mode.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EventCost {
+    pub subject: String,
+    pub connections: proxy::Connections,
+    /// New events measured (as many duplicates, where a duplicate exists).
+    pub events: usize,
+    /// What the first event was answered.
+    pub first_answer: String,
+    /// Process start → its first poll of the Runtime API.
+    pub start_up_ms: f64,
+    /// Process start → the first event's answer.
+    pub cold_start_ms: f64,
+    /// utime + stime per warm event.
+    pub cpu_new_ms: f64,
+    pub cpu_duplicate_ms: f64,
+    /// AWS calls per warm event, by operation.
+    pub calls_new: BTreeMap<String, f64>,
+    pub calls_duplicate: BTreeMap<String, f64>,
+    pub peak_rss_kib: u64,
+}
+
+impl EventCost {
+    pub fn total_calls(calls: &BTreeMap<String, f64>) -> f64 {
+        calls.values().sum()
+    }
+
+    /// One line for the console and the report.
+    pub fn line(&self) -> String {
+        format!(
+            "{:<26} {:<10} start-up {:6.1} ms  cold {:6.1} ms  CPU/event new {:5.2} ms dup {:5.2} ms  calls new {:.1} dup {:.1}  peak {:5.1} MiB",
+            self.subject,
+            self.connections.as_str(),
+            self.start_up_ms,
+            self.cold_start_ms,
+            self.cpu_new_ms,
+            self.cpu_duplicate_ms,
+            EventCost::total_calls(&self.calls_new),
+            EventCost::total_calls(&self.calls_duplicate),
+            self.peak_rss_kib as f64 / 1024.0,
+        )
+    }
+}
+
+/// webhook-intake against its Python + Powertools peer: the peer's figure divided by ours.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PeerComparison {
+    pub connections: proxy::Connections,
+    pub start_up: f64,
+    pub cold_start: f64,
+    pub cpu_new: f64,
+    pub cpu_duplicate: f64,
+    pub peak_memory: f64,
+}
+
+impl PeerComparison {
+    pub fn of(ours: &EventCost, peer: &EventCost) -> PeerComparison {
+        PeerComparison {
+            connections: ours.connections,
+            start_up: peer.start_up_ms / ours.start_up_ms,
+            cold_start: peer.cold_start_ms / ours.cold_start_ms,
+            cpu_new: peer.cpu_new_ms / ours.cpu_new_ms,
+            cpu_duplicate: peer.cpu_duplicate_ms / ours.cpu_duplicate_ms,
+            peak_memory: peer.peak_rss_kib as f64 / ours.peak_rss_kib as f64,
+        }
+    }
+}
+
+/// Everything `per_event` measured.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PerEvent {
+    pub events: usize,
+    pub rounds: usize,
+    pub costs: Vec<EventCost>,
+    pub comparisons: Vec<PeerComparison>,
 }
 
 #[cfg(test)]

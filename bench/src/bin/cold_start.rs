@@ -8,21 +8,15 @@
 //!
 //! Run under `infra/scripts/with-emulator.sh` after `cargo build --release` of the functions.
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use courier_bridge_bench::stack::{sqs_event_with_body, summarize, BenchStack, STORE};
 use courier_bridge_bench::{
-    bin_dir, emulator_sdk, env_usize, fixtures, paid_order, percentile, results_dir,
-    shopify_request, BenchError, ColdStart, FUNCTION_BINARIES,
+    bin_dir, env_usize, fixtures, paid_order, percentile, results_dir, shopify_request, BenchError,
+    ColdStart, FUNCTION_BINARIES,
 };
-use local_runtime::demo::{seed_courier, seed_notifications, seed_store, DemoStore};
 use local_runtime::process::{FunctionProcesses, ProcessOptions};
-use local_runtime::provision::Stack;
-use sandbox::{Sandbox, SandboxConfig};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-
-const STORE: &str = "cold-store";
-const COURIER_KEY: &str = "sbx_cold_key";
 
 #[tokio::main]
 async fn main() {
@@ -33,27 +27,15 @@ async fn main() {
 }
 
 struct Bench {
-    stack: Stack,
-    sqs: aws_sdk_sqs::Client,
+    stack: BenchStack,
     bin_dir: std::path::PathBuf,
     log_dir: Option<std::path::PathBuf>,
 }
 
 impl Bench {
-    fn function(
-        &self,
-        binary: &str,
-    ) -> Result<(&String, &local_runtime::provision::DeployedFunction), BenchError> {
-        self.stack
-            .functions
-            .iter()
-            .find(|(_, f)| f.binary == binary)
-            .ok_or_else(|| BenchError::Setup(format!("no function with binary {binary}")))
-    }
-
     /// Starts one process of `binary`, hands it `event`, and times spawn → answer.
     async fn cold_start(&self, binary: &str, event: &[u8]) -> Result<(f64, String), BenchError> {
-        let (logical_id, function) = self.function(binary)?;
+        let (logical_id, function) = self.stack.function(binary)?;
         let options = ProcessOptions {
             bin_dir: self.bin_dir.clone(),
             per_function: 1,
@@ -62,7 +44,7 @@ impl Bench {
         let started = Instant::now();
         let process = FunctionProcesses::start(
             logical_id,
-            &format!("{}-{logical_id}", self.stack.name),
+            &format!("{}-{logical_id}", self.stack.stack.name),
             binary,
             &function.env,
             Duration::from_secs(function.timeout_secs.into()),
@@ -79,140 +61,19 @@ impl Bench {
         };
         Ok((elapsed, outcome))
     }
-
-    /// One message from a queue (what the event source mapping would hand the function),
-    /// deleted: this benchmark is its consumer.
-    async fn take(&self, queue: &str) -> Option<SqsEvent> {
-        let info = self.stack.queues.get(queue)?;
-        let out = self
-            .sqs
-            .receive_message()
-            .queue_url(&info.url)
-            .max_number_of_messages(1)
-            .wait_time_seconds(10)
-            .send()
-            .await
-            .ok()?;
-        let message = out.messages?.into_iter().next()?;
-        if let Some(receipt) = &message.receipt_handle {
-            let _ = self
-                .sqs
-                .delete_message()
-                .queue_url(&info.url)
-                .receipt_handle(receipt)
-                .send()
-                .await;
-        }
-        let mut record = SqsMessage::default();
-        record.message_id = message.message_id;
-        record.receipt_handle = message.receipt_handle;
-        record.body = message.body;
-        record.md5_of_body = message.md5_of_body;
-        record.event_source = Some("aws:sqs".into());
-        record.event_source_arn = Some(info.arn.clone());
-        let mut event = SqsEvent::default();
-        event.records = vec![record];
-        Some(event)
-    }
-
-    /// Empties a queue (what later runs must not pick up).
-    async fn drain(&self, queue: &str) {
-        while self.take(queue).await.is_some() {}
-    }
-}
-
-/// What the function answered, briefly.
-fn summarize(bytes: &[u8]) -> String {
-    let value: Value = serde_json::from_slice(bytes).unwrap_or(Value::Null);
-    if let Some(status) = value.get("statusCode") {
-        let body: Value = value["body"]
-            .as_str()
-            .and_then(|b| serde_json::from_str(b).ok())
-            .unwrap_or(Value::Null);
-        return format!("HTTP {status} {}", body["status"].as_str().unwrap_or(""));
-    }
-    if let Some(failures) = value.get("batchItemFailures").and_then(Value::as_array) {
-        return format!("{} batch item failure(s)", failures.len());
-    }
-    let text = value.to_string();
-    text.chars().take(80).collect()
-}
-
-fn sqs_event_with_body(body: &str, arn: &str) -> SqsEvent {
-    let mut record = SqsMessage::default();
-    record.message_id = Some(format!("cold-{:x}", rand::random::<u64>()));
-    record.body = Some(body.to_owned());
-    record.event_source = Some("aws:sqs".into());
-    record.event_source_arn = Some(arn.to_owned());
-    let mut event = SqsEvent::default();
-    event.records = vec![record];
-    event
 }
 
 async fn run() -> Result<(), BenchError> {
     let runs = env_usize("BENCH_COLD_RUNS", 5);
-    let sdk = emulator_sdk().await.ok_or_else(|| {
-        BenchError::Setup(
-            "AWS_ENDPOINT_URL is not set: run under infra/scripts/with-emulator.sh".into(),
-        )
-    })?;
     let bin_dir = bin_dir();
     let log_dir = results_dir()?.join("cold-start-logs");
     std::fs::create_dir_all(&log_dir)?;
-    let sandbox = Sandbox::start(
-        ([127, 0, 0, 1], 0).into(),
-        SandboxConfig {
-            courier_api_key: COURIER_KEY.into(),
-            shopify_access_token: "shpat_cold".into(),
-        },
-    )
-    .await?;
-    let stack_name = format!("cold-{:06x}", rand::random::<u32>() & 0xff_ffff);
-    let prefix = format!("{stack_name}/");
-    let template = local_runtime::template::Template::from_path(
-        &local_runtime::runtime::default_template_path(),
-    )
-    .map_err(|e| BenchError::Setup(e.to_string()))?;
-    let overrides = [
-        ("SecretsPrefix".to_owned(), prefix.clone()),
-        (
-            "NotifyEmailFrom".to_owned(),
-            local_runtime::runtime::LOCAL_EMAIL_SENDER.to_owned(),
-        ),
-    ]
-    .into();
-    let stack =
-        local_runtime::provision::provision(&template, &stack_name, &overrides, &sdk).await?;
-    // As the local runtime does at start: customer e-mail needs a verified sender.
-    local_runtime::runtime::verify_email_sender(&sdk, local_runtime::runtime::LOCAL_EMAIL_SENDER)
-        .await?;
-    let secret = format!("whsec_{:x}", rand::random::<u64>());
-    let store = DemoStore {
-        name: STORE.into(),
-        secret: secret.clone(),
-    };
-    seed_store(&sdk, &prefix, &store, &sandbox.base_url(), "shpat_cold").await?;
-    seed_courier(
-        &sdk,
-        &prefix,
-        &sandbox.base_url(),
-        COURIER_KEY,
-        "whsec_cold",
-    )
-    .await?;
-    seed_notifications(&sdk, &prefix, &sandbox.base_url()).await?;
     let bench = Bench {
-        stack,
-        sqs: aws_sdk_sqs::Client::new(&sdk),
+        stack: BenchStack::provision("cold").await?,
         bin_dir: bin_dir.clone(),
         log_dir: Some(log_dir),
     };
-    let amazon_arn = bench
-        .stack
-        .queues
-        .get("AmazonNotificationsQueue")
-        .map(|q| q.arn.clone())
-        .unwrap_or_default();
+    let amazon_arn = bench.stack.queue_arn("AmazonNotificationsQueue");
 
     let mut runs_ms: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
     let mut events: BTreeMap<&str, (String, String)> = BTreeMap::new();
@@ -224,7 +85,13 @@ async fn run() -> Result<(), BenchError> {
     for run in 0..runs {
         let id = 6_000_000_000_000_000_001 + run as u64;
         let body = paid_order(id).to_string().into_bytes();
-        let request = shopify_request(STORE, &secret, "orders/paid", &format!("cold-{id}"), &body);
+        let request = shopify_request(
+            STORE,
+            &bench.stack.store_secret,
+            "orders/paid",
+            &format!("cold-{id}"),
+            &body,
+        );
         let event = serde_json::to_vec(&request)?;
         record(
             "webhook-intake",
@@ -238,7 +105,7 @@ async fn run() -> Result<(), BenchError> {
             ("status-sync", "SyncQueue", "tracking message"),
             ("notify", "OutboxQueue", "outbox message"),
         ] {
-            let (event, what) = match bench.take(queue).await {
+            let (event, what) = match bench.stack.take(queue).await {
                 Some(event) => (event, what.to_owned()),
                 None => (
                     sqs_event_with_body("{}", ""),
@@ -256,7 +123,7 @@ async fn run() -> Result<(), BenchError> {
             bench.cold_start("marketplace-intake", &event).await?,
         );
         // Its intake message is not for this run's normalize.
-        bench.drain("IntakeQueue").await;
+        bench.stack.drain("IntakeQueue").await;
         let scheduled =
             serde_json::to_vec(&aws_lambda_events::event::eventbridge::EventBridgeEvent::<
                 Value,
@@ -289,7 +156,5 @@ async fn run() -> Result<(), BenchError> {
     let path = results_dir()?.join("cold_start.json");
     std::fs::write(&path, serde_json::to_vec_pretty(&results)?)?;
     println!("cold_start: written to {}", path.display());
-    local_runtime::provision::teardown(&bench.stack, &sdk).await?;
-    sandbox.shutdown().await;
-    Ok(())
+    bench.stack.teardown().await
 }

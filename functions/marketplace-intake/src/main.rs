@@ -2,7 +2,9 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use marketplace_intake::{Config, MarketplaceIntake};
 
-#[tokio::main]
+// A Lambda execution environment handles one event at a time: one thread drives its I/O
+// (a batch's records still run concurrently), so no hand-offs between worker threads.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     aws::telemetry::init();
     let config = Config::from_env()?;

@@ -76,21 +76,7 @@ impl FunctionProcesses {
         let arn = format!("arn:aws:lambda:{region}:000000000000:function:{physical_name}");
         let api = Arc::new(RuntimeApi::start(&arn).await?);
         let mut env = env.clone();
-        // What the Lambda service sets in every execution environment.
-        for (k, v) in [
-            ("AWS_LAMBDA_RUNTIME_API", api.endpoint()),
-            ("AWS_LAMBDA_FUNCTION_NAME", physical_name.to_owned()),
-            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
-            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256".to_owned()),
-            (
-                "AWS_LAMBDA_LOG_GROUP_NAME",
-                format!("/aws/lambda/{physical_name}"),
-            ),
-            ("AWS_LAMBDA_LOG_STREAM_NAME", "local".to_owned()),
-            ("_HANDLER", "bootstrap".to_owned()),
-        ] {
-            env.insert(k.to_owned(), v);
-        }
+        env.extend(lambda_service_environment(&api.endpoint(), physical_name));
         let pids = Arc::new(Mutex::new(vec![None; options.per_function.max(1)]));
         let (stop, stopped) = watch::channel(false);
         let mut supervisors = Vec::new();
@@ -230,6 +216,51 @@ async fn supervise(
     }
 }
 
+/// What the Lambda service sets in every execution environment of the function
+/// `physical_name`, whose Runtime API is at `runtime_api` ("127.0.0.1:port"). The region
+/// is this process's `AWS_REGION`.
+pub fn lambda_service_environment(
+    runtime_api: &str,
+    physical_name: &str,
+) -> BTreeMap<String, String> {
+    let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into());
+    [
+        ("AWS_REGION", region.clone()),
+        ("AWS_DEFAULT_REGION", region),
+        ("AWS_LAMBDA_RUNTIME_API", runtime_api.to_owned()),
+        ("AWS_LAMBDA_FUNCTION_NAME", physical_name.to_owned()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256".to_owned()),
+        (
+            "AWS_LAMBDA_LOG_GROUP_NAME",
+            format!("/aws/lambda/{physical_name}"),
+        ),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "local".to_owned()),
+        ("_HANDLER", "bootstrap".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+/// The CPU time a process has used, user and system, all its threads (`utime` + `stime`
+/// in /proc/<pid>/stat); `None` off Linux or once it is gone.
+pub fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    cpu_time_of(&stat)
+}
+
+fn cpu_time_of(stat: &str) -> Option<Duration> {
+    // The command name (field 2) may hold spaces and parentheses; fields after the last
+    // ')' are plain. utime and stime are fields 14 and 15, in clock ticks: USER_HZ, which
+    // Linux fixes at 100 for /proc whatever the kernel's HZ.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |field: usize| fields.get(field - 3)?.parse::<u64>().ok();
+    let total = ticks(14)? + ticks(15)?;
+    Some(Duration::from_millis(total * 10))
+}
+
 /// `VmHWM` of a process: the most resident memory it has had.
 pub fn peak_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -238,4 +269,17 @@ pub fn peak_rss_kib(pid: u32) -> Option<u64> {
         .find_map(|line| line.strip_prefix("VmHWM:"))
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|kib| kib.parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_time_is_user_plus_system_ticks_after_the_command_name() {
+        // A command name with a space and a parenthesis, as /proc shows it.
+        let stat = "4242 (web (hook) x) S 1 4242 4242 0 -1 4194560 1077 0 0 0 37 5 0 0 20 0 1 0";
+        assert_eq!(cpu_time_of(stat), Some(Duration::from_millis(420)));
+        assert_eq!(cpu_time_of("4242 (cut short) S 1"), None);
+    }
 }

@@ -14,8 +14,9 @@ use axum::routing::{get, post};
 use serde_json::json;
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::OnceLock;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
@@ -57,6 +58,8 @@ struct ApiState {
     /// Handed out, waiting for their response or error.
     in_flight: Mutex<HashMap<String, Answer>>,
     init_error: watch::Sender<Option<String>>,
+    /// When a process first asked for an event: the end of its start-up.
+    first_poll: OnceLock<Instant>,
 }
 
 /// A Runtime API endpoint on 127.0.0.1 for one function.
@@ -78,6 +81,7 @@ impl RuntimeApi {
             queue: tokio::sync::Mutex::new(receiver),
             in_flight: Mutex::new(HashMap::new()),
             init_error: watch::channel(None).0,
+            first_poll: OnceLock::new(),
         });
         let app = axum::Router::new()
             .route(&format!("{PREFIX}/invocation/next"), get(next))
@@ -117,6 +121,11 @@ impl RuntimeApi {
     /// What a process gets as `AWS_LAMBDA_RUNTIME_API`: "127.0.0.1:port".
     pub fn endpoint(&self) -> String {
         self.addr.to_string()
+    }
+
+    /// When a process first polled for an event (its start-up ended), if one has.
+    pub fn first_polled_at(&self) -> Option<Instant> {
+        self.state.first_poll.get().copied()
     }
 
     /// Queues `event` (JSON) for the next free process and waits for its response, at most
@@ -203,6 +212,7 @@ fn accepted() -> Response {
 
 /// `GET /runtime/invocation/next`: blocks until an invocation is queued.
 async fn next(State(state): State<Arc<ApiState>>) -> Response {
+    state.first_poll.get_or_init(Instant::now);
     let invocation = {
         let mut queue = state.queue.lock().await;
         queue.recv().await

@@ -11,7 +11,10 @@ use tracing_subscriber::util::SubscriberInitExt;
 pub fn init() {
     let filter = log_filter(std::env::var("RUST_LOG").ok().as_deref());
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    // Colours only for a person at a terminal: in CloudWatch or a log file they are noise.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
     let format = tracing_subscriber::fmt::layer()
+        .with_ansi(ansi)
         .with_target(false)
         .without_time();
     let registry = tracing_subscriber::registry().with(filter);

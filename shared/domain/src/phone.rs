@@ -45,6 +45,13 @@ impl Phone {
         })
     }
 
+    /// Loads libphonenumber's metadata, which the first parse would otherwise load: a
+    /// function that parses phones calls this while it starts, so its first event does not
+    /// pay for it.
+    pub fn warm_up() {
+        let _ = Phone::parse("+1 415 555 0100", "US");
+    }
+
     /// The number with all but the country code and last four digits hidden, for logs.
     pub fn masked(&self) -> String {
         mask_digits(&self.e164)
