@@ -207,11 +207,15 @@ pub struct EventCost {
     /// What the first event was answered.
     pub first_answer: String,
     /// Process start → its first poll of the Runtime API.
+    #[serde(deserialize_with = "null_as_nan")]
     pub start_up_ms: f64,
     /// Process start → the first event's answer.
+    #[serde(deserialize_with = "null_as_nan")]
     pub cold_start_ms: f64,
     /// utime + stime per warm event.
+    #[serde(deserialize_with = "null_as_nan")]
     pub cpu_new_ms: f64,
+    #[serde(deserialize_with = "null_as_nan")]
     pub cpu_duplicate_ms: f64,
     /// AWS calls per warm event, by operation.
     pub calls_new: BTreeMap<String, f64>,
@@ -220,14 +224,18 @@ pub struct EventCost {
 }
 
 impl EventCost {
-    pub fn total_calls(calls: &BTreeMap<String, f64>) -> f64 {
-        calls.values().sum()
+    /// All calls per event, or "-" where none were counted (a schedule has no duplicate).
+    pub fn total_calls(calls: &BTreeMap<String, f64>) -> String {
+        if calls.is_empty() {
+            return "-".into();
+        }
+        format!("{:.1}", calls.values().sum::<f64>())
     }
 
     /// One line for the console and the report.
     pub fn line(&self) -> String {
         format!(
-            "{:<26} {:<10} start-up {:6.1} ms  cold {:6.1} ms  CPU/event new {:5.2} ms dup {:5.2} ms  calls new {:.1} dup {:.1}  peak {:5.1} MiB",
+            "{:<26} {:<10} start-up {:6.1} ms  cold {:6.1} ms  CPU/event new {:5.2} ms dup {:5.2} ms  calls new {} dup {}  peak {:5.1} MiB",
             self.subject,
             self.connections.as_str(),
             self.start_up_ms,
@@ -245,10 +253,15 @@ impl EventCost {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PeerComparison {
     pub connections: proxy::Connections,
+    #[serde(deserialize_with = "null_as_nan")]
     pub start_up: f64,
+    #[serde(deserialize_with = "null_as_nan")]
     pub cold_start: f64,
+    #[serde(deserialize_with = "null_as_nan")]
     pub cpu_new: f64,
+    #[serde(deserialize_with = "null_as_nan")]
     pub cpu_duplicate: f64,
+    #[serde(deserialize_with = "null_as_nan")]
     pub peak_memory: f64,
 }
 
@@ -265,6 +278,11 @@ impl PeerComparison {
     }
 }
 
+/// A figure not measured is NaN, which JSON writes as `null`; read back, it is NaN again.
+fn null_as_nan<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(deserializer)?.unwrap_or(f64::NAN))
+}
+
 /// Everything `per_event` measured.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PerEvent {
@@ -277,6 +295,28 @@ pub struct PerEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_figure_not_measured_survives_the_json_round_trip() {
+        let cost = EventCost {
+            subject: "ship-by-watch".into(),
+            connections: proxy::Connections::KeepAlive,
+            events: 3,
+            first_answer: String::new(),
+            start_up_ms: 6.0,
+            cold_start_ms: 20.0,
+            cpu_new_ms: 4.0,
+            cpu_duplicate_ms: f64::NAN,
+            calls_new: BTreeMap::from([("DynamoDB:Scan".to_owned(), 1.0)]),
+            calls_duplicate: BTreeMap::new(),
+            peak_rss_kib: 7000,
+        };
+        let back: EventCost = serde_json::from_slice(&serde_json::to_vec(&cost).unwrap()).unwrap();
+        assert!(back.cpu_duplicate_ms.is_nan());
+        assert_eq!(back.cpu_new_ms, 4.0);
+        assert_eq!(EventCost::total_calls(&back.calls_duplicate), "-");
+        assert_eq!(EventCost::total_calls(&back.calls_new), "1.0");
+    }
 
     #[test]
     fn nearest_rank_percentiles() {

@@ -10,7 +10,7 @@ use sandbox::{Sandbox, SandboxConfig};
 use serde_json::Value;
 
 pub const STORE: &str = "bench-store";
-const COURIER_KEY: &str = "sbx_bench_key";
+pub const COURIER_KEY: &str = "sbx_bench_key";
 
 pub struct BenchStack {
     pub sdk: aws_config::SdkConfig,
@@ -61,21 +61,7 @@ impl BenchStack {
             local_runtime::runtime::LOCAL_EMAIL_SENDER,
         )
         .await?;
-        let store_secret = format!("whsec_{:x}", rand::random::<u64>());
-        let store = DemoStore {
-            name: STORE.into(),
-            secret: store_secret.clone(),
-        };
-        seed_store(&sdk, &prefix, &store, &sandbox.base_url(), "shpat_bench").await?;
-        seed_courier(
-            &sdk,
-            &prefix,
-            &sandbox.base_url(),
-            COURIER_KEY,
-            "whsec_bench",
-        )
-        .await?;
-        seed_notifications(&sdk, &prefix, &sandbox.base_url()).await?;
+        let store_secret = seed_secrets(&sdk, &prefix, &sandbox.base_url(), "whsec_bench").await?;
         Ok(BenchStack {
             sqs: aws_sdk_sqs::Client::new(&sdk),
             sdk,
@@ -154,6 +140,33 @@ impl BenchStack {
     }
 }
 
+/// The secrets a stack under `prefix` reads: the Shopify store [`STORE`] (admin API at
+/// the sandbox) with a new webhook secret, which is returned; the sandbox courier, signing
+/// its webhooks with `courier_webhook_secret`; the notification providers.
+pub async fn seed_secrets(
+    sdk: &aws_config::SdkConfig,
+    prefix: &str,
+    sandbox_url: &str,
+    courier_webhook_secret: &str,
+) -> Result<String, BenchError> {
+    let store_secret = format!("whsec_{:x}", rand::random::<u64>());
+    let store = DemoStore {
+        name: STORE.into(),
+        secret: store_secret.clone(),
+    };
+    seed_store(sdk, prefix, &store, sandbox_url, "shpat_bench").await?;
+    seed_courier(
+        sdk,
+        prefix,
+        sandbox_url,
+        COURIER_KEY,
+        courier_webhook_secret,
+    )
+    .await?;
+    seed_notifications(sdk, prefix, sandbox_url).await?;
+    Ok(store_secret)
+}
+
 /// An SQS event of one record with `body`, from the queue `arn`.
 pub fn sqs_event_with_body(body: &str, arn: &str) -> SqsEvent {
     let mut record = SqsMessage::default();
@@ -181,4 +194,20 @@ pub fn summarize(bytes: &[u8]) -> String {
     }
     let text = value.to_string();
     text.chars().take(80).collect()
+}
+
+/// A schedule's event as EventBridge sends it, now: its time names the day cod-reconcile
+/// reconciles.
+pub fn scheduled_event() -> Result<Vec<u8>, serde_json::Error> {
+    serde_json::to_vec(&serde_json::json!({
+        "version": "0",
+        "id": format!("bench-{:x}", rand::random::<u64>()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "000000000000",
+        "time": domain::clock::rfc3339_now(),
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {},
+    }))
 }

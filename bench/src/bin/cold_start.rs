@@ -8,13 +8,14 @@
 //!
 //! Run under `infra/scripts/with-emulator.sh` after `cargo build --release` of the functions.
 
-use courier_bridge_bench::stack::{sqs_event_with_body, summarize, BenchStack, STORE};
+use courier_bridge_bench::stack::{
+    scheduled_event, sqs_event_with_body, summarize, BenchStack, STORE,
+};
 use courier_bridge_bench::{
     bin_dir, env_usize, fixtures, paid_order, percentile, results_dir, shopify_request, BenchError,
     ColdStart, FUNCTION_BINARIES,
 };
 use local_runtime::process::{FunctionProcesses, ProcessOptions};
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -124,10 +125,7 @@ async fn run() -> Result<(), BenchError> {
         );
         // Its intake message is not for this run's normalize.
         bench.stack.drain("IntakeQueue").await;
-        let scheduled =
-            serde_json::to_vec(&aws_lambda_events::event::eventbridge::EventBridgeEvent::<
-                Value,
-            >::default())?;
+        let scheduled = scheduled_event()?;
         for binary in ["cod-reconcile", "ship-by-watch"] {
             record(
                 binary,

@@ -7,14 +7,12 @@
 //!
 //! Run under `infra/scripts/with-emulator.sh` after `cargo build --release` of the functions.
 
+use courier_bridge_bench::stack::{seed_secrets, COURIER_KEY, STORE};
 use courier_bridge_bench::{
     emulator_sdk, env_usize, paid_order, results_dir, BenchError, E2eResult, Percentiles,
 };
 use futures::stream::{self, StreamExt};
-use local_runtime::demo::{
-    connect_courier_webhooks, post_webhook, seed_courier, seed_notifications, seed_store, Delivery,
-    DemoStore,
-};
+use local_runtime::demo::{connect_courier_webhooks, post_webhook, Delivery};
 use local_runtime::process::ProcessOptions;
 use local_runtime::{FunctionMode, LocalRuntime, RuntimeOptions};
 use rand::seq::SliceRandom;
@@ -25,8 +23,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
-const STORE: &str = "bench-store";
-const COURIER_KEY: &str = "sbx_bench_key";
 const COURIER_WEBHOOK_SECRET: &str = "whsec_sandbox_bench";
 const FIRST_ID: u64 = 8_000_000_000_000_000_001;
 /// create-task's partner timeout in this run; a lost response is held longer than this.
@@ -81,21 +77,7 @@ async fn run() -> Result<(), BenchError> {
         log_dir: Some(log_dir),
     });
     let runtime = LocalRuntime::start(&sdk, options).await?;
-    let secret = format!("whsec_{:x}", rand::random::<u64>());
-    let store = DemoStore {
-        name: STORE.into(),
-        secret: secret.clone(),
-    };
-    seed_store(&sdk, &prefix, &store, &sandbox.base_url(), "shpat_bench").await?;
-    seed_courier(
-        &sdk,
-        &prefix,
-        &sandbox.base_url(),
-        COURIER_KEY,
-        COURIER_WEBHOOK_SECRET,
-    )
-    .await?;
-    seed_notifications(&sdk, &prefix, &sandbox.base_url()).await?;
+    let secret = seed_secrets(&sdk, &prefix, &sandbox.base_url(), COURIER_WEBHOOK_SECRET).await?;
     connect_courier_webhooks(&sandbox, &runtime, COURIER_WEBHOOK_SECRET);
 
     // Every order once, and a quarter of them again with the same webhook id, shuffled.

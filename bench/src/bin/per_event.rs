@@ -23,7 +23,9 @@
 //! `infra/scripts/with-emulator.sh` after `cargo build --release` of the functions.
 
 use courier_bridge_bench::proxy::{calls_between, Connections, EmulatorProxy};
-use courier_bridge_bench::stack::{sqs_event_with_body, summarize, BenchStack, STORE};
+use courier_bridge_bench::stack::{
+    scheduled_event, sqs_event_with_body, summarize, BenchStack, STORE,
+};
 use courier_bridge_bench::{
     bin_dir, env_usize, fixtures, paid_order, results_dir, shopify_request, BenchError, EventCost,
     PeerComparison, PerEvent,
@@ -499,18 +501,7 @@ async fn run() -> Result<(), BenchError> {
         bench.stack.drain("IntakeQueue").await;
 
         // Scheduled functions: one run per event; there is no duplicate of a schedule.
-        // As EventBridge sends a schedule's event: its time names the day to reconcile.
-        let scheduled = serde_json::to_vec(&serde_json::json!({
-            "version": "0",
-            "id": "bench-schedule",
-            "detail-type": "Scheduled Event",
-            "source": "aws.events",
-            "account": "000000000000",
-            "time": domain::clock::rfc3339_now(),
-            "region": "us-east-1",
-            "resources": [],
-            "detail": {},
-        }))?;
+        let scheduled = scheduled_event()?;
         for binary in ["cod-reconcile", "ship-by-watch"] {
             let work = Workload {
                 first: scheduled.clone(),

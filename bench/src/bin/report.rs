@@ -1,8 +1,8 @@
 //! Gathers `make bench`'s results into one JSON (`target/bench/results.json`): criterion's
-//! estimates (target/criterion/**/new/{benchmark,estimates}.json), `e2e.json` and
-//! `cold_start.json`; then prints a short table.
+//! estimates (target/criterion/**/new/{benchmark,estimates}.json), `e2e.json`,
+//! `cold_start.json` and `per_event.json`; then prints a short table.
 
-use courier_bridge_bench::{results_dir, target_dir, BenchError, ColdStart, E2eResult};
+use courier_bridge_bench::{results_dir, target_dir, BenchError, ColdStart, E2eResult, PerEvent};
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -68,6 +68,8 @@ fn run() -> Result<(), BenchError> {
         read_json(&out.join("e2e.json")).and_then(|v| serde_json::from_value(v).ok());
     let cold: Option<Vec<ColdStart>> =
         read_json(&out.join("cold_start.json")).and_then(|v| serde_json::from_value(v).ok());
+    let per_event: Option<PerEvent> =
+        read_json(&out.join("per_event.json")).and_then(|v| serde_json::from_value(v).ok());
     let date = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
@@ -81,6 +83,7 @@ fn run() -> Result<(), BenchError> {
         "criterion": benches,
         "e2e": e2e,
         "cold_start": cold,
+        "per_event": per_event,
     });
     let path = out.join("results.json");
     std::fs::write(&path, serde_json::to_vec_pretty(&results)?)?;
@@ -130,6 +133,26 @@ fn run() -> Result<(), BenchError> {
                 c.median_ms,
                 c.size_bytes as f64 / (1024.0 * 1024.0),
                 c.outcome
+            );
+        }
+    }
+    if let Some(per_event) = &per_event {
+        println!(
+            "\nPer event ({} events; webhook-intake and its peer: median of {} rounds)",
+            per_event.events, per_event.rounds
+        );
+        for cost in &per_event.costs {
+            println!("  {}", cost.line());
+        }
+        for c in &per_event.comparisons {
+            println!(
+                "  peer / webhook-intake ({}): CPU new {:.1}x, duplicate {:.1}x, start-up {:.0}x, cold start {:.0}x, peak memory {:.1}x",
+                c.connections.as_str(),
+                c.cpu_new,
+                c.cpu_duplicate,
+                c.start_up,
+                c.cold_start,
+                c.peak_memory
             );
         }
     }
