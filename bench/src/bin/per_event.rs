@@ -19,7 +19,8 @@
 //! benchmark of failures measures nothing.
 //!
 //! `BENCH_EVENTS` (default 200) events per measurement, `BENCH_ROUNDS` (default 3) alternating
-//! rounds for webhook-intake and its peer; the median round is reported. Run under
+//! rounds for webhook-intake and its peer (the median round is reported), `BENCH_MODES`
+//! (default `close,keep-alive`) the connection modes. Run under
 //! `infra/scripts/with-emulator.sh` after `cargo build --release` of the functions.
 
 use courier_bridge_bench::proxy::{calls_between, Connections, EmulatorProxy};
@@ -414,6 +415,20 @@ fn peer(bench: &Bench, resources: &PeerResources) -> Result<Subject, BenchError>
     })
 }
 
+/// `BENCH_MODES`: `close`, `keep-alive`, or both (the default), comma-separated.
+fn modes() -> Result<Vec<Connections>, BenchError> {
+    let text = std::env::var("BENCH_MODES").unwrap_or_else(|_| "close,keep-alive".into());
+    text.split(',')
+        .map(|mode| match mode.trim() {
+            "close" => Ok(Connections::Close),
+            "keep-alive" => Ok(Connections::KeepAlive),
+            other => Err(BenchError::Setup(format!(
+                "BENCH_MODES: {other:?} is neither close nor keep-alive"
+            ))),
+        })
+        .collect()
+}
+
 fn median_round(mut rounds: Vec<EventCost>) -> Option<EventCost> {
     rounds.sort_by(|a, b| a.cpu_new_ms.total_cmp(&b.cpu_new_ms));
     let middle = rounds.len() / 2;
@@ -444,7 +459,7 @@ async fn run() -> Result<(), BenchError> {
 
     let mut costs = Vec::new();
     let mut comparisons = Vec::new();
-    for mode in [Connections::Close, Connections::KeepAlive] {
+    for mode in modes()? {
         // webhook-intake and its peer, alternating; intake's messages feed the chain below.
         let intake = bench.function("webhook-intake")?;
         let (mut ours, mut theirs) = (Vec::new(), Vec::new());

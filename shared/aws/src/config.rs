@@ -58,9 +58,10 @@ fn lambda_sdk_config_from(
     mut env: Env,
     service_endpoints: ServiceEndpoints,
 ) -> Result<aws_config::SdkConfig, ConfigError> {
-    use aws_config::{retry::RetryConfig, BehaviorVersion, Region};
+    use aws_config::{retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Region};
     use aws_credential_types::provider::SharedCredentialsProvider;
     use aws_smithy_async::rt::sleep::{SharedAsyncSleep, TokioSleep};
+    use std::time::Duration;
 
     let region = env.required("AWS_REGION");
     // Read here only to be named when missing; the provider reads them again on each
@@ -71,16 +72,30 @@ fn lambda_sdk_config_from(
         .optional("AWS_ENDPOINT_URL")
         .filter(|url| !url.is_empty());
     env.finish()?;
+    let roots = TrustRoots::for_endpoints(
+        &region,
+        endpoint
+            .iter()
+            .chain(service_endpoints.0.values())
+            .map(String::as_str),
+    );
     let credentials =
         aws_config::environment::credentials::EnvironmentVariableCredentialsProvider::new();
     let mut config = aws_config::SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region))
         .credentials_provider(SharedCredentialsProvider::new(credentials))
-        .http_client(http_client())
+        .http_client(http_client_trusting(roots))
         .sleep_impl(SharedAsyncSleep::new(TokioSleep::new()))
-        // As the default loader: standard retries; timeouts are the behaviour version's.
+        // As the default loader: standard retries. A connection to a regional endpoint takes
+        // milliseconds; one that takes a second is better retried. The calls themselves are
+        // bounded by the function's timeout.
         .retry_config(RetryConfig::standard())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(1))
+                .build(),
+        )
         .service_config(service_endpoints);
     config.set_endpoint_url(endpoint);
     Ok(config.build())
@@ -116,11 +131,60 @@ impl aws_types::service_config::LoadServiceConfig for ServiceEndpoints {
 }
 
 /// The HTTP client every AWS client uses: hyper 1 with rustls on ring, the same TLS stack
-/// as the partners' reqwest clients.
+/// as the partners' reqwest clients, trusting the system's root certificates.
 pub fn http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
-    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    http_client_trusting(TrustRoots::System)
+}
+
+/// Amazon Trust Services' roots (Amazon Root CA 1–4 and the Starfield Services root G2 that
+/// cross-signs them, <https://www.amazontrust.com/repository/>), to which every AWS service
+/// endpoint's certificate chains.
+const AMAZON_ROOTS: &[u8] = include_bytes!("../certs/amazon-trust-services.pem");
+
+/// Which root certificates a function's AWS clients trust.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TrustRoots {
+    /// [`AMAZON_ROOTS`]: five certificates to parse as the process starts, where the
+    /// system's bundle is about 150 (reading and parsing it was half of a function's
+    /// start-up).
+    Amazon,
+    /// The system's bundle: for an HTTPS endpoint of one's own (an emulator, a proxy) and
+    /// the China regions, whose endpoints are certified by other authorities.
+    System,
+}
+
+impl TrustRoots {
+    /// `own_endpoints`: the `AWS_ENDPOINT_URL*` set. A plain-HTTP one (a local emulator)
+    /// needs no certificates at all.
+    fn for_endpoints<'a>(
+        region: &str,
+        mut own_endpoints: impl Iterator<Item = &'a str>,
+    ) -> TrustRoots {
+        let own_tls = own_endpoints.any(|url| !url.starts_with("http://"));
+        if own_tls || region.starts_with("cn-") {
+            TrustRoots::System
+        } else {
+            TrustRoots::Amazon
+        }
+    }
+}
+
+fn http_client_trusting(roots: TrustRoots) -> aws_sdk_dynamodb::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{
+        rustls_provider::CryptoMode, Provider, TlsContext, TrustStore,
+    };
+    let trust = match roots {
+        TrustRoots::Amazon => TrustStore::empty().with_pem_certificate(AMAZON_ROOTS),
+        TrustRoots::System => TrustStore::default(),
+    };
     aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .tls_context(
+            TlsContext::builder()
+                .with_trust_store(trust)
+                .build()
+                .unwrap_or_default(),
+        )
         .build_https()
 }
 
@@ -341,6 +405,53 @@ mod tests {
         idempotency_lease(&mut e);
         let err = e.finish().unwrap_err().to_string();
         assert!(err.contains("IDEMPOTENCY_LEASE_SECONDS"), "{err}");
+    }
+
+    #[test]
+    fn aws_endpoints_are_trusted_on_amazons_roots_and_an_https_endpoint_of_ones_own_on_the_systems()
+    {
+        let none = std::iter::empty::<&str>;
+        assert_eq!(
+            TrustRoots::for_endpoints("eu-central-1", none()),
+            TrustRoots::Amazon
+        );
+        assert_eq!(
+            TrustRoots::for_endpoints("us-gov-west-1", none()),
+            TrustRoots::Amazon
+        );
+        assert_eq!(
+            TrustRoots::for_endpoints("cn-north-1", none()),
+            TrustRoots::System
+        );
+        // A local emulator over plain HTTP needs no roots; one over HTTPS has its own.
+        assert_eq!(
+            TrustRoots::for_endpoints("us-east-1", ["http://127.0.0.1:5000"].into_iter()),
+            TrustRoots::Amazon
+        );
+        assert_eq!(
+            TrustRoots::for_endpoints(
+                "us-east-1",
+                [
+                    "http://127.0.0.1:8000",
+                    "https://localhost.localstack.cloud:4566"
+                ]
+                .into_iter()
+            ),
+            TrustRoots::System
+        );
+    }
+
+    #[test]
+    fn amazons_roots_are_five_parsable_certificates() {
+        use rustls_pki_types::pem::PemObject;
+        use rustls_pki_types::CertificateDer;
+        let certificates = CertificateDer::pem_slice_iter(AMAZON_ROOTS)
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        assert_eq!(certificates.len(), 5);
+        let mut store = rustls::RootCertStore::empty();
+        let (valid, invalid) = store.add_parsable_certificates(certificates);
+        assert_eq!((valid, invalid), (5, 0));
     }
 
     #[test]
