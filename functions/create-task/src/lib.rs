@@ -294,9 +294,9 @@ impl CreateTask {
         }
         // A newer event may have replaced the shipment's data while the task was being
         // made from what we read (or the task found by reference was made from older
-        // data): bring the courier up to date.
-        let now = self.current(key).await?;
-        if now.shipment.courier_facing_change(&record.shipment) {
+        // data): bring the courier up to date. The store answered with the data as of the
+        // task's storing; an edit after that finds the task and asks for its own update.
+        if stored.shipment.courier_facing_change(&record.shipment) {
             tracing::info!("the order changed while its task was being created; updating the task");
             self.intake().request(key, TaskAction::Update).await?;
         }

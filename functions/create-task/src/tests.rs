@@ -411,3 +411,107 @@ async fn a_storage_outage_backs_off_and_a_message_that_is_not_json_goes_to_the_d
         "poison is not held back: it walks to the DLQ"
     );
 }
+
+/// The courier, with the order edited (a newer event recorded) while it makes the task.
+struct EditedDuringCreation {
+    courier: Arc<fakes::FakeCourier>,
+    shipments: Arc<dyn ShipmentStore>,
+    edited: domain::Shipment,
+}
+
+#[async_trait::async_trait]
+impl domain::ports::Courier for EditedDuringCreation {
+    fn kind(&self) -> domain::CourierKind {
+        self.courier.kind()
+    }
+
+    async fn create_task(
+        &self,
+        reference: &str,
+        shipment: &domain::Shipment,
+    ) -> Result<CourierTask, domain::courier::CourierError> {
+        let task = self.courier.create_task(reference, shipment).await?;
+        self.shipments
+            .record(&self.edited, 2_000, "shopify:acme:w2")
+            .await
+            .expect("the edit is recorded");
+        Ok(task)
+    }
+
+    async fn find_by_reference(
+        &self,
+        reference: &str,
+    ) -> Result<Option<CourierTask>, domain::courier::CourierError> {
+        self.courier.find_by_reference(reference).await
+    }
+
+    async fn update_task(
+        &self,
+        task_id: &str,
+        reference: &str,
+        shipment: &domain::Shipment,
+    ) -> Result<(), domain::courier::CourierError> {
+        self.courier.update_task(task_id, reference, shipment).await
+    }
+
+    async fn cancel_task(&self, task_id: &str) -> Result<(), domain::courier::CourierError> {
+        self.courier.cancel_task(task_id).await
+    }
+}
+
+struct Only(Arc<dyn domain::ports::Courier>);
+
+#[async_trait::async_trait]
+impl domain::ports::Couriers for Only {
+    async fn courier(
+        &self,
+    ) -> Result<Arc<dyn domain::ports::Courier>, domain::courier::CourierError> {
+        Ok(self.0.clone())
+    }
+}
+
+#[tokio::test]
+async fn an_edit_recorded_while_the_task_is_made_asks_for_the_tasks_update() {
+    let mut s = setup();
+    let key = pending(&s, "1001");
+    let mut edited = sample::shipment("acme", "1001");
+    edited.address.street = "Chausseestraße".into();
+    s.step.couriers = Arc::new(Only(Arc::new(EditedDuringCreation {
+        courier: s.world.courier.clone(),
+        shipments: s.world.shipments.clone(),
+        edited: edited.clone(),
+    })));
+
+    let response = s
+        .step
+        .handle(sqs_batch(&[request(&key, TaskAction::Create)]))
+        .await;
+
+    assert!(failed(&response).is_empty());
+    let tasks = s.world.courier.tasks();
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(
+        tasks[0].shipment.address.street, "Torstraße",
+        "made from the first data"
+    );
+    assert_eq!(
+        s.world.tasks_queue.sent(),
+        [request(&key, TaskAction::Update)],
+        "the task is brought up to date with the edit"
+    );
+    let record = s.world.shipments.record(&key).unwrap();
+    assert_eq!(record.shipment.address.street, "Chausseestraße");
+    assert_eq!(record.task.as_ref(), Some(&tasks[0].task));
+}
+
+#[tokio::test]
+async fn without_an_edit_the_new_task_asks_for_no_update() {
+    let s = setup();
+    let key = pending(&s, "1001");
+    let response = s
+        .step
+        .handle(sqs_batch(&[request(&key, TaskAction::Create)]))
+        .await;
+    assert!(failed(&response).is_empty());
+    assert!(s.world.tasks_queue.sent().is_empty());
+}

@@ -65,10 +65,14 @@ pub enum Recorded {
 }
 
 /// What storing a created task found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TaskStored {
     /// This call stored it first (a repeat with the same task is not first).
     pub first: bool,
     /// The order was cancelled while the task was being created: cancel it now.
     pub cancel_requested: bool,
+    /// The shipment as recorded when the task was stored. An edit recorded before then and
+    /// after the task was made from older data shows here; one recorded later finds the
+    /// task and asks for its own update.
+    pub shipment: Box<Shipment>,
 }

@@ -231,11 +231,13 @@ impl ShipmentStore for FakeShipments {
                     Ok(TaskStored {
                         first: true,
                         cancel_requested: r.cancel_requested,
+                        shipment: Box::new(r.shipment.clone()),
                     })
                 }
                 Some(stored) if stored.task_id == task.task_id => Ok(TaskStored {
                     first: false,
                     cancel_requested: r.cancel_requested,
+                    shipment: Box::new(r.shipment.clone()),
                 }),
                 Some(_) => Err(conflict()),
             }

@@ -408,13 +408,13 @@ impl ShipmentStore for DynamoShipmentStore {
             .send()
             .await;
         if let Some(out) = conditional("UpdateItem", result)? {
-            let old = out.attributes.unwrap_or_default();
+            // The item as it was just before the task went in: the shipment's data then, and
+            // a cancellation requested meanwhile. (No second read is needed for either.)
+            let old = record(out.attributes.unwrap_or_default())?;
             return Ok(TaskStored {
                 first: true,
-                cancel_requested: matches!(
-                    old.get("cancel_requested"),
-                    Some(AttributeValue::Bool(true))
-                ),
+                cancel_requested: old.cancel_requested,
+                shipment: Box::new(old.shipment),
             });
         }
         // A task is there already: ours again (a repeat), or another one, which is the one
@@ -429,6 +429,7 @@ impl ShipmentStore for DynamoShipmentStore {
                 Ok(TaskStored {
                     first: false,
                     cancel_requested: record.cancel_requested,
+                    shipment: Box::new(record.shipment),
                 })
             }
             _ => Err(StorageError::Conflict {
