@@ -122,6 +122,10 @@ async fn a_pending_shipment_gets_one_task_stored_credited_and_its_tracking_reque
             shipment_key: key.clone()
         }]
     );
+    assert!(
+        s.world.tasks_queue.sent().is_empty(),
+        "nothing changed meanwhile: no update of the new task"
+    );
     let order_to_task = s
         .metrics
         .documents()
@@ -502,16 +506,4 @@ async fn an_edit_recorded_while_the_task_is_made_asks_for_the_tasks_update() {
     let record = s.world.shipments.record(&key).unwrap();
     assert_eq!(record.shipment.address.street, "Chausseestraße");
     assert_eq!(record.task.as_ref(), Some(&tasks[0].task));
-}
-
-#[tokio::test]
-async fn without_an_edit_the_new_task_asks_for_no_update() {
-    let s = setup();
-    let key = pending(&s, "1001");
-    let response = s
-        .step
-        .handle(sqs_batch(&[request(&key, TaskAction::Create)]))
-        .await;
-    assert!(failed(&response).is_empty());
-    assert!(s.world.tasks_queue.sent().is_empty());
 }
