@@ -282,3 +282,51 @@ async fn a_repeated_task_record_never_moves_the_shipment_back_to_created() {
     assert_eq!(record.status, domain::ShipmentStatus::Assigned);
     h.stop().await;
 }
+
+/// Storing a task answers with the shipment as recorded at that moment (an edit recorded
+/// while the task was being made included) and with a cancellation requested meanwhile:
+/// create-task decides on it without reading the shipment again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn storing_a_task_answers_with_the_shipment_as_it_was_then() {
+    let h = Harness::start("task-answer", &[]).await;
+    let store = &h.stores().shipments;
+    let key = shipment("Berlin").key;
+    store
+        .record(&shipment("Berlin"), 1_000, "in-1")
+        .await
+        .unwrap();
+    // A newer event while the courier was making the task from the Berlin data.
+    assert!(matches!(
+        store
+            .record(&shipment("Potsdam"), 2_000, "in-2")
+            .await
+            .unwrap(),
+        Recorded::Updated
+    ));
+    let task = domain::CourierTask {
+        task_id: "tsk_1".into(),
+        tracking_number: "SBX1".into(),
+        tracking_url: None,
+    };
+
+    let stored = store
+        .record_task(&key, domain::CourierKind::Sandbox, &task)
+        .await
+        .unwrap();
+
+    assert!(stored.first);
+    assert!(!stored.cancel_requested);
+    assert_eq!(stored.shipment.address.city, "Potsdam");
+    assert!(stored.shipment.courier_facing_change(&shipment("Berlin")));
+
+    // A repeat after the order was cancelled: the stored shipment and the cancellation.
+    store.request_cancel(&key).await.unwrap();
+    let repeat = store
+        .record_task(&key, domain::CourierKind::Sandbox, &task)
+        .await
+        .unwrap();
+    assert!(!repeat.first);
+    assert!(repeat.cancel_requested);
+    assert_eq!(repeat.shipment.address.city, "Potsdam");
+    h.stop().await;
+}
