@@ -11,6 +11,8 @@ use serde_json::Value;
 
 pub const STORE: &str = "bench-store";
 pub const COURIER_KEY: &str = "sbx_bench_key";
+/// The store's Admin API token, as the sandbox expects it and the store's secret holds it.
+const SHOPIFY_TOKEN: &str = "shpat_bench";
 
 pub struct BenchStack {
     pub sdk: aws_config::SdkConfig,
@@ -31,14 +33,7 @@ impl BenchStack {
                 "AWS_ENDPOINT_URL is not set: run under infra/scripts/with-emulator.sh".into(),
             )
         })?;
-        let sandbox = Sandbox::start(
-            ([127, 0, 0, 1], 0).into(),
-            SandboxConfig {
-                courier_api_key: COURIER_KEY.into(),
-                shopify_access_token: "shpat_bench".into(),
-            },
-        )
-        .await?;
+        let sandbox = start_sandbox().await?;
         let stack_name = format!("{name}-{:06x}", rand::random::<u32>() & 0xff_ffff);
         let prefix = format!("{stack_name}/");
         let template = local_runtime::template::Template::from_path(
@@ -140,6 +135,19 @@ impl BenchStack {
     }
 }
 
+/// The sandbox courier and fake stores on a free port, with the keys [`seed_secrets`] gives
+/// the stack.
+pub async fn start_sandbox() -> Result<Sandbox, BenchError> {
+    Ok(Sandbox::start(
+        ([127, 0, 0, 1], 0).into(),
+        SandboxConfig {
+            courier_api_key: COURIER_KEY.into(),
+            shopify_access_token: SHOPIFY_TOKEN.into(),
+        },
+    )
+    .await?)
+}
+
 /// The secrets a stack under `prefix` reads: the Shopify store [`STORE`] (admin API at
 /// the sandbox) with a new webhook secret, which is returned; the sandbox courier, signing
 /// its webhooks with `courier_webhook_secret`; the notification providers.
@@ -154,7 +162,7 @@ pub async fn seed_secrets(
         name: STORE.into(),
         secret: store_secret.clone(),
     };
-    seed_store(sdk, prefix, &store, sandbox_url, "shpat_bench").await?;
+    seed_store(sdk, prefix, &store, sandbox_url, SHOPIFY_TOKEN).await?;
     seed_courier(
         sdk,
         prefix,

@@ -7,7 +7,7 @@
 //!
 //! Run under `infra/scripts/with-emulator.sh` after `cargo build --release` of the functions.
 
-use courier_bridge_bench::stack::{seed_secrets, COURIER_KEY, STORE};
+use courier_bridge_bench::stack::{seed_secrets, start_sandbox, STORE};
 use courier_bridge_bench::{
     emulator_sdk, env_usize, paid_order, results_dir, BenchError, E2eResult, Percentiles,
 };
@@ -16,7 +16,7 @@ use local_runtime::demo::{connect_courier_webhooks, post_webhook, Delivery};
 use local_runtime::process::ProcessOptions;
 use local_runtime::{FunctionMode, LocalRuntime, RuntimeOptions};
 use rand::seq::SliceRandom;
-use sandbox::{Fault, Sandbox, SandboxConfig};
+use sandbox::{Fault, Sandbox};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -50,14 +50,7 @@ async fn run() -> Result<(), BenchError> {
     let log_dir = out_dir.join("e2e-logs");
     std::fs::create_dir_all(&log_dir)?;
 
-    let sandbox = Sandbox::start(
-        ([127, 0, 0, 1], 0).into(),
-        SandboxConfig {
-            courier_api_key: COURIER_KEY.into(),
-            shopify_access_token: "shpat_bench".into(),
-        },
-    )
-    .await?;
+    let sandbox = start_sandbox().await?;
     let stack = format!("e2e-{:06x}", rand::random::<u32>() & 0xff_ffff);
     let prefix = format!("{stack}/");
     let mut options = RuntimeOptions::new(&stack);

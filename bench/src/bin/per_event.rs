@@ -31,12 +31,11 @@ use courier_bridge_bench::{
     bin_dir, env_usize, fixtures, paid_order, results_dir, shopify_request, BenchError, EventCost,
     PeerComparison, PerEvent,
 };
-use local_runtime::process::{cpu_time, lambda_service_environment, peak_rss_kib};
+use local_runtime::process::{cpu_time, lambda_service_environment, logged_command, peak_rss_kib};
 use local_runtime::runtime_api::RuntimeApi;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 #[tokio::main]
@@ -110,18 +109,9 @@ impl Bench {
         .map_err(|e| BenchError::Setup(e.to_string()))?;
         let mut env = subject.env.clone();
         env.extend(lambda_service_environment(&api.endpoint(), &subject.name));
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.log_dir.join(format!("{}.log", subject.name)))?;
-        let mut command = tokio::process::Command::new(&subject.program);
-        command
-            .args(&subject.args)
-            .envs(&env)
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(log.try_clone()?))
-            .stderr(Stdio::from(log))
-            .kill_on_drop(true);
+        let log = self.log_dir.join(format!("{}.log", subject.name));
+        let mut command = logged_command(&subject.program, &env, Some(&log))?;
+        command.args(&subject.args);
         if let Some(dir) = &subject.dir {
             command.current_dir(dir);
         }

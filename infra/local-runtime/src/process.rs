@@ -149,28 +149,40 @@ fn spawn(
         binary: path.to_owned(),
         source,
     };
+    logged_command(path, env, log)
+        .map_err(spawn_error)?
+        .spawn()
+        .map_err(spawn_error)
+}
+
+/// A function process's command: `env` over this process's environment (its AWS
+/// credentials, region, endpoint and RUST_LOG stand in for what Lambda's execution role and
+/// region give a function), stdout and stderr appended to `log` (none: discarded), killed
+/// when dropped.
+pub fn logged_command(
+    program: &Path,
+    env: &BTreeMap<String, String>,
+    log: Option<&Path>,
+) -> std::io::Result<tokio::process::Command> {
     let (stdout, stderr) = match log {
         Some(file) => {
             let out = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
-                .open(file)
-                .map_err(spawn_error)?;
-            let err = out.try_clone().map_err(spawn_error)?;
+                .open(file)?;
+            let err = out.try_clone()?;
             (Stdio::from(out), Stdio::from(err))
         }
         None => (Stdio::null(), Stdio::null()),
     };
-    // The parent's environment (AWS credentials, region, endpoint, RUST_LOG) stands in for
-    // what Lambda's execution role and region give a function.
-    tokio::process::Command::new(path)
+    let mut command = tokio::process::Command::new(program);
+    command
         .envs(env)
         .stdin(Stdio::null())
         .stdout(stdout)
         .stderr(stderr)
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(spawn_error)
+        .kill_on_drop(true);
+    Ok(command)
 }
 
 async fn supervise(
