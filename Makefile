@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export CARGO_BUILD_JOBS ?= 2
 
-.PHONY: demo test lint build-lambda setup bench
+.PHONY: demo test test-matrix lint build-lambda setup bench
 
 ## Replays every channel's published sample orders through the whole loop, locally (moto + sandbox).
 demo:
@@ -12,6 +12,12 @@ demo:
 ## Every test: unit, handler and end-to-end against the emulator (and each benchmark once).
 test:
 	infra/scripts/with-emulator.sh cargo test --workspace --tests
+
+## The suites that need AWS (end-to-end, local runtime, CLI, SES) against each emulator:
+## moto, AWS's DynamoDB Local, ministack and LocalStack (EMULATORS=, SUITES= to narrow);
+## the table is in target/test-matrix/results.md.
+test-matrix: setup
+	infra/scripts/test-matrix.sh
 
 FUNCTIONS := webhook-intake normalize create-task status-sync notify cod-reconcile marketplace-intake ship-by-watch
 
@@ -30,11 +36,12 @@ bench: setup
 	BENCH_ORDERS=$${BENCH_ORDERS:-2000} infra/scripts/with-emulator.sh target/debug/e2e
 	target/debug/report
 
-## Formatting, clippy, and cfn-lint on template.yaml.
+## Formatting, clippy, and template.yaml through cfn-lint and SAM's own validation.
 lint: setup
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	.venv/bin/cfn-lint template.yaml
+	SAM_CLI_TELEMETRY=0 .venv/bin/sam validate --lint --template template.yaml
 
 ## The Lambda binaries, as SAM builds them (arm64, provided.al2023).
 build-lambda: setup

@@ -417,14 +417,21 @@ async fn a_storage_outage_backs_off_and_a_message_that_is_not_json_goes_to_the_d
 }
 
 /// The courier, with the order edited (a newer event recorded) while it makes the task.
-struct EditedDuringCreation {
+/// What a channel event does to the shipment while its task is being made.
+enum Meanwhile {
+    Edited(domain::Shipment),
+    Cancelled(ShipmentKey),
+}
+
+/// The fake courier, with an event landing between its making the task and answering.
+struct ChangedDuringCreation {
     courier: Arc<fakes::FakeCourier>,
     shipments: Arc<dyn ShipmentStore>,
-    edited: domain::Shipment,
+    meanwhile: Meanwhile,
 }
 
 #[async_trait::async_trait]
-impl domain::ports::Courier for EditedDuringCreation {
+impl domain::ports::Courier for ChangedDuringCreation {
     fn kind(&self) -> domain::CourierKind {
         self.courier.kind()
     }
@@ -435,10 +442,20 @@ impl domain::ports::Courier for EditedDuringCreation {
         shipment: &domain::Shipment,
     ) -> Result<CourierTask, domain::courier::CourierError> {
         let task = self.courier.create_task(reference, shipment).await?;
-        self.shipments
-            .record(&self.edited, 2_000, "shopify:acme:w2")
-            .await
-            .expect("the edit is recorded");
+        match &self.meanwhile {
+            Meanwhile::Edited(edited) => {
+                self.shipments
+                    .record(edited, 2_000, "shopify:acme:w2")
+                    .await
+                    .expect("the edit is recorded");
+            }
+            Meanwhile::Cancelled(key) => {
+                self.shipments
+                    .request_cancel(key)
+                    .await
+                    .expect("the cancellation is recorded");
+            }
+        }
         Ok(task)
     }
 
@@ -480,10 +497,10 @@ async fn an_edit_recorded_while_the_task_is_made_asks_for_the_tasks_update() {
     let key = pending(&s, "1001");
     let mut edited = sample::shipment("acme", "1001");
     edited.address.street = "Chausseestraße".into();
-    s.step.couriers = Arc::new(Only(Arc::new(EditedDuringCreation {
+    s.step.couriers = Arc::new(Only(Arc::new(ChangedDuringCreation {
         courier: s.world.courier.clone(),
         shipments: s.world.shipments.clone(),
-        edited: edited.clone(),
+        meanwhile: Meanwhile::Edited(edited.clone()),
     })));
 
     let response = s
@@ -506,4 +523,42 @@ async fn an_edit_recorded_while_the_task_is_made_asks_for_the_tasks_update() {
     let record = s.world.shipments.record(&key).unwrap();
     assert_eq!(record.shipment.address.street, "Chausseestraße");
     assert_eq!(record.task.as_ref(), Some(&tasks[0].task));
+}
+
+/// The cancellation that lands while the courier is making the task cannot stop it; the
+/// task is stored (so nothing makes a second one) and its cancellation is asked for.
+#[tokio::test]
+async fn a_cancellation_recorded_while_the_task_is_made_asks_for_the_tasks_cancellation() {
+    let mut s = setup();
+    let key = pending(&s, "1001");
+    s.step.couriers = Arc::new(Only(Arc::new(ChangedDuringCreation {
+        courier: s.world.courier.clone(),
+        shipments: s.world.shipments.clone(),
+        meanwhile: Meanwhile::Cancelled(key.clone()),
+    })));
+
+    let response = s
+        .step
+        .handle(sqs_batch(&[request(&key, TaskAction::Create)]))
+        .await;
+
+    assert!(failed(&response).is_empty());
+    let tasks = s.world.courier.tasks();
+    assert_eq!(
+        tasks.len(),
+        1,
+        "the courier made the task before the cancellation"
+    );
+    assert_eq!(
+        s.world.tasks_queue.sent(),
+        [request(&key, TaskAction::Cancel)],
+        "the new task's cancellation is asked for"
+    );
+    let record = s.world.shipments.record(&key).unwrap();
+    assert!(record.cancel_requested);
+    assert_eq!(
+        record.task.as_ref(),
+        Some(&tasks[0].task),
+        "the task is stored"
+    );
 }

@@ -868,3 +868,60 @@ fn each_concurrent_records_log_lines_carry_its_own_payload() {
     }
     assert_eq!(checked, 2, "each record logged its shipment: {lines:?}");
 }
+
+/// The task queue with create-task behind it, as fast as it can be: an update request is
+/// answered at once by the shipment's next review item (the driver has the parcel).
+struct CourierTooFarAlong {
+    queue: Arc<fakes::FakeQueue<TaskRequested>>,
+    reviews: Arc<dyn domain::ports::ReviewInbox>,
+}
+
+#[async_trait::async_trait]
+impl Queue<TaskRequested> for CourierTooFarAlong {
+    async fn send(&self, message: &TaskRequested) -> Result<(), StorageError> {
+        self.queue.send(message).await?;
+        if message.action == TaskAction::Update {
+            let key = message.shipment_key.to_string();
+            let mut item = domain::ReviewItem::new(
+                &key,
+                "task",
+                vec![domain::ReviewReason::EditAfterPickup {
+                    status: "picked_up".into(),
+                    changed: vec!["shipment".into()],
+                }],
+            );
+            item.shipment_key = Some(key);
+            self.reviews.open(&item).await?;
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn an_edit_does_not_close_the_review_item_its_own_update_opened() {
+    let mut s = setup();
+    s.step.tasks = Arc::new(CourierTooFarAlong {
+        queue: s.world.tasks_queue.clone(),
+        reviews: s.world.reviews.clone(),
+    });
+    let shipment = sample::shipment(STORE, "2079");
+    s.world.shipments.insert(sample::with_task(
+        &shipment,
+        &sample::task(5),
+        ShipmentStatus::Assigned,
+    ));
+    let mut edited = paid_order(2079);
+    edited["shipping_address"]["address1"] = json!("Karl-Marx-Allee 90");
+    let message = shopify(&s, "w10", "orders/updated", &edited);
+
+    let response = s.step.handle(batch(&message)).await;
+
+    assert!(failed(&response).is_empty());
+    assert_eq!(
+        requests(&s),
+        [(shipment.key.to_string(), TaskAction::Update)]
+    );
+    let open = s.world.reviews.open_items();
+    assert_eq!(open.len(), 1, "{:?}", s.world.reviews.items());
+    assert_eq!(open[0].reasons[0].code(), "edit_after_pickup");
+}

@@ -20,9 +20,6 @@ use crate::template::{
     RedriveAllow, ResolveError, TableSpec, Template,
 };
 
-/// `AWS::AccountId` locally: moto's default account, which is also the account
-/// in the ARNs it issues.
-pub const LOCAL_ACCOUNT_ID: &str = "123456789012";
 const LOCAL_PARTITION: &str = "aws";
 const LOCAL_URL_SUFFIX: &str = "amazonaws.com";
 
@@ -141,7 +138,7 @@ pub async fn provision(
     let mut bindings = Bindings::default();
     bindings.bind_ref("AWS::StackName", stack_name);
     bindings.bind_ref("AWS::Region", region);
-    bindings.bind_ref("AWS::AccountId", LOCAL_ACCOUNT_ID);
+    bindings.bind_ref("AWS::AccountId", account_id(sdk).await?);
     bindings.bind_ref("AWS::Partition", LOCAL_PARTITION);
     bindings.bind_ref("AWS::URLSuffix", LOCAL_URL_SUFFIX);
     for (name, value) in &parameters {
@@ -226,6 +223,30 @@ pub async fn provision(
         functions,
         parameters,
     })
+}
+
+/// `AWS::AccountId`: the caller's account as the emulator (or AWS) answers it, as
+/// CloudFormation binds it. ARNs the template builds from it must match the ones the
+/// emulator issues (a DLQ's RedriveAllowPolicy names its source queues by ARN), and
+/// emulators differ: moto answers 123456789012, LocalStack and ministack 000000000000.
+async fn account_id(sdk: &SdkConfig) -> Result<String, ProvisionError> {
+    let identity = aws_sdk_sts::Client::new(sdk)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|err| ProvisionError::Aws {
+            operation: "GetCallerIdentity",
+            resource: "the caller".into(),
+            message: aws_sdk_sts::error::DisplayErrorContext(err).to_string(),
+        })?;
+    identity
+        .account()
+        .map(str::to_owned)
+        .ok_or(ProvisionError::MissingField {
+            operation: "GetCallerIdentity",
+            resource: "the caller".into(),
+            field: "Account",
+        })
 }
 
 // ------------------------------------------------------------ buckets

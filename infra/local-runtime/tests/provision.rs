@@ -1,9 +1,10 @@
-//! Provisions the real `template.yaml` into moto and checks what the functions
-//! and the local runtime rely on; also pins down the moto behaviours the
+//! Provisions the real `template.yaml` into the emulator and checks what the functions
+//! and the local runtime rely on; also pins down the emulator behaviours the
 //! project's tests depend on (redrive to the DLQ, visibility changes, GSIs, TTL).
 //!
-//! Needs a running moto server: `make test` starts one and sets
-//! AWS_ENDPOINT_URL (plus test credentials and AWS_REGION).
+//! Needs a running emulator: `make test` starts moto server and sets
+//! AWS_ENDPOINT_URL (plus test credentials and AWS_REGION); `make test-matrix` runs
+//! them against the others.
 
 use std::collections::BTreeMap;
 
@@ -493,7 +494,7 @@ async fn an_existing_table_with_other_keys_is_refused() {
 /// moto moves a message to the DLQ once it has been received maxReceiveCount
 /// times: on the next receive attempt, which then returns nothing.
 #[tokio::test]
-async fn moto_redrives_to_the_dlq_after_max_receive_count() {
+async fn the_emulator_redrives_to_the_dlq_after_max_receive_count() {
     let (sdk, stack) = provisioned().await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let (main, dlq, max_receive_count) = REDRIVES[0];
@@ -554,7 +555,7 @@ async fn moto_redrives_to_the_dlq_after_max_receive_count() {
 /// The functions back off by changing a message's visibility; moto honours it
 /// (to 0: visible again at once, counted as another receive).
 #[tokio::test]
-async fn moto_change_message_visibility_releases_a_message() {
+async fn the_emulators_change_message_visibility_releases_a_message() {
     let (sdk, stack) = provisioned().await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let url = &stack.queues["TasksQueue"].url;
@@ -617,7 +618,7 @@ async fn moto_change_message_visibility_releases_a_message() {
 /// past `expires_at` as absent itself, as it must on DynamoDB, whose TTL sweep
 /// can lag by days.
 #[tokio::test]
-async fn moto_gsi_is_synchronous_and_ttl_never_expires_items() {
+async fn the_emulators_gsi_is_synchronous_and_ttl_never_expires_items() {
     let (sdk, stack) = provisioned().await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
     let s = |v: &str| AttributeValue::S(v.to_owned());

@@ -67,9 +67,11 @@ impl Intake<'_> {
         event_ms: i64,
         source: &str,
     ) -> Result<Admitted, StorageError> {
-        let admitted = self.record_and_request(shipment, event_ms, source).await?;
+        let (admitted, action) = self.record(shipment, event_ms, source).await?;
         // An open review of this shipment is answered by a valid event: close it so no one
-        // releases stale data later.
+        // releases stale data later. Closed before the courier's work is asked for: that
+        // work may open the shipment's next item (an edit the driver is too far along
+        // for), which must not be taken for the one this event answers.
         if matches!(
             admitted,
             Admitted::TaskRequested | Admitted::UpdateRequested
@@ -83,6 +85,9 @@ impl Intake<'_> {
                 )
                 .await?;
         }
+        if let Some(action) = action {
+            self.request(&shipment.key, action).await?;
+        }
         Ok(admitted)
     }
 
@@ -94,6 +99,20 @@ impl Intake<'_> {
         event_ms: i64,
         source: &str,
     ) -> Result<Admitted, StorageError> {
+        let (admitted, action) = self.record(shipment, event_ms, source).await?;
+        if let Some(action) = action {
+            self.request(&shipment.key, action).await?;
+        }
+        Ok(admitted)
+    }
+
+    /// Records the shipment and says what the courier must do about it, if anything.
+    async fn record(
+        &self,
+        shipment: &Shipment,
+        event_ms: i64,
+        source: &str,
+    ) -> Result<(Admitted, Option<TaskAction>), StorageError> {
         Ok(
             match self.shipments.record(shipment, event_ms, source).await? {
                 Recorded::New | Recorded::Updated => {
@@ -104,24 +123,25 @@ impl Intake<'_> {
                     if let Some(at) = self.shipments.order_cancelled_at(&order_key).await? {
                         if at >= event_ms {
                             self.cancel_shipment(&shipment.key).await?;
-                            return Ok(Admitted::Cancelled);
+                            return Ok((Admitted::Cancelled, None));
                         }
                     }
-                    self.request(&shipment.key, TaskAction::Create).await?;
-                    Admitted::TaskRequested
+                    (Admitted::TaskRequested, Some(TaskAction::Create))
                 }
-                Recorded::Edited => {
-                    self.request(&shipment.key, TaskAction::Update).await?;
-                    Admitted::UpdateRequested
+                Recorded::Edited => (Admitted::UpdateRequested, Some(TaskAction::Update)),
+                Recorded::Kept(existing) if existing.cancel_requested => {
+                    (Admitted::Cancelled, None)
                 }
-                Recorded::Kept(existing) if existing.cancel_requested => Admitted::Cancelled,
-                Recorded::Kept(existing) if existing.source_event_ms > event_ms => Admitted::Stale,
-                Recorded::Kept(existing) if existing.task.is_some() => Admitted::AlreadyHasTask,
+                Recorded::Kept(existing) if existing.source_event_ms > event_ms => {
+                    (Admitted::Stale, None)
+                }
+                Recorded::Kept(existing) if existing.task.is_some() => {
+                    (Admitted::AlreadyHasTask, None)
+                }
                 Recorded::Kept(existing) if existing.source_inbound == source => {
-                    self.request(&shipment.key, TaskAction::Create).await?;
-                    Admitted::TaskRequestedAgain
+                    (Admitted::TaskRequestedAgain, Some(TaskAction::Create))
                 }
-                Recorded::Kept(_) => Admitted::AlreadyRequested,
+                Recorded::Kept(_) => (Admitted::AlreadyRequested, None),
             },
         )
     }

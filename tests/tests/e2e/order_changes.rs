@@ -279,12 +279,25 @@ async fn an_order_cancelled_before_its_task_exists_never_gets_one() {
         (status(&h, &key(order, "1")).await == Some(ShipmentStatus::Cancelled)).then_some(())
     })
     .await;
-    // The courier comes back; the retried create request finds the cancellation.
-    h.sandbox.clear_faults();
+    // A retry of the create request finds the cancellation and ends it. The courier stays
+    // down until then: an attempt that read the shipment just before the cancellation
+    // landed is still on its way to the courier, and one that reached it would make a task
+    // that must then be cancelled (a_cancellation_recorded_while_the_task_is_made_... in
+    // create-task covers that race); here no attempt may reach it.
     wait_for("the create request handled", WAIT, || async {
         (h.queue_depth("TasksQueue").await == (0, 0)).then_some(())
     })
     .await;
+    assert_eq!(
+        h.queue_depth("TasksDLQ").await,
+        (0, 0),
+        "handled by finding the cancellation, not dead-lettered"
+    );
+    h.sandbox.clear_faults();
+    assert_eq!(
+        status(&h, &key(order, "1")).await,
+        Some(ShipmentStatus::Cancelled)
+    );
     assert!(
         h.sandbox
             .tasks()

@@ -71,10 +71,15 @@ async fn a_delivery_reaches_the_store_and_the_customer_once_each() {
         h.advance_task(&task, 1).await;
         h.wait_for_status(&key, status).await;
     }
+    // Each message leaves on its own: "delivered" may go out before "on the way".
     wait_for("every write-back and message", WAIT, || async {
         let events = h.sandbox.shopify_fulfillment_events();
-        let delivered = outbox(&h, &key, "delivered").await;
-        (events.len() >= 4 && delivered.is_some_and(|m| m.state == OutboxState::Sent)).then_some(())
+        let mut sent = 0;
+        for template in ["tracking_link", "on_the_way", "delivered"] {
+            let message = outbox(&h, &key, template).await;
+            sent += usize::from(message.is_some_and(|m| m.state == OutboxState::Sent));
+        }
+        (events.len() >= 4 && sent == 3).then_some(())
     })
     .await;
     let record = h.shipment(&key).await;
