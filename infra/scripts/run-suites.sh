@@ -6,10 +6,9 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 dir=$1
 shift
-# One package set and feature set for every suite, so that no suite rebuilds what another
-# built: each suite is a test binary of these packages.
-packages=(-p end-to-end -p courier-bridge-local -p courier-bridge-cli -p courier-bridge-partners
-  --features courier-bridge-partners/ses)
+# Each suite is a test binary of the workspace, built as `make test` builds it (the same
+# features), so that nothing is rebuilt after `make test` or between suites.
+packages=(--workspace)
 cargo test --no-run --quiet "${packages[@]}" --tests
 for suite in "$@"; do
   case "$suite" in
