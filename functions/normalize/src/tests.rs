@@ -925,3 +925,44 @@ async fn an_edit_does_not_close_the_review_item_its_own_update_opened() {
     assert_eq!(open.len(), 1, "{:?}", s.world.reviews.items());
     assert_eq!(open[0].reasons[0].code(), "edit_after_pickup");
 }
+
+#[tokio::test]
+async fn an_edit_whose_update_request_was_lost_asks_for_it_again_on_retry() {
+    let s = setup();
+    let shipment = sample::shipment(STORE, "2080");
+    s.world.shipments.insert(sample::with_task(
+        &shipment,
+        &sample::task(6),
+        ShipmentStatus::Assigned,
+    ));
+    let mut edited = paid_order(2080);
+    edited["shipping_address"]["address1"] = json!("Karl-Marx-Allee 90");
+    let message = shopify(&s, "w11", "orders/updated", &edited);
+    s.world
+        .tasks_queue
+        .faults
+        .inject("send", fakes::unavailable("SendMessage"));
+
+    let response = s.step.handle(batch(&message)).await;
+    assert_eq!(
+        failed(&response),
+        ["m1"],
+        "recorded, but not asked: retried"
+    );
+    assert!(requests(&s).is_empty());
+
+    let retry = s.step.handle(batch(&message)).await;
+    assert!(failed(&retry).is_empty());
+    assert_eq!(
+        requests(&s),
+        [(shipment.key.to_string(), TaskAction::Update)],
+        "the edit reaches the courier"
+    );
+    assert_eq!(audited(&s, &message).1, "task update requested (retry)");
+
+    // The order's first payload, delivered again, still asks nothing.
+    let first = shopify(&s, "w0", "orders/paid", &paid_order(2080));
+    let again = s.step.handle(batch(&first)).await;
+    assert!(failed(&again).is_empty());
+    assert_eq!(requests(&s).len(), 1);
+}

@@ -26,6 +26,9 @@ pub enum Admitted {
     TaskRequestedAgain,
     /// The task exists and the order changed: the task is to be updated.
     UpdateRequested,
+    /// Our own earlier attempt recorded the edit and may have died before asking for the
+    /// task's update.
+    UpdateRequestedAgain,
     AlreadyHasTask,
     AlreadyRequested,
     /// A newer event already wrote this shipment.
@@ -39,6 +42,7 @@ impl Admitted {
             Admitted::TaskRequested => "task requested",
             Admitted::TaskRequestedAgain => "task requested (retry)",
             Admitted::UpdateRequested => "task update requested",
+            Admitted::UpdateRequestedAgain => "task update requested (retry)",
             Admitted::AlreadyHasTask => "duplicate: task already exists",
             Admitted::AlreadyRequested => "duplicate: task already requested",
             Admitted::Stale => "stale: a newer event already wrote this shipment",
@@ -134,6 +138,16 @@ impl Intake<'_> {
                 }
                 Recorded::Kept(existing) if existing.source_event_ms > event_ms => {
                     (Admitted::Stale, None)
+                }
+                // This payload's edit is the record's data: the attempt that wrote it may
+                // have died before asking for the update (create-task's update of data the
+                // courier already has changes nothing).
+                Recorded::Kept(existing)
+                    if existing.task.is_some()
+                        && existing.edited_after_task
+                        && existing.source_inbound == source =>
+                {
+                    (Admitted::UpdateRequestedAgain, Some(TaskAction::Update))
                 }
                 Recorded::Kept(existing) if existing.task.is_some() => {
                     (Admitted::AlreadyHasTask, None)

@@ -20,6 +20,9 @@ pub struct ShipmentRecord {
     pub tracking_written_back: Option<String>,
     /// The order was cancelled; the task (if any) is being cancelled at the courier.
     pub cancel_requested: bool,
+    /// The data was last written by an edit made after the task existed (the event of
+    /// `source_inbound`): the courier's copy had to be updated from it.
+    pub edited_after_task: bool,
     /// Every status the courier moved the shipment to, with when it happened, in the order
     /// they were applied. A status missing here was skipped or arrived too late.
     pub transitions: Vec<(ShipmentStatus, i64)>,

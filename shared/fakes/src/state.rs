@@ -104,6 +104,7 @@ pub fn new_record(shipment: &Shipment, event_ms: i64, inbound_id: &str) -> Shipm
         version: 1,
         tracking_written_back: None,
         cancel_requested: false,
+        edited_after_task: false,
         transitions: Vec::new(),
         delivery: DeliveryFacts::default(),
     }
@@ -145,6 +146,7 @@ impl ShipmentStore for FakeShipments {
             r.source_event_ms = event_ms;
             r.source_inbound = inbound_id.to_owned();
             r.version += 1;
+            r.edited_after_task = true;
             return Ok(Recorded::Edited);
         }
         Ok(Recorded::Kept(Box::new(existing.record.clone())))

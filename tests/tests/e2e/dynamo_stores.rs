@@ -74,6 +74,10 @@ async fn an_older_event_never_overwrites_newer_shipment_data() {
         ),
         ("Hamburg", "in-3")
     );
+    assert!(
+        !stored.edited_after_task,
+        "replaced before any task existed"
+    );
 
     let task = domain::CourierTask {
         task_id: "tsk_1".into(),
@@ -150,6 +154,10 @@ async fn an_older_event_never_overwrites_newer_shipment_data() {
     assert_eq!(
         stored.source_inbound, "in-4",
         "an unchanged order is no edit"
+    );
+    assert!(
+        stored.edited_after_task,
+        "the data is an edit made after the task: a retry of in-4 must ask for the update again"
     );
     assert_eq!(stored.task.map(|t| t.task_id).as_deref(), Some("tsk_1"));
     h.stop().await;

@@ -40,6 +40,9 @@ struct ShipmentRow {
     tracking_written_back: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     cancel_requested: bool,
+    /// Set only by an edit of a shipment with a task (`record_edit`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    edited_at: Option<String>,
     /// "Status@ms", appended to by conditional updates.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     transitions: Vec<String>,
@@ -97,6 +100,7 @@ impl ShipmentRow {
             courier: None,
             tracking_written_back: None,
             cancel_requested: false,
+            edited_at: None,
             transitions: Vec::new(),
             proof: None,
             failure: None,
@@ -132,6 +136,7 @@ impl ShipmentRow {
             version: self.version,
             tracking_written_back: self.tracking_written_back,
             cancel_requested: self.cancel_requested,
+            edited_after_task: self.edited_at.is_some(),
             transitions,
             delivery: DeliveryFacts {
                 proof: self.proof,
