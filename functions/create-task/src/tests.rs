@@ -491,24 +491,29 @@ impl domain::ports::Couriers for Only {
     }
 }
 
-#[tokio::test]
-async fn an_edit_recorded_while_the_task_is_made_asks_for_the_tasks_update() {
+/// Shipment 1001's create request, handled while `meanwhile` lands at the courier.
+async fn create_while(meanwhile: impl FnOnce(&ShipmentKey) -> Meanwhile) -> (Setup, ShipmentKey) {
     let mut s = setup();
     let key = pending(&s, "1001");
-    let mut edited = sample::shipment("acme", "1001");
-    edited.address.street = "Chausseestraße".into();
     s.step.couriers = Arc::new(Only(Arc::new(ChangedDuringCreation {
         courier: s.world.courier.clone(),
         shipments: s.world.shipments.clone(),
-        meanwhile: Meanwhile::Edited(edited.clone()),
+        meanwhile: meanwhile(&key),
     })));
-
     let response = s
         .step
         .handle(sqs_batch(&[request(&key, TaskAction::Create)]))
         .await;
-
     assert!(failed(&response).is_empty());
+    (s, key)
+}
+
+#[tokio::test]
+async fn an_edit_recorded_while_the_task_is_made_asks_for_the_tasks_update() {
+    let mut edited = sample::shipment("acme", "1001");
+    edited.address.street = "Chausseestraße".into();
+    let (s, key) = create_while(|_| Meanwhile::Edited(edited.clone())).await;
+
     let tasks = s.world.courier.tasks();
     assert_eq!(tasks.len(), 1);
     assert_eq!(
@@ -529,20 +534,8 @@ async fn an_edit_recorded_while_the_task_is_made_asks_for_the_tasks_update() {
 /// task is stored (so nothing makes a second one) and its cancellation is asked for.
 #[tokio::test]
 async fn a_cancellation_recorded_while_the_task_is_made_asks_for_the_tasks_cancellation() {
-    let mut s = setup();
-    let key = pending(&s, "1001");
-    s.step.couriers = Arc::new(Only(Arc::new(ChangedDuringCreation {
-        courier: s.world.courier.clone(),
-        shipments: s.world.shipments.clone(),
-        meanwhile: Meanwhile::Cancelled(key.clone()),
-    })));
+    let (s, key) = create_while(|key| Meanwhile::Cancelled(key.clone())).await;
 
-    let response = s
-        .step
-        .handle(sqs_batch(&[request(&key, TaskAction::Create)]))
-        .await;
-
-    assert!(failed(&response).is_empty());
     let tasks = s.world.courier.tasks();
     assert_eq!(
         tasks.len(),

@@ -612,26 +612,30 @@ async fn a_storage_outage_backs_off_and_the_retry_records_the_shipment_once() {
     assert_eq!(audited(&s, &message).1, "task requested");
 }
 
-#[tokio::test]
-async fn a_lost_task_request_is_retried_and_the_retry_asks_again() {
-    let s = setup();
-    let message = shopify(&s, "w1", "orders/paid", &paid_order(1006));
+/// Handles `message` once with the task queue down (the payload is recorded, the request
+/// is not sent, the message comes back), then again with it up.
+async fn lose_the_request_then_retry(s: &Setup, message: &InboundReceived) {
     s.world
         .tasks_queue
         .faults
         .inject("send", fakes::unavailable("SendMessage"));
-
-    let response = s.step.handle(batch(&message)).await;
+    let response = s.step.handle(batch(message)).await;
     assert_eq!(
         failed(&response),
         ["m1"],
         "recorded, but not asked: retried"
     );
-    assert!(s.world.shipments.record(&shopify_key(1006)).is_some());
-    assert!(requests(&s).is_empty());
-
-    let retry = s.step.handle(batch(&message)).await;
+    assert!(requests(s).is_empty());
+    let retry = s.step.handle(batch(message)).await;
     assert!(failed(&retry).is_empty());
+}
+
+#[tokio::test]
+async fn a_lost_task_request_is_retried_and_the_retry_asks_again() {
+    let s = setup();
+    let message = shopify(&s, "w1", "orders/paid", &paid_order(1006));
+    lose_the_request_then_retry(&s, &message).await;
+    assert!(s.world.shipments.record(&shopify_key(1006)).is_some());
     assert_eq!(
         requests(&s),
         [(shopify_key(1006).to_string(), TaskAction::Create)]
@@ -897,6 +901,20 @@ impl Queue<TaskRequested> for CourierTooFarAlong {
     }
 }
 
+/// A shipment whose task a driver has, and a stored edit of its address.
+fn edit_of_an_assigned_shipment(s: &Setup, order: u64) -> (domain::Shipment, InboundReceived) {
+    let shipment = sample::shipment(STORE, &order.to_string());
+    s.world.shipments.insert(sample::with_task(
+        &shipment,
+        &sample::task(5),
+        ShipmentStatus::Assigned,
+    ));
+    let mut edited = paid_order(order);
+    edited["shipping_address"]["address1"] = json!("Karl-Marx-Allee 90");
+    let message = shopify(s, &format!("edit-{order}"), "orders/updated", &edited);
+    (shipment, message)
+}
+
 #[tokio::test]
 async fn an_edit_does_not_close_the_review_item_its_own_update_opened() {
     let mut s = setup();
@@ -904,15 +922,7 @@ async fn an_edit_does_not_close_the_review_item_its_own_update_opened() {
         queue: s.world.tasks_queue.clone(),
         reviews: s.world.reviews.clone(),
     });
-    let shipment = sample::shipment(STORE, "2079");
-    s.world.shipments.insert(sample::with_task(
-        &shipment,
-        &sample::task(5),
-        ShipmentStatus::Assigned,
-    ));
-    let mut edited = paid_order(2079);
-    edited["shipping_address"]["address1"] = json!("Karl-Marx-Allee 90");
-    let message = shopify(&s, "w10", "orders/updated", &edited);
+    let (shipment, message) = edit_of_an_assigned_shipment(&s, 2079);
 
     let response = s.step.handle(batch(&message)).await;
 
@@ -929,30 +939,8 @@ async fn an_edit_does_not_close_the_review_item_its_own_update_opened() {
 #[tokio::test]
 async fn an_edit_whose_update_request_was_lost_asks_for_it_again_on_retry() {
     let s = setup();
-    let shipment = sample::shipment(STORE, "2080");
-    s.world.shipments.insert(sample::with_task(
-        &shipment,
-        &sample::task(6),
-        ShipmentStatus::Assigned,
-    ));
-    let mut edited = paid_order(2080);
-    edited["shipping_address"]["address1"] = json!("Karl-Marx-Allee 90");
-    let message = shopify(&s, "w11", "orders/updated", &edited);
-    s.world
-        .tasks_queue
-        .faults
-        .inject("send", fakes::unavailable("SendMessage"));
-
-    let response = s.step.handle(batch(&message)).await;
-    assert_eq!(
-        failed(&response),
-        ["m1"],
-        "recorded, but not asked: retried"
-    );
-    assert!(requests(&s).is_empty());
-
-    let retry = s.step.handle(batch(&message)).await;
-    assert!(failed(&retry).is_empty());
+    let (shipment, message) = edit_of_an_assigned_shipment(&s, 2080);
+    lose_the_request_then_retry(&s, &message).await;
     assert_eq!(
         requests(&s),
         [(shipment.key.to_string(), TaskAction::Update)],
