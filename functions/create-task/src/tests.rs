@@ -419,7 +419,7 @@ async fn a_storage_outage_backs_off_and_a_message_that_is_not_json_goes_to_the_d
 /// The courier, with the order edited (a newer event recorded) while it makes the task.
 /// What a channel event does to the shipment while its task is being made.
 enum Meanwhile {
-    Edited(domain::Shipment),
+    Edited(Box<domain::Shipment>),
     Cancelled(ShipmentKey),
 }
 
@@ -512,7 +512,7 @@ async fn create_while(meanwhile: impl FnOnce(&ShipmentKey) -> Meanwhile) -> (Set
 async fn an_edit_recorded_while_the_task_is_made_asks_for_the_tasks_update() {
     let mut edited = sample::shipment("acme", "1001");
     edited.address.street = "Chausseestraße".into();
-    let (s, key) = create_while(|_| Meanwhile::Edited(edited.clone())).await;
+    let (s, key) = create_while(|_| Meanwhile::Edited(Box::new(edited.clone()))).await;
 
     let tasks = s.world.courier.tasks();
     assert_eq!(tasks.len(), 1);
