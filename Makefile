@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export CARGO_BUILD_JOBS ?= 2
 
-.PHONY: demo test test-matrix lint build-lambda setup bench
+.PHONY: demo test test-matrix lint build-lambda setup bench bench-dispatch
 
 ## Replays every channel's published sample orders through the whole loop, locally (moto + sandbox).
 demo:
@@ -35,6 +35,15 @@ bench: setup
 	infra/scripts/with-emulator.sh target/debug/per_event
 	BENCH_ORDERS=$${BENCH_ORDERS:-2000} infra/scripts/with-emulator.sh target/debug/e2e
 	target/debug/report
+
+## The route planner on the 56 Solomon VRPTW instances: gap to the best-known distance,
+## vehicles, time per instance (BENCH_DISPATCH_SECONDS per instance, default 2); JSON in
+## target/bench/dispatch.json. Any instance in Solomon's format runs through the same binary:
+## target/release/bench-dispatch --instance FILE --seconds N.
+bench-dispatch:
+	cargo build --release -p courier-bridge-bench-dispatch
+	target/release/bench-dispatch --all bench/data/vrptw/solomon --bks bench/data/vrptw/BKS.json \
+	  --seconds $${BENCH_DISPATCH_SECONDS:-2}
 
 ## Formatting, clippy, and template.yaml through cfn-lint and SAM's own validation.
 lint: setup

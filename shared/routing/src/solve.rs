@@ -1,0 +1,357 @@
+//! The translation to vrp-core and back.
+
+use crate::{
+    Budget, Load, Objective, Plan, PlanError, Problem, Route, Stop, Unserved, UnservedReason,
+    Vehicle, Visit,
+};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use vrp_core::construction::features::{
+    create_minimize_tours_feature, create_skills_feature, JobSkills, JobSkillsDimension,
+    VehicleSkillsDimension,
+};
+use vrp_core::construction::heuristics::UnassignmentInfo;
+use vrp_core::models::common::{MultiDimLoad, TimeWindow};
+use vrp_core::models::problem::{
+    create_matrix_transport_cost, JobIdDimension, MatrixData, VehicleIdDimension,
+};
+use vrp_core::prelude::{
+    CapacityFeatureBuilder, Demand, Environment, GoalContext, GoalContextBuilder, InfoLogger, Job,
+    MinimizeUnassignedBuilder, ProblemBuilder, SingleBuilder, Solution, Solver, TransportCost,
+    TransportFeatureBuilder, VehicleBuilder, VehicleDetailBuilder, ViolationCode, VrpConfigBuilder,
+};
+use vrp_core::rosomaxa::evolution::TelemetryMode;
+
+// The codes our constraints report when a stop fits no vehicle.
+const CAPACITY: ViolationCode = ViolationCode(1);
+const TIME: ViolationCode = ViolationCode(2);
+const SKILLS: ViolationCode = ViolationCode(3);
+
+/// Plans routes for `problem` within `budget`. Every stop is in exactly one route or in
+/// `unserved`.
+pub fn plan(problem: &Problem, objective: Objective, budget: Budget) -> Result<Plan, PlanError> {
+    let size = validate(problem)?;
+    if problem.stops.is_empty() || problem.vehicles.is_empty() {
+        return Ok(Plan {
+            routes: Vec::new(),
+            unserved: problem
+                .stops
+                .iter()
+                .map(|stop| Unserved {
+                    stop: stop.id.clone(),
+                    reason: UnservedReason::Capacity,
+                })
+                .collect(),
+            distance: 0.,
+        });
+    }
+    let transport = create_matrix_transport_cost(
+        problem
+            .matrices
+            .iter()
+            .enumerate()
+            .map(|(profile, m)| {
+                MatrixData::new(profile, None, m.durations.clone(), m.distances.clone())
+            })
+            .collect(),
+    )
+    .map_err(solver)?;
+    let jobs = problem
+        .stops
+        .iter()
+        .map(job)
+        .collect::<Result<Vec<_>, _>>()?;
+    let vehicles = problem
+        .vehicles
+        .iter()
+        .map(vehicle)
+        .collect::<Result<Vec<_>, _>>()?;
+    // The solver logs its progress to stdout, which is a function's log stream: silenced.
+    let silent: InfoLogger = Arc::new(|_: &str| {});
+    let vrp = Arc::new(
+        ProblemBuilder::default()
+            .with_logger(silent.clone())
+            .add_jobs(jobs.into_iter())
+            .add_vehicles(vehicles.into_iter())
+            .with_goal(goal(objective, transport.clone())?)
+            .with_transport_cost(transport)
+            .build()
+            .map_err(solver)?,
+    );
+    let quiet = Arc::new(Environment {
+        logger: silent,
+        ..Environment::default()
+    });
+    let config = VrpConfigBuilder::new(vrp.clone())
+        .set_environment(quiet)
+        .set_telemetry_mode(TelemetryMode::None)
+        .prebuild()
+        .map_err(solver)?
+        .with_max_time(Some(budget.seconds))
+        .with_max_generations(budget.generations)
+        .build()
+        .map_err(solver)?;
+    let solution = Solver::new(vrp, config).solve().map_err(solver)?;
+    Ok(read(problem, size, &solution))
+}
+
+fn solver(e: impl std::fmt::Display) -> PlanError {
+    PlanError::Solver(e.to_string())
+}
+
+fn invalid(message: String) -> Result<usize, PlanError> {
+    Err(PlanError::Invalid(message))
+}
+
+/// Checks what vrp-core would otherwise panic on or silently misread; returns the number of
+/// locations.
+fn validate(problem: &Problem) -> Result<usize, PlanError> {
+    let Some(first) = problem.matrices.first() else {
+        return invalid("no travel matrix".into());
+    };
+    let Some(size) = first.size() else {
+        return invalid("travel matrix 0 is not square".into());
+    };
+    for (i, matrix) in problem.matrices.iter().enumerate() {
+        if matrix.size() != Some(size) {
+            return invalid(format!(
+                "travel matrix {i} does not cover the same {size} locations"
+            ));
+        }
+        if matrix
+            .durations
+            .iter()
+            .chain(&matrix.distances)
+            .any(|v| !v.is_finite() || *v < 0.)
+        {
+            return invalid(format!(
+                "travel matrix {i} has a negative or non-finite entry"
+            ));
+        }
+    }
+    let mut ids = HashSet::new();
+    for stop in &problem.stops {
+        if !ids.insert(stop.id.as_str()) {
+            return invalid(format!("stop {} appears twice", stop.id));
+        }
+        if stop.location >= size {
+            return invalid(format!(
+                "stop {}: location {} is outside the matrix",
+                stop.id, stop.location
+            ));
+        }
+        if stop.demand.is_negative() || !in_order(0., stop.service) {
+            return invalid(format!("stop {}: negative demand or service time", stop.id));
+        }
+        if stop.windows.iter().any(|w| !in_order(w.start, w.end)) {
+            return invalid(format!("stop {}: a window ends before it starts", stop.id));
+        }
+    }
+    let mut ids = HashSet::new();
+    for v in &problem.vehicles {
+        if !ids.insert(v.id.as_str()) {
+            return invalid(format!("vehicle {} appears twice", v.id));
+        }
+        if v.profile >= problem.matrices.len() {
+            return invalid(format!(
+                "vehicle {}: no travel matrix for profile {}",
+                v.id, v.profile
+            ));
+        }
+        if v.start >= size || v.end.is_some_and(|end| end >= size) {
+            return invalid(format!(
+                "vehicle {}: start or end is outside the matrix",
+                v.id
+            ));
+        }
+        if v.capacity.is_negative() || !in_order(v.shift.start, v.shift.end) {
+            return invalid(format!(
+                "vehicle {}: negative capacity or a shift that ends before it starts",
+                v.id
+            ));
+        }
+    }
+    Ok(size)
+}
+
+/// `a <= b`, and false when either is NaN (which a plain `!(a > b)` would let through).
+fn in_order(a: f64, b: f64) -> bool {
+    matches!(
+        a.partial_cmp(&b),
+        Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
+    )
+}
+
+fn load(load: Load) -> MultiDimLoad {
+    MultiDimLoad::new(load.as_vec())
+}
+
+fn job(stop: &Stop) -> Result<Job, PlanError> {
+    let windows = if stop.windows.is_empty() {
+        vec![TimeWindow::max()]
+    } else {
+        stop.windows
+            .iter()
+            .map(|w| TimeWindow::new(w.start, w.end))
+            .collect()
+    };
+    let none = load(Load::default());
+    let skills = stop.skills.clone();
+    SingleBuilder::default()
+        .id(&stop.id)
+        .location(stop.location)
+        .and_then(|b| b.duration(stop.service))
+        .and_then(|b| b.times(windows))
+        .map(|b| {
+            b.demand(Demand {
+                pickup: (none, none),
+                delivery: (load(stop.demand), none),
+            })
+            .dimension(|dimens| {
+                if !skills.is_empty() {
+                    dimens.set_job_skills(JobSkills::new(Some(skills), None, None));
+                }
+            })
+        })
+        .and_then(SingleBuilder::build_as_job)
+        .map_err(|e| PlanError::Invalid(format!("stop {}: {e}", stop.id)))
+}
+
+fn vehicle(v: &Vehicle) -> Result<vrp_core::prelude::Vehicle, PlanError> {
+    let mut detail = VehicleDetailBuilder::default()
+        .set_start_location(v.start)
+        .set_start_time(v.shift.start);
+    // Without an end place the route ends at its last stop, and the shift's end bounds only
+    // the windows the stops themselves have.
+    if let Some(end) = v.end {
+        detail = detail.set_end_location(end).set_end_time(v.shift.end);
+    }
+    let skills: HashSet<String> = v.skills.iter().cloned().collect();
+    VehicleBuilder::default()
+        .id(&v.id)
+        .set_profile_idx(v.profile)
+        .set_distance_cost(1.)
+        .capacity(load(v.capacity))
+        .dimension(|dimens| {
+            if !skills.is_empty() {
+                dimens.set_vehicle_skills(skills);
+            }
+        })
+        .add_detail(
+            detail
+                .build()
+                .map_err(|e| PlanError::Invalid(format!("vehicle {}: {e}", v.id)))?,
+        )
+        .build()
+        .map_err(|e| PlanError::Invalid(format!("vehicle {}: {e}", v.id)))
+}
+
+/// Serve all that can be served first; then fewer vehicles (if asked) and less distance.
+fn goal(objective: Objective, transport: Arc<dyn TransportCost>) -> Result<GoalContext, PlanError> {
+    let unassigned = MinimizeUnassignedBuilder::new("min-unassigned")
+        .build()
+        .map_err(solver)?;
+    let distance = TransportFeatureBuilder::new("min-distance")
+        .set_violation_code(TIME)
+        .set_transport_cost(transport)
+        .set_time_constrained(true)
+        .build_minimize_distance()
+        .map_err(solver)?;
+    let capacity = CapacityFeatureBuilder::<MultiDimLoad>::new("capacity")
+        .set_violation_code(CAPACITY)
+        .build()
+        .map_err(solver)?;
+    let skills = create_skills_feature("skills", SKILLS).map_err(solver)?;
+    let features = match objective {
+        Objective::FewestVehicles => {
+            let tours = create_minimize_tours_feature("min-tours").map_err(solver)?;
+            vec![unassigned, tours, distance, capacity, skills]
+        }
+        Objective::LeastDistance => vec![unassigned, distance, capacity, skills],
+    };
+    GoalContextBuilder::with_features(&features)
+        .and_then(GoalContextBuilder::build)
+        .map_err(solver)
+}
+
+fn read(problem: &Problem, size: usize, solution: &Solution) -> Plan {
+    let profiles: HashMap<&str, usize> = problem
+        .vehicles
+        .iter()
+        .map(|v| (v.id.as_str(), v.profile))
+        .collect();
+    let routes: Vec<Route> = solution
+        .routes
+        .iter()
+        .map(|route| {
+            let vehicle = route
+                .actor
+                .vehicle
+                .dimens
+                .get_vehicle_id()
+                .cloned()
+                .unwrap_or_default();
+            let matrix = &problem.matrices[profiles.get(vehicle.as_str()).copied().unwrap_or(0)];
+            let activities: Vec<_> = route.tour.all_activities().collect();
+            let distance = activities
+                .windows(2)
+                .map(|pair| matrix.distance(size, pair[0].place.location, pair[1].place.location))
+                .sum();
+            Route {
+                visits: activities
+                    .iter()
+                    .filter_map(|activity| {
+                        let stop = activity.job.as_ref()?.dimens.get_job_id()?.clone();
+                        Some(Visit {
+                            stop,
+                            arrival: activity.schedule.arrival,
+                            departure: activity.schedule.departure,
+                        })
+                    })
+                    .collect(),
+                distance,
+                departure: activities.first().map_or(0., |a| a.schedule.departure),
+                arrival: activities.last().map_or(0., |a| a.schedule.arrival),
+                vehicle,
+            }
+        })
+        .filter(|route: &Route| !route.visits.is_empty())
+        .collect();
+    let unserved = solution
+        .unassigned
+        .iter()
+        .map(|(job, info)| Unserved {
+            stop: job.dimens().get_job_id().cloned().unwrap_or_default(),
+            reason: reason(info),
+        })
+        .collect();
+    Plan {
+        distance: routes.iter().map(|r| r.distance).sum(),
+        routes,
+        unserved,
+    }
+}
+
+/// The reason the solver gives; with one per vehicle, the one most vehicles gave.
+fn reason(info: &UnassignmentInfo) -> UnservedReason {
+    let code = match info {
+        UnassignmentInfo::Unknown => return UnservedReason::Unknown,
+        UnassignmentInfo::Simple(code) => *code,
+        UnassignmentInfo::Detailed(per_vehicle) => {
+            let mut counts: HashMap<ViolationCode, usize> = HashMap::new();
+            for (_, code) in per_vehicle {
+                *counts.entry(*code).or_default() += 1;
+            }
+            match counts.into_iter().max_by_key(|(code, n)| (*n, code.0)) {
+                Some((code, _)) => code,
+                None => return UnservedReason::Unknown,
+            }
+        }
+    };
+    match code {
+        CAPACITY => UnservedReason::Capacity,
+        TIME => UnservedReason::TimeWindow,
+        SKILLS => UnservedReason::Skill,
+        _ => UnservedReason::Unknown,
+    }
+}
