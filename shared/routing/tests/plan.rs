@@ -328,3 +328,35 @@ proptest! {
         prop_assert_eq!(seen, all, "every stop exactly once, served or unserved");
     }
 }
+
+#[test]
+fn straight_line_travel_is_the_great_circle_distance_at_the_vehicles_speed() {
+    use routing::Point;
+    // Rosetta Code's haversine task: Nashville (BNA) to Los Angeles (LAX) is 2887.26 km
+    // with a radius of 6372.8 km, so 2886.45 km with the mean radius used here.
+    let (bna, lax) = (
+        Point {
+            lat: 36.12,
+            lon: -86.67,
+        },
+        Point {
+            lat: 33.94,
+            lon: -118.40,
+        },
+    );
+    let metres = bna.metres_to(&lax);
+    assert!(
+        (metres - 2_887_260. * 6_371.008_8 / 6_372.8).abs() < 50.,
+        "{metres}"
+    );
+    // Half way round the earth along the equator.
+    let far = Point { lat: 0., lon: 0. }.metres_to(&Point { lat: 0., lon: 180. });
+    assert!((far - std::f64::consts::PI * 6_371_008.8).abs() < 1.);
+
+    let matrix = TravelMatrix::haversine(&[bna, lax], 10., 1.3);
+    assert_eq!(matrix.size(), Some(2));
+    assert_eq!(matrix.distances[0], 0.);
+    assert!((matrix.distances[1] - metres * 1.3).abs() < 1e-6);
+    assert!((matrix.durations[1] - metres * 1.3 / 10.).abs() < 1e-6);
+    assert_eq!(matrix.distances[1], matrix.distances[2], "symmetric");
+}
