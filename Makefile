@@ -37,13 +37,17 @@ bench: setup
 	target/debug/report
 
 ## The route planner on the 56 Solomon VRPTW instances: gap to the best-known distance,
-## vehicles, time per instance (BENCH_DISPATCH_SECONDS per instance, default 2); JSON in
-## target/bench/dispatch.json. Any instance in Solomon's format runs through the same binary:
-## target/release/bench-dispatch --instance FILE --seconds N.
+## vehicles, time per instance (BENCH_DISPATCH_SECONDS per instance, default 2), then VROOM,
+## PyVRP and OR-Tools on the same instances and budget; JSON in target/bench/dispatch*.json.
+## Any instance in Solomon's format runs through the same code: target/release/bench-dispatch
+## --instance FILE --seconds N, .venv/bin/python bench/dispatch/peers/run.py --instance FILE.
 bench-dispatch:
+	infra/scripts/setup.sh bench/dispatch/peers/requirements.txt
 	cargo build --release -p courier-bridge-bench-dispatch
 	target/release/bench-dispatch --all bench/data/vrptw/solomon --bks bench/data/vrptw/BKS.json \
 	  --seconds $${BENCH_DISPATCH_SECONDS:-2}
+	.venv/bin/python bench/dispatch/peers/run.py --all bench/data/vrptw/solomon \
+	  --bks bench/data/vrptw/BKS.json --seconds $${BENCH_DISPATCH_SECONDS:-2}
 
 ## Formatting, clippy, and template.yaml through cfn-lint and SAM's own validation.
 lint: setup
