@@ -17,6 +17,7 @@ use aws::sqs::QueueDepth;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use domain::ports::{ReviewInbox, ShipmentStore, StoreRules};
 use domain::record::ShipmentRecord;
+use domain::review::OPEN;
 use domain::{ReviewItem, ReviewReason, ShipmentStatus, StorageError};
 use serde::Serialize;
 use std::sync::Arc;
@@ -39,8 +40,10 @@ pub struct ShipByReport {
     pub watched: u32,
     /// Of those, inside the alert window or late.
     pub at_risk: Vec<String>,
-    /// Alerts opened now (the rest were open already).
+    /// Alerts opened now (the rest were open already, or dismissed).
     pub newly_alerted: u32,
+    /// At risk, but a dispatcher dismissed the alert for this very date: not raised again.
+    pub dismissed: u32,
     /// Messages waiting in each dead-letter queue (logical id → depth); a queue that could
     /// not be read is left out.
     pub dlq_depths: Vec<(String, u64)>,
@@ -96,13 +99,31 @@ impl ShipByWatch {
             );
             item.order_key = Some(key.order_key());
             item.shipment_key = Some(key.to_string());
+            report.at_risk.push(key.to_string());
+            if self.dismissed_before(&item).await? {
+                report.dismissed += 1;
+                tracing::warn!(shipment = %key, ship_by = %ship_by_text, late = now > ship_by, "latest ship date at risk; the alert was dismissed");
+                continue;
+            }
             if self.reviews.open(&item).await? {
                 report.newly_alerted += 1;
             }
             tracing::error!(shipment = %key, ship_by = %ship_by_text, late = now > ship_by, "latest ship date at risk");
-            report.at_risk.push(key.to_string());
         }
         Ok(report)
+    }
+}
+
+impl ShipByWatch {
+    /// Whether a dispatcher closed this alert for the same ship-by date: reopening it every
+    /// 15 minutes would undo their dismissal. A new date (the marketplace moved it) is a new
+    /// alert.
+    async fn dismissed_before(&self, alert: &ReviewItem) -> Result<bool, StorageError> {
+        Ok(self
+            .reviews
+            .get(&alert.id)
+            .await?
+            .is_some_and(|existing| existing.status != OPEN && existing.reasons == alert.reasons))
     }
 }
 

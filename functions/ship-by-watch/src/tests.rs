@@ -123,6 +123,7 @@ async fn a_shipment_inside_its_alert_window_gets_exactly_one_review_item_however
             watched: 1,
             at_risk: vec![key.clone()],
             newly_alerted: 1,
+            dismissed: 0,
             dlq_depths: Vec::new(),
         }
     );
@@ -139,6 +140,38 @@ async fn a_shipment_inside_its_alert_window_gets_exactly_one_review_item_however
     assert_eq!(item.shipment_key.as_deref(), Some(key.as_str()));
     assert_eq!(item.order_key, Some(record.shipment.key.order_key()));
     assert_eq!(item.occurrences, 3, "each run counts on the open item");
+}
+
+#[tokio::test]
+async fn a_dismissed_alert_stays_dismissed_until_the_marketplace_moves_the_date() {
+    let s = setup();
+    let ship_by = in_hours(2);
+    let record = marketplace_shipment(&s, "902-1845936-5435066", ship_by);
+    let key = record.shipment.key.to_string();
+    s.step.handle(tick()).await.unwrap();
+    let id = review_id(&format!("ship-by:{key}"));
+    assert!(s
+        .world
+        .reviews
+        .close(&id, domain::review::DISMISSED, "carrier booked by phone")
+        .await
+        .unwrap());
+
+    let after = s.step.handle(tick()).await.unwrap();
+    assert_eq!(after.at_risk, std::slice::from_ref(&key), "still at risk");
+    assert_eq!((after.newly_alerted, after.dismissed), (0, 1));
+    assert!(s.world.reviews.open_items().is_empty(), "not reopened");
+
+    // Amazon extends the latest ship date: a new date is a new alert.
+    let mut moved = record.clone();
+    let new_date = in_hours(3);
+    moved.shipment.ship_by = Some(new_date);
+    s.world.shipments.insert(moved);
+    let later = s.step.handle(tick()).await.unwrap();
+    assert_eq!((later.newly_alerted, later.dismissed), (1, 0));
+    let open = s.world.reviews.open_items();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].reasons, [alert_reason(new_date)]);
 }
 
 #[tokio::test]
