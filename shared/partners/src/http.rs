@@ -143,9 +143,31 @@ pub fn refusal(partner: &'static str, reply: &Reply, message: String) -> Partner
             retry_after: reply.retry_after(),
         },
         401 | 403 => PartnerError::config(partner, format!("{status}: {message}")),
+        300..=399 => PartnerError::config(
+            partner,
+            format!(
+                "{status}: redirected to {}; configure the partner's final URL (https, host, path)",
+                redirect_target(&reply.headers)
+            ),
+        ),
         408 | 500..=599 => PartnerError::unavailable(partner, format!("{status}: {message}")),
         code => PartnerError::rejected(partner, code.to_string(), message),
     }
+}
+
+/// Where a redirect points, without its query (which may carry a token).
+fn redirect_target(headers: &HeaderMap) -> String {
+    headers
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(|location| {
+            location
+                .split(['?', '#'])
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .unwrap_or_else(|| "nowhere given".into())
 }
 
 /// A partner's answer as the tests of each client make it up.
@@ -215,6 +237,42 @@ mod tests {
         assert!(reply(200, None)
             .json::<serde_json::Value>("p", Effect::Read)
             .is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_redirect_is_not_followed_and_is_a_configuration_error_naming_its_target() {
+        use wiremock::matchers::{method, path};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/wp-json/wc/v3/orders/7/notes"))
+            .respond_with(ResponseTemplate::new(301).insert_header(
+                "location",
+                format!("{}/moved/notes?consumer_key=ck_secret", server.uri()),
+            ))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(path("/moved/notes"))
+            .respond_with(ResponseTemplate::new(200).set_body_string("[]"))
+            .expect(0)
+            .mount(&server)
+            .await;
+
+        let http = crate::http_client(Duration::from_secs(5)).unwrap();
+        let request = http.post(format!("{}/wp-json/wc/v3/orders/7/notes", server.uri()));
+        let reply = exchange("woocommerce", request, Effect::Write)
+            .await
+            .unwrap();
+        let err = refusal("woocommerce", &reply, reply.text(200));
+        let PartnerError::Config { message, .. } = &err else {
+            panic!("{err:?}");
+        };
+        assert!(
+            message.contains("301") && message.contains("/moved/notes"),
+            "{message}"
+        );
+        assert!(!message.contains("ck_secret"), "no query: {message}");
     }
 
     #[tokio::test]

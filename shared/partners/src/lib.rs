@@ -18,6 +18,10 @@ pub fn http_client(timeout: std::time::Duration) -> Result<reqwest::Client, reqw
     reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(std::time::Duration::from_secs(3))
+        // No partner API redirects a call it serves. Followed, a 301/302 turns a POST into a
+        // GET (a store's http→https redirect would "succeed" with a listing instead of
+        // writing); refused, it is a configuration error naming where it pointed.
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("courier-bridge/", env!("CARGO_PKG_VERSION")))
         .build()
 }
