@@ -2,12 +2,15 @@
 //!
 //!     bench-dispatch --instance FILE [--seconds N] [--generations G]
 //!     bench-dispatch --all DIR --bks BKS.json [--seconds N] [--out FILE]
+//!     bench-dispatch --city-day [--stops 2000] [--drivers 40] [--seconds N] [--seed S]
 //!
 //! One instance prints its result as JSON. `--all` plans every `*.txt` in DIR, prints a table
 //! per class (C1, C2, R1, R2, RC1, RC2) of the gap to the best-known total distance (BKS.json's
 //! `<name>_distance` entries) and the vehicles used, and writes every result as JSON to
 //! `--out` (default target/bench/dispatch.json). The objective is the least total distance,
 //! which is what those best-known solutions minimise.
+
+mod city;
 
 use routing::{plan, solomon, Budget, Objective};
 use serde::Serialize;
@@ -31,6 +34,10 @@ struct Outcome {
 }
 
 struct Args {
+    city_day: bool,
+    stops: usize,
+    drivers: usize,
+    seed: u64,
     instance: Option<PathBuf>,
     all: Option<PathBuf>,
     bks: Option<PathBuf>,
@@ -40,6 +47,10 @@ struct Args {
 
 fn args() -> Result<Args, String> {
     let mut args = Args {
+        city_day: false,
+        stops: 2_000,
+        drivers: 40,
+        seed: 1,
         instance: None,
         all: None,
         bks: None,
@@ -54,6 +65,12 @@ fn args() -> Result<Args, String> {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
             "--instance" => args.instance = Some(value()?.into()),
+            "--city-day" => args.city_day = true,
+            "--stops" => args.stops = value()?.parse().map_err(|e| format!("--stops: {e}"))?,
+            "--drivers" => {
+                args.drivers = value()?.parse().map_err(|e| format!("--drivers: {e}"))?
+            }
+            "--seed" => args.seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
             "--all" => args.all = Some(value()?.into()),
             "--bks" => args.bks = Some(value()?.into()),
             "--out" => args.out = value()?.into(),
@@ -167,6 +184,19 @@ fn main_result() -> Result<(), String> {
             })?,
         None => serde_json::Value::Null,
     };
+    if args.city_day {
+        let day = city::run(&city::Options {
+            stops: args.stops,
+            drivers: args.drivers,
+            seconds: args.budget.seconds,
+            seed: args.seed,
+        })?;
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&day).map_err(|e| e.to_string())?
+        );
+        return Ok(());
+    }
     if let Some(path) = &args.instance {
         let outcome = run(path, args.budget, &bks)?;
         println!(
