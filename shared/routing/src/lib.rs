@@ -191,26 +191,29 @@ pub struct Unserved {
     pub reason: UnservedReason,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Ordered by how far a vehicle got in serving the stop: skills, then capacity, then time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UnservedReason {
-    /// No vehicle has room for it.
-    Capacity,
     /// No vehicle has every skill it needs.
     Skill,
-    /// No vehicle can be there within its window and the vehicle's shift.
+    /// No vehicle with those skills could carry it even empty.
+    Capacity,
+    /// No such vehicle can be there within its window and back within its shift, even
+    /// driving to it alone.
     TimeWindow,
-    /// The solver gave no reason.
-    Unknown,
+    /// A vehicle could serve it alone, but none has room or time left in this plan (or no
+    /// vehicle is on shift): a driver more, a later window or a longer search would help.
+    NoRoom,
 }
 
 impl UnservedReason {
     pub fn code(self) -> &'static str {
         match self {
-            UnservedReason::Capacity => "capacity",
             UnservedReason::Skill => "skill",
+            UnservedReason::Capacity => "capacity",
             UnservedReason::TimeWindow => "time_window",
-            UnservedReason::Unknown => "unknown",
+            UnservedReason::NoRoom => "no_room",
         }
     }
 }

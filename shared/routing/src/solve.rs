@@ -10,7 +10,6 @@ use vrp_core::construction::features::{
     create_minimize_tours_feature, create_skills_feature, JobSkills, JobSkillsDimension,
     VehicleSkillsDimension,
 };
-use vrp_core::construction::heuristics::UnassignmentInfo;
 use vrp_core::models::common::{MultiDimLoad, TimeWindow};
 use vrp_core::models::problem::{
     create_matrix_transport_cost, JobIdDimension, MatrixData, VehicleIdDimension,
@@ -39,7 +38,7 @@ pub fn plan(problem: &Problem, objective: Objective, budget: Budget) -> Result<P
                 .iter()
                 .map(|stop| Unserved {
                     stop: stop.id.clone(),
-                    reason: UnservedReason::Capacity,
+                    reason: reason(problem, size, stop),
                 })
                 .collect(),
             distance: 0.,
@@ -320,9 +319,13 @@ fn read(problem: &Problem, size: usize, solution: &Solution) -> Plan {
     let unserved = solution
         .unassigned
         .iter()
-        .map(|(job, info)| Unserved {
-            stop: job.dimens().get_job_id().cloned().unwrap_or_default(),
-            reason: reason(info),
+        .filter_map(|(job, _)| {
+            let id = job.dimens().get_job_id()?;
+            let stop = problem.stops.iter().find(|s| &s.id == id)?;
+            Some(Unserved {
+                stop: id.clone(),
+                reason: reason(problem, size, stop),
+            })
         })
         .collect();
     Plan {
@@ -332,26 +335,54 @@ fn read(problem: &Problem, size: usize, solution: &Solution) -> Plan {
     }
 }
 
-/// The reason the solver gives; with one per vehicle, the one most vehicles gave.
-fn reason(info: &UnassignmentInfo) -> UnservedReason {
-    let code = match info {
-        UnassignmentInfo::Unknown => return UnservedReason::Unknown,
-        UnassignmentInfo::Simple(code) => *code,
-        UnassignmentInfo::Detailed(per_vehicle) => {
-            let mut counts: HashMap<ViolationCode, usize> = HashMap::new();
-            for (_, code) in per_vehicle {
-                *counts.entry(*code).or_default() += 1;
-            }
-            match counts.into_iter().max_by_key(|(code, n)| (*n, code.0)) {
-                Some((code, _)) => code,
-                None => return UnservedReason::Unknown,
-            }
-        }
-    };
-    match code {
-        CAPACITY => UnservedReason::Capacity,
-        TIME => UnservedReason::TimeWindow,
-        SKILLS => UnservedReason::Skill,
-        _ => UnservedReason::Unknown,
+/// Why `stop` is not served, decided from the problem itself rather than from the solver's
+/// last failed insertion (which names whatever stopped it on the routes it tried, even when
+/// vehicles stay home): checked against each vehicle driving to it alone, in the order
+/// skills, capacity, time; the reason is the furthest any vehicle got. If one passes all
+/// three, the stop was left out for want of room in this plan.
+fn reason(problem: &Problem, size: usize, stop: &Stop) -> UnservedReason {
+    let mut furthest = None;
+    for v in &problem.vehicles {
+        let reason = if !stop.skills.iter().all(|s| v.skills.contains(s)) {
+            UnservedReason::Skill
+        } else if !fits(stop.demand, v.capacity) {
+            UnservedReason::Capacity
+        } else if !reachable(problem, size, stop, v) {
+            UnservedReason::TimeWindow
+        } else {
+            return UnservedReason::NoRoom;
+        };
+        furthest = furthest.max(Some(reason));
     }
+    furthest.unwrap_or(UnservedReason::NoRoom)
+}
+
+fn fits(demand: Load, capacity: Load) -> bool {
+    demand.weight_g <= capacity.weight_g
+        && demand.volume_cm3 <= capacity.volume_cm3
+        && demand.pieces <= capacity.pieces
+}
+
+/// Whether `v` can leave at its shift's start, serve `stop` within one of its windows and
+/// be back at its end place (if it has one) by the shift's end.
+fn reachable(problem: &Problem, size: usize, stop: &Stop, v: &Vehicle) -> bool {
+    let matrix = &problem.matrices[v.profile];
+    let arrival = v.shift.start + matrix.durations[v.start * size + stop.location];
+    let any_time = [crate::Window {
+        start: f64::NEG_INFINITY,
+        end: f64::INFINITY,
+    }];
+    let windows = if stop.windows.is_empty() {
+        &any_time[..]
+    } else {
+        &stop.windows[..]
+    };
+    windows.iter().any(|w| {
+        let start = arrival.max(w.start);
+        let back = start
+            + stop.service
+            + v.end
+                .map_or(0., |end| matrix.durations[stop.location * size + end]);
+        start <= w.end && (v.end.is_none() || back <= v.shift.end)
+    })
 }

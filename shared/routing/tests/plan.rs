@@ -360,3 +360,45 @@ fn straight_line_travel_is_the_great_circle_distance_at_the_vehicles_speed() {
     assert!((matrix.durations[1] - metres * 1.3 / 10.).abs() < 1e-6);
     assert_eq!(matrix.distances[1], matrix.distances[2], "symmetric");
 }
+
+#[test]
+fn a_stop_a_vehicle_could_serve_alone_but_the_fleet_has_no_room_for_is_no_room() {
+    // One van for two parcels, three stops of one parcel each.
+    let problem = Problem {
+        stops: vec![stop("a", 1), stop("b", 1), stop("c", 1)],
+        vehicles: vec![van("only", 2)],
+        matrices: vec![line(&[0., 10.])],
+    };
+    let plan = plan(&problem, Objective::LeastDistance, QUICK).unwrap();
+    assert_eq!(plan.routes[0].visits.len(), 2);
+    assert_eq!(plan.unserved.len(), 1);
+    assert_eq!(plan.unserved[0].reason, UnservedReason::NoRoom);
+
+    let nobody = Problem {
+        vehicles: Vec::new(),
+        ..problem
+    };
+    let empty = routing::plan(&nobody, Objective::LeastDistance, QUICK).unwrap();
+    assert!(empty
+        .unserved
+        .iter()
+        .all(|u| u.reason == UnservedReason::NoRoom));
+    assert_eq!(empty.unserved.len(), 3);
+}
+
+#[test]
+fn the_reason_is_how_far_the_best_placed_vehicle_got() {
+    // Needs `oversized` and 40 pieces: the bike lacks the skill, the van has it but holds 10.
+    let mut sofa = stop("sofa", 1);
+    sofa.skills = vec!["oversized".into()];
+    sofa.demand.pieces = 40;
+    let mut small_van = van("van", 10);
+    small_van.skills = vec!["oversized".into()];
+    let problem = Problem {
+        stops: vec![sofa],
+        vehicles: vec![van("bike", 50), small_van],
+        matrices: vec![line(&[0., 10.])],
+    };
+    let plan = plan(&problem, Objective::LeastDistance, QUICK).unwrap();
+    assert_eq!(plan.unserved[0].reason, UnservedReason::Capacity);
+}
