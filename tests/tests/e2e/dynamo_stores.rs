@@ -18,6 +18,15 @@ fn shipment(city: &str) -> domain::Shipment {
         .unwrap()
 }
 
+/// The courier's answer the tests store on a shipment.
+fn sandbox_task() -> domain::CourierTask {
+    domain::CourierTask {
+        task_id: "tsk_1".into(),
+        tracking_number: "SBX1".into(),
+        tracking_url: None,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_older_event_never_overwrites_newer_shipment_data() {
     let h = Harness::start("stale-guard", &[]).await;
@@ -79,11 +88,7 @@ async fn an_older_event_never_overwrites_newer_shipment_data() {
         "replaced before any task existed"
     );
 
-    let task = domain::CourierTask {
-        task_id: "tsk_1".into(),
-        tracking_number: "SBX1".into(),
-        tracking_url: None,
-    };
+    let task = sandbox_task();
     assert!(
         store
             .record_task(&key, domain::CourierKind::Sandbox, &task)
@@ -256,11 +261,7 @@ async fn a_repeated_task_record_never_moves_the_shipment_back_to_created() {
         .record(&shipment("Berlin"), 1_000, "in-1")
         .await
         .unwrap();
-    let task = domain::CourierTask {
-        task_id: "tsk_1".into(),
-        tracking_number: "SBX1".into(),
-        tracking_url: None,
-    };
+    let task = sandbox_task();
     assert!(
         store
             .record_task(&key, domain::CourierKind::Sandbox, &task)
@@ -311,11 +312,7 @@ async fn storing_a_task_answers_with_the_shipment_as_it_was_then() {
             .unwrap(),
         Recorded::Updated
     ));
-    let task = domain::CourierTask {
-        task_id: "tsk_1".into(),
-        tracking_number: "SBX1".into(),
-        tracking_url: None,
-    };
+    let task = sandbox_task();
 
     let stored = store
         .record_task(&key, domain::CourierKind::Sandbox, &task)
@@ -336,5 +333,47 @@ async fn storing_a_task_answers_with_the_shipment_as_it_was_then() {
     assert!(!repeat.first);
     assert!(repeat.cancel_requested);
     assert_eq!(repeat.shipment.address.city, "Potsdam");
+    h.stop().await;
+}
+
+/// An edit of a shipment with a task, admitted again from the same payload (its first attempt
+/// died before the update request went out), asks for the update again; the order's first
+/// payload, admitted again, asks nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_edit_asks_for_the_update_again_and_the_first_payload_asks_nothing() {
+    use domain::pipeline::Admitted;
+    let h = Harness::start("edit-retry", &[]).await;
+    let stores = h.stores();
+    let key = shipment("Berlin").key;
+    stores
+        .shipments
+        .record(&shipment("Berlin"), 1_000, "in-1")
+        .await
+        .unwrap();
+    stores
+        .shipments
+        .record_task(&key, domain::CourierKind::Sandbox, &sandbox_task())
+        .await
+        .unwrap();
+    let intake = stores.intake();
+
+    let edit = shipment("Potsdam");
+    assert_eq!(
+        intake.admit(&edit, 2_000, "in-2").await.unwrap(),
+        Admitted::UpdateRequested
+    );
+    assert_eq!(
+        intake.admit(&edit, 2_000, "in-2").await.unwrap(),
+        Admitted::UpdateRequestedAgain,
+        "the record says this payload's edit is its data"
+    );
+    assert_eq!(
+        intake
+            .admit(&shipment("Berlin"), 2_000, "in-1")
+            .await
+            .unwrap(),
+        Admitted::AlreadyHasTask,
+        "another payload, the task exists: nothing to ask"
+    );
     h.stop().await;
 }

@@ -180,15 +180,19 @@ async fn an_unconfirmed_shipment_near_its_latest_ship_date_raises_one_alert() {
     })
     .await;
 
-    for run in 0..2 {
-        let results = h.runtime.invoke_scheduled().await;
-        let report = results
+    let watch = || async {
+        h.runtime
+            .invoke_scheduled()
+            .await
             .into_iter()
             .find_map(|(_, r)| match r {
                 Ok(Scheduled::ShipByWatch(report)) => Some(report),
                 _ => None,
             })
-            .expect("ship-by-watch ran");
+            .expect("ship-by-watch ran")
+    };
+    for run in 0..2 {
+        let report = watch().await;
         assert_eq!(report.at_risk, vec![key.to_string()], "run {run}");
         assert_eq!(
             report.newly_alerted,
@@ -202,6 +206,18 @@ async fn an_unconfirmed_shipment_near_its_latest_ship_date_raises_one_alert() {
         alerts[0].shipment_key.as_deref(),
         Some(key.to_string().as_str())
     );
+
+    // A dispatcher dismisses it: the next runs still see the risk but do not reopen it.
+    assert!(h
+        .stores()
+        .reviews
+        .close(&alerts[0].id, domain::review::DISMISSED, "booked by phone")
+        .await
+        .unwrap());
+    let report = watch().await;
+    assert_eq!(report.at_risk, vec![key.to_string()]);
+    assert_eq!((report.newly_alerted, report.dismissed), (0, 1));
+    assert!(h.open_reviews("ship_by_at_risk").await.is_empty());
     h.stop().await;
 }
 
