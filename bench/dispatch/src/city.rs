@@ -4,10 +4,7 @@
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use routing::{
-    plan, Budget, Load, Objective, Point, Problem, Stop, TravelMatrix, UnservedReason, Vehicle,
-    Window,
-};
+use routing::{plan, Budget, Load, Objective, Point, Problem, Stop, TravelMatrix, Vehicle, Window};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -241,7 +238,7 @@ pub fn run(o: &Options) -> Result<CityDay, String> {
     let seconds = started.elapsed().as_secs_f64();
     let mut unserved = BTreeMap::new();
     for u in &result.unserved {
-        *unserved.entry(reason(u.reason)).or_default() += 1;
+        *unserved.entry(u.reason.code()).or_default() += 1;
     }
     Ok(CityDay {
         stops: o.stops,
@@ -255,8 +252,4 @@ pub fn run(o: &Options) -> Result<CityDay, String> {
         in_turn_distance_km: in_turn_distance / 1000.,
         in_turn_routes_over_capacity_or_skill: broken,
     })
-}
-
-fn reason(r: UnservedReason) -> &'static str {
-    r.code()
 }

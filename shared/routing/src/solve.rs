@@ -316,12 +316,13 @@ fn read(problem: &Problem, size: usize, solution: &Solution) -> Plan {
         })
         .filter(|route: &Route| !route.visits.is_empty())
         .collect();
+    let stops: HashMap<&str, &Stop> = problem.stops.iter().map(|s| (s.id.as_str(), s)).collect();
     let unserved = solution
         .unassigned
         .iter()
         .filter_map(|(job, _)| {
             let id = job.dimens().get_job_id()?;
-            let stop = problem.stops.iter().find(|s| &s.id == id)?;
+            let stop = stops.get(id.as_str())?;
             Some(Unserved {
                 stop: id.clone(),
                 reason: reason(problem, size, stop),
