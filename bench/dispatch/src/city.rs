@@ -142,6 +142,7 @@ fn problem(o: &Options) -> Problem {
                     pieces: rng.gen_range(1..=3),
                 },
                 skills,
+                vehicles: None,
             }
         })
         .collect();

@@ -478,6 +478,15 @@ impl domain::ports::Courier for ChangedDuringCreation {
     async fn cancel_task(&self, task_id: &str) -> Result<(), domain::courier::CourierError> {
         self.courier.cancel_task(task_id).await
     }
+
+    async fn assign_route(
+        &self,
+        driver: &str,
+        plan: &str,
+        task_ids: &[String],
+    ) -> Result<(), domain::courier::CourierError> {
+        self.courier.assign_route(driver, plan, task_ids).await
+    }
 }
 
 struct Only(Arc<dyn domain::ports::Courier>);

@@ -15,6 +15,7 @@ use crate::woocommerce::WooStore;
 #[derive(Debug, Default)]
 pub(crate) struct Store {
     pub(crate) tasks: TaskStore,
+    pub(crate) routes: crate::courier::RouteBook,
     pub(crate) webhooks: WebhookStore,
     pub(crate) twilio: TwilioStore,
     pub(crate) shop: ShopStore,

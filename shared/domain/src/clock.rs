@@ -27,6 +27,13 @@ pub fn utc_from_ms(ms: i64) -> Option<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
 }
 
+/// A time in ms since the epoch as RFC 3339 UTC text; empty out of range.
+pub fn rfc3339_from_ms(ms: i64) -> String {
+    utc_from_ms(ms)
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
 /// Parses an RFC 3339 time, or the zone-less ISO 8601 UTC form WooCommerce's `*_gmt` fields
 /// use ("2017-03-22T19:28:08").
 pub fn parse_time(text: &str) -> Option<OffsetDateTime> {

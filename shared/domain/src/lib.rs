@@ -15,6 +15,7 @@
 //!   [`audit`] (every inbound payload and what it produced), [`idempotency`] (the
 //!   create-once protocol), [`write_back`] (what goes back to the store), [`notify`]
 //!   (message templates and the outbox), [`cod`] (cash on delivery).
+//! - Dispatch: [`dispatch`] (the fleet, local time, a day's plan of routes).
 //! - [`error`]: every error says whether trying again can help.
 
 pub mod audit;
@@ -22,6 +23,7 @@ pub mod clock;
 pub mod cod;
 pub mod courier;
 pub mod delivery;
+pub mod dispatch;
 pub mod draft;
 pub mod error;
 pub mod history;

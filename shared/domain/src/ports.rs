@@ -13,13 +13,14 @@ use crate::audit::{AuditOutcome, InboundRecord, InboundState, NewInbound, Receip
 use crate::cod::cash::{CashOutTask, CashOutWrite, HandoverWrite};
 use crate::cod::Handover;
 use crate::courier::{CourierError, CourierKind, CourierTask, ProofOfDelivery};
+use crate::dispatch::{DayPlans, DispatchPlan, Fleet, PlanStart};
 use crate::error::{Classify, Transience};
 use crate::history::HistoryEntry;
 use crate::idempotency::{Claim, Completion};
 use crate::notify::{NotifyChannel, OutboxClaim, OutboxEntry, OutboxState, OutgoingMessage, Sent};
 use crate::order::OrderEvent;
 use crate::partner::PartnerError;
-use crate::record::{DeliveryFacts, Recorded, ShipmentRecord, TaskStored};
+use crate::record::{DeliveryFacts, Dispatched, Recorded, ShipmentRecord, TaskStored};
 use crate::review::{ReviewItem, ReviewReason};
 use crate::write_back::{StatusReport, StatusWriteBack, Tracking, WriteBack};
 use crate::{Channel, Money, Shipment, ShipmentDraft, ShipmentKey, ShipmentStatus, StoreConfig};
@@ -209,6 +210,50 @@ pub trait ShipmentStore: Send + Sync {
 
     /// Every shipment (ship-by watch, cash reconciliation, the demo).
     async fn all(&self) -> Result<Vec<ShipmentRecord>, StorageError>;
+
+    /// The shipments with a task that no applied plan has given to a driver yet.
+    async fn awaiting_dispatch(&self) -> Result<Vec<ShipmentRecord>, StorageError>;
+
+    /// Notes the plan that put the shipment on a driver's route, if its task is `task_id`
+    /// and no other plan did first (the same plan again is a no-op). Returns whether the
+    /// shipment carries this plan's mark now.
+    async fn record_dispatched(
+        &self,
+        key: &ShipmentKey,
+        task_id: &str,
+        dispatched: &Dispatched,
+    ) -> Result<bool, StorageError>;
+}
+
+/// The deployment's fleet: one document, replaced whole.
+#[async_trait]
+pub trait FleetStore: Send + Sync {
+    async fn get(&self) -> Result<Option<Fleet>, StorageError>;
+    async fn put(&self, fleet: &Fleet, by: &str) -> Result<(), StorageError>;
+}
+
+/// The day plans. At most one plan per day is open (made, not yet applied everywhere), and
+/// a plan is only opened on top of the day's latest plan as its run saw it: a run that
+/// finds one open applies that one, and a run that another overtook plans again. So a
+/// crash between solving and applying, or two runs at once, never hand a stop to two
+/// drivers.
+#[async_trait]
+pub trait PlanStore: Send + Sync {
+    /// The day's open plan, and the id of its latest plan.
+    async fn day(&self, day: &str) -> Result<DayPlans, StorageError>;
+
+    /// Opens `plan` for its day, if none is open and the latest plan is still `seen_latest`.
+    async fn start(
+        &self,
+        plan: &DispatchPlan,
+        seen_latest: Option<&str>,
+    ) -> Result<PlanStart, StorageError>;
+
+    /// Closes the day's open plan `plan` once every route is at the courier.
+    async fn finish(&self, plan: &DispatchPlan) -> Result<(), StorageError>;
+
+    /// The day's plans, oldest first.
+    async fn plans(&self, day: &str) -> Result<Vec<DispatchPlan>, StorageError>;
 }
 
 /// The review inbox: what needs a person, with its reasons.
@@ -447,6 +492,18 @@ pub trait Courier: Send + Sync {
     /// Cancels the task. Idempotent. [`CourierError::TooLate`] once the parcel is with the
     /// driver or delivered.
     async fn cancel_task(&self, task_id: &str) -> Result<(), CourierError>;
+
+    /// Gives `driver` the tasks, in this order, after the tasks they have already started
+    /// (picked up or out for delivery), which stay first and in place; tasks the driver
+    /// had and the call does not list stay after them (a route never takes a task away but
+    /// by giving it to another driver). Idempotent: the same route again changes nothing.
+    /// `plan` is the plan's id, for the courier's log.
+    async fn assign_route(
+        &self,
+        driver: &str,
+        plan: &str,
+        task_ids: &[String],
+    ) -> Result<(), CourierError>;
 }
 
 /// The deployment's courier, with its credentials (which an operator may fix or rotate

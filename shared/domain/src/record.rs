@@ -28,6 +28,16 @@ pub struct ShipmentRecord {
     pub transitions: Vec<(ShipmentStatus, i64)>,
     /// What the courier reported with the delivery and the failure.
     pub delivery: DeliveryFacts,
+    /// The plan that gave the task to a driver, once applied at the courier.
+    pub dispatch: Option<Dispatched>,
+}
+
+/// Which plan put the shipment on which driver's route, and when it is expected there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dispatched {
+    pub plan_id: String,
+    pub driver: String,
+    pub eta_ms: i64,
 }
 
 /// The courier's account of the delivery, kept on the shipment.

@@ -81,6 +81,13 @@ pub enum ReviewReason {
     StoreRejected {
         message: String,
     },
+    /// The day's plan gives the shipment to no driver; `reason` is a
+    /// [`crate::dispatch::UnplannedReason`] code (zone, skill, capacity, ...).
+    NotPlanned {
+        day: String,
+        reason: String,
+        detail: String,
+    },
 }
 
 impl ReviewReason {
@@ -116,6 +123,7 @@ impl ReviewReason {
             ReviewReason::ShipByAtRisk { .. } => "ship_by_at_risk",
             ReviewReason::CourierRejected { .. } => "courier_rejected",
             ReviewReason::StoreRejected { .. } => "store_rejected",
+            ReviewReason::NotPlanned { .. } => "not_planned",
         }
     }
 }
@@ -130,6 +138,13 @@ impl fmt::Display for ReviewReason {
                 write!(f, "courier rejected the task ({status}): {message}")
             }
             ReviewReason::StoreRejected { message } => write!(f, "store rejected: {message}"),
+            ReviewReason::NotPlanned {
+                day,
+                reason,
+                detail,
+            } => {
+                write!(f, "not planned for {day} ({reason}): {detail}")
+            }
             ReviewReason::UnparseablePayload { error } => write!(f, "unparseable payload: {error}"),
             ReviewReason::EditAfterPickup { status, changed } => {
                 write!(

@@ -17,8 +17,9 @@ pub use partners::{
     FakeStoreWriters, FakeTask, StoreWrite,
 };
 pub use state::{
-    FakeAudit, FakeCashBook, FakeHistory, FakeIdempotency, FakeOutbox, FakeQueue, FakeReports,
-    FakeRetryDelay, FakeReviews, FakeSecrets, FakeShipments, FakeStoreRules,
+    FakeAudit, FakeCashBook, FakeFleet, FakeHistory, FakeIdempotency, FakeOutbox, FakePlans,
+    FakeQueue, FakeReports, FakeRetryDelay, FakeReviews, FakeSecrets, FakeShipments,
+    FakeStoreRules,
 };
 
 use domain::StorageError;

@@ -36,9 +36,16 @@ pub struct FakeCourier {
     /// Act, then fail: the work is done and the answer lost.
     pub lose_answers: Faults<CourierError>,
     calls: Mutex<HashMap<&'static str, u32>>,
+    /// Each driver's tasks in order, as the last route call left them.
+    routes: Mutex<BTreeMap<String, Vec<String>>>,
 }
 
 impl FakeCourier {
+    /// Each driver's ordered tasks.
+    pub fn routes(&self) -> BTreeMap<String, Vec<String>> {
+        lock(&self.routes).clone()
+    }
+
     /// Every task ever created, in order.
     pub fn tasks(&self) -> Vec<FakeTask> {
         lock(&self.tasks).clone()
@@ -146,6 +153,45 @@ impl Courier for FakeCourier {
             task.cancelled = true;
         }
         self.answer("cancel_task", ())
+    }
+
+    async fn assign_route(
+        &self,
+        driver: &str,
+        _plan: &str,
+        task_ids: &[String],
+    ) -> Result<(), CourierError> {
+        self.called("assign_route")?;
+        {
+            let picked_up = lock(&self.picked_up);
+            let mut routes = lock(&self.routes);
+            // As the port says: a task is on one driver's list only; the driver's started
+            // tasks stay first, then the route, then what they had and it did not list.
+            let previous = routes.remove(driver).unwrap_or_default();
+            for tasks in routes.values_mut() {
+                tasks.retain(|t| !task_ids.contains(t));
+            }
+            let mut list: Vec<String> = previous
+                .iter()
+                .filter(|t| picked_up.contains(*t))
+                .cloned()
+                .collect();
+            list.extend(
+                task_ids
+                    .iter()
+                    .filter(|t| !list.contains(t))
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            );
+            list.extend(
+                previous
+                    .into_iter()
+                    .filter(|t| !list.contains(t))
+                    .collect::<Vec<_>>(),
+            );
+            routes.insert(driver.to_owned(), list);
+        }
+        self.answer("assign_route", ())
     }
 }
 

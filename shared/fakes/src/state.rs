@@ -7,14 +7,15 @@ use domain::audit::{AuditOutcome, InboundRecord, InboundState, NewInbound, Recei
 use domain::clock::{now_ms, rfc3339_now};
 use domain::cod::{CashOutTask, CashOutWrite, Handover, HandoverWrite};
 use domain::courier::{CourierKind, CourierTask, ProofOfDelivery};
+use domain::dispatch::{DayPlans, DispatchPlan, Fleet, PlanStart};
 use domain::history::HistoryEntry;
 use domain::idempotency::{Claim, Completion};
 use domain::notify::{OutboxClaim, OutboxEntry, OutboxState};
 use domain::ports::{
-    AuditTrail, CashBook, IdempotencyStore, Outbox, Queue, ReportObject, ReportShelf, ReviewInbox,
-    SecretError, Secrets, ShipmentStore, StatusHistory, StoreRules,
+    AuditTrail, CashBook, FleetStore, IdempotencyStore, Outbox, PlanStore, Queue, ReportObject,
+    ReportShelf, ReviewInbox, SecretError, Secrets, ShipmentStore, StatusHistory, StoreRules,
 };
-use domain::record::{DeliveryFacts, Recorded, ShipmentRecord, TaskStored};
+use domain::record::{DeliveryFacts, Dispatched, Recorded, ShipmentRecord, TaskStored};
 use domain::review::OPEN;
 use domain::{
     Channel, Money, ReviewItem, ReviewReason, Shipment, ShipmentDraft, ShipmentKey, ShipmentStatus,
@@ -107,6 +108,7 @@ pub fn new_record(shipment: &Shipment, event_ms: i64, inbound_id: &str) -> Shipm
         edited_after_task: false,
         transitions: Vec::new(),
         delivery: DeliveryFacts::default(),
+        dispatch: None,
     }
 }
 
@@ -386,6 +388,40 @@ impl ShipmentStore for FakeShipments {
     async fn all(&self) -> Result<Vec<ShipmentRecord>, StorageError> {
         self.faults.check("all")?;
         Ok(self.records())
+    }
+
+    async fn awaiting_dispatch(&self) -> Result<Vec<ShipmentRecord>, StorageError> {
+        self.faults.check("awaiting_dispatch")?;
+        Ok(self
+            .records()
+            .into_iter()
+            .filter(|r| r.status == ShipmentStatus::Created && r.dispatch.is_none())
+            .collect())
+    }
+
+    async fn record_dispatched(
+        &self,
+        key: &ShipmentKey,
+        task_id: &str,
+        dispatched: &Dispatched,
+    ) -> Result<bool, StorageError> {
+        self.faults.check("record_dispatched")?;
+        Ok(self
+            .update(key, |row| {
+                let record = &mut row.record;
+                let ours = record.task.as_ref().is_some_and(|t| t.task_id == task_id)
+                    && !record.cancel_requested;
+                match &record.dispatch {
+                    Some(existing) => ours && existing.plan_id == dispatched.plan_id,
+                    None if ours => {
+                        record.dispatch = Some(dispatched.clone());
+                        record.version += 1;
+                        true
+                    }
+                    None => false,
+                }
+            })
+            .unwrap_or(false))
     }
 }
 
@@ -1157,5 +1193,109 @@ impl Secrets for FakeSecrets {
 
     fn full_name(&self, name: &str) -> String {
         format!("test/{name}")
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Dispatch: the fleet and the day plans
+// ---------------------------------------------------------------------------------------
+
+#[derive(Default)]
+pub struct FakeFleet {
+    fleet: Mutex<Option<Fleet>>,
+    pub faults: Faults<StorageError>,
+}
+
+impl FakeFleet {
+    pub fn new(fleet: Fleet) -> FakeFleet {
+        FakeFleet {
+            fleet: Mutex::new(Some(fleet)),
+            faults: Faults::default(),
+        }
+    }
+}
+
+#[async_trait]
+impl FleetStore for FakeFleet {
+    async fn get(&self) -> Result<Option<Fleet>, StorageError> {
+        self.faults.check("get")?;
+        Ok(lock(&self.fleet).clone())
+    }
+
+    async fn put(&self, fleet: &Fleet, _by: &str) -> Result<(), StorageError> {
+        self.faults.check("put")?;
+        *lock(&self.fleet) = Some(fleet.clone());
+        Ok(())
+    }
+}
+
+/// The plans, each day's open and latest one marked.
+#[derive(Default)]
+pub struct FakePlans {
+    plans: Mutex<Vec<DispatchPlan>>,
+    days: Mutex<HashMap<String, (Option<String>, Option<String>)>>,
+    pub faults: Faults<StorageError>,
+}
+
+impl FakePlans {
+    pub fn all(&self) -> Vec<DispatchPlan> {
+        lock(&self.plans).clone()
+    }
+
+    fn find(&self, id: &str) -> Option<DispatchPlan> {
+        lock(&self.plans).iter().find(|p| p.id == id).cloned()
+    }
+}
+
+#[async_trait]
+impl PlanStore for FakePlans {
+    async fn day(&self, day: &str) -> Result<DayPlans, StorageError> {
+        self.faults.check("day")?;
+        let (open, latest) = lock(&self.days).get(day).cloned().unwrap_or_default();
+        Ok(DayPlans {
+            open: open.and_then(|id| self.find(&id)),
+            latest,
+        })
+    }
+
+    async fn start(
+        &self,
+        plan: &DispatchPlan,
+        seen_latest: Option<&str>,
+    ) -> Result<PlanStart, StorageError> {
+        self.faults.check("start")?;
+        let mut days = lock(&self.days);
+        let (open, latest) = days.entry(plan.day.clone()).or_default();
+        if let Some(id) = open.clone() {
+            if let Some(theirs) = self.find(&id) {
+                return Ok(PlanStart::AlreadyOpen(Box::new(theirs)));
+            }
+        }
+        if latest.as_deref() != seen_latest {
+            return Ok(PlanStart::Overtaken);
+        }
+        *open = Some(plan.id.clone());
+        *latest = Some(plan.id.clone());
+        lock(&self.plans).push(plan.clone());
+        Ok(PlanStart::Started)
+    }
+
+    async fn finish(&self, plan: &DispatchPlan) -> Result<(), StorageError> {
+        self.faults.check("finish")?;
+        if let Some((open, _)) = lock(&self.days).get_mut(&plan.day) {
+            if open.as_deref() == Some(plan.id.as_str()) {
+                *open = None;
+            }
+        }
+        Ok(())
+    }
+
+    async fn plans(&self, day: &str) -> Result<Vec<DispatchPlan>, StorageError> {
+        self.faults.check("plans")?;
+        Ok(lock(&self.plans)
+            .iter()
+            .filter(|p| p.day == day)
+            .cloned()
+            .collect())
     }
 }

@@ -54,6 +54,9 @@ pub struct Stop {
     pub demand: Load,
     /// Skills the vehicle must all have (`oversized`, `carries_cash`).
     pub skills: Vec<String>,
+    /// Only these vehicles may serve it (the drivers whose zones hold it); `None`: any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vehicles: Option<Vec<String>>,
 }
 
 /// A driver with a vehicle.
@@ -195,6 +198,8 @@ pub struct Unserved {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UnservedReason {
+    /// No vehicle may serve it at all: it lies outside every driver's zone.
+    Zone,
     /// No vehicle has every skill it needs.
     Skill,
     /// No vehicle with those skills could carry it even empty.
@@ -210,6 +215,7 @@ pub enum UnservedReason {
 impl UnservedReason {
     pub fn code(self) -> &'static str {
         match self {
+            UnservedReason::Zone => "zone",
             UnservedReason::Skill => "skill",
             UnservedReason::Capacity => "capacity",
             UnservedReason::TimeWindow => "time_window",

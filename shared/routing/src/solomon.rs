@@ -70,6 +70,7 @@ pub fn parse(text: &str) -> Result<Instance, ParseError> {
                 ..Load::default()
             },
             skills: Vec::new(),
+            vehicles: None,
         })
         .collect();
     let shift = Window {

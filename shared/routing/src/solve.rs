@@ -63,7 +63,7 @@ pub fn plan(problem: &Problem, objective: Objective, budget: Budget) -> Result<P
     let vehicles = problem
         .vehicles
         .iter()
-        .map(vehicle)
+        .map(|v| vehicle(v, problem.stops.iter().any(|s| s.vehicles.is_some())))
         .collect::<Result<Vec<_>, _>>()?;
     // The solver logs its progress to stdout, which is a function's log stream: silenced.
     let silent: InfoLogger = Arc::new(|_: &str| {});
@@ -170,6 +170,16 @@ fn validate(problem: &Problem) -> Result<usize, PlanError> {
             ));
         }
     }
+    for stop in &problem.stops {
+        if let Some(unknown) = stop
+            .vehicles
+            .iter()
+            .flatten()
+            .find(|id| !ids.contains(id.as_str()))
+        {
+            return invalid(format!("stop {}: no vehicle {unknown}", stop.id));
+        }
+    }
     Ok(size)
 }
 
@@ -196,6 +206,12 @@ fn job(stop: &Stop) -> Result<Job, PlanError> {
     };
     let none = load(Load::default());
     let skills = stop.skills.clone();
+    // "Only these vehicles" is a one-of over the skill each vehicle has for its own id; "no
+    // vehicle" is a skill none has (an empty one-of would mean no limit).
+    let one_of = stop.vehicles.as_ref().map(|ids| match ids.as_slice() {
+        [] => vec!["no-vehicle".to_owned()],
+        ids => ids.iter().map(|id| own_skill(id)).collect(),
+    });
     SingleBuilder::default()
         .id(&stop.id)
         .location(stop.location)
@@ -207,8 +223,9 @@ fn job(stop: &Stop) -> Result<Job, PlanError> {
                 delivery: (load(stop.demand), none),
             })
             .dimension(|dimens| {
-                if !skills.is_empty() {
-                    dimens.set_job_skills(JobSkills::new(Some(skills), None, None));
+                if !skills.is_empty() || one_of.is_some() {
+                    let all_of = (!skills.is_empty()).then_some(skills);
+                    dimens.set_job_skills(JobSkills::new(all_of, one_of, None));
                 }
             })
         })
@@ -216,7 +233,14 @@ fn job(stop: &Stop) -> Result<Job, PlanError> {
         .map_err(|e| PlanError::Invalid(format!("stop {}: {e}", stop.id)))
 }
 
-fn vehicle(v: &Vehicle) -> Result<vrp_core::prelude::Vehicle, PlanError> {
+/// The skill only vehicle `id` has: how a stop is limited to some vehicles.
+fn own_skill(id: &str) -> String {
+    format!("vehicle:{id}")
+}
+
+/// `restricted`: some stop may be served only by some vehicles, so each vehicle carries the
+/// skill of its own id.
+fn vehicle(v: &Vehicle, restricted: bool) -> Result<vrp_core::prelude::Vehicle, PlanError> {
     let mut detail = VehicleDetailBuilder::default()
         .set_start_location(v.start)
         .set_start_time(v.shift.start);
@@ -225,7 +249,10 @@ fn vehicle(v: &Vehicle) -> Result<vrp_core::prelude::Vehicle, PlanError> {
     if let Some(end) = v.end {
         detail = detail.set_end_location(end).set_end_time(v.shift.end);
     }
-    let skills: HashSet<String> = v.skills.iter().cloned().collect();
+    let mut skills: HashSet<String> = v.skills.iter().cloned().collect();
+    if restricted {
+        skills.insert(own_skill(&v.id));
+    }
     VehicleBuilder::default()
         .id(&v.id)
         .set_profile_idx(v.profile)
@@ -343,7 +370,8 @@ fn read(problem: &Problem, size: usize, solution: &Solution) -> Plan {
 /// three, the stop was left out for want of room in this plan.
 fn reason(problem: &Problem, size: usize, stop: &Stop) -> UnservedReason {
     let mut furthest = None;
-    for v in &problem.vehicles {
+    let allowed = |v: &&Vehicle| stop.vehicles.as_ref().is_none_or(|ids| ids.contains(&v.id));
+    for v in problem.vehicles.iter().filter(allowed) {
         let reason = if !stop.skills.iter().all(|s| v.skills.contains(s)) {
             UnservedReason::Skill
         } else if !fits(stop.demand, v.capacity) {
@@ -355,7 +383,12 @@ fn reason(problem: &Problem, size: usize, stop: &Stop) -> UnservedReason {
         };
         furthest = furthest.max(Some(reason));
     }
-    furthest.unwrap_or(UnservedReason::NoRoom)
+    match furthest {
+        Some(reason) => reason,
+        // No vehicle may go there: a zone shut them all out (or there are none at all).
+        None if stop.vehicles.is_some() && !problem.vehicles.is_empty() => UnservedReason::Zone,
+        None => UnservedReason::NoRoom,
+    }
 }
 
 fn fits(demand: Load, capacity: Load) -> bool {

@@ -38,6 +38,7 @@ fn stop(id: &str, location: usize) -> Stop {
             ..Load::default()
         },
         skills: Vec::new(),
+        vehicles: None,
     }
 }
 
@@ -220,6 +221,8 @@ fn problems() -> impl Strategy<Value = Problem> {
         1i32..5,
         0u32..3,
         prop::option::of((0u32..60, 10u32..80)),
+        // The vehicles whose zones hold it, as a bit set over v0..v2; none: any vehicle.
+        prop::option::of(0u8..8),
     );
     let vehicle = (2i32..12, 0u32..3, 60u32..200);
     (
@@ -227,6 +230,7 @@ fn problems() -> impl Strategy<Value = Problem> {
         prop::collection::vec(vehicle, 1..4),
     )
         .prop_map(|(stops, vehicles)| {
+            let vehicle_count = vehicles.len();
             let points: Vec<(f64, f64)> = (0..6)
                 .map(|i| ((i % 3) as f64 * 10., (i / 3) as f64 * 10.))
                 .collect();
@@ -247,7 +251,7 @@ fn problems() -> impl Strategy<Value = Problem> {
                 stops: stops
                     .into_iter()
                     .enumerate()
-                    .map(|(i, (location, pieces, s, window))| Stop {
+                    .map(|(i, (location, pieces, s, window, zone))| Stop {
                         id: format!("s{i}"),
                         location,
                         service: 2.,
@@ -263,6 +267,12 @@ fn problems() -> impl Strategy<Value = Problem> {
                             ..Load::default()
                         },
                         skills: skill(s),
+                        vehicles: zone.map(|bits| {
+                            (0..vehicle_count)
+                                .filter(|v| bits & (1 << v) != 0)
+                                .map(|v| format!("v{v}"))
+                                .collect()
+                        }),
                     })
                     .collect(),
                 vehicles: vehicles
@@ -296,7 +306,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
     #[test]
-    fn no_plan_breaks_a_capacity_a_window_a_shift_or_a_skill_and_none_loses_a_stop(problem in problems()) {
+    fn no_plan_breaks_a_capacity_a_window_a_shift_a_skill_or_a_zone_and_none_loses_a_stop(problem in problems()) {
         let budget = Budget { seconds: 5, generations: Some(30) };
         let plan = plan(&problem, Objective::LeastDistance, budget).unwrap();
         let stops: HashMap<&str, &Stop> = problem.stops.iter().map(|s| (s.id.as_str(), s)).collect();
@@ -312,6 +322,10 @@ proptest! {
             for visit in &route.visits {
                 let stop = stops[visit.stop.as_str()];
                 prop_assert!(stop.skills.iter().all(|s| vehicle.skills.contains(s)), "skill: {visit:?}");
+                prop_assert!(
+                    stop.vehicles.as_ref().is_none_or(|ids| ids.contains(&vehicle.id)),
+                    "outside the driver's zones: {visit:?}"
+                );
                 let start = visit.departure - stop.service;
                 prop_assert!(start + 1e-6 >= visit.arrival);
                 prop_assert!(
@@ -401,4 +415,39 @@ fn the_reason_is_how_far_the_best_placed_vehicle_got() {
     };
     let plan = plan(&problem, Objective::LeastDistance, QUICK).unwrap();
     assert_eq!(plan.unserved[0].reason, UnservedReason::Capacity);
+}
+
+#[test]
+fn a_stop_is_served_only_by_a_vehicle_whose_zone_holds_it_and_outside_every_zone_it_is_zone() {
+    // The near van's zone does not hold "far"; the far van's does. "nowhere" is in no zone.
+    let mut far = stop("far", 1);
+    far.vehicles = Some(vec!["far-van".into()]);
+    let mut nowhere = stop("nowhere", 1);
+    nowhere.vehicles = Some(Vec::new());
+    let problem = Problem {
+        stops: vec![far, nowhere, stop("anyone", 1)],
+        vehicles: vec![van("near-van", 5), van("far-van", 5)],
+        matrices: vec![line(&[0., 10.])],
+    };
+    let plan = plan(&problem, Objective::LeastDistance, QUICK).unwrap();
+    let route_of = |stop: &str| {
+        plan.routes
+            .iter()
+            .find(|r| r.visits.iter().any(|v| v.stop == stop))
+            .map(|r| r.vehicle.as_str())
+    };
+    assert_eq!(route_of("far"), Some("far-van"));
+    assert!(route_of("anyone").is_some());
+    assert_eq!(
+        plan.unserved,
+        vec![routing::Unserved {
+            stop: "nowhere".into(),
+            reason: UnservedReason::Zone
+        }]
+    );
+
+    let mut unknown = problem.clone();
+    unknown.stops[0].vehicles = Some(vec!["ghost".into()]);
+    let err = routing::plan(&unknown, Objective::LeastDistance, QUICK).unwrap_err();
+    assert!(err.to_string().contains("no vehicle ghost"), "{err}");
 }

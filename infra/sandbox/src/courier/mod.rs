@@ -6,6 +6,7 @@ mod errors;
 mod geocode;
 mod handlers;
 mod model;
+mod routes;
 mod store;
 mod tracking;
 mod validate;
@@ -16,6 +17,7 @@ use axum::routing::{get, post, put};
 use axum::Router;
 
 pub use model::{CourierTaskView, Destination, Money, Parcel, Recipient, StatusEvent};
+pub(crate) use routes::RouteBook;
 pub(crate) use store::TaskStore;
 pub(crate) use webhooks::WebhookStore;
 pub use webhooks::{
@@ -45,6 +47,10 @@ pub(crate) fn router(app: &AppState) -> Router<AppState> {
         )
         .route("/tasks/{id}/cancel", post(handlers::cancel_task))
         .route("/tasks/{id}/advance", post(handlers::advance_task))
+        .route(
+            "/drivers/{driver_id}/route",
+            put(routes::put_route).get(routes::get_route),
+        )
         .route(
             "/webhook",
             put(webhooks::put_webhook)

@@ -69,7 +69,7 @@ impl TaskStore {
         self.by_id.get(id).map(|&index| &self.records[index].task)
     }
 
-    fn get_mut(&mut self, id: &str) -> Option<&mut Task> {
+    pub(crate) fn get_mut(&mut self, id: &str) -> Option<&mut Task> {
         let index = *self.by_id.get(id)?;
         Some(&mut self.records[index].task)
     }

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod cash;
+pub mod dispatch;
 pub mod history;
 pub mod idempotency;
 pub mod outbox;
@@ -14,6 +15,7 @@ pub mod shipments;
 
 pub use audit::DynamoAuditTrail;
 pub use cash::DynamoCashBook;
+pub use dispatch::DynamoDispatch;
 pub use history::DynamoStatusHistory;
 pub use idempotency::DynamoIdempotencyStore;
 pub use outbox::DynamoOutbox;

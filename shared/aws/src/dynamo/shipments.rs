@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use domain::courier::{CourierKind, CourierTask, Failure, ProofOfDelivery};
 use domain::ports::ShipmentStore;
-use domain::record::{DeliveryFacts, Recorded, ShipmentRecord, TaskStored};
+use domain::record::{DeliveryFacts, Dispatched, Recorded, ShipmentRecord, TaskStored};
 use domain::{Money, Shipment, ShipmentKey, ShipmentStatus, StorageError};
 use serde::{Deserialize, Serialize};
 
@@ -76,6 +76,13 @@ struct ShipmentRow {
     driver: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     cod_collected_ms: Option<i64>,
+    /// The plan that put the task on a driver's route (`record_dispatched`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dispatch_plan: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dispatch_driver: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dispatch_eta_ms: Option<i64>,
 }
 
 fn first_version() -> u64 {
@@ -109,6 +116,9 @@ impl ShipmentRow {
             eta_ms: None,
             driver: None,
             cod_collected_ms: None,
+            dispatch_plan: None,
+            dispatch_driver: None,
+            dispatch_eta_ms: None,
         }
     }
 
@@ -146,6 +156,18 @@ impl ShipmentRow {
                 eta_ms: self.eta_ms,
                 driver: self.driver,
                 cod_collected_ms: self.cod_collected_ms,
+            },
+            dispatch: match (
+                self.dispatch_plan,
+                self.dispatch_driver,
+                self.dispatch_eta_ms,
+            ) {
+                (Some(plan_id), Some(driver), Some(eta_ms)) => Some(Dispatched {
+                    plan_id,
+                    driver,
+                    eta_ms,
+                }),
+                _ => None,
             },
         })
     }
@@ -627,6 +649,76 @@ impl ShipmentStore for DynamoShipmentStore {
             .filter(|item| !pk_of(item).starts_with("cancelled:"))
             .map(record)
             .collect()
+    }
+
+    /// The `by_status` index's Created partition holds exactly the shipments with a task
+    /// and nothing further yet; it is read eventually consistently, so each one is read
+    /// again, consistently, and kept only if still waiting: a stop a plan has just taken
+    /// must not be planned twice.
+    async fn awaiting_dispatch(&self) -> Result<Vec<ShipmentRecord>, StorageError> {
+        let listed = self
+            .table
+            .client
+            .query()
+            .table_name(&self.table.name)
+            .index_name("by_status")
+            .key_condition_expression("#status = :created")
+            .filter_expression("attribute_not_exists(dispatch_plan)")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":created", s("Created"))
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(|e| crate::classify("Query", e))?;
+        let mut waiting = Vec::with_capacity(listed.len());
+        for item in listed {
+            let Some(current) = self.table.get(&pk_of(&item)).await? else {
+                continue;
+            };
+            let current = record(current)?;
+            if current.status == ShipmentStatus::Created && current.dispatch.is_none() {
+                waiting.push(current);
+            }
+        }
+        Ok(waiting)
+    }
+
+    async fn record_dispatched(
+        &self,
+        key: &ShipmentKey,
+        task_id: &str,
+        dispatched: &Dispatched,
+    ) -> Result<bool, StorageError> {
+        let update = self
+            .table
+            .client
+            .update_item()
+            .table_name(&self.table.name)
+            .key("pk", s(key.to_string()))
+            .update_expression(
+                "SET dispatch_plan = :plan, dispatch_driver = :driver, dispatch_eta_ms = :eta, \
+                 updated_at = :now ADD version :one",
+            )
+            .condition_expression(
+                "task_id = :task AND attribute_not_exists(cancel_requested) \
+                 AND attribute_not_exists(dispatch_plan)",
+            )
+            .expression_attribute_values(":plan", s(&dispatched.plan_id))
+            .expression_attribute_values(":driver", s(&dispatched.driver))
+            .expression_attribute_values(":eta", n(dispatched.eta_ms))
+            .expression_attribute_values(":task", s(task_id))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":now", s(rfc3339_now()));
+        if conditional("UpdateItem", update.send().await)?.is_some() {
+            return Ok(true);
+        }
+        // Lost the condition: marked by this plan already (a repeat) is still a yes.
+        Ok(self.get(key).await?.is_some_and(|r| {
+            r.task.is_some_and(|t| t.task_id == task_id)
+                && r.dispatch.is_some_and(|d| d.plan_id == dispatched.plan_id)
+        }))
     }
 }
 

@@ -75,6 +75,17 @@ impl Courier for MeteredCourier {
         self.count(&result);
         result
     }
+
+    async fn assign_route(
+        &self,
+        driver: &str,
+        plan: &str,
+        task_ids: &[String],
+    ) -> Result<(), CourierError> {
+        let result = self.inner.assign_route(driver, plan, task_ids).await;
+        self.count(&result);
+        result
+    }
 }
 
 impl MeteredCourier {

@@ -1,2 +1,3 @@
 //! One test binary for the crate (every test binary links the whole dependency tree).
+mod fleet;
 mod notify_templates;

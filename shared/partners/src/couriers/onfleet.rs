@@ -669,6 +669,62 @@ impl Courier for OnfleetCourier {
             Err(e) => self.explain_refusal(task_id, e).await.map_or(Ok(()), Err),
         }
     }
+
+    /// The worker's container (<https://docs.onfleet.com/reference/containers>) holds their
+    /// unstarted tasks in order; a started task leaves it (it is the `activeTask`), so it is
+    /// never moved. The container is replaced with the route's tasks followed by any the
+    /// worker had and the route does not list: a plain-list `PUT` sends omitted tasks back
+    /// to the organization, and a plan that did not mean to take a task away must not.
+    /// Onfleet answers 412 when concurrent writes contend for the container's lock and
+    /// asks callers to slow down and go one at a time: read and write again, after a pause.
+    async fn assign_route(
+        &self,
+        driver: &str,
+        _plan: &str,
+        task_ids: &[String],
+    ) -> Result<(), CourierError> {
+        let url = self.url(&["containers", "workers", driver])?;
+        let mut pause = CONTAINER_RETRY_PAUSE;
+        let mut attempt = 1;
+        loop {
+            let current: Container = self.read_json(self.http.get(url.clone())).await?;
+            let mut tasks: Vec<&str> = task_ids.iter().map(String::as_str).collect();
+            tasks.extend(
+                current
+                    .tasks
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|t| !task_ids.iter().any(|id| id == t)),
+            );
+            let body = json!({"tasks": tasks, "considerDependencies": false});
+            match self.write(self.http.put(url.clone()).json(&body)).await {
+                Ok(_) => return Ok(()),
+                Err(e) if is_contended(&e) && attempt < CONTAINER_ATTEMPTS => {
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// A worker's container as `GET /containers/workers/{id}` answers it.
+#[derive(Deserialize)]
+struct Container {
+    #[serde(default)]
+    tasks: Vec<String>,
+}
+
+/// Tries at a contended container before the 412 goes back to the caller (whose retry
+/// starts over), and the first pause between them.
+const CONTAINER_ATTEMPTS: u32 = 4;
+const CONTAINER_RETRY_PAUSE: Duration = Duration::from_millis(250);
+
+/// Onfleet's "412 PreconditionFailedError": another write holds the container's lock.
+fn is_contended(e: &CourierError) -> bool {
+    matches!(e, CourierError::Partner(p) if p.rejected_status() == Some(412))
 }
 
 #[cfg(test)]

@@ -85,6 +85,13 @@ impl SandboxCourier {
     /// `{base_url}/v1/tasks/{task_id}[/{action}]`, the id escaped as one path segment so a
     /// stored id can never address another route.
     fn task_url(&self, task_id: &str, action: Option<&str>) -> Result<reqwest::Url, CourierError> {
+        let mut segments = vec!["v1", "tasks", task_id];
+        segments.extend(action);
+        self.url(&segments)
+    }
+
+    /// `{base_url}/{segments...}`, each escaped as one path segment.
+    fn url(&self, segments: &[&str]) -> Result<reqwest::Url, CourierError> {
         let config = |detail: &str| {
             CourierError::from(PartnerError::config(
                 PARTNER,
@@ -95,8 +102,7 @@ impl SandboxCourier {
         url.path_segments_mut()
             .map_err(|()| config("not a base URL"))?
             .pop_if_empty()
-            .extend(["v1", "tasks", task_id])
-            .extend(action);
+            .extend(segments);
         Ok(url)
     }
 
@@ -242,6 +248,23 @@ impl Courier for SandboxCourier {
     async fn cancel_task(&self, task_id: &str) -> Result<(), CourierError> {
         let url = self.task_url(task_id, Some("cancel"))?;
         self.change(self.http.post(url)).await
+    }
+
+    /// `PUT /v1/drivers/{driver_id}/route` (docs/sandbox-courier-api.md): the same route
+    /// again changes nothing, so a retry after an ambiguous failure is safe.
+    async fn assign_route(
+        &self,
+        driver: &str,
+        plan: &str,
+        task_ids: &[String],
+    ) -> Result<(), CourierError> {
+        let url = self.url(&["v1", "drivers", driver, "route"])?;
+        self.change(
+            self.http
+                .put(url)
+                .json(&json!({"plan": plan, "tasks": task_ids})),
+        )
+        .await
     }
 }
 

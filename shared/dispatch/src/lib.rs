@@ -1,0 +1,9 @@
+//! Dispatch: the day's shipments that wait for a driver, planned into routes over the
+//! fleet ([`problem`]: stated for the solver and read back), applied at the courier once
+//! per driver, and every shipment left out made a review item with its reason ([`run`]).
+//! Written against the domain's ports; the solver is `vrp-core` behind the `routing` crate.
+
+pub mod problem;
+pub mod run;
+
+pub use run::{run, DispatchError, Ports, Ran, Request};

@@ -1,0 +1,322 @@
+//! A day's shipments and the fleet, stated as a routing problem, and the solver's answer
+//! read back as a [`DispatchPlan`].
+
+use std::collections::HashMap;
+
+use domain::dispatch::{
+    DispatchPlan, DriverRoute, Fleet, GeoPoint, PlanDay, PlannedStop, Unplanned, UnplannedReason,
+    VehicleType, CARRIES_CASH, OVERSIZED,
+};
+use domain::{Payment, ShipmentKey, ShipmentRecord};
+use routing::{Load, Point, Problem, Stop, TravelMatrix, Vehicle, Window};
+
+/// Roads are longer than the straight line: straight-line distances are scaled by this
+/// when no road router is configured (a usual circuity factor for city streets).
+pub const DETOUR: f64 = 1.3;
+
+/// What no vehicle limit stands for: large, yet far from overflowing the solver's i32 sums.
+const UNLIMITED: i32 = 1 << 28;
+
+/// A shipment the day may plan: its record and where it goes.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub record: ShipmentRecord,
+    pub location: Option<GeoPoint>,
+}
+
+impl Candidate {
+    /// The address's own coordinates, when the channel gave them.
+    pub fn from_record(record: ShipmentRecord) -> Candidate {
+        let address = &record.shipment.address;
+        let location = match (address.latitude, address.longitude) {
+            (Some(lat), Some(lon)) => Some(GeoPoint { lat, lon }).filter(GeoPoint::is_valid),
+            _ => None,
+        };
+        Candidate { record, location }
+    }
+
+    fn key(&self) -> &ShipmentKey {
+        &self.record.shipment.key
+    }
+}
+
+/// Whether the shipment is for `day`: its delivery window touches the day, or it has none
+/// (then the first plan made takes it).
+pub fn is_for_day(record: &ShipmentRecord, day: &PlanDay, day_length_s: i64) -> bool {
+    match &record.shipment.window {
+        None => true,
+        Some(window) => {
+            let start = day.seconds_from_origin(domain::clock::ms_of(window.start));
+            let end = day.seconds_from_origin(domain::clock::ms_of(window.end));
+            end >= 0 && start < day_length_s
+        }
+    }
+}
+
+/// The problem, with what it takes to read the answer back.
+pub struct Stated {
+    pub problem: Problem,
+    /// Shipments left out before solving (no coordinates).
+    pub unplanned: Vec<Unplanned>,
+    candidates: HashMap<String, Candidate>,
+    points: Vec<GeoPoint>,
+}
+
+/// States the day's problem. Every candidate ends as a stop or in `unplanned`.
+pub fn state(fleet: &Fleet, day: &PlanDay, candidates: Vec<Candidate>) -> Result<Stated, String> {
+    let mut points = Vec::new();
+    let mut place = |p: GeoPoint| {
+        points.push(p);
+        points.len() - 1
+    };
+    let profiles: Vec<VehicleType> = {
+        let mut used: Vec<VehicleType> = fleet.drivers.iter().map(|d| d.vehicle).collect();
+        used.sort();
+        used.dedup();
+        used
+    };
+    let mut vehicles = Vec::new();
+    for driver in &fleet.drivers {
+        let shift = Window {
+            start: day
+                .seconds_at(&driver.shift.start)
+                .map_err(|e| e.to_string())? as f64,
+            end: day
+                .seconds_at(&driver.shift.end)
+                .map_err(|e| e.to_string())? as f64,
+        };
+        vehicles.push(Vehicle {
+            id: driver.id.clone(),
+            profile: profiles
+                .iter()
+                .position(|p| *p == driver.vehicle)
+                .unwrap_or(0),
+            start: place(driver.start),
+            end: driver.end.map(&mut place),
+            shift,
+            capacity: Load {
+                weight_g: driver.capacity.weight_g.map_or(UNLIMITED, clamp),
+                volume_cm3: driver.capacity.volume_cm3.map_or(UNLIMITED, clamp),
+                pieces: driver
+                    .capacity
+                    .pieces
+                    .map_or(UNLIMITED, |p| clamp(p.into())),
+            },
+            skills: driver.skills.clone(),
+        });
+    }
+
+    let service = f64::from(fleet.service_minutes) * 60.;
+    let mut stops = Vec::new();
+    let mut unplanned = Vec::new();
+    let mut by_id = HashMap::new();
+    for candidate in candidates {
+        let id = candidate.key().to_string();
+        let Some(location) = candidate.location else {
+            unplanned.push(Unplanned {
+                shipment: candidate.key().clone(),
+                reason: UnplannedReason::NoLocation,
+                detail: "the address has no coordinates and none were found for it".into(),
+            });
+            continue;
+        };
+        let shipment = &candidate.record.shipment;
+        let windows = shipment
+            .window
+            .iter()
+            .map(|w| Window {
+                start: day.seconds_from_origin(domain::clock::ms_of(w.start)) as f64,
+                end: day.seconds_from_origin(domain::clock::ms_of(w.end)) as f64,
+            })
+            .collect();
+        let mut skills = Vec::new();
+        if matches!(shipment.payment, Payment::CashOnDelivery { .. }) {
+            skills.push(CARRIES_CASH.to_owned());
+        }
+        let parcel = &shipment.parcel;
+        let longest = parcel.dimensions.map_or(0, |d| d.longest_side_mm());
+        if longest > fleet.oversized.longest_side_mm
+            || parcel.weight_grams.unwrap_or(0) > fleet.oversized.weight_g
+        {
+            skills.push(OVERSIZED.to_owned());
+        }
+        let allowed = fleet
+            .drivers_for(location, shipment.address.postal_code.as_deref())
+            .map(|drivers| drivers.iter().map(|d| d.id.clone()).collect());
+        stops.push(Stop {
+            id: id.clone(),
+            location: place(location),
+            service,
+            windows,
+            demand: demand(&candidate.record),
+            skills,
+            vehicles: allowed,
+        });
+        by_id.insert(id, candidate);
+    }
+
+    let matrices = profiles
+        .iter()
+        .map(|p| {
+            let route_points: Vec<Point> = points
+                .iter()
+                .map(|g| Point {
+                    lat: g.lat,
+                    lon: g.lon,
+                })
+                .collect();
+            TravelMatrix::haversine(&route_points, p.city_speed(), DETOUR)
+        })
+        .collect();
+    Ok(Stated {
+        problem: Problem {
+            stops,
+            vehicles,
+            matrices,
+        },
+        unplanned,
+        candidates: by_id,
+        points,
+    })
+}
+
+/// Weight as given (unknown counts as nothing), volume from the dimensions, pieces.
+fn demand(record: &ShipmentRecord) -> Load {
+    let parcel = &record.shipment.parcel;
+    let volume_cm3 = parcel.dimensions.map_or(0, |d| {
+        (d.length_mm
+            .saturating_mul(d.width_mm)
+            .saturating_mul(d.height_mm))
+        .div_ceil(1_000)
+    });
+    Load {
+        weight_g: clamp(parcel.weight_grams.unwrap_or(0)),
+        volume_cm3: clamp(volume_cm3),
+        pieces: clamp(parcel.pieces.into()),
+    }
+}
+
+fn clamp(v: u64) -> i32 {
+    v.min(UNLIMITED as u64) as i32
+}
+
+/// Who asked for the plan and under which id.
+pub struct Made<'a> {
+    pub id: String,
+    pub created_at: String,
+    pub requested_by: &'a str,
+    pub budget_s: u64,
+}
+
+impl Stated {
+    /// The solver's plan as the day's [`DispatchPlan`].
+    pub fn read(
+        self,
+        fleet: &Fleet,
+        day: &PlanDay,
+        plan: &routing::Plan,
+        made: Made,
+    ) -> DispatchPlan {
+        let drivers: HashMap<&str, &domain::dispatch::Driver> =
+            fleet.drivers.iter().map(|d| (d.id.as_str(), d)).collect();
+        let stops: HashMap<&str, &Stop> = self
+            .problem
+            .stops
+            .iter()
+            .map(|s| (s.id.as_str(), s))
+            .collect();
+        let mut routes = Vec::new();
+        for route in &plan.routes {
+            let Some(driver) = drivers.get(route.vehicle.as_str()) else {
+                continue;
+            };
+            let planned: Vec<PlannedStop> = route
+                .visits
+                .iter()
+                .filter_map(|visit| {
+                    let candidate = self.candidates.get(&visit.stop)?;
+                    let stop = stops.get(visit.stop.as_str())?;
+                    Some(PlannedStop {
+                        shipment: candidate.key().clone(),
+                        task_id: candidate.record.task.as_ref()?.task_id.clone(),
+                        order_name: candidate.record.shipment.order_name.clone(),
+                        location: self.points[stop.location],
+                        eta_ms: day.ms_at(visit.departure - stop.service),
+                        leaves_ms: day.ms_at(visit.departure),
+                    })
+                })
+                .collect();
+            routes.push(DriverRoute {
+                driver: driver.id.clone(),
+                vehicle: driver.vehicle,
+                start: driver.start,
+                end: driver.end,
+                departs_ms: day.ms_at(route.departure),
+                done_ms: day.ms_at(route.arrival),
+                distance_m: route.distance.round() as u64,
+                stops: planned,
+            });
+        }
+        let mut unplanned = self.unplanned;
+        for left in &plan.unserved {
+            let Some(candidate) = self.candidates.get(&left.stop) else {
+                continue;
+            };
+            let stop = stops.get(left.stop.as_str());
+            unplanned.push(Unplanned {
+                shipment: candidate.key().clone(),
+                reason: reason(left.reason),
+                detail: detail(left.reason, candidate, stop.copied()),
+            });
+        }
+        DispatchPlan {
+            id: made.id,
+            day: day.day(),
+            time_zone: fleet.time_zone.clone(),
+            created_at: made.created_at,
+            requested_by: made.requested_by.to_owned(),
+            distance_m: routes.iter().map(|r| r.distance_m).sum(),
+            duration_s: routes
+                .iter()
+                .map(|r| (r.done_ms - r.departs_ms).max(0) as u64 / 1000)
+                .sum(),
+            routes,
+            unplanned,
+            budget_s: made.budget_s,
+        }
+    }
+}
+
+fn reason(reason: routing::UnservedReason) -> UnplannedReason {
+    match reason {
+        routing::UnservedReason::Zone => UnplannedReason::Zone,
+        routing::UnservedReason::Skill => UnplannedReason::Skill,
+        routing::UnservedReason::Capacity => UnplannedReason::Capacity,
+        routing::UnservedReason::TimeWindow => UnplannedReason::TimeWindow,
+        routing::UnservedReason::NoRoom => UnplannedReason::NoRoom,
+    }
+}
+
+fn detail(reason: routing::UnservedReason, candidate: &Candidate, stop: Option<&Stop>) -> String {
+    let address = &candidate.record.shipment.address;
+    match (reason, stop) {
+        (routing::UnservedReason::Zone, _) => format!(
+            "{}, {} {} is outside every zone a driver serves",
+            address.street_line(),
+            address.postal_code.as_deref().unwrap_or(""),
+            address.city
+        ),
+        (routing::UnservedReason::Skill, Some(stop)) => format!(
+            "needs a driver with {}; none has them all",
+            stop.skills.join(" and ")
+        ),
+        (routing::UnservedReason::Capacity, Some(stop)) => format!(
+            "{} g, {} cm³, {} pieces: more than any vehicle that may take it carries",
+            stop.demand.weight_g, stop.demand.volume_cm3, stop.demand.pieces
+        ),
+        (routing::UnservedReason::TimeWindow, _) => {
+            "no driver's shift can reach it within its delivery window".into()
+        }
+        _ => "a driver could take it, but none has room or time left in this plan".into(),
+    }
+}

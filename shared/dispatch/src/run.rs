@@ -1,0 +1,264 @@
+//! One dispatch run: plan the day's waiting shipments, or finish applying the plan an
+//! earlier run left open; give each driver their route at the courier once; make every
+//! shipment left out a review item.
+
+use std::time::Duration;
+
+use domain::courier::CourierError;
+use domain::dispatch::{DispatchPlan, Fleet, FleetErrors, LocalTimeError, PlanDay, PlanStart};
+use domain::error::{Classify, Transience};
+use domain::idempotency::{run_once, Outcome, ProtocolError};
+use domain::ports::{
+    Couriers, FleetStore, IdempotencyStore, PlanStore, ReviewInbox, ShipmentStore,
+};
+use domain::record::Dispatched;
+use domain::{ReviewItem, ReviewReason, StorageError};
+use routing::{Budget, Objective};
+
+use crate::problem::{self, Candidate, Made};
+
+/// The ports a run uses.
+pub struct Ports<'a> {
+    pub shipments: &'a dyn ShipmentStore,
+    pub fleet: &'a dyn FleetStore,
+    pub plans: &'a dyn PlanStore,
+    pub reviews: &'a dyn ReviewInbox,
+    pub idempotency: &'a dyn IdempotencyStore,
+    pub couriers: &'a dyn Couriers,
+}
+
+/// What to plan.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The local day, YYYY-MM-DD; `None`: today in the fleet's time zone.
+    pub day: Option<String>,
+    /// "schedule", or the dispatcher who asked.
+    pub requested_by: String,
+    /// Unique per run (the Lambda request id): part of the plan's id.
+    pub run_id: String,
+    pub now_ms: i64,
+    pub budget: Budget,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ran {
+    /// Nothing waits for a driver on that day.
+    NothingToPlan { day: String },
+    /// The plan is at the courier. `resumed`: it was an earlier run's open plan.
+    Applied {
+        plan: Box<DispatchPlan>,
+        resumed: bool,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DispatchError {
+    #[error("no fleet is configured: `courier-bridge fleet put FILE` first")]
+    NoFleet,
+    #[error(transparent)]
+    Fleet(#[from] FleetErrors),
+    #[error(transparent)]
+    Day(#[from] LocalTimeError),
+    #[error("the fleet works on {fleet}, but the deployment's courier is {courier}")]
+    CourierMismatch { fleet: String, courier: String },
+    #[error(transparent)]
+    Plan(#[from] routing::PlanError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("driver {driver}'s route: {source}")]
+    Courier {
+        driver: String,
+        #[source]
+        source: CourierError,
+    },
+    #[error("idempotency record for driver {driver}'s route: {problem}")]
+    Corrupt { driver: String, problem: String },
+    #[error("another run is applying driver {driver}'s route; try again in {retry_in:?}")]
+    Busy { driver: String, retry_in: Duration },
+    #[error("other runs kept planning {day} at the same time; the next run plans it")]
+    Contended { day: String },
+}
+
+impl Classify for DispatchError {
+    fn transience(&self) -> Transience {
+        match self {
+            DispatchError::Storage(e) => e.transience(),
+            DispatchError::Courier { source, .. } => source.transience(),
+            DispatchError::Busy { .. } | DispatchError::Contended { .. } => Transience::Transient,
+            DispatchError::NoFleet
+            | DispatchError::Fleet(_)
+            | DispatchError::Day(_)
+            | DispatchError::CourierMismatch { .. }
+            | DispatchError::Plan(_)
+            | DispatchError::Corrupt { .. } => Transience::Permanent,
+        }
+    }
+}
+
+/// A route's idempotency lease: long enough for one courier call with its retries.
+const ROUTE_LEASE: Duration = Duration::from_secs(60);
+
+/// Plans `request`'s day, or resumes its open plan, and applies it.
+pub async fn run(ports: &Ports<'_>, request: &Request) -> Result<Ran, DispatchError> {
+    let fleet = ports.fleet.get().await?.ok_or(DispatchError::NoFleet)?;
+    fleet.check()?;
+    let day = match &request.day {
+        Some(day) => PlanDay::new(day, &fleet.time_zone)?,
+        None => PlanDay::containing(request.now_ms, &fleet.time_zone)?,
+    };
+    // Overtaken twice in a row means runs keep racing: the next scheduled run takes over.
+    for _ in 0..3 {
+        let state = ports.plans.day(&day.day()).await?;
+        if let Some(open) = state.open {
+            tracing::info!(plan = %open.id, "applying the day's open plan");
+            apply(ports, &open).await?;
+            return Ok(Ran::Applied {
+                plan: Box::new(open),
+                resumed: true,
+            });
+        }
+        let Some(plan) = make_plan(ports, request, &fleet, &day).await? else {
+            return Ok(Ran::NothingToPlan { day: day.day() });
+        };
+        let (plan, resumed) = match ports.plans.start(&plan, state.latest.as_deref()).await? {
+            PlanStart::Started => (plan, false),
+            // Another run planned first: its plan stands, ours is dropped unapplied.
+            PlanStart::AlreadyOpen(theirs) => (*theirs, true),
+            PlanStart::Overtaken => continue,
+        };
+        apply(ports, &plan).await?;
+        return Ok(Ran::Applied {
+            plan: Box::new(plan),
+            resumed,
+        });
+    }
+    Err(DispatchError::Contended { day: day.day() })
+}
+
+/// The day's plan for the shipments waiting now; `None` when none waits.
+async fn make_plan(
+    ports: &Ports<'_>,
+    request: &Request,
+    fleet: &Fleet,
+    day: &PlanDay,
+) -> Result<Option<DispatchPlan>, DispatchError> {
+    let length = day.length_s()?;
+    let candidates: Vec<Candidate> = ports
+        .shipments
+        .awaiting_dispatch()
+        .await?
+        .into_iter()
+        .filter(|r| r.courier == Some(fleet.courier) && r.task.is_some())
+        .filter(|r| problem::is_for_day(r, day, length))
+        .map(Candidate::from_record)
+        .collect();
+    if candidates.is_empty() {
+        return Ok(None);
+    }
+    let stated = problem::state(fleet, day, candidates).map_err(routing::PlanError::Invalid)?;
+    let solved = routing::plan(&stated.problem, Objective::FewestVehicles, request.budget)?;
+    let created_at = domain::clock::rfc3339_from_ms(request.now_ms);
+    Ok(Some(stated.read(
+        fleet,
+        day,
+        &solved,
+        Made {
+            id: format!("{created_at}#{}", request.run_id),
+            created_at,
+            requested_by: &request.requested_by,
+            budget_s: request.budget.seconds as u64,
+        },
+    )))
+}
+
+/// Each route to the courier once per (plan, driver); each stop marked with its plan; each
+/// shipment left out a review item; then the plan is closed. Safe to run again from any
+/// point: every step is idempotent.
+async fn apply(ports: &Ports<'_>, plan: &DispatchPlan) -> Result<(), DispatchError> {
+    let courier = ports
+        .couriers
+        .courier()
+        .await
+        .map_err(|source| DispatchError::Courier {
+            driver: String::new(),
+            source,
+        })?;
+    for route in &plan.routes {
+        let key = format!("dispatch:{}:{}", plan.id, route.driver);
+        let tasks = route.task_ids();
+        // The courier's route call is itself idempotent (the same list again changes
+        // nothing), so an attempt that may have reached it simply sends it again.
+        let outcome = run_once(
+            ports.idempotency,
+            &key,
+            ROUTE_LEASE,
+            || async { Ok::<Option<usize>, CourierError>(None) },
+            || async {
+                courier
+                    .assign_route(&route.driver, &plan.id, &tasks)
+                    .await
+                    .map(|()| tasks.len())
+            },
+        )
+        .await;
+        match outcome {
+            Ok(Outcome::Done { .. }) => {}
+            Ok(Outcome::Busy { retry_in }) => {
+                return Err(DispatchError::Busy {
+                    driver: route.driver.clone(),
+                    retry_in,
+                })
+            }
+            Err(ProtocolError::Store(e)) => return Err(e.into()),
+            Err(ProtocolError::Effect(source)) => {
+                return Err(DispatchError::Courier {
+                    driver: route.driver.clone(),
+                    source,
+                })
+            }
+            Err(ProtocolError::Corrupt { problem, .. }) => {
+                return Err(DispatchError::Corrupt {
+                    driver: route.driver.clone(),
+                    problem,
+                })
+            }
+        }
+        for stop in &route.stops {
+            let marked = ports
+                .shipments
+                .record_dispatched(
+                    &stop.shipment,
+                    &stop.task_id,
+                    &Dispatched {
+                        plan_id: plan.id.clone(),
+                        driver: route.driver.clone(),
+                        eta_ms: stop.eta_ms,
+                    },
+                )
+                .await?;
+            if !marked {
+                // Cancelled or re-created since planning: the courier has the route; the
+                // shipment's own state says what became of it.
+                tracing::warn!(shipment = %stop.shipment, plan = %plan.id, "stop not marked with its plan");
+            }
+        }
+    }
+    for left in &plan.unplanned {
+        let reason = ReviewReason::NotPlanned {
+            day: plan.day.clone(),
+            reason: left.reason.code().to_owned(),
+            detail: left.detail.clone(),
+        };
+        let mut item = ReviewItem::new(
+            &format!("dispatch:{}", left.shipment),
+            "dispatch",
+            vec![reason],
+        );
+        item.order_key = Some(left.shipment.order_key());
+        item.shipment_key = Some(left.shipment.to_string());
+        ports.reviews.open(&item).await?;
+    }
+    ports.plans.finish(plan).await?;
+    Ok(())
+}

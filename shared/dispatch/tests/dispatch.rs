@@ -1,0 +1,527 @@
+//! A dispatch run on the domain's fakes: what gets planned, what the courier is told, what
+//! becomes a review item, and that duplicates, races and a crash between solving and
+//! applying still give each stop to one driver once.
+
+use std::sync::Arc;
+
+use dispatch::{run, Ports, Ran, Request};
+use domain::dispatch::{Fleet, PlanDay};
+use domain::ports::ShipmentStore;
+use domain::record::ShipmentRecord;
+use domain::{ReviewReason, ShipmentKey, ShipmentStatus};
+use fakes::sample::{shipment, task, with_task};
+use fakes::{
+    FakeCourier, FakeCouriers, FakeFleet, FakeIdempotency, FakePlans, FakeReviews, FakeShipments,
+};
+use routing::Budget;
+
+const DAY: &str = "2026-12-07";
+
+/// Two bikes out of one depot in Berlin-Mitte, one of them carrying cash; the van takes
+/// oversized parcels and serves only the "south" zone.
+fn fleet() -> Fleet {
+    Fleet::from_json(
+        r#"{
+      "time_zone": "Europe/Berlin",
+      "courier": "sandbox",
+      "service_minutes": 4,
+      "zones": [{"name": "south", "postal_prefixes": ["12"]}],
+      "drivers": [
+        {"id": "bike-west", "vehicle": "bicycle", "capacity": {"pieces": 10},
+         "shift": {"start": "08:00", "end": "16:00"}, "start": {"lat": 52.520, "lon": 13.400},
+         "end": {"lat": 52.520, "lon": 13.400}},
+        {"id": "bike-east", "vehicle": "bicycle", "capacity": {"pieces": 10}, "skills": ["carries_cash"],
+         "shift": {"start": "08:00", "end": "16:00"}, "start": {"lat": 52.520, "lon": 13.400},
+         "end": {"lat": 52.520, "lon": 13.400}},
+        {"id": "van-south", "vehicle": "van", "skills": ["oversized"], "zones": ["south"],
+         "shift": {"start": "09:00", "end": "17:00"}, "start": {"lat": 52.470, "lon": 13.400}}
+      ]
+    }"#,
+    )
+    .unwrap()
+}
+
+struct World {
+    shipments: FakeShipments,
+    fleet: FakeFleet,
+    plans: FakePlans,
+    reviews: FakeReviews,
+    idempotency: FakeIdempotency,
+    courier: Arc<FakeCourier>,
+    couriers: FakeCouriers,
+}
+
+impl World {
+    fn new(fleet: Fleet) -> World {
+        let courier = Arc::new(FakeCourier::default());
+        World {
+            shipments: FakeShipments::default(),
+            fleet: FakeFleet::new(fleet),
+            plans: FakePlans::default(),
+            reviews: FakeReviews::default(),
+            idempotency: FakeIdempotency::default(),
+            couriers: FakeCouriers::new(courier.clone()),
+            courier,
+        }
+    }
+
+    fn ports(&self) -> Ports<'_> {
+        Ports {
+            shipments: &self.shipments,
+            fleet: &self.fleet,
+            plans: &self.plans,
+            reviews: &self.reviews,
+            idempotency: &self.idempotency,
+            couriers: &self.couriers,
+        }
+    }
+
+    /// Adds a created shipment with task `tsk_{n}`, at the given place and postal code.
+    fn add(&self, n: u32, lat: f64, lon: f64, postal: &str) -> ShipmentKey {
+        self.add_with(n, lat, lon, postal, |_| {})
+    }
+
+    fn add_with(
+        &self,
+        n: u32,
+        lat: f64,
+        lon: f64,
+        postal: &str,
+        change: impl FnOnce(&mut ShipmentRecord),
+    ) -> ShipmentKey {
+        let mut s = shipment("acme", &format!("10{n:02}"));
+        s.address.latitude = Some(lat);
+        s.address.longitude = Some(lon);
+        s.address.postal_code = Some(postal.to_owned());
+        let mut record = with_task(&s, &task(n), ShipmentStatus::Created);
+        change(&mut record);
+        self.shipments.insert(record);
+        s.key
+    }
+}
+
+fn request(run_id: &str) -> Request {
+    Request {
+        day: Some(DAY.into()),
+        requested_by: "test".into(),
+        run_id: run_id.into(),
+        now_ms: 1_796_600_000_000,
+        budget: Budget {
+            seconds: 5,
+            generations: Some(50),
+        },
+    }
+}
+
+fn applied(ran: Ran) -> (domain::dispatch::DispatchPlan, bool) {
+    match ran {
+        Ran::Applied { plan, resumed } => (*plan, resumed),
+        other => panic!("expected an applied plan, got {other:?}"),
+    }
+}
+
+/// Every task on exactly one driver's route at the courier.
+fn assert_each_task_once(courier: &FakeCourier, expected: usize) {
+    let mut all: Vec<String> = courier.routes().into_values().flatten().collect();
+    all.sort();
+    let before = all.len();
+    all.dedup();
+    assert_eq!(
+        before,
+        all.len(),
+        "a task on two routes: {:?}",
+        courier.routes()
+    );
+    assert_eq!(all.len(), expected, "{:?}", courier.routes());
+}
+
+#[tokio::test]
+async fn two_clusters_go_to_two_drivers_in_order_and_the_courier_gets_each_route_once() {
+    let world = World::new(fleet());
+    // West of the depot and east of it, 3 km apart; one bike holds 10 pieces.
+    let west = [
+        world.add(1, 52.520, 13.360, "10115"),
+        world.add(2, 52.521, 13.355, "10115"),
+    ];
+    let east = [
+        world.add(3, 52.520, 13.440, "10243"),
+        world.add(4, 52.519, 13.445, "10243"),
+    ];
+
+    let (plan, resumed) = applied(run(&world.ports(), &request("r1")).await.unwrap());
+    assert!(!resumed);
+    assert!(plan.unplanned.is_empty(), "{:?}", plan.unplanned);
+    assert_eq!(plan.day, DAY);
+    assert_eq!(plan.time_zone, "Europe/Berlin");
+    let served: Vec<Vec<ShipmentKey>> = plan
+        .routes
+        .iter()
+        .map(|r| r.stops.iter().map(|s| s.shipment.clone()).collect())
+        .collect();
+    // Fewest vehicles first: one bike does both clusters (4 pieces, an hour's ride).
+    assert_eq!(served.len(), 1, "{served:?}");
+    let mut all: Vec<ShipmentKey> = served.concat();
+    all.sort_by_key(ToString::to_string);
+    let mut expected: Vec<ShipmentKey> = west.iter().chain(&east).cloned().collect();
+    expected.sort_by_key(ToString::to_string);
+    assert_eq!(all, expected);
+    // The two of a cluster are next to each other on the route.
+    let route = &served[0];
+    let cluster = |k: &ShipmentKey| west.contains(k);
+    let switches = route
+        .windows(2)
+        .filter(|p| cluster(&p[0]) != cluster(&p[1]))
+        .count();
+    assert_eq!(switches, 1, "{route:?}");
+
+    // ETAs are on the plan day, local 08:00 or later, in route order.
+    let day = PlanDay::new(DAY, "Europe/Berlin").unwrap();
+    let stops = &plan.routes[0].stops;
+    assert!(stops[0].eta_ms >= day.ms_at(8. * 3600.));
+    assert!(stops.windows(2).all(|p| p[0].leaves_ms <= p[1].eta_ms));
+
+    assert_eq!(world.courier.calls("assign_route"), 1);
+    assert_each_task_once(&world.courier, 4);
+    let driver = &plan.routes[0].driver;
+    assert_eq!(world.courier.routes()[driver], plan.routes[0].task_ids());
+    for key in expected {
+        let record = world.shipments.record(&key).unwrap();
+        let mark = record.dispatch.expect("marked with its plan");
+        assert_eq!((&mark.plan_id, &mark.driver), (&plan.id, driver));
+    }
+    // Nothing waits any more: a second run plans nothing and tells the courier nothing.
+    assert_eq!(
+        run(&world.ports(), &request("r2")).await.unwrap(),
+        Ran::NothingToPlan { day: DAY.into() }
+    );
+    assert_eq!(world.courier.calls("assign_route"), 1);
+}
+
+#[tokio::test]
+async fn shipments_no_driver_can_take_become_review_items_with_the_reason() {
+    let world = World::new(fleet());
+    let fine = world.add(1, 52.520, 13.360, "10115");
+    // Outside the depot's bikes' reach? No: bikes serve anywhere. A sofa needs the van,
+    // and the van serves only postal codes 12…: a sofa in 10… has no driver.
+    let sofa_north = world.add_with(2, 52.530, 13.380, "10435", |r| {
+        r.shipment.parcel.weight_grams = Some(45_000);
+    });
+    let sofa_south = world.add_with(3, 52.470, 13.410, "12049", |r| {
+        r.shipment.parcel.weight_grams = Some(45_000);
+    });
+    // Cash on delivery and oversized: nobody has both skills.
+    let cod_sofa = world.add_with(4, 52.470, 13.410, "12049", |r| {
+        r.shipment.parcel.weight_grams = Some(45_000);
+        r.shipment.payment = domain::Payment::CashOnDelivery {
+            amount: domain::Money::parse("20.00", "EUR".parse().unwrap()).unwrap(),
+        };
+    });
+    let nowhere = world.add_with(5, 0., 0., "10115", |r| {
+        r.shipment.address.latitude = None;
+        r.shipment.address.longitude = None;
+    });
+    // A window before any shift starts.
+    let dawn = world.add_with(6, 52.520, 13.360, "10115", |r| {
+        let day = PlanDay::new(DAY, "Europe/Berlin").unwrap();
+        let at = |h: f64| domain::clock::utc_from_ms(day.ms_at(h * 3600.)).unwrap();
+        r.shipment.window = Some(domain::DeliveryWindow {
+            start: at(5.),
+            end: at(6.),
+        });
+    });
+
+    let (plan, _) = applied(run(&world.ports(), &request("r1")).await.unwrap());
+    let reason = |key: &ShipmentKey| {
+        plan.unplanned
+            .iter()
+            .find(|u| &u.shipment == key)
+            .map(|u| u.reason.code())
+    };
+    assert_eq!(reason(&fine), None);
+    assert_eq!(reason(&sofa_south), None, "the van takes it");
+    assert_eq!(reason(&sofa_north), Some("skill"));
+    assert_eq!(reason(&cod_sofa), Some("skill"));
+    assert_eq!(reason(&nowhere), Some("no_location"));
+    assert_eq!(reason(&dawn), Some("time_window"));
+    assert_eq!(plan.unplanned.len(), 4);
+
+    let items = world.reviews.open_items();
+    assert_eq!(items.len(), 4);
+    for item in &items {
+        assert_eq!(item.kind, "dispatch");
+        let [ReviewReason::NotPlanned {
+            day,
+            reason,
+            detail,
+        }] = &item.reasons[..]
+        else {
+            panic!("{item:?}");
+        };
+        assert_eq!(day, DAY);
+        assert!(!detail.is_empty());
+        let key: ShipmentKey = item.shipment_key.as_deref().unwrap().parse().unwrap();
+        assert_eq!(Some(reason.as_str()), reason_of(&plan, &key));
+    }
+    assert!(world.shipments.record(&nowhere).unwrap().dispatch.is_none());
+}
+
+fn reason_of<'a>(plan: &'a domain::dispatch::DispatchPlan, key: &ShipmentKey) -> Option<&'a str> {
+    plan.unplanned
+        .iter()
+        .find(|u| &u.shipment == key)
+        .map(|u| u.reason.code())
+}
+
+#[tokio::test]
+async fn outside_every_zone_is_zone_when_every_driver_has_zones() {
+    let mut zoned = fleet();
+    for driver in &mut zoned.drivers {
+        driver.zones = vec!["south".into()];
+    }
+    let world = World::new(zoned);
+    let north = world.add(1, 52.530, 13.380, "10435");
+    let south = world.add(2, 52.470, 13.410, "12049");
+    let (plan, _) = applied(run(&world.ports(), &request("r1")).await.unwrap());
+    assert_eq!(reason_of(&plan, &north), Some("zone"));
+    assert_eq!(reason_of(&plan, &south), None);
+}
+
+#[tokio::test]
+async fn a_crash_between_solving_and_applying_is_finished_by_the_next_run_with_the_same_plan() {
+    let world = World::new(fleet());
+    for n in 1..=6 {
+        world.add(
+            n,
+            52.50 + f64::from(n) * 0.004,
+            13.38 + f64::from(n) * 0.01,
+            "10115",
+        );
+    }
+    // The courier call fails after the plan is stored: the run ends with an error.
+    world.courier.faults.inject(
+        "assign_route",
+        domain::PartnerError::unavailable("sandbox", "connection reset").into(),
+    );
+    let err = run(&world.ports(), &request("r1")).await.unwrap_err();
+    assert!(domain::Classify::is_transient(&err), "{err}");
+    let stored = world.plans.all();
+    assert_eq!(stored.len(), 1);
+    assert!(world.courier.routes().is_empty());
+    assert!(world
+        .shipments
+        .records()
+        .iter()
+        .all(|r| r.dispatch.is_none()));
+
+    // The retry (a new run id) applies the stored plan, not a new one.
+    let (plan, resumed) = applied(run(&world.ports(), &request("r2")).await.unwrap());
+    assert!(resumed);
+    assert_eq!(plan, stored[0]);
+    assert_eq!(world.plans.all().len(), 1);
+    assert_each_task_once(&world.courier, 6);
+    assert!(world
+        .shipments
+        .records()
+        .iter()
+        .all(|r| r.dispatch.as_ref().is_some_and(|d| d.plan_id == plan.id)));
+    assert_eq!(
+        run(&world.ports(), &request("r3")).await.unwrap(),
+        Ran::NothingToPlan { day: DAY.into() }
+    );
+}
+
+#[tokio::test]
+async fn an_answer_lost_after_the_courier_took_the_route_is_sent_again_and_changes_nothing() {
+    let world = World::new(fleet());
+    for n in 1..=3 {
+        world.add(n, 52.52, 13.36 + f64::from(n) * 0.01, "10115");
+    }
+    world.courier.lose_answers.inject(
+        "assign_route",
+        domain::PartnerError::ambiguous("sandbox", "timed out after sending").into(),
+    );
+    assert!(run(&world.ports(), &request("r1")).await.is_err());
+    let after_first = world.courier.routes();
+    assert_each_task_once(&world.courier, 3);
+    let (plan, resumed) = applied(run(&world.ports(), &request("r2")).await.unwrap());
+    assert!(resumed);
+    assert_eq!(world.courier.routes(), after_first);
+    assert_eq!(world.courier.calls("assign_route"), 2);
+    assert_eq!(plan.routes.iter().map(|r| r.stops.len()).sum::<usize>(), 3);
+}
+
+/// The plan store as a run sees it when another run gets in between its reading the day
+/// and its opening a plan: the other run goes first, whole.
+struct Overtaking<'a> {
+    world: &'a World,
+    /// The other run's courier call fails, leaving its plan open.
+    other_crashes: bool,
+    raced: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl domain::ports::PlanStore for Overtaking<'_> {
+    async fn day(&self, day: &str) -> Result<domain::dispatch::DayPlans, domain::StorageError> {
+        self.world.plans.day(day).await
+    }
+
+    async fn start(
+        &self,
+        plan: &domain::dispatch::DispatchPlan,
+        seen_latest: Option<&str>,
+    ) -> Result<domain::dispatch::PlanStart, domain::StorageError> {
+        if !self.raced.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            if self.other_crashes {
+                self.world.courier.faults.inject(
+                    "assign_route",
+                    domain::PartnerError::unavailable("sandbox", "down").into(),
+                );
+            }
+            let other = run(&self.world.ports(), &request("other")).await;
+            assert_eq!(other.is_err(), self.other_crashes, "{other:?}");
+        }
+        self.world.plans.start(plan, seen_latest).await
+    }
+
+    async fn finish(
+        &self,
+        plan: &domain::dispatch::DispatchPlan,
+    ) -> Result<(), domain::StorageError> {
+        self.world.plans.finish(plan).await
+    }
+
+    async fn plans(
+        &self,
+        day: &str,
+    ) -> Result<Vec<domain::dispatch::DispatchPlan>, domain::StorageError> {
+        self.world.plans.plans(day).await
+    }
+}
+
+#[tokio::test]
+async fn a_run_overtaken_by_another_plans_again_and_finds_nothing_left() {
+    let world = World::new(fleet());
+    for n in 1..=5 {
+        world.add(
+            n,
+            52.51 + f64::from(n) * 0.003,
+            13.37 + f64::from(n) * 0.01,
+            "10115",
+        );
+    }
+    let plans = Overtaking {
+        world: &world,
+        other_crashes: false,
+        raced: Default::default(),
+    };
+    let ports = Ports {
+        plans: &plans,
+        ..world.ports()
+    };
+    // Ours was solved over the same five shipments, but the other run's plan was applied
+    // first: ours is dropped, and planning again finds nothing waiting.
+    assert_eq!(
+        run(&ports, &request("ours")).await.unwrap(),
+        Ran::NothingToPlan { day: DAY.into() }
+    );
+    assert_eq!(world.plans.all().len(), 1);
+    assert_eq!(
+        world.courier.calls("assign_route"),
+        world.plans.all()[0].routes.len() as u32
+    );
+    assert_each_task_once(&world.courier, 5);
+}
+
+#[tokio::test]
+async fn a_run_that_finds_another_runs_plan_open_applies_that_one() {
+    let world = World::new(fleet());
+    for n in 1..=5 {
+        world.add(
+            n,
+            52.51 + f64::from(n) * 0.003,
+            13.37 + f64::from(n) * 0.01,
+            "10115",
+        );
+    }
+    let plans = Overtaking {
+        world: &world,
+        other_crashes: true,
+        raced: Default::default(),
+    };
+    let ports = Ports {
+        plans: &plans,
+        ..world.ports()
+    };
+    let (plan, resumed) = applied(run(&ports, &request("ours")).await.unwrap());
+    assert!(resumed);
+    assert!(plan.id.ends_with("#other"), "{}", plan.id);
+    assert_eq!(world.plans.all().len(), 1);
+    assert_each_task_once(&world.courier, 5);
+}
+
+#[tokio::test]
+async fn a_later_run_plans_only_the_shipments_that_came_since() {
+    let world = World::new(fleet());
+    world.add(1, 52.52, 13.37, "10115");
+    let (first, _) = applied(run(&world.ports(), &request("r1")).await.unwrap());
+    let late = world.add(2, 52.52, 13.43, "10243");
+    let (second, resumed) = applied(run(&world.ports(), &request("r2")).await.unwrap());
+    assert!(!resumed);
+    assert_ne!(first.id, second.id);
+    let keys: Vec<&ShipmentKey> = second.shipments().collect();
+    assert_eq!(keys, [&late]);
+    assert_eq!(world.plans.all().len(), 2);
+    assert_each_task_once(&world.courier, 2);
+}
+
+#[tokio::test]
+async fn shipments_for_another_day_or_another_courier_or_already_moving_wait() {
+    let world = World::new(fleet());
+    let tomorrow = world.add_with(1, 52.52, 13.37, "10115", |r| {
+        let day = PlanDay::new("2026-12-08", "Europe/Berlin").unwrap();
+        let at = |h: f64| domain::clock::utc_from_ms(day.ms_at(h * 3600.)).unwrap();
+        r.shipment.window = Some(domain::DeliveryWindow {
+            start: at(10.),
+            end: at(12.),
+        });
+    });
+    world.add_with(2, 52.52, 13.37, "10115", |r| {
+        r.courier = Some(domain::CourierKind::Onfleet);
+    });
+    world.add_with(3, 52.52, 13.37, "10115", |r| {
+        r.status = ShipmentStatus::PickedUp
+    });
+    assert_eq!(
+        run(&world.ports(), &request("r1")).await.unwrap(),
+        Ran::NothingToPlan { day: DAY.into() }
+    );
+    let mut next_day = request("r2");
+    next_day.day = Some("2026-12-08".into());
+    let (plan, _) = applied(run(&world.ports(), &next_day).await.unwrap());
+    assert_eq!(plan.shipments().collect::<Vec<_>>(), [&tomorrow]);
+    let eta = plan.routes[0].stops[0].eta_ms;
+    let day = PlanDay::new("2026-12-08", "Europe/Berlin").unwrap();
+    assert!(
+        eta >= day.ms_at(10. * 3600.) && eta <= day.ms_at(12. * 3600.),
+        "within its window"
+    );
+}
+
+#[tokio::test]
+async fn without_a_fleet_nothing_is_planned_and_the_error_says_what_to_do() {
+    let world = World::new(fleet());
+    world.add(1, 52.52, 13.37, "10115");
+    let empty = FakeFleet::default();
+    let ports = Ports {
+        fleet: &empty,
+        ..world.ports()
+    };
+    let err = run(&ports, &request("r1")).await.unwrap_err();
+    assert!(
+        err.to_string().contains("courier-bridge fleet put"),
+        "{err}"
+    );
+    assert!(!domain::Classify::is_transient(&err));
+    assert_eq!(world.shipments.awaiting_dispatch().await.unwrap().len(), 1);
+    assert_eq!(world.courier.calls("assign_route"), 0);
+}
