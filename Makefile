@@ -58,7 +58,7 @@ lint: setup
 
 ## The Lambda binaries, as SAM builds them (arm64, provided.al2023).
 build-lambda: setup
-	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda build --release --arm64 -p webhook-intake -p normalize -p create-task -p status-sync -p cod-reconcile -p marketplace-intake -p ship-by-watch -p notify
+	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda build --release --arm64 -p webhook-intake -p normalize -p create-task -p status-sync -p cod-reconcile -p marketplace-intake -p ship-by-watch -p notify -p dispatch-function
 
 setup:
 	infra/scripts/setup.sh

@@ -10,6 +10,7 @@
 //! use directly.
 
 pub mod cod;
+pub mod dispatch;
 pub mod dlq;
 pub mod error;
 mod render;
@@ -63,6 +64,56 @@ pub enum Command {
     /// Cash on delivery: hand-overs, reconciliation, cash-out tasks, reports.
     #[command(subcommand)]
     Cod(CodCommand),
+    /// The fleet: drivers, vehicles, shifts, skills, zones, pickup points (JSON,
+    /// docs/dispatch.md).
+    #[command(subcommand)]
+    Fleet(FleetCommand),
+    /// Route planning: plan a day now, show a day's plans.
+    #[command(subcommand)]
+    Dispatch(DispatchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FleetCommand {
+    /// Checks a fleet file and stores it, replacing the current fleet.
+    Put {
+        #[arg(long, value_name = "PATH")]
+        file: PathBuf,
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
+    /// Checks a fleet file without storing it: every mistake, with where it is.
+    Check {
+        #[arg(long, value_name = "PATH")]
+        file: PathBuf,
+    },
+    /// The stored fleet, as JSON.
+    Show,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DispatchCommand {
+    /// Plans a day now (as the scheduled run does) and gives each driver their route at
+    /// the courier; shipments no driver can take become review items.
+    Plan {
+        /// The local day in the fleet's time zone, YYYY-MM-DD.
+        #[arg(long)]
+        day: String,
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+        /// How long the solver may search; it stops earlier once the plan stops improving.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A day's plans: each driver's stops in order with their expected times.
+    Show {
+        #[arg(long)]
+        day: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -256,6 +307,71 @@ pub async fn execute(cli: Cli, sdk: &aws_config::SdkConfig) -> Result<String, Cl
             let stores = stores(sdk, &stack).await?;
             let view = shipment::show(&stores, &key).await?;
             output(json, &view, shipment::render_show)
+        }
+        Command::Fleet(command) => fleet_command(&stores(sdk, &stack).await?, command).await,
+        Command::Dispatch(command) => {
+            dispatch_command(sdk, &stack, &stores(sdk, &stack).await?, command).await
+        }
+    }
+}
+
+fn read_text(path: &std::path::Path) -> Result<String, CliError> {
+    std::fs::read_to_string(path).map_err(|e| CliError::Input {
+        what: path.display().to_string(),
+        error: e.to_string(),
+    })
+}
+
+async fn fleet_command(stores: &StackStores, command: FleetCommand) -> Result<String, CliError> {
+    match command {
+        FleetCommand::Put { file, by } => {
+            let fleet = dispatch::parse_fleet(&read_text(&file)?, &file.display().to_string())?;
+            dispatch::put_fleet(stores, &fleet, &operator(by)).await
+        }
+        FleetCommand::Check { file } => {
+            let fleet = dispatch::parse_fleet(&read_text(&file)?, &file.display().to_string())?;
+            Ok(format!(
+                "{} is a valid fleet: {} drivers, {} zones, {} pickup points",
+                file.display(),
+                fleet.drivers.len(),
+                fleet.zones.len(),
+                fleet.pickups.len()
+            ))
+        }
+        FleetCommand::Show => dispatch::show_fleet(stores).await,
+    }
+}
+
+async fn dispatch_command(
+    sdk: &aws_config::SdkConfig,
+    stack: &Stack,
+    stores: &StackStores,
+    command: DispatchCommand,
+) -> Result<String, CliError> {
+    match command {
+        DispatchCommand::Plan {
+            day,
+            by,
+            seconds,
+            json,
+        } => {
+            let couriers = stack.couriers(sdk)?;
+            let ran = dispatch::plan(stores, &couriers, &day, &operator(by), seconds).await?;
+            output(json, &ran, dispatch::render_ran)
+        }
+        DispatchCommand::Show { day, json } => {
+            let plans = dispatch::plans(stores, &day).await?;
+            output(json, &plans, |plans| {
+                if plans.is_empty() {
+                    format!("no plan for {day}")
+                } else {
+                    plans
+                        .iter()
+                        .map(dispatch::render_plan)
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                }
+            })
         }
     }
 }

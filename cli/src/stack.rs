@@ -33,6 +33,8 @@ pub struct Stack {
 }
 
 /// The template's default `SecretsPrefix`.
+const DEFAULT_SECRETS_PREFIX: &str = "courier-bridge/";
+const DISPATCH_TABLE: &str = "DispatchTable";
 /// The tables, queues and bucket an operator's commands use, by logical id.
 const TABLES: [&str; 8] = [
     "InboundTable",
@@ -136,6 +138,39 @@ impl Stack {
         }
     }
 
+    /// A parameter the stack was deployed with, or the template's default (a stack the
+    /// local runtime provisioned runs on the defaults).
+    pub fn parameter(&self, key: &str, default: &str) -> String {
+        self.parameters
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| default.to_owned())
+    }
+
+    /// The deployment's courier with its credentials from the stack's secrets, as the
+    /// functions reach it (`CourierName`, `SecretsPrefix`).
+    pub fn couriers(
+        &self,
+        sdk: &SdkConfig,
+    ) -> Result<partners::couriers::ConfiguredCourier, CliError> {
+        let kind: domain::CourierKind = self
+            .parameter("CourierName", "sandbox")
+            .parse()
+            .map_err(|e: domain::courier::UnknownCourier| self.problem(e.to_string()))?;
+        let access = aws::config::PartnerAccess {
+            timeout: std::time::Duration::from_secs(10),
+            secrets_prefix: self.parameter("SecretsPrefix", DEFAULT_SECRETS_PREFIX),
+            secrets_ttl: std::time::Duration::ZERO,
+        };
+        let http =
+            partners::http_client(access.timeout).map_err(|e| CliError::Startup(e.to_string()))?;
+        Ok(partners::couriers::ConfiguredCourier::new(
+            kind,
+            access.secret_store(sdk),
+            http,
+        ))
+    }
+
     /// Where the stack's tables, queues and reports bucket are: what every operation
     /// reads and writes, through the same adapters the functions use.
     pub async fn resources(&self) -> Result<StackResources, CliError> {
@@ -144,6 +179,10 @@ impl Stack {
             resources
                 .tables
                 .insert(table.to_owned(), self.table(table)?);
+        }
+        // Dispatch came later: a stack deployed before it has no such table.
+        if let Ok(table) = self.table(DISPATCH_TABLE) {
+            resources.tables.insert(DISPATCH_TABLE.to_owned(), table);
         }
         for queue in QUEUES {
             resources

@@ -233,6 +233,7 @@ pub fn run(o: &Options) -> Result<CityDay, String> {
         Budget {
             seconds: o.seconds,
             generations: None,
+            until_settled: false,
         },
     )
     .map_err(|e| e.to_string())?;

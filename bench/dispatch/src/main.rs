@@ -58,6 +58,7 @@ fn args() -> Result<Args, String> {
         budget: Budget {
             seconds: 2,
             generations: None,
+            until_settled: false,
         },
     };
     let mut it = std::env::args().skip(1);

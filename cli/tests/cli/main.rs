@@ -3,6 +3,7 @@
 
 mod binary;
 mod dlq;
+mod fleet;
 mod review;
 mod shipment;
 mod stack;

@@ -8,6 +8,7 @@ use aws_lambda_events::event::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpR
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cod_reconcile::CodReconcile;
 use create_task::CreateTask;
+use dispatch_function::Dispatch;
 use marketplace_intake::MarketplaceIntake;
 use normalize::Normalize;
 use notify::Notify;
@@ -26,6 +27,7 @@ pub enum Function {
     MarketplaceIntake(MarketplaceIntake),
     CodReconcile(CodReconcile),
     ShipByWatch(ShipByWatch),
+    Dispatch(Dispatch),
 }
 
 impl Function {
@@ -81,6 +83,10 @@ impl Function {
             "ship-by-watch" => {
                 let config = ship_by_watch::Config::read(env()).map_err(|e| problem(&e))?;
                 Function::ShipByWatch(ShipByWatch::new(sdk, config).map_err(|e| problem(&e))?)
+            }
+            "dispatch" => {
+                let config = dispatch_function::Config::read(env()).map_err(|e| problem(&e))?;
+                Function::Dispatch(Dispatch::new(sdk, config).map_err(|e| problem(&e))?)
             }
             other => return Err(format!("no function is deployed as binary {other:?}")),
         })

@@ -141,6 +141,7 @@ pub struct LocalRuntime {
 pub enum Scheduled {
     CodReconcile(cod_reconcile::DayReport),
     ShipByWatch(ship_by_watch::ShipByReport),
+    Dispatch(dispatch_function::DispatchReport),
 }
 
 impl LocalRuntime {
@@ -355,11 +356,48 @@ impl LocalRuntime {
                         .map(Scheduled::ShipByWatch)
                         .map_err(|e| e.to_string())
                 }
+                Function::Dispatch(f) => f
+                    .handle(
+                        Default::default(),
+                        &format!("local-{}", domain::clock::now_ms()),
+                    )
+                    .await
+                    .map(Scheduled::Dispatch)
+                    .map_err(|e| e.to_string()),
                 _ => continue,
             };
             results.push((logical_id.clone(), result));
         }
         results
+    }
+
+    /// Plans `day` (local, in the fleet's time zone), as `{"day": ..., "requested_by": ...}`
+    /// invokes dispatch.
+    pub async fn dispatch(
+        &self,
+        day: &str,
+        requested_by: &str,
+    ) -> Result<dispatch_function::DispatchReport, RuntimeError> {
+        let failed = |message: String| RuntimeError::Function {
+            function: "dispatch".into(),
+            message,
+        };
+        let dispatch = self
+            .functions
+            .values()
+            .find_map(|f| match f.as_ref() {
+                Function::Dispatch(d) => Some(d),
+                _ => None,
+            })
+            .ok_or_else(|| failed("not in the stack".into()))?;
+        let event = dispatch_function::DispatchEvent {
+            day: Some(day.to_owned()),
+            requested_by: Some(requested_by.to_owned()),
+        };
+        dispatch
+            .handle(event, &format!("local-{}", domain::clock::now_ms()))
+            .await
+            .map_err(|e| failed(e.to_string()))
     }
 
     /// Reconciles one day's cash on delivery, as `{"day": ...}` invokes cod-reconcile.

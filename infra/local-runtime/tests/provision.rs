@@ -20,7 +20,7 @@ use local_runtime::template::{EventSpec, Template};
 
 const TEMPLATE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml");
 
-const TABLES: [&str; 8] = [
+const TABLES: [&str; 9] = [
     "InboundTable",
     "ShipmentsTable",
     "IdempotencyTable",
@@ -29,6 +29,7 @@ const TABLES: [&str; 8] = [
     "OutboxTable",
     "ShipmentEventsTable",
     "CashTable",
+    "DispatchTable",
 ];
 const QUEUES: [&str; 10] = [
     "IntakeQueue",
@@ -50,7 +51,7 @@ const REDRIVES: [(&str, &str, u32); 5] = [
     ("AmazonNotificationsQueue", "AmazonNotificationsDLQ", 5),
     ("OutboxQueue", "OutboxDLQ", 8),
 ];
-const FUNCTIONS: [&str; 8] = [
+const FUNCTIONS: [&str; 9] = [
     "WebhookIntakeFunction",
     "NormalizeFunction",
     "CreateTaskFunction",
@@ -59,6 +60,7 @@ const FUNCTIONS: [&str; 8] = [
     "MarketplaceIntakeFunction",
     "ShipByWatchFunction",
     "NotifyFunction",
+    "DispatchFunction",
 ];
 
 async fn sdk() -> SdkConfig {
@@ -148,8 +150,9 @@ async fn provisions_the_template_idempotently_and_tears_it_down() {
             .expect("DescribeTable")
             .table
             .expect("table description");
-        let expected_keys = if id == "ShipmentEventsTable" || id == "CashTable" {
-            // The history (one shipment's events by time) and the cash table (a day's items).
+        let expected_keys = if ["ShipmentEventsTable", "CashTable", "DispatchTable"].contains(&id) {
+            // The history (one shipment's events by time), the cash table (a day's items)
+            // and the dispatch table (a plan's routes).
             vec![
                 ("pk".to_owned(), KeyType::Hash),
                 ("sk".to_owned(), KeyType::Range),
@@ -160,13 +163,24 @@ async fn provisions_the_template_idempotently_and_tears_it_down() {
         assert_eq!(keys(table.key_schema()), expected_keys, "{id}");
         let indexes = table.global_secondary_indexes();
         if id == "ShipmentsTable" {
-            // Every shipment of an order, for cancellations.
-            assert_eq!(indexes.len(), 1);
+            // Every shipment of an order, for cancellations; shipments by status, for
+            // dispatch (with whether a plan took them).
+            let mut indexes: Vec<_> = indexes.iter().collect();
+            indexes.sort_by_key(|i| i.index_name().map(str::to_owned));
+            assert_eq!(indexes.len(), 2);
             assert_eq!(indexes[0].index_name(), Some("by_order"));
             assert_eq!(
                 keys(indexes[0].key_schema()),
                 [("order_key".to_owned(), KeyType::Hash)]
             );
+            assert_eq!(indexes[1].index_name(), Some("by_status"));
+            assert_eq!(
+                keys(indexes[1].key_schema()),
+                [("status".to_owned(), KeyType::Hash)]
+            );
+            let projection = indexes[1].projection().expect("projection");
+            assert_eq!(projection.projection_type(), Some(&ProjectionType::Include));
+            assert_eq!(projection.non_key_attributes(), ["dispatch_plan"]);
         } else if id == "InboundTable" {
             assert_eq!(indexes.len(), 1);
             assert_eq!(indexes[0].index_name(), Some("by_order"));
@@ -259,6 +273,7 @@ async fn provisions_the_template_idempotently_and_tears_it_down() {
             stack.tables["ShipmentEventsTable"].clone(),
         ),
         ("CASH_TABLE", stack.tables["CashTable"].clone()),
+        ("DISPATCH_TABLE", stack.tables["DispatchTable"].clone()),
         ("REPORTS_BUCKET", stack.buckets["ReportsBucket"].clone()),
         ("NOTIFY_SMS_PROVIDER", "twilio".to_owned()),
         ("NOTIFY_EMAIL_PROVIDER", "ses".to_owned()),

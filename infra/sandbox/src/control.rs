@@ -31,6 +31,8 @@ pub(crate) fn router() -> Router<AppState> {
 #[serde(deny_unknown_fields)]
 struct SetFaults {
     create_task: Option<Fault>,
+    /// `PUT /v1/drivers/{driver_id}/route`.
+    assign_route: Option<Fault>,
     shopify_admin: Option<Fault>,
     twilio: Option<Fault>,
 }
@@ -41,12 +43,16 @@ async fn set_faults(
 ) -> Result<StatusCode, ApiError> {
     let SetFaults {
         create_task,
+        assign_route,
         shopify_admin,
         twilio,
     } = parse_json(&body?)?;
     app.with(|store| {
         if let Some(fault) = create_task {
             store.faults.create_task.set(fault);
+        }
+        if let Some(fault) = assign_route {
+            store.faults.assign_route.set(fault);
         }
         if let Some(fault) = shopify_admin {
             store.faults.shopify_admin.set(fault);

@@ -113,6 +113,8 @@ impl FaultSlot {
 #[derive(Debug, Default)]
 pub(crate) struct Faults {
     pub(crate) create_task: FaultSlot,
+    /// `PUT /v1/drivers/{driver_id}/route`.
+    pub(crate) assign_route: FaultSlot,
     pub(crate) shopify_admin: FaultSlot,
     /// `POST .../Messages.json` of the fake Twilio API.
     pub(crate) twilio: FaultSlot,

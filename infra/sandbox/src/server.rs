@@ -165,6 +165,17 @@ impl Sandbox {
         self.app.with(|store| store.faults.create_task.set(fault));
     }
 
+    /// Arms a fault for `PUT /v1/drivers/{driver_id}/route`, replacing any armed one.
+    pub fn set_assign_route_fault(&self, fault: Fault) {
+        self.app.with(|store| store.faults.assign_route.set(fault));
+    }
+
+    /// Each driver's route, as `GET /v1/drivers/{driver_id}/route` answers it: driver id →
+    /// task ids in order.
+    pub fn routes(&self) -> std::collections::BTreeMap<String, Vec<String>> {
+        self.app.with(|store| store.routes.all())
+    }
+
     /// Registers the courier's status webhook (as `PUT /v1/webhook` does), replacing any
     /// registered one: from now on every task status change is POSTed to `url`, signed with
     /// `secret`.

@@ -4,8 +4,8 @@
 //! only the ports it uses.
 
 use crate::dynamo::{
-    DynamoAuditTrail, DynamoCashBook, DynamoIdempotencyStore, DynamoOutbox, DynamoReviewInbox,
-    DynamoShipmentStore, DynamoStatusHistory, DynamoStoreRules,
+    DynamoAuditTrail, DynamoCashBook, DynamoDispatch, DynamoIdempotencyStore, DynamoOutbox,
+    DynamoReviewInbox, DynamoShipmentStore, DynamoStatusHistory, DynamoStoreRules,
 };
 use crate::reports::S3ReportShelf;
 use crate::sqs::SqsQueue;
@@ -60,6 +60,8 @@ pub struct StackStores {
     /// Each store's rules.
     pub stores: DynamoStoreRules,
     pub idempotency: DynamoIdempotencyStore,
+    /// The fleet and the day plans; `None` on a stack deployed before dispatch existed.
+    pub dispatch: Option<DynamoDispatch>,
     pub reports: S3ReportShelf,
     pub intake_queue: SqsQueue,
     pub tasks_queue: SqsQueue,
@@ -93,6 +95,9 @@ impl StackStores {
             cash: DynamoCashBook::new(dynamodb.clone(), table("CashTable")?),
             stores: DynamoStoreRules::new(dynamodb.clone(), table("StoresTable")?, Duration::ZERO),
             idempotency: DynamoIdempotencyStore::new(dynamodb.clone(), table("IdempotencyTable")?),
+            dispatch: table("DispatchTable")
+                .ok()
+                .map(|name| DynamoDispatch::new(dynamodb.clone(), name)),
             reports: S3ReportShelf::new(sdk, resources.bucket("ReportsBucket")?),
             intake_queue: queue("IntakeQueue")?,
             tasks_queue: queue("TasksQueue")?,

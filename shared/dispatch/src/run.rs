@@ -41,10 +41,12 @@ pub struct Request {
 }
 
 /// How a run ended.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Ran {
-    /// Nothing waits for a driver on that day.
-    NothingToPlan { day: String },
+    /// No driver can be given anything on that day: nothing waits, or what waits no driver
+    /// can take (`waiting`, each with its review item refreshed).
+    NothingToPlan { day: String, waiting: usize },
     /// The plan is at the courier. `resumed`: it was an earlier run's open plan.
     Applied {
         plan: Box<DispatchPlan>,
@@ -119,8 +121,19 @@ pub async fn run(ports: &Ports<'_>, request: &Request) -> Result<Ran, DispatchEr
             });
         }
         let Some(plan) = make_plan(ports, request, &fleet, &day).await? else {
-            return Ok(Ran::NothingToPlan { day: day.day() });
+            return Ok(Ran::NothingToPlan {
+                day: day.day(),
+                waiting: 0,
+            });
         };
+        if plan.routes.is_empty() {
+            // Nothing for the courier: no plan to keep, only the reasons to refresh.
+            open_reviews(ports, &plan).await?;
+            return Ok(Ran::NothingToPlan {
+                day: day.day(),
+                waiting: plan.unplanned.len(),
+            });
+        }
         let (plan, resumed) = match ports.plans.start(&plan, state.latest.as_deref()).await? {
             PlanStart::Started => (plan, false),
             // Another run planned first: its plan stands, ours is dropped unapplied.
@@ -244,6 +257,13 @@ async fn apply(ports: &Ports<'_>, plan: &DispatchPlan) -> Result<(), DispatchErr
             }
         }
     }
+    open_reviews(ports, plan).await?;
+    ports.plans.finish(plan).await?;
+    Ok(())
+}
+
+/// A review item per shipment the plan leaves out; a repeat counts one more occurrence.
+async fn open_reviews(ports: &Ports<'_>, plan: &DispatchPlan) -> Result<(), DispatchError> {
     for left in &plan.unplanned {
         let reason = ReviewReason::NotPlanned {
             day: plan.day.clone(),
@@ -259,6 +279,5 @@ async fn apply(ports: &Ports<'_>, plan: &DispatchPlan) -> Result<(), DispatchErr
         item.shipment_key = Some(left.shipment.to_string());
         ports.reviews.open(&item).await?;
     }
-    ports.plans.finish(plan).await?;
     Ok(())
 }

@@ -109,6 +109,7 @@ fn request(run_id: &str) -> Request {
         budget: Budget {
             seconds: 5,
             generations: Some(50),
+            until_settled: false,
         },
     }
 }
@@ -192,7 +193,10 @@ async fn two_clusters_go_to_two_drivers_in_order_and_the_courier_gets_each_route
     // Nothing waits any more: a second run plans nothing and tells the courier nothing.
     assert_eq!(
         run(&world.ports(), &request("r2")).await.unwrap(),
-        Ran::NothingToPlan { day: DAY.into() }
+        Ran::NothingToPlan {
+            day: DAY.into(),
+            waiting: 0
+        }
     );
     assert_eq!(world.courier.calls("assign_route"), 1);
 }
@@ -326,7 +330,10 @@ async fn a_crash_between_solving_and_applying_is_finished_by_the_next_run_with_t
         .all(|r| r.dispatch.as_ref().is_some_and(|d| d.plan_id == plan.id)));
     assert_eq!(
         run(&world.ports(), &request("r3")).await.unwrap(),
-        Ran::NothingToPlan { day: DAY.into() }
+        Ran::NothingToPlan {
+            day: DAY.into(),
+            waiting: 0
+        }
     );
 }
 
@@ -422,7 +429,10 @@ async fn a_run_overtaken_by_another_plans_again_and_finds_nothing_left() {
     // first: ours is dropped, and planning again finds nothing waiting.
     assert_eq!(
         run(&ports, &request("ours")).await.unwrap(),
-        Ran::NothingToPlan { day: DAY.into() }
+        Ran::NothingToPlan {
+            day: DAY.into(),
+            waiting: 0
+        }
     );
     assert_eq!(world.plans.all().len(), 1);
     assert_eq!(
@@ -493,7 +503,10 @@ async fn shipments_for_another_day_or_another_courier_or_already_moving_wait() {
     });
     assert_eq!(
         run(&world.ports(), &request("r1")).await.unwrap(),
-        Ran::NothingToPlan { day: DAY.into() }
+        Ran::NothingToPlan {
+            day: DAY.into(),
+            waiting: 0
+        }
     );
     let mut next_day = request("r2");
     next_day.day = Some("2026-12-08".into());

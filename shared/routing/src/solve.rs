@@ -88,6 +88,12 @@ pub fn plan(problem: &Problem, objective: Objective, budget: Budget) -> Result<P
         .map_err(solver)?
         .with_max_time(Some(budget.seconds))
         .with_max_generations(budget.generations)
+        .with_min_cv(
+            budget
+                .until_settled
+                .then(|| ("sample".to_owned(), 200, 0.01, true)),
+            "min-cv".to_owned(),
+        )
         .build()
         .map_err(solver)?;
     let solution = Solver::new(vrp, config).solve().map_err(solver)?;

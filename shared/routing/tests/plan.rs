@@ -10,6 +10,7 @@ use std::collections::HashMap;
 const QUICK: Budget = Budget {
     seconds: 5,
     generations: Some(200),
+    until_settled: false,
 };
 
 /// Locations on a line at the given positions; travel time equals distance.
@@ -307,7 +308,7 @@ proptest! {
 
     #[test]
     fn no_plan_breaks_a_capacity_a_window_a_shift_a_skill_or_a_zone_and_none_loses_a_stop(problem in problems()) {
-        let budget = Budget { seconds: 5, generations: Some(30) };
+        let budget = Budget { seconds: 5, generations: Some(30) , until_settled: false};
         let plan = plan(&problem, Objective::LeastDistance, budget).unwrap();
         let stops: HashMap<&str, &Stop> = problem.stops.iter().map(|s| (s.id.as_str(), s)).collect();
         let vehicles: HashMap<&str, &Vehicle> = problem.vehicles.iter().map(|v| (v.id.as_str(), v)).collect();

@@ -37,6 +37,7 @@ fn c101_is_planned_for_everyone_close_to_the_best_known_distance() {
     let budget = Budget {
         seconds: 60,
         generations: Some(300),
+        until_settled: false,
     };
     let plan = plan(&instance.problem, Objective::LeastDistance, budget).unwrap();
     assert!(plan.unserved.is_empty(), "{:?}", plan.unserved);

@@ -6,6 +6,7 @@ mod channel_orders;
 mod clarification;
 mod cod;
 mod courier_faults;
+mod dispatch;
 mod duplicate_storm;
 mod dynamo_stores;
 mod marketplace;

@@ -16,11 +16,14 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::errors::TaskError;
+use axum::response::{IntoResponse, Response};
+
+use super::errors::{internal_error, TaskError};
 use super::model::{StatusChange, TaskStatus};
 use super::store::{ChangeError, TaskStore};
 use super::webhooks;
 use crate::error::{parse_json, ApiError};
+use crate::faults::{HoldBack, Injected, Strike};
 use crate::state::AppState;
 
 /// At most this many tasks per call (Onfleet's optimization takes 2,000 at once too).
@@ -71,6 +74,13 @@ fn started(status: TaskStatus) -> bool {
 }
 
 impl RouteBook {
+    pub(crate) fn all(&self) -> std::collections::BTreeMap<String, Vec<String>> {
+        self.routes
+            .iter()
+            .map(|(driver, route)| (driver.clone(), route.tasks.clone()))
+            .collect()
+    }
+
     pub(crate) fn get(&self, driver: &str) -> Route {
         self.routes.get(driver).cloned().unwrap_or_else(|| Route {
             driver_id: driver.to_owned(),
@@ -191,7 +201,34 @@ pub(super) async fn put_route(
     State(app): State<AppState>,
     path: Result<Path<String>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<RouteAnswer>, TaskError> {
+) -> Response {
+    // Faults strike before anything else, like an outage in front of the real service.
+    let hold_back = match app.with(|store| store.faults.assign_route.strike()) {
+        Some(Strike::ServerError) => return internal_error(),
+        Some(Strike::Injected(Injected::Unavailable)) => {
+            return ApiError::Unavailable.into_response()
+        }
+        Some(Strike::Injected(Injected::RateLimited)) => {
+            return ApiError::RateLimited.into_response()
+        }
+        Some(Strike::Injected(Injected::LoseResponse(delay))) => Some(HoldBack(delay)),
+        None => None,
+    };
+    let mut response = match assign(&app, path, body) {
+        Ok(answer) => Json(answer).into_response(),
+        Err(error) => error.into_response(),
+    };
+    if let Some(hold_back) = hold_back {
+        response.extensions_mut().insert(hold_back);
+    }
+    response
+}
+
+fn assign(
+    app: &AppState,
+    path: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<RouteAnswer, TaskError> {
     let driver = driver_path(path)?;
     let request: RouteRequest = parse_json(&body.map_err(ApiError::from)?)?;
     if request.plan.trim().is_empty() || request.plan.len() > 200 {
@@ -225,9 +262,9 @@ pub(super) async fn put_route(
         Ok::<_, TaskError>((answer, outgoing))
     })?;
     for one in outgoing {
-        webhooks::dispatch(&app, Some(one));
+        webhooks::dispatch(app, Some(one));
     }
-    Ok(Json(answer))
+    Ok(answer)
 }
 
 /// `GET /v1/drivers/{driver_id}/route`.

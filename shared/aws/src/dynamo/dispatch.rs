@@ -28,8 +28,10 @@ pub struct DynamoDispatch {
 }
 
 impl DynamoDispatch {
-    pub fn new(table: Table) -> DynamoDispatch {
-        DynamoDispatch { table }
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> DynamoDispatch {
+        DynamoDispatch {
+            table: Table::new(client, table),
+        }
     }
 
     async fn item(&self, pk: &str, sk: &str) -> Result<Option<Item>, StorageError> {

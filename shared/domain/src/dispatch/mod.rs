@@ -14,4 +14,4 @@ pub use fleet::{
 pub use plan::{
     DayPlans, DispatchPlan, DriverRoute, PlanStart, PlannedStop, Unplanned, UnplannedReason,
 };
-pub use time::{LocalTimeError, PlanDay};
+pub use time::{local_clock, LocalTimeError, PlanDay};

@@ -103,6 +103,19 @@ impl PlanDay {
     }
 }
 
+/// "08:05": `ms` (since the epoch) on the wall clock of `zone_name`; UTC if the zone is
+/// unknown (a plan shows its own zone beside).
+pub fn local_clock(ms: i64, zone_name: &str) -> String {
+    let zone = zone(zone_name).unwrap_or(TimeZone::UTC);
+    match Timestamp::from_millisecond(ms) {
+        Ok(at) => {
+            let t = at.to_zoned_datetime(zone).time();
+            format!("{:02}:{:02}", t.hour(), t.minute())
+        }
+        Err(_) => "--:--".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,6 +139,14 @@ mod tests {
         let autumn = PlanDay::new("2026-10-25", "Europe/Berlin").unwrap();
         assert_eq!(autumn.length_s().unwrap(), 25 * 3600);
         assert_eq!(autumn.seconds_at("08:00").unwrap(), 9 * 3600);
+    }
+
+    #[test]
+    fn clock_times_are_shown_on_the_fleets_wall_clock() {
+        // 2026-12-06T20:00:00Z.
+        assert_eq!(local_clock(1_796_587_200_000, "Asia/Kolkata"), "01:30");
+        assert_eq!(local_clock(1_796_587_200_000, "Europe/Berlin"), "21:00");
+        assert_eq!(local_clock(1_796_587_200_000, "Nowhere/Else"), "20:00");
     }
 
     #[test]

@@ -1,0 +1,161 @@
+//! `courier-bridge fleet` and `courier-bridge dispatch`: the fleet document (checked before
+//! it is stored: every mistake named at once), planning a day on demand (the same run the
+//! scheduled function makes), and a day's plans as a table per driver.
+
+use crate::error::CliError;
+use aws::stack::StackStores;
+use domain::dispatch::{local_clock, DispatchPlan, Fleet};
+use domain::ports::{Couriers, FleetStore, PlanStore};
+use std::fmt::Write as _;
+
+fn dispatch_table(stores: &StackStores) -> Result<&aws::dynamo::DynamoDispatch, CliError> {
+    stores.dispatch.as_ref().ok_or_else(|| {
+        CliError::Refused(
+            "this stack has no dispatch table: deploy this version of template.yaml first".into(),
+        )
+    })
+}
+
+/// Reads and checks a fleet document; `what` names it in errors.
+pub fn parse_fleet(text: &str, what: &str) -> Result<Fleet, CliError> {
+    Fleet::from_json(text).map_err(|e| CliError::Input {
+        what: what.to_owned(),
+        error: e.to_string(),
+    })
+}
+
+/// Checks the fleet and stores it, replacing the current one.
+pub async fn put_fleet(stores: &StackStores, fleet: &Fleet, by: &str) -> Result<String, CliError> {
+    fleet.check().map_err(|e| CliError::Input {
+        what: "fleet".into(),
+        error: e.to_string(),
+    })?;
+    dispatch_table(stores)?.put(fleet, by).await?;
+    Ok(format!(
+        "fleet stored: {} drivers, {} zones, {} pickup points ({})",
+        fleet.drivers.len(),
+        fleet.zones.len(),
+        fleet.pickups.len(),
+        fleet.time_zone
+    ))
+}
+
+pub async fn show_fleet(stores: &StackStores) -> Result<String, CliError> {
+    match dispatch_table(stores)?.get().await? {
+        Some(fleet) => serde_json::to_string_pretty(&fleet).map_err(|e| CliError::Input {
+            what: "fleet".into(),
+            error: e.to_string(),
+        }),
+        None => Err(CliError::Refused(
+            "no fleet is stored: `courier-bridge fleet put --file FLEET.json`".into(),
+        )),
+    }
+}
+
+/// Plans `day` now, as the scheduled run does, and applies the plan at the courier.
+pub async fn plan(
+    stores: &StackStores,
+    couriers: &dyn Couriers,
+    day: &str,
+    by: &str,
+    budget_seconds: u64,
+) -> Result<dispatch::Ran, CliError> {
+    let table = dispatch_table(stores)?;
+    let ports = dispatch::Ports {
+        shipments: &stores.shipments,
+        fleet: table,
+        plans: table,
+        reviews: &stores.reviews,
+        idempotency: &stores.idempotency,
+        couriers,
+    };
+    let request = dispatch::Request {
+        day: Some(day.to_owned()),
+        requested_by: by.to_owned(),
+        run_id: format!("cli-{}", domain::clock::now_ms()),
+        now_ms: domain::clock::now_ms(),
+        budget: routing::Budget {
+            seconds: budget_seconds as usize,
+            generations: None,
+            until_settled: true,
+        },
+    };
+    dispatch::run(&ports, &request)
+        .await
+        .map_err(|e| CliError::Refused(e.to_string()))
+}
+
+pub fn render_ran(ran: &dispatch::Ran) -> String {
+    match ran {
+        dispatch::Ran::NothingToPlan { day, waiting: 0 } => {
+            format!("{day}: no shipment waits for a driver")
+        }
+        dispatch::Ran::NothingToPlan { day, waiting } => format!(
+            "{day}: {waiting} shipments wait, and no driver can take them (see `review list`)"
+        ),
+        dispatch::Ran::Applied { plan, resumed } => {
+            let mut text = String::new();
+            if *resumed {
+                text.push_str("an earlier run's plan was open; it is applied now\n");
+            }
+            text.push_str(&render_plan(plan));
+            text
+        }
+    }
+}
+
+/// The day's plans, oldest first.
+pub async fn plans(stores: &StackStores, day: &str) -> Result<Vec<DispatchPlan>, CliError> {
+    domain::dispatch::PlanDay::new(day, "UTC").map_err(|e| CliError::Usage(e.to_string()))?;
+    Ok(dispatch_table(stores)?.plans(day).await?)
+}
+
+/// A plan as a dispatcher reads it: a table per driver, then what was left out.
+pub fn render_plan(plan: &DispatchPlan) -> String {
+    let zone = plan.time_zone.as_str();
+    let stops: usize = plan.routes.iter().map(|r| r.stops.len()).sum();
+    let mut text = format!(
+        "plan {} for {} ({zone}), by {}: {} routes, {stops} stops, {:.1} km, {} not planned\n",
+        plan.id,
+        plan.day,
+        plan.requested_by,
+        plan.routes.len(),
+        plan.distance_m as f64 / 1000.,
+        plan.unplanned.len()
+    );
+    for route in &plan.routes {
+        let _ = writeln!(
+            text,
+            "\n{} ({}) leaves {}, done {}, {:.1} km",
+            route.driver,
+            route.vehicle.as_str(),
+            local_clock(route.departs_ms, zone),
+            local_clock(route.done_ms, zone),
+            route.distance_m as f64 / 1000.
+        );
+        for (i, stop) in route.stops.iter().enumerate() {
+            let _ = writeln!(
+                text,
+                "  {:>3}  {}  {:<10}  {}  {}",
+                i + 1,
+                local_clock(stop.eta_ms, zone),
+                stop.order_name.as_deref().unwrap_or("-"),
+                stop.shipment,
+                stop.task_id
+            );
+        }
+    }
+    if !plan.unplanned.is_empty() {
+        text.push_str("\nnot planned (each is a review item):\n");
+        for left in &plan.unplanned {
+            let _ = writeln!(
+                text,
+                "  {}  {}: {}",
+                left.shipment,
+                left.reason.code(),
+                left.detail
+            );
+        }
+    }
+    text
+}

@@ -1,0 +1,84 @@
+//! dispatch's configuration (only the variables it uses) and the adapters it is built
+//! from, once per process.
+
+use crate::{Dispatch, FUNCTION};
+use aws::config::{self, Env, PartnerAccess, StartupError};
+use aws::dynamo::{DynamoDispatch, DynamoIdempotencyStore, DynamoReviewInbox, DynamoShipmentStore};
+use aws::metrics::metered::{Meter, MeteredCouriers};
+use domain::CourierKind;
+use partners::couriers::ConfiguredCourier;
+use std::sync::Arc;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub shipments_table: String,
+    pub dispatch_table: String,
+    pub review_table: String,
+    pub idempotency_table: String,
+    /// `COURIER_NAME`: the deployment's courier.
+    pub courier: CourierKind,
+    /// `DISPATCH_BUDGET_SECONDS`: how long the solver searches (the function's timeout
+    /// must leave room to apply the plan after it).
+    pub budget_seconds: u64,
+    pub partners: PartnerAccess,
+    pub metrics: aws::metrics::Metrics,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Config, config::ConfigError> {
+        Config::read(Env::process())
+    }
+
+    pub fn read(mut env: Env) -> Result<Config, config::ConfigError> {
+        let config = Config {
+            shipments_table: env.required("SHIPMENTS_TABLE"),
+            dispatch_table: env.required("DISPATCH_TABLE"),
+            review_table: env.required("REVIEW_TABLE"),
+            idempotency_table: env.required("IDEMPOTENCY_TABLE"),
+            courier: env.parsed(
+                "COURIER_NAME",
+                CourierKind::Sandbox,
+                "a courier (sandbox, onfleet)",
+            ),
+            budget_seconds: env.number("DISPATCH_BUDGET_SECONDS", 20),
+            partners: PartnerAccess::read(&mut env),
+            metrics: config::metrics(&env),
+        };
+        env.finish()?;
+        Ok(config)
+    }
+}
+
+impl Dispatch {
+    /// The function with its adapters, built once per process.
+    pub fn new(sdk: &aws_config::SdkConfig, config: Config) -> Result<Dispatch, StartupError> {
+        let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+        let secrets = config.partners.secret_store(sdk);
+        let http = partners::http_client(config.partners.timeout).map_err(StartupError::http)?;
+        let dispatch = Arc::new(DynamoDispatch::new(
+            dynamodb.clone(),
+            &config.dispatch_table,
+        ));
+        Ok(Dispatch {
+            shipments: Arc::new(DynamoShipmentStore::new(
+                dynamodb.clone(),
+                &config.shipments_table,
+            )),
+            fleet: dispatch.clone(),
+            plans: dispatch,
+            reviews: Arc::new(DynamoReviewInbox::new(
+                dynamodb.clone(),
+                &config.review_table,
+            )),
+            idempotency: Arc::new(DynamoIdempotencyStore::new(
+                dynamodb,
+                &config.idempotency_table,
+            )),
+            couriers: Arc::new(MeteredCouriers {
+                inner: Arc::new(ConfiguredCourier::new(config.courier, secrets, http)),
+                meter: Meter::new(FUNCTION, config.metrics),
+            }),
+            budget_seconds: config.budget_seconds,
+        })
+    }
+}

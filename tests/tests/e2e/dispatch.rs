@@ -1,0 +1,275 @@
+//! Dispatch end to end: orders become sandbox tasks through the whole pipeline, the
+//! dispatch function plans the day over a fleet stored in DynamoDB, each driver gets their
+//! route at the sandbox courier once, and the courier's "assigned" webhooks come back
+//! through status sync. Also: a crash between solving and applying, two runs at once, and
+//! an order with no coordinates.
+
+use dispatch_function::DispatchReport;
+use domain::dispatch::{Fleet, PlanDay};
+use domain::ports::{FleetStore, PlanStore};
+use domain::{Channel, ShipmentKey, ShipmentStatus};
+use end_to_end::{paid_order, wait_for, Harness, STORE};
+use sandbox::Fault;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(40);
+
+fn fleet() -> Fleet {
+    Fleet::from_json(
+        &json!({
+            "time_zone": "Europe/Berlin",
+            "courier": "sandbox",
+            "drivers": [
+                {"id": "drv_01", "vehicle": "bicycle", "capacity": {"pieces": 3},
+                 "shift": {"start": "06:00", "end": "22:00"},
+                 "start": {"lat": 52.529, "lon": 13.401}, "end": {"lat": 52.529, "lon": 13.401}},
+                {"id": "drv_02", "vehicle": "bicycle", "capacity": {"pieces": 3},
+                 "shift": {"start": "06:00", "end": "22:00"},
+                 "start": {"lat": 52.529, "lon": 13.401}, "end": {"lat": 52.529, "lon": 13.401}}
+            ]
+        })
+        .to_string(),
+    )
+    .expect("a valid fleet")
+}
+
+/// Today in the fleet's time zone: the day a scheduled run would plan.
+fn today() -> String {
+    PlanDay::containing(domain::clock::now_ms(), "Europe/Berlin")
+        .expect("a known zone")
+        .day()
+}
+
+/// Posts paid orders at these coordinates (`None`: the address has none) and waits until
+/// each has its task; returns their shipment keys.
+async fn order(h: &Harness, base: u64, places: &[Option<(f64, f64)>]) -> Vec<ShipmentKey> {
+    let mut keys = Vec::new();
+    for (i, place) in places.iter().enumerate() {
+        let id = base + i as u64;
+        let mut order = paid_order(id);
+        if let Some((lat, lon)) = place {
+            order["shipping_address"]["latitude"] = json!(lat);
+            order["shipping_address"]["longitude"] = json!(lon);
+        }
+        let (status, _, _) = h
+            .deliver(
+                "orders/create",
+                &format!("w-{id}"),
+                order.to_string().as_bytes(),
+            )
+            .await;
+        assert_eq!(status, 200);
+        keys.push(ShipmentKey::new(
+            Channel::Shopify,
+            STORE,
+            &id.to_string(),
+            "1",
+        ));
+    }
+    for key in &keys {
+        h.wait_for_status(key, ShipmentStatus::Created).await;
+    }
+    keys
+}
+
+/// Five stops around Mitte: more than one bicycle holds (3 pieces each).
+const PLACES: [Option<(f64, f64)>; 5] = [
+    Some((52.5200, 13.3700)),
+    Some((52.5210, 13.3650)),
+    Some((52.5300, 13.4400)),
+    Some((52.5310, 13.4450)),
+    Some((52.5100, 13.4000)),
+];
+
+/// Every task id on the sandbox's routes, each at most once.
+fn routed_once(h: &Harness) -> Vec<String> {
+    let mut all: Vec<String> = h.sandbox.routes().into_values().flatten().collect();
+    let count = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(
+        count,
+        all.len(),
+        "a task on two routes: {:?}",
+        h.sandbox.routes()
+    );
+    all
+}
+
+fn route_calls(h: &Harness) -> usize {
+    h.sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PUT" && r.path.ends_with("/route"))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_day_is_planned_once_each_driver_gets_their_route_and_the_tasks_come_back_assigned() {
+    let h = Harness::start("dispatch-day", &[]).await;
+    let dispatch = h
+        .stores()
+        .dispatch
+        .as_ref()
+        .expect("the stack has a dispatch table");
+    dispatch.put(&fleet(), "test").await.unwrap();
+    let mut places = PLACES.to_vec();
+    places.push(None);
+    let keys = order(&h, 7_730_000_000_000_000_000, &places).await;
+    let day = today();
+
+    let report = h.runtime.dispatch(&day, "ana").await.expect("planned");
+    let DispatchReport::Applied {
+        plan: plan_id,
+        resumed,
+        routes,
+        stops,
+        unplanned,
+        ..
+    } = report
+    else {
+        panic!("{report:?}");
+    };
+    assert!(!resumed);
+    assert_eq!(
+        (routes, stops, unplanned),
+        (2, 5, 1),
+        "two bicycles of three pieces"
+    );
+
+    // The stored plan is what the courier was told, driver by driver, in order.
+    let plans = dispatch.plans(&day).await.unwrap();
+    assert_eq!(plans.len(), 1);
+    let plan = &plans[0];
+    assert_eq!(plan.id, plan_id);
+    assert_eq!(plan.requested_by, "ana");
+    let told: BTreeMap<String, Vec<String>> = plan
+        .routes
+        .iter()
+        .map(|r| (r.driver.clone(), r.task_ids()))
+        .collect();
+    assert_eq!(h.sandbox.routes(), told);
+    assert_eq!(routed_once(&h).len(), 5);
+    assert_eq!(route_calls(&h), 2);
+
+    // The sandbox moved each task to assigned with its driver; status sync recorded it.
+    for route in &plan.routes {
+        for stop in &route.stops {
+            let record = h
+                .wait_for_status(&stop.shipment, ShipmentStatus::Assigned)
+                .await;
+            assert_eq!(
+                record.delivery.driver.as_deref(),
+                Some(route.driver.as_str())
+            );
+            let mark = record.dispatch.expect("marked with its plan");
+            assert_eq!(
+                (mark.plan_id.as_str(), mark.eta_ms),
+                (plan.id.as_str(), stop.eta_ms)
+            );
+        }
+    }
+    // The order without coordinates is a review item that says so, and waits.
+    let unplaced = &keys[5];
+    assert_eq!(plan.unplanned[0].shipment, *unplaced);
+    let items = h.open_reviews("not_planned").await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        items[0].shipment_key.as_deref(),
+        Some(unplaced.to_string().as_str())
+    );
+    assert_eq!(h.shipment(unplaced).await.status, ShipmentStatus::Created);
+
+    // Planning again gives nobody anything: the unplaced order still waits, its review
+    // item counted once more, and no plan is stored for it.
+    let again = h.runtime.dispatch(&day, "ana").await.expect("ran");
+    assert_eq!(
+        again,
+        DispatchReport::NothingToPlan {
+            day: day.clone(),
+            waiting: 1
+        }
+    );
+    let items = h.open_reviews("not_planned").await;
+    assert_eq!((items.len(), items[0].occurrences), (1, 2));
+    assert_eq!(route_calls(&h), 2);
+    assert_eq!(dispatch.plans(&day).await.unwrap().len(), 1);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_between_solving_and_applying_is_finished_by_the_next_run_and_no_stop_is_given_twice(
+) {
+    let h = Harness::start("dispatch-crash", &[]).await;
+    let dispatch = h.stores().dispatch.as_ref().expect("dispatch table");
+    dispatch.put(&fleet(), "test").await.unwrap();
+    order(&h, 7_731_000_000_000_000_000, &PLACES).await;
+    let day = today();
+
+    // The courier fails on the first route: the plan is stored, open, half applied at most.
+    h.sandbox
+        .set_assign_route_fault(Fault::ServerError { times: 1 });
+    let err = h.runtime.dispatch(&day, "ana").await.unwrap_err();
+    assert!(err.to_string().contains("route"), "{err}");
+    let open = dispatch
+        .day(&day)
+        .await
+        .unwrap()
+        .open
+        .expect("the plan stays open");
+
+    // Whatever runs next finishes that plan: the same routes, each task once.
+    let report = h.runtime.dispatch(&day, "schedule").await.expect("applied");
+    assert!(
+        matches!(&report, DispatchReport::Applied { plan, resumed: true, .. } if *plan == open.id),
+        "{report:?}"
+    );
+    assert!(dispatch.day(&day).await.unwrap().open.is_none());
+    assert_eq!(dispatch.plans(&day).await.unwrap(), vec![open.clone()]);
+    assert_eq!(routed_once(&h).len(), 5);
+    let told: BTreeMap<String, Vec<String>> = open
+        .routes
+        .iter()
+        .map(|r| (r.driver.clone(), r.task_ids()))
+        .collect();
+    assert_eq!(h.sandbox.routes(), told);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_runs_at_once_apply_one_plan_and_each_task_lands_on_one_route() {
+    let h = Harness::start("dispatch-race", &[]).await;
+    let dispatch = h.stores().dispatch.as_ref().expect("dispatch table");
+    dispatch.put(&fleet(), "test").await.unwrap();
+    order(&h, 7_732_000_000_000_000_000, &PLACES).await;
+    let day = today();
+
+    let (a, b) = tokio::join!(
+        h.runtime.dispatch(&day, "ana"),
+        h.runtime.dispatch(&day, "ben")
+    );
+    let (a, b) = (a.expect("run a"), b.expect("run b"));
+    let applied: Vec<&DispatchReport> = [&a, &b]
+        .into_iter()
+        .filter(|r| matches!(r, DispatchReport::Applied { .. }))
+        .collect();
+    assert!(!applied.is_empty(), "{a:?} {b:?}");
+    // Both applied the same plan, or one applied it and the other found nothing left.
+    let plans = dispatch.plans(&day).await.unwrap();
+    assert_eq!(plans.len(), 1, "{a:?} {b:?}");
+    for report in applied {
+        assert!(matches!(report, DispatchReport::Applied { plan, .. } if *plan == plans[0].id));
+    }
+    assert_eq!(routed_once(&h).len(), 5);
+    wait_for("every task assigned", WAIT, || async {
+        let sandbox_tasks = h.sandbox.tasks();
+        sandbox_tasks
+            .iter()
+            .all(|t| t.status == "assigned")
+            .then_some(())
+    })
+    .await;
+    h.stop().await;
+}
