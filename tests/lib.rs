@@ -77,6 +77,14 @@ impl Harness {
         options
             .env_overrides
             .insert("RETRY_MAX_MS".into(), "1000".into());
+        // Dispatch places addresses without coordinates with the sandbox's fake of Amazon
+        // Location's Places API.
+        options
+            .env_overrides
+            .insert("GEOCODER".into(), "amazon-location".into());
+        options
+            .env_overrides
+            .insert("GEO_PLACES_ENDPOINT".into(), sandbox.base_url());
         for (k, v) in env {
             options.env_overrides.insert((*k).into(), (*v).into());
         }

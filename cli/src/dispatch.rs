@@ -56,6 +56,7 @@ pub async fn show_fleet(stores: &StackStores) -> Result<String, CliError> {
 pub async fn plan(
     stores: &StackStores,
     couriers: &dyn Couriers,
+    geocoder: Option<&dyn domain::ports::Geocoder>,
     day: &str,
     by: &str,
     budget_seconds: u64,
@@ -68,6 +69,7 @@ pub async fn plan(
         reviews: &stores.reviews,
         idempotency: &stores.idempotency,
         couriers,
+        geocoder,
     };
     let request = dispatch::Request {
         day: Some(day.to_owned()),

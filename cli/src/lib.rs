@@ -356,7 +356,10 @@ async fn dispatch_command(
             json,
         } => {
             let couriers = stack.couriers(sdk)?;
-            let ran = dispatch::plan(stores, &couriers, &day, &operator(by), seconds).await?;
+            let geocoder = stack.geocoder(sdk)?;
+            let geocoder = geocoder.as_ref().map(|g| g as &dyn domain::ports::Geocoder);
+            let ran =
+                dispatch::plan(stores, &couriers, geocoder, &day, &operator(by), seconds).await?;
             output(json, &ran, dispatch::render_ran)
         }
         DispatchCommand::Show { day, json } => {

@@ -171,6 +171,18 @@ impl Stack {
         ))
     }
 
+    /// The deployment's geocoder (`Geocoder`: `amazon-location`), or none.
+    pub fn geocoder(
+        &self,
+        sdk: &SdkConfig,
+    ) -> Result<Option<aws::geo::AmazonLocationGeocoder>, CliError> {
+        match self.parameter("Geocoder", "none").as_str() {
+            "none" => Ok(None),
+            "amazon-location" => Ok(Some(aws::geo::AmazonLocationGeocoder::new(sdk, None))),
+            other => Err(self.problem(format!("unknown Geocoder {other:?}"))),
+        }
+    }
+
     /// Where the stack's tables, queues and reports bucket are: what every operation
     /// reads and writes, through the same adapters the functions use.
     pub async fn resources(&self) -> Result<StackResources, CliError> {

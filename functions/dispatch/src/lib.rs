@@ -12,7 +12,7 @@ pub use wiring::Config;
 
 use dispatch::{DispatchError, Ports, Ran, Request};
 use domain::ports::{
-    Couriers, FleetStore, IdempotencyStore, PlanStore, ReviewInbox, ShipmentStore,
+    Couriers, FleetStore, Geocoder, IdempotencyStore, PlanStore, ReviewInbox, ShipmentStore,
 };
 use routing::Budget;
 use serde::{Deserialize, Serialize};
@@ -62,6 +62,7 @@ pub struct Dispatch {
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub couriers: Arc<dyn Couriers>,
     pub budget_seconds: u64,
+    pub geocoder: Option<Arc<dyn Geocoder>>,
 }
 
 impl Dispatch {
@@ -77,6 +78,7 @@ impl Dispatch {
             reviews: self.reviews.as_ref(),
             idempotency: self.idempotency.as_ref(),
             couriers: self.couriers.as_ref(),
+            geocoder: self.geocoder.as_deref(),
         };
         let scheduled = event.day.is_none() && event.requested_by.is_none();
         let request = Request {
@@ -156,6 +158,7 @@ mod tests {
             idempotency: Arc::new(fakes::FakeIdempotency::default()),
             couriers: Arc::new(fakes::FakeCouriers::default()),
             budget_seconds: 1,
+            geocoder: None,
         };
         assert_eq!(
             dispatch

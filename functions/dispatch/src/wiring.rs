@@ -4,10 +4,31 @@
 use crate::{Dispatch, FUNCTION};
 use aws::config::{self, Env, PartnerAccess, StartupError};
 use aws::dynamo::{DynamoDispatch, DynamoIdempotencyStore, DynamoReviewInbox, DynamoShipmentStore};
+use aws::geo::AmazonLocationGeocoder;
 use aws::metrics::metered::{Meter, MeteredCouriers};
 use domain::CourierKind;
 use partners::couriers::ConfiguredCourier;
+use std::str::FromStr;
 use std::sync::Arc;
+
+/// Where addresses without coordinates are placed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeocoderChoice {
+    None,
+    AmazonLocation,
+}
+
+impl FromStr for GeocoderChoice {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "none" => Ok(GeocoderChoice::None),
+            "amazon-location" => Ok(GeocoderChoice::AmazonLocation),
+            other => Err(format!("unknown geocoder {other:?}")),
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -20,6 +41,12 @@ pub struct Config {
     /// `DISPATCH_BUDGET_SECONDS`: how long the solver searches (the function's timeout
     /// must leave room to apply the plan after it).
     pub budget_seconds: u64,
+    /// `GEOCODER`: `amazon-location` places addresses without coordinates; `none` leaves
+    /// them waiting (`no_location`).
+    pub geocoder: GeocoderChoice,
+    /// `GEO_PLACES_ENDPOINT`: another Places API endpoint than Amazon Location's (the
+    /// sandbox's fake, locally).
+    pub geo_places_endpoint: Option<String>,
     pub partners: PartnerAccess,
     pub metrics: aws::metrics::Metrics,
 }
@@ -41,6 +68,12 @@ impl Config {
                 "a courier (sandbox, onfleet)",
             ),
             budget_seconds: env.number("DISPATCH_BUDGET_SECONDS", 20),
+            geocoder: env.parsed(
+                "GEOCODER",
+                GeocoderChoice::None,
+                "a geocoder (none, amazon-location)",
+            ),
+            geo_places_endpoint: env.optional("GEO_PLACES_ENDPOINT"),
             partners: PartnerAccess::read(&mut env),
             metrics: config::metrics(&env),
         };
@@ -79,6 +112,13 @@ impl Dispatch {
                 meter: Meter::new(FUNCTION, config.metrics),
             }),
             budget_seconds: config.budget_seconds,
+            geocoder: match config.geocoder {
+                GeocoderChoice::None => None,
+                GeocoderChoice::AmazonLocation => Some(Arc::new(AmazonLocationGeocoder::new(
+                    sdk,
+                    config.geo_places_endpoint.as_deref(),
+                ))),
+            },
         })
     }
 }

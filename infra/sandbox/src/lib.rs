@@ -27,6 +27,7 @@ mod control;
 mod courier;
 mod error;
 mod faults;
+mod geo;
 mod request_log;
 mod server;
 mod shopify;
@@ -47,6 +48,7 @@ pub use courier::{
     WEBHOOK_MAX_RETRY_DELAY, WEBHOOK_SIGNATURE_HEADER,
 };
 pub use faults::Fault;
+pub use geo::{GEOCODE_AMBIGUOUS_POSTAL_CODE, GEOCODE_NOT_FOUND_POSTAL_CODE};
 pub use request_log::RequestLogEntry;
 pub use server::{Sandbox, SandboxConfig};
 pub use shopify::{FulfillmentEventView, FulfillmentView, ShopifySeedError};

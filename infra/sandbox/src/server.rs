@@ -62,6 +62,7 @@ impl Sandbox {
             .merge(crate::woocommerce::router())
             .merge(amazon::router())
             .merge(crate::twilio::router())
+            .merge(crate::geo::router())
             .layer(from_fn(hold_back))
             .with_state(app.clone());
 

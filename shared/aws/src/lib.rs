@@ -11,6 +11,8 @@ pub mod batch;
 pub mod config;
 pub mod dlq;
 pub mod dynamo;
+#[cfg(feature = "geo")]
+pub mod geo;
 pub mod metrics;
 #[cfg(feature = "s3")]
 pub mod reports;

@@ -7,6 +7,7 @@ use domain::dispatch::{
     DispatchPlan, DriverRoute, Fleet, GeoPoint, PlanDay, PlannedStop, Unplanned, UnplannedReason,
     VehicleType, CARRIES_CASH, OVERSIZED,
 };
+use domain::ports::Placement;
 use domain::{Payment, ShipmentKey, ShipmentRecord};
 use routing::{Load, Point, Problem, Stop, TravelMatrix, Vehicle, Window};
 
@@ -22,6 +23,8 @@ const UNLIMITED: i32 = 1 << 28;
 pub struct Candidate {
     pub record: ShipmentRecord,
     pub location: Option<GeoPoint>,
+    /// What the geocoder said, for an address that came without coordinates.
+    pub placement: Option<Placement>,
 }
 
 impl Candidate {
@@ -32,7 +35,11 @@ impl Candidate {
             (Some(lat), Some(lon)) => Some(GeoPoint { lat, lon }).filter(GeoPoint::is_valid),
             _ => None,
         };
-        Candidate { record, location }
+        Candidate {
+            record,
+            location,
+            placement: None,
+        }
     }
 
     fn key(&self) -> &ShipmentKey {
@@ -112,11 +119,27 @@ pub fn state(fleet: &Fleet, day: &PlanDay, candidates: Vec<Candidate>) -> Result
     let mut by_id = HashMap::new();
     for candidate in candidates {
         let id = candidate.key().to_string();
-        let Some(location) = candidate.location else {
+        let placed = match &candidate.placement {
+            Some(Placement::Placed(point)) => Some(*point),
+            _ => candidate.location,
+        };
+        let Some(location) = placed else {
+            let (reason, detail) = match &candidate.placement {
+                Some(Placement::NotFound { message }) => {
+                    (UnplannedReason::AddressNotFound, message.clone())
+                }
+                Some(Placement::Ambiguous { message }) => {
+                    (UnplannedReason::AddressAmbiguous, message.clone())
+                }
+                _ => (
+                    UnplannedReason::NoLocation,
+                    "the address has no coordinates and no geocoder is configured".into(),
+                ),
+            };
             unplanned.push(Unplanned {
                 shipment: candidate.key().clone(),
-                reason: UnplannedReason::NoLocation,
-                detail: "the address has no coordinates and none were found for it".into(),
+                reason,
+                detail,
             });
             continue;
         };

@@ -5,11 +5,13 @@
 use std::time::Duration;
 
 use domain::courier::CourierError;
-use domain::dispatch::{DispatchPlan, Fleet, FleetErrors, LocalTimeError, PlanDay, PlanStart};
+use domain::dispatch::{
+    DispatchPlan, Fleet, FleetErrors, LocalTimeError, PlanDay, PlanStart, UnplannedReason,
+};
 use domain::error::{Classify, Transience};
 use domain::idempotency::{run_once, Outcome, ProtocolError};
 use domain::ports::{
-    Couriers, FleetStore, IdempotencyStore, PlanStore, ReviewInbox, ShipmentStore,
+    Couriers, FleetStore, Geocoder, IdempotencyStore, PlanStore, ReviewInbox, ShipmentStore,
 };
 use domain::record::Dispatched;
 use domain::{ReviewItem, ReviewReason, StorageError};
@@ -25,6 +27,8 @@ pub struct Ports<'a> {
     pub reviews: &'a dyn ReviewInbox,
     pub idempotency: &'a dyn IdempotencyStore,
     pub couriers: &'a dyn Couriers,
+    /// Places addresses that came without coordinates; `None`: they wait as `no_location`.
+    pub geocoder: Option<&'a dyn Geocoder>,
 }
 
 /// What to plan.
@@ -80,6 +84,8 @@ pub enum DispatchError {
     Busy { driver: String, retry_in: Duration },
     #[error("other runs kept planning {day} at the same time; the next run plans it")]
     Contended { day: String },
+    #[error("geocoding: {0}")]
+    Geocoder(#[source] domain::PartnerError),
 }
 
 impl Classify for DispatchError {
@@ -88,6 +94,7 @@ impl Classify for DispatchError {
             DispatchError::Storage(e) => e.transience(),
             DispatchError::Courier { source, .. } => source.transience(),
             DispatchError::Busy { .. } | DispatchError::Contended { .. } => Transience::Transient,
+            DispatchError::Geocoder(e) => e.transience(),
             DispatchError::NoFleet
             | DispatchError::Fleet(_)
             | DispatchError::Day(_)
@@ -157,7 +164,7 @@ async fn make_plan(
     day: &PlanDay,
 ) -> Result<Option<DispatchPlan>, DispatchError> {
     let length = day.length_s()?;
-    let candidates: Vec<Candidate> = ports
+    let mut candidates: Vec<Candidate> = ports
         .shipments
         .awaiting_dispatch()
         .await?
@@ -168,6 +175,16 @@ async fn make_plan(
         .collect();
     if candidates.is_empty() {
         return Ok(None);
+    }
+    if let Some(geocoder) = ports.geocoder {
+        for candidate in candidates.iter_mut().filter(|c| c.location.is_none()) {
+            candidate.placement = Some(
+                geocoder
+                    .geocode(&candidate.record.shipment.address)
+                    .await
+                    .map_err(DispatchError::Geocoder)?,
+            );
+        }
     }
     let stated = problem::state(fleet, day, candidates).map_err(routing::PlanError::Invalid)?;
     let solved = routing::plan(&stated.problem, Objective::FewestVehicles, request.budget)?;
@@ -265,10 +282,18 @@ async fn apply(ports: &Ports<'_>, plan: &DispatchPlan) -> Result<(), DispatchErr
 /// A review item per shipment the plan leaves out; a repeat counts one more occurrence.
 async fn open_reviews(ports: &Ports<'_>, plan: &DispatchPlan) -> Result<(), DispatchError> {
     for left in &plan.unplanned {
-        let reason = ReviewReason::NotPlanned {
-            day: plan.day.clone(),
-            reason: left.reason.code().to_owned(),
-            detail: left.detail.clone(),
+        let reason = match left.reason {
+            UnplannedReason::AddressNotFound => ReviewReason::AddressNotFound {
+                message: left.detail.clone(),
+            },
+            UnplannedReason::AddressAmbiguous => ReviewReason::AddressAmbiguous {
+                message: left.detail.clone(),
+            },
+            _ => ReviewReason::NotPlanned {
+                day: plan.day.clone(),
+                reason: left.reason.code().to_owned(),
+                detail: left.detail.clone(),
+            },
         };
         let mut item = ReviewItem::new(
             &format!("dispatch:{}", left.shipment),

@@ -73,6 +73,7 @@ impl World {
             reviews: &self.reviews,
             idempotency: &self.idempotency,
             couriers: &self.couriers,
+            geocoder: None,
         }
     }
 
@@ -537,4 +538,73 @@ async fn without_a_fleet_nothing_is_planned_and_the_error_says_what_to_do() {
     assert!(!domain::Classify::is_transient(&err));
     assert_eq!(world.shipments.awaiting_dispatch().await.unwrap().len(), 1);
     assert_eq!(world.courier.calls("assign_route"), 0);
+}
+
+#[tokio::test]
+async fn addresses_without_coordinates_are_geocoded_and_unplaceable_ones_ask_the_customer() {
+    let world = World::new(fleet());
+    let strip = |r: &mut ShipmentRecord| {
+        r.shipment.address.latitude = None;
+        r.shipment.address.longitude = None;
+    };
+    let placed = world.add_with(1, 0., 0., "10115", strip);
+    let lost = world.add_with(2, 0., 0., "10115", |r| {
+        strip(r);
+        r.shipment.address.street = "Nirgendwo".into();
+        r.shipment.address.house = None;
+    });
+    let vague = world.add_with(3, 0., 0., "10115", |r| {
+        strip(r);
+        r.shipment.address.street = "Hauptstraße".into();
+        r.shipment.address.house = None;
+    });
+    let geocoder = fakes::FakeGeocoder::placing_at(domain::dispatch::GeoPoint {
+        lat: 52.525,
+        lon: 13.39,
+    });
+    geocoder.answer(
+        "Nirgendwo",
+        domain::ports::Placement::NotFound {
+            message: "no place matches Nirgendwo".into(),
+        },
+    );
+    geocoder.answer(
+        "Hauptstraße",
+        domain::ports::Placement::Ambiguous {
+            message: "Hauptstraße matches several places".into(),
+        },
+    );
+    let ports = Ports {
+        geocoder: Some(&geocoder),
+        ..world.ports()
+    };
+
+    // A geocoder that is down stops the run before anything is stored or sent.
+    geocoder.faults.inject(
+        "geocode",
+        domain::PartnerError::unavailable("amazon-location", "503"),
+    );
+    let err = run(&ports, &request("r0")).await.unwrap_err();
+    assert!(domain::Classify::is_transient(&err), "{err}");
+    assert!(world.plans.all().is_empty());
+
+    let (plan, _) = applied(run(&ports, &request("r1")).await.unwrap());
+    assert_eq!(plan.routes[0].stops.len(), 1);
+    assert_eq!(plan.routes[0].stops[0].shipment, placed);
+    assert_eq!(plan.routes[0].stops[0].location.lat, 52.525);
+    assert_eq!(reason_of(&plan, &lost), Some("address_not_found"));
+    assert_eq!(reason_of(&plan, &vague), Some("address_ambiguous"));
+    let mut codes: Vec<&str> = world
+        .reviews
+        .open_items()
+        .iter()
+        .flat_map(|i| i.reasons.iter().map(ReviewReason::code))
+        .collect();
+    codes.sort_unstable();
+    assert_eq!(codes, ["address_ambiguous", "address_not_found"]);
+    assert!(world
+        .reviews
+        .open_items()
+        .iter()
+        .all(|i| i.reasons[0].asks_customer()));
 }

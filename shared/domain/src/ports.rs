@@ -225,6 +225,27 @@ pub trait ShipmentStore: Send + Sync {
     ) -> Result<bool, StorageError>;
 }
 
+/// Where an address is, from a geocoding service (Amazon Location's Places API).
+#[async_trait]
+pub trait Geocoder: Send + Sync {
+    /// Places the address, or says why it cannot: never a guessed point.
+    async fn geocode(&self, address: &crate::Address) -> Result<Placement, PartnerError>;
+}
+
+/// A geocoder's answer for one address.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Placement {
+    Placed(crate::dispatch::GeoPoint),
+    /// Nothing matches the address.
+    NotFound {
+        message: String,
+    },
+    /// Several places match it about equally well.
+    Ambiguous {
+        message: String,
+    },
+}
+
 /// The deployment's fleet: one document, replaced whole.
 #[async_trait]
 pub trait FleetStore: Send + Sync {

@@ -13,8 +13,8 @@ pub mod sample;
 mod state;
 
 pub use partners::{
-    FakeCourier, FakeCouriers, FakeNotifier, FakeNotifiers, FakeOrderSource, FakeStoreWriter,
-    FakeStoreWriters, FakeTask, StoreWrite,
+    FakeCourier, FakeCouriers, FakeGeocoder, FakeNotifier, FakeNotifiers, FakeOrderSource,
+    FakeStoreWriter, FakeStoreWriters, FakeTask, StoreWrite,
 };
 pub use state::{
     FakeAudit, FakeCashBook, FakeFleet, FakeHistory, FakeIdempotency, FakeOutbox, FakePlans,

@@ -434,3 +434,48 @@ impl OrderSource for FakeOrderSource {
             .ok_or_else(|| PartnerError::rejected("amazon", "404", format!("no order {order_id}")))
     }
 }
+
+/// A geocoder with set answers per street line; others are placed at `default`.
+pub struct FakeGeocoder {
+    default: domain::dispatch::GeoPoint,
+    answers: Mutex<HashMap<String, domain::ports::Placement>>,
+    pub faults: Faults<PartnerError>,
+    calls: Mutex<u32>,
+}
+
+impl FakeGeocoder {
+    pub fn placing_at(default: domain::dispatch::GeoPoint) -> FakeGeocoder {
+        FakeGeocoder {
+            default,
+            answers: Mutex::new(HashMap::new()),
+            faults: Faults::default(),
+            calls: Mutex::new(0),
+        }
+    }
+
+    /// The answer for addresses whose street line is `street_line`.
+    pub fn answer(&self, street_line: &str, placement: domain::ports::Placement) {
+        lock(&self.answers).insert(street_line.to_owned(), placement);
+    }
+
+    pub fn calls(&self) -> u32 {
+        *lock(&self.calls)
+    }
+}
+
+#[async_trait]
+impl domain::ports::Geocoder for FakeGeocoder {
+    async fn geocode(
+        &self,
+        address: &domain::Address,
+    ) -> Result<domain::ports::Placement, PartnerError> {
+        *lock(&self.calls) += 1;
+        if let Some(e) = self.faults.take("geocode") {
+            return Err(e);
+        }
+        Ok(lock(&self.answers)
+            .get(&address.street_line())
+            .cloned()
+            .unwrap_or(domain::ports::Placement::Placed(self.default)))
+    }
+}

@@ -42,16 +42,26 @@ fn today() -> String {
         .day()
 }
 
-/// Posts paid orders at these coordinates (`None`: the address has none) and waits until
-/// each has its task; returns their shipment keys.
-async fn order(h: &Harness, base: u64, places: &[Option<(f64, f64)>]) -> Vec<ShipmentKey> {
+/// Where an order goes: at coordinates, or without any at a postal code (the geocoder's).
+#[derive(Clone, Copy)]
+enum Place {
+    At(f64, f64),
+    Unplaced(&'static str),
+}
+
+/// Posts paid orders to these places and waits until each has its task; returns their
+/// shipment keys.
+async fn order(h: &Harness, base: u64, places: &[Place]) -> Vec<ShipmentKey> {
     let mut keys = Vec::new();
     for (i, place) in places.iter().enumerate() {
         let id = base + i as u64;
         let mut order = paid_order(id);
-        if let Some((lat, lon)) = place {
-            order["shipping_address"]["latitude"] = json!(lat);
-            order["shipping_address"]["longitude"] = json!(lon);
+        match place {
+            Place::At(lat, lon) => {
+                order["shipping_address"]["latitude"] = json!(lat);
+                order["shipping_address"]["longitude"] = json!(lon);
+            }
+            Place::Unplaced(zip) => order["shipping_address"]["zip"] = json!(zip),
         }
         let (status, _, _) = h
             .deliver(
@@ -75,12 +85,12 @@ async fn order(h: &Harness, base: u64, places: &[Option<(f64, f64)>]) -> Vec<Shi
 }
 
 /// Five stops around Mitte: more than one bicycle holds (3 pieces each).
-const PLACES: [Option<(f64, f64)>; 5] = [
-    Some((52.5200, 13.3700)),
-    Some((52.5210, 13.3650)),
-    Some((52.5300, 13.4400)),
-    Some((52.5310, 13.4450)),
-    Some((52.5100, 13.4000)),
+const PLACES: [Place; 5] = [
+    Place::At(52.5200, 13.3700),
+    Place::At(52.5210, 13.3650),
+    Place::At(52.5300, 13.4400),
+    Place::At(52.5310, 13.4450),
+    Place::At(52.5100, 13.4000),
 ];
 
 /// Every task id on the sandbox's routes, each at most once.
@@ -115,8 +125,11 @@ async fn a_day_is_planned_once_each_driver_gets_their_route_and_the_tasks_come_b
         .as_ref()
         .expect("the stack has a dispatch table");
     dispatch.put(&fleet(), "test").await.unwrap();
-    let mut places = PLACES.to_vec();
-    places.push(None);
+    // Four with the channel's coordinates, one the geocoder places (Torstraße 1, 10119),
+    // one it finds twice (the sandbox's documented ambiguous postal code).
+    let mut places = PLACES[..4].to_vec();
+    places.push(Place::Unplaced("10119"));
+    places.push(Place::Unplaced(sandbox::GEOCODE_AMBIGUOUS_POSTAL_CODE));
     let keys = order(&h, 7_730_000_000_000_000_000, &places).await;
     let day = today();
 
@@ -171,11 +184,25 @@ async fn a_day_is_planned_once_each_driver_gets_their_route_and_the_tasks_come_b
             );
         }
     }
-    // The order without coordinates is a review item that says so, and waits.
+    // The geocoded order is planned at the geocoder's point, near its anchor city.
+    let geocoded = plan
+        .routes
+        .iter()
+        .flat_map(|r| &r.stops)
+        .find(|s| s.shipment == keys[4])
+        .expect("the geocoded order is planned");
+    assert!(
+        (geocoded.location.lat - 52.52).abs() < 0.1 && (geocoded.location.lon - 13.405).abs() < 0.2,
+        "{:?}",
+        geocoded.location
+    );
+    // The ambiguous one is a review item that asks the customer, and waits.
     let unplaced = &keys[5];
     assert_eq!(plan.unplanned[0].shipment, *unplaced);
-    let items = h.open_reviews("not_planned").await;
+    let items = h.open_reviews("address_ambiguous").await;
     assert_eq!(items.len(), 1);
+    assert_eq!(items[0].kind, "dispatch");
+    assert!(items[0].reasons[0].asks_customer());
     assert_eq!(
         items[0].shipment_key.as_deref(),
         Some(unplaced.to_string().as_str())
@@ -192,7 +219,7 @@ async fn a_day_is_planned_once_each_driver_gets_their_route_and_the_tasks_come_b
             waiting: 1
         }
     );
-    let items = h.open_reviews("not_planned").await;
+    let items = h.open_reviews("address_ambiguous").await;
     assert_eq!((items.len(), items[0].occurrences), (1, 2));
     assert_eq!(route_calls(&h), 2);
     assert_eq!(dispatch.plans(&day).await.unwrap().len(), 1);

@@ -6,6 +6,8 @@ mod control;
 mod courier;
 mod courier_webhooks;
 mod faults;
+mod geocode;
+mod routes;
 mod shopify;
 mod shopify_tracking;
 mod support;

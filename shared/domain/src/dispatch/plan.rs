@@ -84,8 +84,12 @@ pub struct Unplanned {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UnplannedReason {
-    /// The address has no coordinates and none could be found.
+    /// The address has no coordinates and no geocoder is configured.
     NoLocation,
+    /// The geocoder found no place for the address: the customer is asked to clarify it.
+    AddressNotFound,
+    /// The geocoder found several places for it: the customer is asked to clarify it.
+    AddressAmbiguous,
     /// Outside every zone a driver serves.
     Zone,
     /// No driver has every skill it needs (oversized, cash on delivery).
@@ -102,6 +106,8 @@ impl UnplannedReason {
     pub fn code(self) -> &'static str {
         match self {
             UnplannedReason::NoLocation => "no_location",
+            UnplannedReason::AddressNotFound => "address_not_found",
+            UnplannedReason::AddressAmbiguous => "address_ambiguous",
             UnplannedReason::Zone => "zone",
             UnplannedReason::Skill => "skill",
             UnplannedReason::Capacity => "capacity",
