@@ -241,6 +241,14 @@ async fn apply(ports: &Ports<'_>, plan: &DispatchPlan) -> Result<(), DispatchErr
                 })
             }
             Err(ProtocolError::Store(e)) => return Err(e.into()),
+            // Refused for good (a task cancelled or started meanwhile, a driver the courier
+            // does not know): the route's shipments stay waiting, each with a review item
+            // saying why, and the other routes go ahead. A later run plans them again.
+            Err(ProtocolError::Effect(source)) if !source.is_transient() => {
+                tracing::warn!(driver = %route.driver, error = %source, "the courier refused a route");
+                route_refused(ports, plan, route, &source).await?;
+                continue;
+            }
             Err(ProtocolError::Effect(source)) => {
                 return Err(DispatchError::Courier {
                     driver: route.driver.clone(),
@@ -279,6 +287,39 @@ async fn apply(ports: &Ports<'_>, plan: &DispatchPlan) -> Result<(), DispatchErr
     Ok(())
 }
 
+/// A review item per stop of a route the courier refused.
+async fn route_refused(
+    ports: &Ports<'_>,
+    plan: &DispatchPlan,
+    route: &domain::dispatch::DriverRoute,
+    refusal: &CourierError,
+) -> Result<(), DispatchError> {
+    for stop in &route.stops {
+        let reason = ReviewReason::NotPlanned {
+            day: plan.day.clone(),
+            reason: "courier_refused".into(),
+            detail: format!(
+                "the courier refused driver {}'s route of plan {}: {refusal}",
+                route.driver, plan.id
+            ),
+        };
+        open_review(ports, &stop.shipment, reason).await?;
+    }
+    Ok(())
+}
+
+async fn open_review(
+    ports: &Ports<'_>,
+    shipment: &domain::ShipmentKey,
+    reason: ReviewReason,
+) -> Result<(), DispatchError> {
+    let mut item = ReviewItem::new(&format!("dispatch:{shipment}"), "dispatch", vec![reason]);
+    item.order_key = Some(shipment.order_key());
+    item.shipment_key = Some(shipment.to_string());
+    ports.reviews.open(&item).await?;
+    Ok(())
+}
+
 /// A review item per shipment the plan leaves out; a repeat counts one more occurrence.
 async fn open_reviews(ports: &Ports<'_>, plan: &DispatchPlan) -> Result<(), DispatchError> {
     for left in &plan.unplanned {
@@ -295,14 +336,7 @@ async fn open_reviews(ports: &Ports<'_>, plan: &DispatchPlan) -> Result<(), Disp
                 detail: left.detail.clone(),
             },
         };
-        let mut item = ReviewItem::new(
-            &format!("dispatch:{}", left.shipment),
-            "dispatch",
-            vec![reason],
-        );
-        item.order_key = Some(left.shipment.order_key());
-        item.shipment_key = Some(left.shipment.to_string());
-        ports.reviews.open(&item).await?;
+        open_review(ports, &left.shipment, reason).await?;
     }
     Ok(())
 }

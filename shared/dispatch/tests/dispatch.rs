@@ -608,3 +608,32 @@ async fn addresses_without_coordinates_are_geocoded_and_unplaceable_ones_ask_the
         .iter()
         .all(|i| i.reasons[0].asks_customer()));
 }
+
+#[tokio::test]
+async fn a_route_the_courier_refuses_for_good_leaves_its_stops_waiting_with_the_reason() {
+    let world = World::new(fleet());
+    let keys: Vec<ShipmentKey> = (1..=2)
+        .map(|n| world.add(n, 52.52, 13.36 + f64::from(n) * 0.01, "10115"))
+        .collect();
+    world.courier.faults.inject(
+        "assign_route",
+        domain::PartnerError::rejected("sandbox", "409", "task_in_progress").into(),
+    );
+    let (plan, _) = applied(run(&world.ports(), &request("r1")).await.unwrap());
+    assert_eq!(plan.routes.len(), 1);
+    assert!(world.courier.routes().is_empty());
+    assert!(keys
+        .iter()
+        .all(|k| world.shipments.record(k).unwrap().dispatch.is_none()));
+    let items = world.reviews.open_items();
+    assert_eq!(items.len(), 2);
+    assert!(items.iter().all(|i| matches!(
+        &i.reasons[..],
+        [ReviewReason::NotPlanned { reason, detail, .. }] if reason == "courier_refused" && detail.contains("task_in_progress")
+    )));
+    // The plan is closed; the next run plans the two again, and this time they go.
+    let (again, resumed) = applied(run(&world.ports(), &request("r2")).await.unwrap());
+    assert!(!resumed);
+    assert_ne!(again.id, plan.id);
+    assert_each_task_once(&world.courier, 2);
+}
