@@ -1229,11 +1229,14 @@ impl FleetStore for FakeFleet {
     }
 }
 
+type DayPointers = (Option<String>, Option<String>);
+
 /// The plans, each day's open and latest one marked.
 #[derive(Default)]
 pub struct FakePlans {
     plans: Mutex<Vec<DispatchPlan>>,
-    days: Mutex<HashMap<String, (Option<String>, Option<String>)>>,
+    /// Day → (open plan, latest plan).
+    days: Mutex<HashMap<String, DayPointers>>,
     pub faults: Faults<StorageError>,
 }
 

@@ -283,7 +283,7 @@ impl PlanStore for DynamoDispatch {
             Some(id) => match self.load(&id).await? {
                 Some(theirs) => Ok(PlanStart::AlreadyOpen(Box::new(theirs))),
                 None => Err(StorageError::corrupt(
-                    &day_pk(&plan.day),
+                    day_pk(&plan.day),
                     format!("open plan {id} has no items"),
                 )),
             },
