@@ -272,6 +272,7 @@ async fn apply(ports: &Ports<'_>, plan: &DispatchPlan) -> Result<(), DispatchErr
                         plan_id: plan.id.clone(),
                         driver: route.driver.clone(),
                         eta_ms: stop.eta_ms,
+                        time_zone: plan.time_zone.clone(),
                     },
                 )
                 .await?;

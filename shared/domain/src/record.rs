@@ -38,6 +38,8 @@ pub struct Dispatched {
     pub plan_id: String,
     pub driver: String,
     pub eta_ms: i64,
+    /// The fleet's IANA time zone: the customer's times are shown in it.
+    pub time_zone: String,
 }
 
 /// The courier's account of the delivery, kept on the shipment.

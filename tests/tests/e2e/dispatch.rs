@@ -179,8 +179,8 @@ async fn a_day_is_planned_once_each_driver_gets_their_route_and_the_tasks_come_b
             );
             let mark = record.dispatch.expect("marked with its plan");
             assert_eq!(
-                (mark.plan_id.as_str(), mark.eta_ms),
-                (plan.id.as_str(), stop.eta_ms)
+                (mark.plan_id.as_str(), mark.eta_ms, mark.time_zone.as_str()),
+                (plan.id.as_str(), stop.eta_ms, "Europe/Berlin")
             );
         }
     }

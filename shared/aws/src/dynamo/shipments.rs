@@ -83,6 +83,8 @@ struct ShipmentRow {
     dispatch_driver: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     dispatch_eta_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dispatch_time_zone: Option<String>,
 }
 
 fn first_version() -> u64 {
@@ -119,6 +121,7 @@ impl ShipmentRow {
             dispatch_plan: None,
             dispatch_driver: None,
             dispatch_eta_ms: None,
+            dispatch_time_zone: None,
         }
     }
 
@@ -166,6 +169,7 @@ impl ShipmentRow {
                     plan_id,
                     driver,
                     eta_ms,
+                    time_zone: self.dispatch_time_zone.unwrap_or_else(|| "UTC".into()),
                 }),
                 _ => None,
             },
@@ -699,7 +703,7 @@ impl ShipmentStore for DynamoShipmentStore {
             .key("pk", s(key.to_string()))
             .update_expression(
                 "SET dispatch_plan = :plan, dispatch_driver = :driver, dispatch_eta_ms = :eta, \
-                 updated_at = :now ADD version :one",
+                 dispatch_time_zone = :zone, updated_at = :now ADD version :one",
             )
             .condition_expression(
                 "task_id = :task AND attribute_not_exists(cancel_requested) \
@@ -708,6 +712,7 @@ impl ShipmentStore for DynamoShipmentStore {
             .expression_attribute_values(":plan", s(&dispatched.plan_id))
             .expression_attribute_values(":driver", s(&dispatched.driver))
             .expression_attribute_values(":eta", n(dispatched.eta_ms))
+            .expression_attribute_values(":zone", s(&dispatched.time_zone))
             .expression_attribute_values(":task", s(task_id))
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":now", s(rfc3339_now()));

@@ -186,7 +186,12 @@ fn context(
             .to_owned(),
         tracking_number,
         tracking_url,
-        eta_ms: record.delivery.eta_ms,
+        // The courier's latest estimate; before it has one, the plan's.
+        eta_ms: record
+            .delivery
+            .eta_ms
+            .or(record.dispatch.as_ref().map(|d| d.eta_ms)),
+        time_zone: record.dispatch.as_ref().map(|d| d.time_zone.clone()),
         failure_reason: record
             .delivery
             .failure
@@ -245,6 +250,53 @@ mod tests {
         assert!(!still_true("tracking_link", ShipmentStatus::Delivered));
         assert!(still_true("delivery_failed", ShipmentStatus::Returned));
         assert!(still_true("address_clarification", ShipmentStatus::Pending));
+    }
+
+    #[test]
+    fn the_plans_eta_stands_in_until_the_courier_gives_one_in_the_fleets_time() {
+        let shipment: crate::Shipment = serde_json::from_value(serde_json::json!({
+            "key": "shopify:acme:1001:1",
+            "recipient": {"name": "Kim Weber"},
+            "address": {"street": "Torstraße 1", "city": "Berlin", "country_code": "DE"},
+            "parcel": {"pieces": 1},
+            "payment": {"kind": "prepaid", "order_total": {"minor": 100, "currency": "EUR"}},
+            "service": "standard"
+        }))
+        .unwrap();
+        let mut record = ShipmentRecord {
+            shipment: shipment.clone(),
+            status: ShipmentStatus::Assigned,
+            source_event_ms: 0,
+            source_inbound: "in".into(),
+            courier: None,
+            task: None,
+            version: 1,
+            tracking_written_back: None,
+            cancel_requested: false,
+            edited_after_task: false,
+            transitions: Vec::new(),
+            delivery: Default::default(),
+            dispatch: None,
+        };
+        let rules = NotificationRules::default();
+        let key = &shipment.key;
+        assert_eq!(context(&record, key, &rules, None).eta_ms, None);
+
+        record.dispatch = Some(crate::record::Dispatched {
+            plan_id: "p1".into(),
+            driver: "drv_01".into(),
+            eta_ms: 1_796_641_200_000,
+            time_zone: "Europe/Berlin".into(),
+        });
+        let planned = context(&record, key, &rules, None);
+        assert_eq!(planned.eta_ms, Some(1_796_641_200_000));
+        assert_eq!(planned.time_zone.as_deref(), Some("Europe/Berlin"));
+
+        record.delivery.eta_ms = Some(1_796_644_800_000);
+        assert_eq!(
+            context(&record, key, &rules, None).eta_ms,
+            Some(1_796_644_800_000)
+        );
     }
 
     #[test]

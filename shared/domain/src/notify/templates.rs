@@ -68,6 +68,9 @@ pub struct MessageContext {
     pub tracking_url: Option<String>,
     /// Estimated arrival, ms since the epoch (UTC).
     pub eta_ms: Option<i64>,
+    /// The IANA time zone the customer's times are shown in (the fleet's, once a plan
+    /// gave the shipment a driver); UTC without one.
+    pub time_zone: Option<String>,
     /// The courier's failure reason code (Onfleet's `failureReason`, the sandbox's codes).
     pub failure_reason: Option<String>,
     /// The driver's failure notes, shown to the customer (trimmed, contacts masked).
@@ -206,6 +209,18 @@ pub fn failure_reason_text(code: &str) -> Option<&'static str> {
 }
 
 /// Formats ms since the epoch as `HH:MM UTC`; `None` for a value out of range.
+/// "14:30 CET": `ms` on the wall clock of `zone` with its abbreviation, or
+/// [`format_time_utc`] without a zone (or with one the database does not know).
+pub fn format_time(ms: i64, zone: Option<&str>) -> Option<String> {
+    let Some(zone) = zone.and_then(|name| jiff::tz::TimeZone::get(name).ok()) else {
+        return format_time_utc(ms);
+    };
+    let at = jiff::Timestamp::from_millisecond(ms)
+        .ok()?
+        .to_zoned_datetime(zone);
+    Some(at.strftime("%H:%M %Z").to_string())
+}
+
 pub fn format_time_utc(ms: i64) -> Option<String> {
     let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()?;
     Some(format!("{:02}:{:02} UTC", at.hour(), at.minute()))
@@ -238,11 +253,15 @@ impl From<&MessageContext> for Fields {
                 .unwrap_or_else(|| "the courier".into()),
             tracking_number: ours(Some(&ctx.tracking_number), TRACKING_MAX),
             tracking_url: url(ctx.tracking_url.as_deref()),
-            eta: ctx.eta_ms.and_then(format_time_utc),
+            eta: ctx
+                .eta_ms
+                .and_then(|ms| format_time(ms, ctx.time_zone.as_deref())),
             reason: ctx.failure_reason.as_deref().and_then(failure_reason_text),
             notes: text(ctx.failure_notes.as_deref(), NOTES_MAX),
             reschedule_url: url(ctx.reschedule_url.as_deref()),
-            delivered_at: ctx.delivered_at_ms.and_then(format_time_utc),
+            delivered_at: ctx
+                .delivered_at_ms
+                .and_then(|ms| format_time(ms, ctx.time_zone.as_deref())),
             received_by: text(ctx.received_by.as_deref(), PARTY_MAX),
             address: text(ctx.address_text.as_deref(), ADDRESS_MAX),
         }
@@ -550,6 +569,7 @@ mod tests {
             tracking_number: "SBX-7F3K9Q".into(),
             tracking_url: Some("https://track.courier.example/SBX-7F3K9Q".into()),
             eta_ms: Some(ETA_MS),
+            time_zone: None,
             failure_reason: Some("NOBODY".into()),
             failure_notes: Some("Rang twice, gate locked".into()),
             reschedule_url: Some("https://track.courier.example/SBX-7F3K9Q/reschedule".into()),
@@ -584,6 +604,7 @@ mod tests {
                 "a1b2c3d4e5".repeat(12)
             )),
             eta_ms: Some(ETA_MS),
+            time_zone: None,
             failure_reason: Some("CLIENT_NOT_AVAILABLE".into()),
             failure_notes: Some(
                 "Rang the bell three times and knocked, waited ten minutes at the front door, \
@@ -928,6 +949,20 @@ mod tests {
         assert_eq!(format_time_utc(ETA_MS).as_deref(), Some("14:30 UTC"));
         assert_eq!(format_time_utc(0).as_deref(), Some("00:00 UTC"));
         assert_eq!(format_time_utc(i64::MAX), None);
+        // In the fleet's zone once a plan gave the shipment a driver.
+        assert_eq!(
+            format_time(ETA_MS, Some("Europe/Berlin")).as_deref(),
+            Some("15:30 CET")
+        );
+        assert_eq!(
+            format_time(ETA_MS, Some("Asia/Kolkata")).as_deref(),
+            Some("20:00 IST")
+        );
+        assert_eq!(
+            format_time(ETA_MS, Some("Nowhere/Else")).as_deref(),
+            Some("14:30 UTC")
+        );
+        assert_eq!(format_time(i64::MAX, Some("Europe/Berlin")), None);
         let ctx = MessageContext {
             eta_ms: Some(i64::MAX),
             ..full()

@@ -44,6 +44,7 @@ fn context() -> impl Strategy<Value = MessageContext> {
                 tracking_number,
                 tracking_url,
                 eta_ms,
+                time_zone: None,
                 failure_reason,
                 failure_notes,
                 reschedule_url,
