@@ -70,6 +70,7 @@ pub async fn plan(
         idempotency: &stores.idempotency,
         couriers,
         geocoder,
+        reports: Some(&stores.reports),
     };
     let request = dispatch::Request {
         day: Some(day.to_owned()),
@@ -112,6 +113,20 @@ pub async fn plans(stores: &StackStores, day: &str) -> Result<Vec<DispatchPlan>,
     Ok(dispatch_table(stores)?.plans(day).await?)
 }
 
+/// The page of the day's plan `id` (its latest without one).
+pub async fn page(stores: &StackStores, day: &str, id: Option<&str>) -> Result<Vec<u8>, CliError> {
+    let plans = plans(stores, day).await?;
+    let plan = match id {
+        Some(id) => plans.iter().find(|p| p.id == id),
+        None => plans.last(),
+    }
+    .ok_or_else(|| CliError::Refused(format!("no such plan for {day}")))?;
+    let key = ::dispatch::page::key(plan);
+    domain::ports::ReportShelf::get(&stores.reports, &key)
+        .await?
+        .ok_or_else(|| CliError::Refused(format!("the plan's page {key} is not there")))
+}
+
 /// A plan as a dispatcher reads it: a table per driver, then what was left out.
 pub fn render_plan(plan: &DispatchPlan) -> String {
     let zone = plan.time_zone.as_str();
@@ -124,6 +139,12 @@ pub fn render_plan(plan: &DispatchPlan) -> String {
         plan.routes.len(),
         plan.distance_m as f64 / 1000.,
         plan.unplanned.len()
+    );
+    let _ = writeln!(
+        text,
+        "page: {} in the reports bucket (`courier-bridge dispatch page --day {}`)",
+        ::dispatch::page::key(plan),
+        plan.day
     );
     for route in &plan.routes {
         let _ = writeln!(

@@ -114,6 +114,15 @@ pub enum DispatchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// A plan's page (the routes drawn, a table per driver): the day's latest plan, or --plan.
+    Page {
+        #[arg(long)]
+        day: String,
+        #[arg(long, value_name = "ID")]
+        plan: Option<String>,
+        #[arg(long, value_name = "PATH")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -362,6 +371,10 @@ async fn dispatch_command(
                 dispatch::plan(stores, &couriers, geocoder, &day, &operator(by), seconds).await?;
             output(json, &ran, dispatch::render_ran)
         }
+        DispatchCommand::Page { day, plan, out } => {
+            let bytes = dispatch::page(stores, &day, plan.as_deref()).await?;
+            write_out(out, &bytes)
+        }
         DispatchCommand::Show { day, json } => {
             let plans = dispatch::plans(stores, &day).await?;
             output(json, &plans, |plans| {
@@ -478,17 +491,22 @@ async fn cod_command(stores: &StackStores, command: CodCommand) -> Result<String
         }
         CodCommand::Report { day, file, out } => {
             let bytes = cod::report(stores, cod::day(&day)?, &file).await?;
-            match out {
-                Some(path) => {
-                    std::fs::write(&path, &bytes).map_err(|e| CliError::Input {
-                        what: format!("writing {}", path.display()),
-                        error: e.to_string(),
-                    })?;
-                    Ok(format!("wrote {} ({} bytes)", path.display(), bytes.len()))
-                }
-                None => Ok(String::from_utf8_lossy(&bytes).trim_end().to_owned()),
-            }
+            write_out(out, &bytes)
         }
+    }
+}
+
+/// A fetched file written to `out`, or printed.
+fn write_out(out: Option<PathBuf>, bytes: &[u8]) -> Result<String, CliError> {
+    match out {
+        Some(path) => {
+            std::fs::write(&path, bytes).map_err(|e| CliError::Input {
+                what: format!("writing {}", path.display()),
+                error: e.to_string(),
+            })?;
+            Ok(format!("wrote {} ({} bytes)", path.display(), bytes.len()))
+        }
+        None => Ok(String::from_utf8_lossy(bytes).trim_end().to_owned()),
     }
 }
 

@@ -158,6 +158,17 @@ async fn a_day_planned_on_demand_shows_as_a_table_per_driver_in_local_time() {
     .unwrap();
     assert_eq!(json[0]["routes"][0]["stops"].as_array().unwrap().len(), 2);
 
+    // The plan's page: the routes drawn, the stops listed.
+    let page = stack
+        .run(&["dispatch", "page", "--day", day])
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<svg") && page.contains("<polyline class=\"route\" data-driver=\"drv_01\""),
+        "{page}"
+    );
+    assert!(page.contains("#5001") && page.contains("#5002"));
+
     let err = stack
         .run(&["dispatch", "show", "--day", "7 Dec"])
         .await

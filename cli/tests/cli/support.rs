@@ -55,6 +55,15 @@ impl TestStack {
                     create_table(&dynamodb, &physical, properties).await;
                     tables.push(physical);
                 }
+                Some("AWS::S3::Bucket") => {
+                    // Bucket names are lower case; the CLI's local convention lowers them too.
+                    aws::reports::s3_client(&sdk)
+                        .create_bucket()
+                        .bucket(physical.to_ascii_lowercase())
+                        .send()
+                        .await
+                        .expect("CreateBucket");
+                }
                 Some("AWS::SQS::Queue") => {
                     let url = sqs
                         .create_queue()

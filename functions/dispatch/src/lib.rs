@@ -12,7 +12,8 @@ pub use wiring::Config;
 
 use dispatch::{DispatchError, Ports, Ran, Request};
 use domain::ports::{
-    Couriers, FleetStore, Geocoder, IdempotencyStore, PlanStore, ReviewInbox, ShipmentStore,
+    Couriers, FleetStore, Geocoder, IdempotencyStore, PlanStore, ReportShelf, ReviewInbox,
+    ShipmentStore,
 };
 use routing::Budget;
 use serde::{Deserialize, Serialize};
@@ -63,6 +64,7 @@ pub struct Dispatch {
     pub couriers: Arc<dyn Couriers>,
     pub budget_seconds: u64,
     pub geocoder: Option<Arc<dyn Geocoder>>,
+    pub reports: Arc<dyn ReportShelf>,
 }
 
 impl Dispatch {
@@ -79,6 +81,7 @@ impl Dispatch {
             idempotency: self.idempotency.as_ref(),
             couriers: self.couriers.as_ref(),
             geocoder: self.geocoder.as_deref(),
+            reports: Some(self.reports.as_ref()),
         };
         let scheduled = event.day.is_none() && event.requested_by.is_none();
         let request = Request {
@@ -159,6 +162,7 @@ mod tests {
             couriers: Arc::new(fakes::FakeCouriers::default()),
             budget_seconds: 1,
             geocoder: None,
+            reports: Arc::new(fakes::FakeReports::default()),
         };
         assert_eq!(
             dispatch

@@ -36,6 +36,8 @@ pub struct Config {
     pub dispatch_table: String,
     pub review_table: String,
     pub idempotency_table: String,
+    /// `REPORTS_BUCKET`: each plan's page goes under `dispatch/<day>/`.
+    pub reports_bucket: String,
     /// `COURIER_NAME`: the deployment's courier.
     pub courier: CourierKind,
     /// `DISPATCH_BUDGET_SECONDS`: how long the solver searches (the function's timeout
@@ -62,6 +64,7 @@ impl Config {
             dispatch_table: env.required("DISPATCH_TABLE"),
             review_table: env.required("REVIEW_TABLE"),
             idempotency_table: env.required("IDEMPOTENCY_TABLE"),
+            reports_bucket: env.required("REPORTS_BUCKET"),
             courier: env.parsed(
                 "COURIER_NAME",
                 CourierKind::Sandbox,
@@ -112,6 +115,10 @@ impl Dispatch {
                 meter: Meter::new(FUNCTION, config.metrics),
             }),
             budget_seconds: config.budget_seconds,
+            reports: Arc::new(aws::reports::S3ReportShelf::new(
+                sdk,
+                &config.reports_bucket,
+            )),
             geocoder: match config.geocoder {
                 GeocoderChoice::None => None,
                 GeocoderChoice::AmazonLocation => Some(Arc::new(AmazonLocationGeocoder::new(

@@ -11,7 +11,8 @@ use domain::dispatch::{
 use domain::error::{Classify, Transience};
 use domain::idempotency::{run_once, Outcome, ProtocolError};
 use domain::ports::{
-    Couriers, FleetStore, Geocoder, IdempotencyStore, PlanStore, ReviewInbox, ShipmentStore,
+    Couriers, FleetStore, Geocoder, IdempotencyStore, PlanStore, ReportShelf, ReviewInbox,
+    ShipmentStore,
 };
 use domain::record::Dispatched;
 use domain::{ReviewItem, ReviewReason, StorageError};
@@ -29,6 +30,8 @@ pub struct Ports<'a> {
     pub couriers: &'a dyn Couriers,
     /// Places addresses that came without coordinates; `None`: they wait as `no_location`.
     pub geocoder: Option<&'a dyn Geocoder>,
+    /// Where each plan's page goes (the reports bucket); `None`: no page.
+    pub reports: Option<&'a dyn ReportShelf>,
 }
 
 /// What to plan.
@@ -284,6 +287,16 @@ async fn apply(ports: &Ports<'_>, plan: &DispatchPlan) -> Result<(), DispatchErr
         }
     }
     open_reviews(ports, plan).await?;
+    if let Some(reports) = ports.reports {
+        let page = crate::page::render(plan);
+        reports
+            .put(
+                &crate::page::key(plan),
+                page.into_bytes(),
+                "text/html; charset=utf-8",
+            )
+            .await?;
+    }
     ports.plans.finish(plan).await?;
     Ok(())
 }

@@ -74,6 +74,7 @@ impl World {
             idempotency: &self.idempotency,
             couriers: &self.couriers,
             geocoder: None,
+            reports: None,
         }
     }
 
@@ -636,4 +637,43 @@ async fn a_route_the_courier_refuses_for_good_leaves_its_stops_waiting_with_the_
     assert!(!resumed);
     assert_ne!(again.id, plan.id);
     assert_each_task_once(&world.courier, 2);
+}
+
+#[tokio::test]
+async fn each_plan_is_a_page_with_its_routes_drawn_and_hostile_names_escaped() {
+    let world = World::new(fleet());
+    world.add_with(1, 52.52, 13.37, "10115", |r| {
+        r.shipment.order_name = Some("<script>alert(1)</script>".into());
+    });
+    world.add(2, 52.53, 13.44, "10243");
+    let reports = fakes::FakeReports::default();
+    let ports = Ports {
+        reports: Some(&reports),
+        ..world.ports()
+    };
+    let (plan, _) = applied(run(&ports, &request("r1")).await.unwrap());
+    let key = dispatch::page::key(&plan);
+    assert!(
+        key.starts_with("dispatch/2026-12-07/") && key.ends_with(".html"),
+        "{key}"
+    );
+    let page = String::from_utf8(
+        domain::ports::ReportShelf::get(&reports, &key)
+            .await
+            .unwrap()
+            .expect("the page is stored"),
+    )
+    .unwrap();
+    assert_eq!(
+        page.matches("<polyline class=\"route\"").count(),
+        plan.routes.len()
+    );
+    assert_eq!(page.matches("<circle class=\"stop\"").count(), 2);
+    assert!(!page.contains("<script>"), "escaped");
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert_eq!(
+        page,
+        dispatch::page::render(&plan),
+        "a function of the plan only"
+    );
 }

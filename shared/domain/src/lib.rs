@@ -27,6 +27,7 @@ pub mod dispatch;
 pub mod draft;
 pub mod error;
 pub mod history;
+pub mod html;
 pub mod idempotency;
 pub mod messages;
 pub mod money;

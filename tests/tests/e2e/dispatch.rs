@@ -6,7 +6,7 @@
 
 use dispatch_function::DispatchReport;
 use domain::dispatch::{Fleet, PlanDay};
-use domain::ports::{FleetStore, PlanStore};
+use domain::ports::{FleetStore, PlanStore, ReportShelf};
 use domain::{Channel, ShipmentKey, ShipmentStatus};
 use end_to_end::{paid_order, wait_for, Harness, STORE};
 use sandbox::Fault;
@@ -166,6 +166,16 @@ async fn a_day_is_planned_once_each_driver_gets_their_route_and_the_tasks_come_b
     assert_eq!(h.sandbox.routes(), told);
     assert_eq!(routed_once(&h).len(), 5);
     assert_eq!(route_calls(&h), 2);
+    // Its page is in the reports bucket, the two routes drawn.
+    let page = h
+        .stores()
+        .reports
+        .get(&dispatch::page::key(plan))
+        .await
+        .unwrap()
+        .expect("the plan's page");
+    let page = String::from_utf8(page).unwrap();
+    assert_eq!(page.matches("<polyline class=\"route\"").count(), 2);
 
     // The sandbox moved each task to assigned with its driver; status sync recorded it.
     for route in &plan.routes {

@@ -4,6 +4,7 @@
 //! bytes.
 
 use super::{CourierLine, Reconciliation};
+use crate::html::escape;
 use crate::Money;
 use std::fmt::Write as _;
 
@@ -204,21 +205,6 @@ fn chart(l: &CourierLine) -> String {
     }
     svg.push_str("</svg></figure>\n");
     svg
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
