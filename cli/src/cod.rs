@@ -98,7 +98,8 @@ pub struct Reconciled {
 
 /// Reconciles `day` now, exactly as the nightly run does.
 pub async fn reconcile(stores: &StackStores, day: Date) -> Result<Reconciled, CliError> {
-    let (summary, reconciliation) = stores.cash_desk().run_day(day).await?;
+    let zone = stores.fleet_time_zone().await?;
+    let (summary, reconciliation) = stores.cash_desk(zone.as_deref()).run_day(day).await?;
     Ok(Reconciled {
         summary,
         reconciliation,

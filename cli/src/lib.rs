@@ -132,7 +132,8 @@ pub enum CodCommand {
         /// platform/driver, as in the reports: sandbox/drv_01.
         #[arg(long)]
         courier: String,
-        /// The day the cash was collected (YYYY-MM-DD, UTC).
+        /// The day the cash was collected (YYYY-MM-DD; the fleet's local day, UTC without a
+        /// fleet).
         #[arg(long)]
         day: String,
         /// The amount, e.g. 125.40 (exact; no more decimals than the currency has).

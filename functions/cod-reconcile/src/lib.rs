@@ -13,7 +13,7 @@ use aws::metrics::{names, MetricDoc, Metrics, Unit};
 use domain::cod::{day_text, parse_day, CashDesk, Reconciliation};
 pub use domain::cod::{CodRunError, DayReport};
 use domain::error::{Classify, Transience};
-use domain::ports::{CashBook, ReportShelf, ShipmentStore};
+use domain::ports::{CashBook, FleetStore, ReportShelf, ShipmentStore};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -24,6 +24,8 @@ pub struct CodReconcile {
     pub shipments: Arc<dyn ShipmentStore>,
     pub cash: Arc<dyn CashBook>,
     pub reports: Arc<dyn ReportShelf>,
+    /// The fleet, if dispatch is in use: its time zone is the day's.
+    pub fleet: Arc<dyn FleetStore>,
     pub metrics: Metrics,
 }
 
@@ -33,12 +35,15 @@ pub enum ReconcileError {
     NoDay(String),
     #[error(transparent)]
     Run(#[from] CodRunError),
+    #[error("reading the fleet: {0}")]
+    Fleet(#[from] domain::StorageError),
 }
 
 impl Classify for ReconcileError {
     fn transience(&self) -> Transience {
         match self {
             ReconcileError::Run(e) => e.transience(),
+            ReconcileError::Fleet(e) => e.transience(),
             ReconcileError::NoDay(_) => Transience::Permanent,
         }
     }
@@ -49,7 +54,8 @@ impl Classify for ReconcileError {
 pub struct Request {
     /// `2026-11-24`: reconcile this day.
     pub day: Option<String>,
-    /// A scheduled EventBridge event's time: reconcile the UTC day before it.
+    /// A scheduled EventBridge event's time: reconcile the day before it (the fleet's
+    /// local day; the UTC day without a fleet).
     pub time: Option<String>,
 }
 
@@ -61,7 +67,8 @@ impl Request {
         }
     }
 
-    pub fn day(&self) -> Result<Date, ReconcileError> {
+    /// The day to reconcile, in `time_zone` (UTC without one).
+    pub fn day(&self, time_zone: Option<&str>) -> Result<Date, ReconcileError> {
         if let Some(text) = &self.day {
             return parse_day(text).ok_or_else(|| ReconcileError::NoDay(format!("day {text:?}")));
         }
@@ -70,19 +77,21 @@ impl Request {
             .as_deref()
             .and_then(domain::clock::parse_time)
             .ok_or_else(|| ReconcileError::NoDay(format!("time {:?}", self.time)))?;
-        time.date()
-            .previous_day()
+        domain::cod::day_of(domain::clock::ms_of(time), time_zone)
+            .and_then(|d| d.previous_day())
             .ok_or_else(|| ReconcileError::NoDay("the first day there is".into()))
     }
 }
 
 impl CodReconcile {
     pub async fn handle(&self, request: Request) -> Result<DayReport, ReconcileError> {
-        let day = request.day()?;
+        let zone = self.fleet.get().await?.map(|fleet| fleet.time_zone);
+        let day = request.day(zone.as_deref())?;
         let desk = CashDesk {
             shipments: self.shipments.as_ref(),
             cash: self.cash.as_ref(),
             reports: self.reports.as_ref(),
+            time_zone: zone.as_deref(),
         };
         let (summary, reconciliation) = desk.run_day(day).await?;
         emit_metrics(&self.metrics, &reconciliation);

@@ -24,21 +24,25 @@ const REPORTS: [&str; 3] = [
 struct Setup {
     world: World,
     metrics: Arc<CaptureSink>,
+    fleet: Arc<fakes::FakeFleet>,
     step: CodReconcile,
 }
 
 fn setup() -> Setup {
     let world = World::new();
     let metrics = Arc::new(CaptureSink::default());
+    let fleet = Arc::new(fakes::FakeFleet::default());
     let step = CodReconcile {
         shipments: world.shipments.clone(),
         cash: world.cash.clone(),
         reports: world.reports.clone(),
+        fleet: fleet.clone(),
         metrics: Metrics::with_sink(metrics.clone()),
     };
     Setup {
         world,
         metrics,
+        fleet,
         step,
     }
 }
@@ -441,14 +445,18 @@ fn the_schedule_reconciles_the_day_before_its_time_and_an_operator_names_a_day()
             "account":"123456789012","time":"2026-11-25T02:30:00Z","region":"eu-west-1",
             "resources":["arn:aws:events:eu-west-1:123456789012:rule/daily"],"detail":{}}"#,
     );
-    assert_eq!(day_text(scheduled.day().unwrap()), "2026-11-24");
+    assert_eq!(day_text(scheduled.day(None).unwrap()), "2026-11-24");
     // Across a month and a year.
     assert_eq!(
-        day_text(parsed(r#"{"time":"2027-01-01T02:30:00Z"}"#).day().unwrap()),
+        day_text(
+            parsed(r#"{"time":"2027-01-01T02:30:00Z"}"#)
+                .day(None)
+                .unwrap()
+        ),
         "2026-12-31"
     );
     assert_eq!(
-        day_text(parsed(r#"{"day":"2026-11-20"}"#).day().unwrap()),
+        day_text(parsed(r#"{"day":"2026-11-20"}"#).day(None).unwrap()),
         "2026-11-20"
     );
 }
@@ -460,7 +468,7 @@ fn an_event_without_a_day_is_refused_for_good() {
         r#"{"day":"24.11.2026"}"#,
         r#"{"time":"yesterday"}"#,
     ] {
-        let err = parsed(json).day().unwrap_err();
+        let err = parsed(json).day(None).unwrap_err();
         assert!(matches!(err, ReconcileError::NoDay(_)), "{json}: {err}");
         assert_eq!(err.transience(), Transience::Permanent);
     }
@@ -476,4 +484,45 @@ async fn the_scheduled_event_reconciles_the_day_before() {
 
     assert_eq!(report.day, "2026-11-24");
     assert_eq!(report.shipments_checked, 3);
+}
+
+#[test]
+fn with_a_fleet_the_scheduled_day_is_the_fleets_local_day() {
+    // 20:00 UTC on the 24th is 01:30 on the 25th in India: the day before is the 24th
+    // there, the 23rd in UTC.
+    let scheduled = parsed(r#"{"time":"2026-11-24T20:00:00Z"}"#);
+    assert_eq!(day_text(scheduled.day(None).unwrap()), "2026-11-23");
+    assert_eq!(
+        day_text(scheduled.day(Some("Asia/Kolkata")).unwrap()),
+        "2026-11-24"
+    );
+}
+
+#[tokio::test]
+async fn with_a_fleet_cash_collected_late_in_the_evening_belongs_to_the_local_working_day() {
+    let s = setup();
+    // Collected at 20:00 UTC on the 23rd: still the 23rd in UTC, already the 24th in India.
+    delivered_cod(
+        &s,
+        "1001",
+        "drv_01",
+        4250,
+        Some(4250),
+        "2026-11-23T20:00:00Z",
+    );
+    let utc = s.step.handle(request()).await.unwrap();
+    assert_eq!(utc.shipments_checked, 0, "not the 24th in UTC");
+
+    let fleet = domain::dispatch::Fleet::from_json(
+        r#"{"time_zone": "Asia/Kolkata", "courier": "sandbox", "drivers": [
+            {"id": "drv_01", "vehicle": "scooter", "shift": {"start": "09:00", "end": "18:00"},
+             "start": {"lat": 12.97, "lon": 77.59}}]}"#,
+    )
+    .unwrap();
+    domain::ports::FleetStore::put(s.fleet.as_ref(), &fleet, "test")
+        .await
+        .unwrap();
+    let local = s.step.handle(request()).await.unwrap();
+    assert_eq!(local.day, "2026-11-24");
+    assert_eq!(local.shipments_checked, 1, "the 24th in India");
 }

@@ -3,7 +3,7 @@
 
 use crate::CodReconcile;
 use aws::config::{self, ConfigError, Env, StartupError};
-use aws::dynamo::{DynamoCashBook, DynamoShipmentStore};
+use aws::dynamo::{DynamoCashBook, DynamoDispatch, DynamoShipmentStore};
 use aws::metrics::Metrics;
 use aws::reports::S3ReportShelf;
 use std::sync::Arc;
@@ -13,6 +13,8 @@ pub struct Config {
     pub shipments_table: String,
     pub cash_table: String,
     pub reports_bucket: String,
+    /// `DISPATCH_TABLE`: the fleet, whose time zone makes a day of cash a local working day.
+    pub dispatch_table: String,
     pub metrics: Metrics,
 }
 
@@ -26,6 +28,7 @@ impl Config {
             shipments_table: env.required("SHIPMENTS_TABLE"),
             cash_table: env.required("CASH_TABLE"),
             reports_bucket: env.required("REPORTS_BUCKET"),
+            dispatch_table: env.required("DISPATCH_TABLE"),
             metrics: config::metrics(&env),
         };
         env.finish()?;
@@ -42,7 +45,8 @@ impl CodReconcile {
                 dynamodb.clone(),
                 &config.shipments_table,
             )),
-            cash: Arc::new(DynamoCashBook::new(dynamodb, &config.cash_table)),
+            cash: Arc::new(DynamoCashBook::new(dynamodb.clone(), &config.cash_table)),
+            fleet: Arc::new(DynamoDispatch::new(dynamodb, &config.dispatch_table)),
             reports: Arc::new(S3ReportShelf::new(sdk, &config.reports_bucket)),
             metrics: config.metrics,
         })

@@ -900,7 +900,7 @@ async fn cash_on_delivery(
     }
     let report = runtime.reconcile_cod(today).await?;
     let reconciliation = stores
-        .cash_desk()
+        .cash_desk(None)
         .reconcile_day(today)
         .await
         .map_err(|e| DemoError::Fixture(e.to_string()))?;

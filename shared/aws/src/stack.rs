@@ -118,12 +118,23 @@ impl StackStores {
         }
     }
 
-    /// The day's cash run on this stack.
-    pub fn cash_desk(&self) -> domain::cod::CashDesk<'_> {
+    /// The day's cash run on this stack, its days local to `time_zone` (the fleet's, from
+    /// [`StackStores::fleet_time_zone`]; UTC without one).
+    pub fn cash_desk<'a>(&'a self, time_zone: Option<&'a str>) -> domain::cod::CashDesk<'a> {
         domain::cod::CashDesk {
             shipments: &self.shipments,
             cash: &self.cash,
             reports: &self.reports,
+            time_zone,
+        }
+    }
+
+    /// The fleet's time zone, if the stack has a fleet.
+    pub async fn fleet_time_zone(&self) -> Result<Option<String>, domain::StorageError> {
+        use domain::ports::FleetStore;
+        match &self.dispatch {
+            Some(dispatch) => Ok(dispatch.get().await?.map(|fleet| fleet.time_zone)),
+            None => Ok(None),
         }
     }
 }

@@ -127,7 +127,7 @@ async fn a_sandbox_day_reconciles_to_zero_and_a_rerun_changes_nothing() {
     assert_eq!((first.couriers, first.cash_outs_created), (3, 3));
 
     let stores = h.stores();
-    let r = stores.cash_desk().reconcile_day(today).await.unwrap();
+    let r = stores.cash_desk(None).reconcile_day(today).await.unwrap();
     for line in &r.lines {
         assert_eq!(line.collection_difference().minor, 0, "{line:?}");
         assert_eq!(line.due().minor, 0, "{line:?}");
@@ -250,7 +250,12 @@ async fn short_cash_and_a_short_hand_over_are_exceptions_until_the_rest_comes_in
         task_due(h.stores().cash.cash_outs(today).await.unwrap()),
         (eur(2500), 0)
     );
-    let r = h.stores().cash_desk().reconcile_day(today).await.unwrap();
+    let r = h
+        .stores()
+        .cash_desk(None)
+        .reconcile_day(today)
+        .await
+        .unwrap();
     let underpaid = r
         .exceptions
         .iter()

@@ -12,7 +12,7 @@ pub mod report;
 pub mod run;
 
 pub use cash::{day_text, parse_day, CashOutTask, CashOutWrite, HandoverWrite};
-pub use run::{CashDesk, CodRunError, DayReport};
+pub use run::{day_of, CashDesk, CodRunError, DayReport};
 
 use crate::{Currency, Money, ShipmentStatus};
 use serde::{Deserialize, Serialize};

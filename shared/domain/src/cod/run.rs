@@ -36,6 +36,9 @@ pub struct CashDesk<'a> {
     pub shipments: &'a dyn ShipmentStore,
     pub cash: &'a dyn CashBook,
     pub reports: &'a dyn ReportShelf,
+    /// The fleet's IANA time zone: a day of cash is a local working day there. `None` (no
+    /// fleet): UTC days, as before fleets existed.
+    pub time_zone: Option<&'a str>,
 }
 
 /// What a run did.
@@ -127,17 +130,22 @@ impl CashDesk<'_> {
             .all()
             .await?
             .iter()
-            .filter_map(|record| cod_delivery(record, day))
+            .filter_map(|record| cod_delivery(record, day, self.time_zone))
             .collect();
         let handovers = self.cash.handovers(day).await?;
         Ok(super::reconcile(&deliveries, &handovers))
     }
 }
 
-/// The shipment's cash facts if its cash belongs to `day`: the day the courier reported
-/// collecting, or, when it reported nothing, the day it delivered. `None` for a shipment
-/// with no cash on delivery and nothing collected, or whose cash belongs to another day.
-pub fn cod_delivery(record: &ShipmentRecord, day: Date) -> Option<CodDelivery> {
+/// The shipment's cash facts if its cash belongs to `day` (local to `time_zone`, UTC
+/// without one): the day the courier reported collecting, or, when it reported nothing, the
+/// day it delivered. `None` for a shipment with no cash on delivery and nothing collected,
+/// or whose cash belongs to another day.
+pub fn cod_delivery(
+    record: &ShipmentRecord,
+    day: Date,
+    time_zone: Option<&str>,
+) -> Option<CodDelivery> {
     let expected = record.shipment.payment.cod_amount();
     let collected = record.delivery.cod_collected;
     if expected.is_none() && collected.is_none_or(|c| c.minor == 0) {
@@ -153,7 +161,7 @@ pub fn cod_delivery(record: &ShipmentRecord, day: Date) -> Option<CodDelivery> {
         Some(_) => record.delivery.cod_collected_ms.or(delivered_ms),
         None => delivered_ms,
     }?;
-    if utc_day(cash_ms)? != day {
+    if day_of(cash_ms, time_zone)? != day {
         return None;
     }
     let platform = record.courier.map_or("unknown", |c| c.as_str());
@@ -172,10 +180,23 @@ pub fn cod_delivery(record: &ShipmentRecord, day: Date) -> Option<CodDelivery> {
     })
 }
 
-fn utc_day(ms: i64) -> Option<Date> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .map(|t| t.date())
+/// The calendar day of `ms` in `time_zone` (UTC without one; an unknown zone is no day).
+pub fn day_of(ms: i64, time_zone: Option<&str>) -> Option<Date> {
+    match time_zone {
+        None => OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+            .ok()
+            .map(|t| t.date()),
+        Some(zone) => {
+            let local = crate::dispatch::PlanDay::containing(ms, zone).ok()?.date;
+            let month = time::Month::try_from(u8::try_from(local.month()).ok()?).ok()?;
+            Date::from_calendar_date(
+                i32::from(local.year()),
+                month,
+                u8::try_from(local.day()).ok()?,
+            )
+            .ok()
+        }
+    }
 }
 
 /// One cash-out task per courier and currency that collected or handed over cash.
