@@ -180,7 +180,10 @@ async fn provisions_the_template_idempotently_and_tears_it_down() {
             );
             let projection = indexes[1].projection().expect("projection");
             assert_eq!(projection.projection_type(), Some(&ProjectionType::Include));
-            assert_eq!(projection.non_key_attributes(), ["dispatch_plan"]);
+            assert_eq!(
+                projection.non_key_attributes(),
+                ["dispatch_plan", "dispatch_day"]
+            );
         } else if id == "InboundTable" {
             assert_eq!(indexes.len(), 1);
             assert_eq!(indexes[0].index_name(), Some("by_order"));

@@ -69,8 +69,27 @@ pub struct Stated {
     points: Vec<GeoPoint>,
 }
 
-/// States the day's problem. Every candidate ends as a stop or in `unplanned`.
-pub fn state(fleet: &Fleet, day: &PlanDay, candidates: Vec<Candidate>) -> Result<Stated, String> {
+/// The routes already running on the plan day, which a new plan inserts into.
+#[derive(Debug, Clone, Default)]
+pub struct Running {
+    /// Stops earlier plans gave a driver that the driver has not started: planned again
+    /// with the new ones, each kept with its driver (the courier has them on that route).
+    pub pending: Vec<(Candidate, String)>,
+    /// Where a driver with started stops is: the last of them. The route goes on from
+    /// there; started stops themselves are never moved.
+    pub at: HashMap<String, GeoPoint>,
+    /// Nothing starts before this (seconds from the origin: now, when planning today).
+    pub not_before: f64,
+}
+
+/// States the day's problem. Every candidate, and every pending stop of `running`, ends
+/// as a stop or in `unplanned`.
+pub fn state(
+    fleet: &Fleet,
+    day: &PlanDay,
+    candidates: Vec<Candidate>,
+    running: Running,
+) -> Result<Stated, String> {
     let mut points = Vec::new();
     let mut place = |p: GeoPoint| {
         points.push(p);
@@ -84,21 +103,22 @@ pub fn state(fleet: &Fleet, day: &PlanDay, candidates: Vec<Candidate>) -> Result
     };
     let mut vehicles = Vec::new();
     for driver in &fleet.drivers {
-        let shift = Window {
-            start: day
-                .seconds_at(&driver.shift.start)
-                .map_err(|e| e.to_string())? as f64,
-            end: day
-                .seconds_at(&driver.shift.end)
-                .map_err(|e| e.to_string())? as f64,
-        };
+        let end = day
+            .seconds_at(&driver.shift.end)
+            .map_err(|e| e.to_string())? as f64;
+        let start = (day
+            .seconds_at(&driver.shift.start)
+            .map_err(|e| e.to_string())? as f64)
+            .max(running.not_before)
+            .min(end);
+        let shift = Window { start, end };
         vehicles.push(Vehicle {
             id: driver.id.clone(),
             profile: profiles
                 .iter()
                 .position(|p| *p == driver.vehicle)
                 .unwrap_or(0),
-            start: place(driver.start),
+            start: place(running.at.get(&driver.id).copied().unwrap_or(driver.start)),
             end: driver.end.map(&mut place),
             shift,
             capacity: Load {
@@ -117,7 +137,11 @@ pub fn state(fleet: &Fleet, day: &PlanDay, candidates: Vec<Candidate>) -> Result
     let mut stops = Vec::new();
     let mut unplanned = Vec::new();
     let mut by_id = HashMap::new();
-    for candidate in candidates {
+    let pinned = running
+        .pending
+        .into_iter()
+        .map(|(candidate, driver)| (candidate, Some(driver)));
+    for (candidate, pinned_to) in candidates.into_iter().map(|c| (c, None)).chain(pinned) {
         let id = candidate.key().to_string();
         let placed = match &candidate.placement {
             Some(Placement::Placed(point)) => Some(*point),
@@ -163,9 +187,12 @@ pub fn state(fleet: &Fleet, day: &PlanDay, candidates: Vec<Candidate>) -> Result
         {
             skills.push(OVERSIZED.to_owned());
         }
-        let allowed = fleet
-            .drivers_for(location, shipment.address.postal_code.as_deref())
-            .map(|drivers| drivers.iter().map(|d| d.id.clone()).collect());
+        let allowed = match pinned_to {
+            Some(driver) => Some(vec![driver]),
+            None => fleet
+                .drivers_for(location, shipment.address.postal_code.as_deref())
+                .map(|drivers| drivers.iter().map(|d| d.id.clone()).collect()),
+        };
         stops.push(Stop {
             id: id.clone(),
             location: place(location),

@@ -18,7 +18,10 @@ use domain::record::Dispatched;
 use domain::{ReviewItem, ReviewReason, StorageError};
 use routing::{Budget, Objective};
 
-use crate::problem::{self, Candidate, Made};
+use crate::problem::{self, Candidate, Made, Running};
+use domain::ShipmentKey;
+use domain::ShipmentStatus;
+use std::collections::{HashMap, HashSet};
 
 /// The ports a run uses.
 pub struct Ports<'a> {
@@ -89,6 +92,8 @@ pub enum DispatchError {
     Contended { day: String },
     #[error("geocoding: {0}")]
     Geocoder(#[source] domain::PartnerError),
+    #[error("{day} is over in {time_zone}: only today and later days can be planned")]
+    DayOver { day: String, time_zone: String },
 }
 
 impl Classify for DispatchError {
@@ -103,7 +108,8 @@ impl Classify for DispatchError {
             | DispatchError::Day(_)
             | DispatchError::CourierMismatch { .. }
             | DispatchError::Plan(_)
-            | DispatchError::Corrupt { .. } => Transience::Permanent,
+            | DispatchError::Corrupt { .. }
+            | DispatchError::DayOver { .. } => Transience::Permanent,
         }
     }
 }
@@ -119,6 +125,12 @@ pub async fn run(ports: &Ports<'_>, request: &Request) -> Result<Ran, DispatchEr
         Some(day) => PlanDay::new(day, &fleet.time_zone)?,
         None => PlanDay::containing(request.now_ms, &fleet.time_zone)?,
     };
+    if request.now_ms >= day.ms_at(day.length_s()? as f64) {
+        return Err(DispatchError::DayOver {
+            day: day.day(),
+            time_zone: fleet.time_zone.clone(),
+        });
+    }
     // Overtaken twice in a row means runs keep racing: the next scheduled run takes over.
     for _ in 0..3 {
         let state = ports.plans.day(&day.day()).await?;
@@ -130,14 +142,21 @@ pub async fn run(ports: &Ports<'_>, request: &Request) -> Result<Ran, DispatchEr
                 resumed: true,
             });
         }
-        let Some(plan) = make_plan(ports, request, &fleet, &day).await? else {
+        let Some((mut plan, new)) = make_plan(ports, request, &fleet, &day).await? else {
             return Ok(Ran::NothingToPlan {
                 day: day.day(),
                 waiting: 0,
             });
         };
-        if plan.routes.is_empty() {
-            // Nothing for the courier: no plan to keep, only the reasons to refresh.
+        if !plan
+            .routes
+            .iter()
+            .flat_map(|r| &r.stops)
+            .any(|s| new.contains(&s.shipment))
+        {
+            // No waiting shipment found a driver: nothing for the courier, no plan to keep,
+            // only the reasons to refresh (the running routes stay as they are).
+            plan.unplanned.retain(|u| new.contains(&u.shipment));
             open_reviews(ports, &plan).await?;
             return Ok(Ran::NothingToPlan {
                 day: day.day(),
@@ -159,13 +178,14 @@ pub async fn run(ports: &Ports<'_>, request: &Request) -> Result<Ran, DispatchEr
     Err(DispatchError::Contended { day: day.day() })
 }
 
-/// The day's plan for the shipments waiting now; `None` when none waits.
+/// The day's plan for the shipments waiting now, inserted into the routes running, with the
+/// keys of the waiting ones; `None` when none waits.
 async fn make_plan(
     ports: &Ports<'_>,
     request: &Request,
     fleet: &Fleet,
     day: &PlanDay,
-) -> Result<Option<DispatchPlan>, DispatchError> {
+) -> Result<Option<(DispatchPlan, HashSet<ShipmentKey>)>, DispatchError> {
     let length = day.length_s()?;
     let mut candidates: Vec<Candidate> = ports
         .shipments
@@ -179,8 +199,18 @@ async fn make_plan(
     if candidates.is_empty() {
         return Ok(None);
     }
+    let new: HashSet<ShipmentKey> = candidates
+        .iter()
+        .map(|c| c.record.shipment.key.clone())
+        .collect();
+    let mut running = running_routes(ports, fleet, day, request.now_ms).await?;
     if let Some(geocoder) = ports.geocoder {
-        for candidate in candidates.iter_mut().filter(|c| c.location.is_none()) {
+        let pending = running.pending.iter_mut().map(|(c, _)| c);
+        for candidate in candidates
+            .iter_mut()
+            .chain(pending)
+            .filter(|c| c.location.is_none())
+        {
             candidate.placement = Some(
                 geocoder
                     .geocode(&candidate.record.shipment.address)
@@ -189,10 +219,11 @@ async fn make_plan(
             );
         }
     }
-    let stated = problem::state(fleet, day, candidates).map_err(routing::PlanError::Invalid)?;
+    let stated =
+        problem::state(fleet, day, candidates, running).map_err(routing::PlanError::Invalid)?;
     let solved = routing::plan(&stated.problem, Objective::FewestVehicles, request.budget)?;
     let created_at = domain::clock::rfc3339_from_ms(request.now_ms);
-    Ok(Some(stated.read(
+    let plan = stated.read(
         fleet,
         day,
         &solved,
@@ -202,7 +233,47 @@ async fn make_plan(
             requested_by: &request.requested_by,
             budget_s: request.budget.seconds as u64,
         },
-    )))
+    );
+    Ok(Some((plan, new)))
+}
+
+/// What earlier plans of the day left running: each driver's stops not started yet (planned
+/// again, kept with their driver) and where a driver with started stops is now.
+async fn running_routes(
+    ports: &Ports<'_>,
+    fleet: &Fleet,
+    day: &PlanDay,
+    now_ms: i64,
+) -> Result<Running, DispatchError> {
+    let mut running = Running {
+        // A plan for today starts from now; one for another day from the shifts.
+        not_before: day.seconds_from_origin(now_ms).max(0) as f64,
+        ..Running::default()
+    };
+    let mut last_started: HashMap<String, i64> = HashMap::new();
+    for record in ports.shipments.dispatched_on(&day.day()).await? {
+        let Some(mark) = record.dispatch.clone() else {
+            continue;
+        };
+        if record.courier != Some(fleet.courier) {
+            continue;
+        }
+        if record.status == ShipmentStatus::Assigned {
+            running
+                .pending
+                .push((Candidate::from_record(record), mark.driver));
+        } else if let Some(location) = Candidate::from_record(record).location {
+            // The latest started stop (by its planned time) is where the driver is now.
+            if last_started
+                .get(&mark.driver)
+                .is_none_or(|eta| *eta < mark.eta_ms)
+            {
+                last_started.insert(mark.driver.clone(), mark.eta_ms);
+                running.at.insert(mark.driver, location);
+            }
+        }
+    }
+    Ok(running)
 }
 
 /// Each route to the courier once per (plan, driver); each stop marked with its plan; each
@@ -273,6 +344,7 @@ async fn apply(ports: &Ports<'_>, plan: &DispatchPlan) -> Result<(), DispatchErr
                     &stop.task_id,
                     &Dispatched {
                         plan_id: plan.id.clone(),
+                        day: plan.day.clone(),
                         driver: route.driver.clone(),
                         eta_ms: stop.eta_ms,
                         time_zone: plan.time_zone.clone(),

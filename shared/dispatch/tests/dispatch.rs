@@ -677,3 +677,93 @@ async fn each_plan_is_a_page_with_its_routes_drawn_and_hostile_names_escaped() {
         "a function of the plan only"
     );
 }
+
+#[tokio::test]
+async fn a_new_order_is_inserted_into_a_running_route_without_moving_the_started_stop() {
+    let world = World::new(fleet());
+    let first: Vec<ShipmentKey> = (1..=3)
+        .map(|n| world.add(n, 52.52, 13.36 - f64::from(n) * 0.005, "10115"))
+        .collect();
+    let (plan1, _) = applied(run(&world.ports(), &request("r1")).await.unwrap());
+    assert_eq!(plan1.routes.len(), 1);
+    let driver = plan1.routes[0].driver.clone();
+    let order1 = plan1.routes[0].task_ids();
+
+    // The driver picks up the first stop of the route; the others are still assigned.
+    for (i, task) in order1.iter().enumerate() {
+        let key = plan1.routes[0].stops[i].shipment.clone();
+        let mut record = world.shipments.record(&key).unwrap();
+        record.status = if i == 0 {
+            world.courier.pick_up(task);
+            ShipmentStatus::PickedUp
+        } else {
+            ShipmentStatus::Assigned
+        };
+        world.shipments.insert(record);
+    }
+
+    // At 10:00 a new order comes in east of the depot.
+    let late = world.add(4, 52.52, 13.45, "10243");
+    let day = PlanDay::new(DAY, "Europe/Berlin").unwrap();
+    let mut later = request("r2");
+    later.now_ms = day.ms_at(10. * 3600.);
+    let (plan2, resumed) = applied(run(&world.ports(), &later).await.unwrap());
+    assert!(!resumed);
+
+    // The two not yet started are planned again on the same driver, with the new one.
+    let started = &plan1.routes[0].stops[0].shipment;
+    let route = plan2
+        .routes
+        .iter()
+        .find(|r| r.driver == driver)
+        .expect("the running route goes on");
+    let on_route: Vec<&ShipmentKey> = route.stops.iter().map(|s| &s.shipment).collect();
+    assert!(
+        !on_route.contains(&started),
+        "a started stop is never planned again"
+    );
+    for key in first.iter().filter(|k| *k != started) {
+        assert!(on_route.contains(&key), "{key} stays with {driver}");
+    }
+    assert!(plan2.shipments().any(|k| *k == late));
+    assert!(
+        route.stops.iter().all(|s| s.eta_ms >= later.now_ms),
+        "nothing before now"
+    );
+
+    // At the courier: the started task first, in place; then the new plan's order.
+    let courier_route = &world.courier.routes()[&driver];
+    assert_eq!(courier_route[0], order1[0]);
+    assert_eq!(
+        courier_route[1..1 + route.stops.len()],
+        route.task_ids()[..]
+    );
+    assert_each_task_once(&world.courier, 4);
+    for stop in &route.stops {
+        let mark = world
+            .shipments
+            .record(&stop.shipment)
+            .unwrap()
+            .dispatch
+            .unwrap();
+        assert_eq!(
+            (mark.plan_id.as_str(), mark.eta_ms),
+            (plan2.id.as_str(), stop.eta_ms)
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_day_that_is_over_is_not_planned() {
+    let world = World::new(fleet());
+    world.add(1, 52.52, 13.37, "10115");
+    let mut past = request("r1");
+    past.day = Some("2026-12-05".into());
+    let err = run(&world.ports(), &past).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("2026-12-05 is over in Europe/Berlin"),
+        "{err}"
+    );
+    assert_eq!(world.courier.calls("assign_route"), 0);
+}

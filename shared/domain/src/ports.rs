@@ -214,9 +214,14 @@ pub trait ShipmentStore: Send + Sync {
     /// The shipments with a task that no applied plan has given to a driver yet.
     async fn awaiting_dispatch(&self) -> Result<Vec<ShipmentRecord>, StorageError>;
 
+    /// The shipments a plan for `day` gave a driver that are not done yet: assigned, picked
+    /// up or out for delivery (the routes running that day).
+    async fn dispatched_on(&self, day: &str) -> Result<Vec<ShipmentRecord>, StorageError>;
+
     /// Notes the plan that put the shipment on a driver's route, if its task is `task_id`
-    /// and no other plan did first (the same plan again is a no-op). Returns whether the
-    /// shipment carries this plan's mark now.
+    /// and no plan gave it to another driver first (the same plan again is a no-op; a
+    /// later plan for the same driver replaces the mark, with its new ETA). Returns whether
+    /// the shipment carries this plan's mark now.
     async fn record_dispatched(
         &self,
         key: &ShipmentKey,

@@ -36,6 +36,8 @@ pub struct ShipmentRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dispatched {
     pub plan_id: String,
+    /// The plan's local day, YYYY-MM-DD.
+    pub day: String,
     pub driver: String,
     pub eta_ms: i64,
     /// The fleet's IANA time zone: the customer's times are shown in it.

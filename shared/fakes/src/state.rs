@@ -399,6 +399,22 @@ impl ShipmentStore for FakeShipments {
             .collect())
     }
 
+    async fn dispatched_on(&self, day: &str) -> Result<Vec<ShipmentRecord>, StorageError> {
+        self.faults.check("dispatched_on")?;
+        Ok(self
+            .records()
+            .into_iter()
+            .filter(|r| {
+                matches!(
+                    r.status,
+                    ShipmentStatus::Assigned
+                        | ShipmentStatus::PickedUp
+                        | ShipmentStatus::OutForDelivery
+                ) && r.dispatch.as_ref().is_some_and(|d| d.day == day)
+            })
+            .collect())
+    }
+
     async fn record_dispatched(
         &self,
         key: &ShipmentKey,
@@ -412,13 +428,14 @@ impl ShipmentStore for FakeShipments {
                 let ours = record.task.as_ref().is_some_and(|t| t.task_id == task_id)
                     && !record.cancel_requested;
                 match &record.dispatch {
-                    Some(existing) => ours && existing.plan_id == dispatched.plan_id,
-                    None if ours => {
+                    Some(existing) if existing.plan_id == dispatched.plan_id => ours,
+                    Some(existing) if existing.driver != dispatched.driver => false,
+                    _ if ours => {
                         record.dispatch = Some(dispatched.clone());
                         record.version += 1;
                         true
                     }
-                    None => false,
+                    _ => false,
                 }
             })
             .unwrap_or(false))

@@ -35,9 +35,10 @@ fn fleet() -> Fleet {
     .expect("a valid fleet")
 }
 
-/// Today in the fleet's time zone: the day a scheduled run would plan.
-fn today() -> String {
-    PlanDay::containing(domain::clock::now_ms(), "Europe/Berlin")
+/// Tomorrow in the fleet's time zone: the whole of its shifts lies ahead, whatever the
+/// time the test runs (a plan for today starts from now).
+fn plan_day() -> String {
+    PlanDay::containing(domain::clock::now_ms() + 86_400_000, "Europe/Berlin")
         .expect("a known zone")
         .day()
 }
@@ -79,6 +80,8 @@ async fn order(h: &Harness, base: u64, places: &[Place]) -> Vec<ShipmentKey> {
         ));
     }
     for key in &keys {
+        // The task first (the shipment is recorded before it), then its status.
+        h.task_for(&key.to_string()).await;
         h.wait_for_status(key, ShipmentStatus::Created).await;
     }
     keys
@@ -131,7 +134,7 @@ async fn a_day_is_planned_once_each_driver_gets_their_route_and_the_tasks_come_b
     places.push(Place::Unplaced("10119"));
     places.push(Place::Unplaced(sandbox::GEOCODE_AMBIGUOUS_POSTAL_CODE));
     let keys = order(&h, 7_730_000_000_000_000_000, &places).await;
-    let day = today();
+    let day = plan_day();
 
     let report = h.runtime.dispatch(&day, "ana").await.expect("planned");
     let DispatchReport::Applied {
@@ -243,7 +246,7 @@ async fn a_crash_between_solving_and_applying_is_finished_by_the_next_run_and_no
     let dispatch = h.stores().dispatch.as_ref().expect("dispatch table");
     dispatch.put(&fleet(), "test").await.unwrap();
     order(&h, 7_731_000_000_000_000_000, &PLACES).await;
-    let day = today();
+    let day = plan_day();
 
     // The courier fails on the first route: the plan is stored, open, half applied at most.
     h.sandbox
@@ -281,7 +284,7 @@ async fn two_runs_at_once_apply_one_plan_and_each_task_lands_on_one_route() {
     let dispatch = h.stores().dispatch.as_ref().expect("dispatch table");
     dispatch.put(&fleet(), "test").await.unwrap();
     order(&h, 7_732_000_000_000_000_000, &PLACES).await;
-    let day = today();
+    let day = plan_day();
 
     let (a, b) = tokio::join!(
         h.runtime.dispatch(&day, "ana"),
@@ -308,5 +311,58 @@ async fn two_runs_at_once_apply_one_plan_and_each_task_lands_on_one_route() {
             .then_some(())
     })
     .await;
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_later_order_is_inserted_into_the_running_route_and_the_started_stop_stays_first() {
+    let h = Harness::start("dispatch-insert", &[]).await;
+    let dispatch = h.stores().dispatch.as_ref().expect("dispatch table");
+    dispatch.put(&fleet(), "test").await.unwrap();
+    let first = order(&h, 7_733_000_000_000_000_000, &PLACES[..3]).await;
+    let day = plan_day();
+    h.runtime.dispatch(&day, "ana").await.expect("first plan");
+    let plan1 = dispatch.plans(&day).await.unwrap().remove(0);
+    assert_eq!(plan1.routes.len(), 1, "three pieces fit one bicycle");
+    let route1 = &plan1.routes[0];
+    for stop in &route1.stops {
+        h.wait_for_status(&stop.shipment, ShipmentStatus::Assigned)
+            .await;
+    }
+    // The driver picks up the route's first stop.
+    let started = &route1.stops[0];
+    h.advance_task(&started.task_id, 1).await;
+    h.wait_for_status(&started.shipment, ShipmentStatus::PickedUp)
+        .await;
+
+    let late = order(&h, 7_733_000_000_000_000_100, &PLACES[3..4]).await;
+    h.runtime.dispatch(&day, "ana").await.expect("second plan");
+    let plans = dispatch.plans(&day).await.unwrap();
+    assert_eq!(plans.len(), 2);
+    let plan2 = &plans[1];
+    let on = |key: &ShipmentKey| {
+        plan2
+            .routes
+            .iter()
+            .find(|r| r.stops.iter().any(|s| s.shipment == *key))
+            .map(|r| r.driver.clone())
+    };
+    assert_eq!(
+        on(&started.shipment),
+        None,
+        "a started stop is not planned again"
+    );
+    for key in first.iter().filter(|k| **k != started.shipment) {
+        assert_eq!(
+            on(key),
+            Some(route1.driver.clone()),
+            "{key} stays with its driver"
+        );
+    }
+    assert!(on(&late[0]).is_some());
+    // At the sandbox the started task is still first on the driver's route.
+    let routes = h.sandbox.routes();
+    assert_eq!(routes[&route1.driver][0], started.task_id);
+    assert_eq!(routed_once(&h).len(), 4);
     h.stop().await;
 }

@@ -85,6 +85,8 @@ struct ShipmentRow {
     dispatch_eta_ms: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     dispatch_time_zone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dispatch_day: Option<String>,
 }
 
 fn first_version() -> u64 {
@@ -122,6 +124,7 @@ impl ShipmentRow {
             dispatch_driver: None,
             dispatch_eta_ms: None,
             dispatch_time_zone: None,
+            dispatch_day: None,
         }
     }
 
@@ -167,6 +170,7 @@ impl ShipmentRow {
             ) {
                 (Some(plan_id), Some(driver), Some(eta_ms)) => Some(Dispatched {
                     plan_id,
+                    day: self.dispatch_day.unwrap_or_default(),
                     driver,
                     eta_ms,
                     time_zone: self.dispatch_time_zone.unwrap_or_else(|| "UTC".into()),
@@ -227,6 +231,53 @@ pub struct DynamoShipmentStore {
 }
 
 impl DynamoShipmentStore {
+    /// One partition of the `by_status` index, filtered (`:day` bound to `day`).
+    async fn by_status(
+        &self,
+        status: &str,
+        filter: &str,
+        day: Option<&str>,
+    ) -> Result<Vec<super::Item>, StorageError> {
+        let mut query = self
+            .table
+            .client
+            .query()
+            .table_name(&self.table.name)
+            .index_name("by_status")
+            .key_condition_expression("#status = :status")
+            .filter_expression(filter)
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":status", s(status));
+        if let Some(day) = day {
+            query = query.expression_attribute_values(":day", s(day));
+        }
+        query
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(|e| crate::classify("Query", e))
+    }
+
+    /// The listed items read again, consistently (an index lags), kept if `keep`.
+    async fn still(
+        &self,
+        listed: Vec<super::Item>,
+        keep: impl Fn(&ShipmentRecord) -> bool,
+    ) -> Result<Vec<ShipmentRecord>, StorageError> {
+        let mut current = Vec::with_capacity(listed.len());
+        for item in listed {
+            if let Some(item) = self.table.get(&pk_of(&item)).await? {
+                let record = record(item)?;
+                if keep(&record) {
+                    current.push(record);
+                }
+            }
+        }
+        Ok(current)
+    }
+
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
         DynamoShipmentStore {
             table: Table::new(client, table),
@@ -661,32 +712,31 @@ impl ShipmentStore for DynamoShipmentStore {
     /// must not be planned twice.
     async fn awaiting_dispatch(&self) -> Result<Vec<ShipmentRecord>, StorageError> {
         let listed = self
-            .table
-            .client
-            .query()
-            .table_name(&self.table.name)
-            .index_name("by_status")
-            .key_condition_expression("#status = :created")
-            .filter_expression("attribute_not_exists(dispatch_plan)")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":created", s("Created"))
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(|e| crate::classify("Query", e))?;
-        let mut waiting = Vec::with_capacity(listed.len());
-        for item in listed {
-            let Some(current) = self.table.get(&pk_of(&item)).await? else {
-                continue;
-            };
-            let current = record(current)?;
-            if current.status == ShipmentStatus::Created && current.dispatch.is_none() {
-                waiting.push(current);
-            }
+            .by_status("Created", "attribute_not_exists(dispatch_plan)", None)
+            .await?;
+        self.still(listed, |r| {
+            r.status == ShipmentStatus::Created && r.dispatch.is_none()
+        })
+        .await
+    }
+
+    async fn dispatched_on(&self, day: &str) -> Result<Vec<ShipmentRecord>, StorageError> {
+        let mut listed = Vec::new();
+        for status in ["Assigned", "PickedUp", "OutForDelivery"] {
+            listed.extend(
+                self.by_status(status, "dispatch_day = :day", Some(day))
+                    .await?,
+            );
         }
-        Ok(waiting)
+        self.still(listed, |r| {
+            matches!(
+                r.status,
+                ShipmentStatus::Assigned
+                    | ShipmentStatus::PickedUp
+                    | ShipmentStatus::OutForDelivery
+            ) && r.dispatch.as_ref().is_some_and(|d| d.day == day)
+        })
+        .await
     }
 
     async fn record_dispatched(
@@ -703,12 +753,14 @@ impl ShipmentStore for DynamoShipmentStore {
             .key("pk", s(key.to_string()))
             .update_expression(
                 "SET dispatch_plan = :plan, dispatch_driver = :driver, dispatch_eta_ms = :eta, \
-                 dispatch_time_zone = :zone, updated_at = :now ADD version :one",
+                 dispatch_time_zone = :zone, dispatch_day = :day, updated_at = :now \
+                 ADD version :one",
             )
             .condition_expression(
                 "task_id = :task AND attribute_not_exists(cancel_requested) \
-                 AND attribute_not_exists(dispatch_plan)",
+                 AND (attribute_not_exists(dispatch_plan) OR dispatch_driver = :driver)",
             )
+            .expression_attribute_values(":day", s(&dispatched.day))
             .expression_attribute_values(":plan", s(&dispatched.plan_id))
             .expression_attribute_values(":driver", s(&dispatched.driver))
             .expression_attribute_values(":eta", n(dispatched.eta_ms))

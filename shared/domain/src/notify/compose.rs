@@ -284,6 +284,7 @@ mod tests {
 
         record.dispatch = Some(crate::record::Dispatched {
             plan_id: "p1".into(),
+            day: "2026-12-07".into(),
             driver: "drv_01".into(),
             eta_ms: 1_796_641_200_000,
             time_zone: "Europe/Berlin".into(),
