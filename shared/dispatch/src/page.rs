@@ -100,11 +100,11 @@ pub fn render(plan: &DispatchPlan) -> String {
         km = plan.distance_m as f64 / 1000.,
         left = plan.unplanned.len(),
     );
-    let _ = write!(
+    let _ = writeln!(
         html,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{HEIGHT}\" \
          viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\" aria-label=\"routes\">\
-         <rect width=\"100%\" height=\"100%\" fill=\"#fafafa\"/>\n"
+         <rect width=\"100%\" height=\"100%\" fill=\"#fafafa\"/>"
     );
     for (i, route) in plan.routes.iter().enumerate() {
         let colour = COLOURS[i % COLOURS.len()];

@@ -407,17 +407,19 @@ impl domain::ports::PlanStore for Overtaking<'_> {
     }
 }
 
-#[tokio::test]
-async fn a_run_overtaken_by_another_plans_again_and_finds_nothing_left() {
+/// Five shipments waiting around Mitte.
+fn five_waiting() -> World {
     let world = World::new(fleet());
     for n in 1..=5 {
-        world.add(
-            n,
-            52.51 + f64::from(n) * 0.003,
-            13.37 + f64::from(n) * 0.01,
-            "10115",
-        );
+        let n_f = f64::from(n);
+        world.add(n, 52.51 + n_f * 0.003, 13.37 + n_f * 0.01, "10115");
     }
+    world
+}
+
+#[tokio::test]
+async fn a_run_overtaken_by_another_plans_again_and_finds_nothing_left() {
+    let world = five_waiting();
     let plans = Overtaking {
         world: &world,
         other_crashes: false,
@@ -446,15 +448,7 @@ async fn a_run_overtaken_by_another_plans_again_and_finds_nothing_left() {
 
 #[tokio::test]
 async fn a_run_that_finds_another_runs_plan_open_applies_that_one() {
-    let world = World::new(fleet());
-    for n in 1..=5 {
-        world.add(
-            n,
-            52.51 + f64::from(n) * 0.003,
-            13.37 + f64::from(n) * 0.01,
-            "10115",
-        );
-    }
+    let world = five_waiting();
     let plans = Overtaking {
         world: &world,
         other_crashes: true,

@@ -29,16 +29,9 @@ pub(super) async fn create_task(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     // Faults strike before anything else, like an outage in front of the real service.
-    let hold_back = match app.with(|store| store.faults.create_task.strike()) {
-        Some(Strike::ServerError) => return internal_error(),
-        Some(Strike::Injected(Injected::Unavailable)) => {
-            return ApiError::Unavailable.into_response()
-        }
-        Some(Strike::Injected(Injected::RateLimited)) => {
-            return ApiError::RateLimited.into_response()
-        }
-        Some(Strike::Injected(Injected::LoseResponse(delay))) => Some(HoldBack(delay)),
-        None => None,
+    let hold_back = match struck(app.with(|store| store.faults.create_task.strike())) {
+        Ok(hold_back) => hold_back,
+        Err(answer) => return *answer,
     };
 
     let mut response = match create(&app, &headers, body) {
@@ -230,6 +223,22 @@ pub(super) async fn cancel_task(
     })?;
     webhooks::dispatch(&app, outgoing);
     Ok(Json(task))
+}
+
+/// What an armed fault does to a courier API request: answer now (`Err`), or go ahead and
+/// perhaps hold the answer back.
+pub(super) fn struck(strike: Option<Strike>) -> Result<Option<HoldBack>, Box<Response>> {
+    match strike {
+        Some(Strike::ServerError) => Err(Box::new(internal_error())),
+        Some(Strike::Injected(Injected::Unavailable)) => {
+            Err(Box::new(ApiError::Unavailable.into_response()))
+        }
+        Some(Strike::Injected(Injected::RateLimited)) => {
+            Err(Box::new(ApiError::RateLimited.into_response()))
+        }
+        Some(Strike::Injected(Injected::LoseResponse(delay))) => Ok(Some(HoldBack(delay))),
+        None => Ok(None),
+    }
 }
 
 /// Unknown `/v1` paths answer in the API's error format.

@@ -18,12 +18,11 @@ use time::OffsetDateTime;
 
 use axum::response::{IntoResponse, Response};
 
-use super::errors::{internal_error, TaskError};
+use super::errors::TaskError;
 use super::model::{StatusChange, TaskStatus};
 use super::store::{ChangeError, TaskStore};
 use super::webhooks;
 use crate::error::{parse_json, ApiError};
-use crate::faults::{HoldBack, Injected, Strike};
 use crate::state::AppState;
 
 /// At most this many tasks per call (Onfleet's optimization takes 2,000 at once too).
@@ -203,17 +202,11 @@ pub(super) async fn put_route(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     // Faults strike before anything else, like an outage in front of the real service.
-    let hold_back = match app.with(|store| store.faults.assign_route.strike()) {
-        Some(Strike::ServerError) => return internal_error(),
-        Some(Strike::Injected(Injected::Unavailable)) => {
-            return ApiError::Unavailable.into_response()
-        }
-        Some(Strike::Injected(Injected::RateLimited)) => {
-            return ApiError::RateLimited.into_response()
-        }
-        Some(Strike::Injected(Injected::LoseResponse(delay))) => Some(HoldBack(delay)),
-        None => None,
-    };
+    let hold_back =
+        match super::handlers::struck(app.with(|store| store.faults.assign_route.strike())) {
+            Ok(hold_back) => hold_back,
+            Err(answer) => return *answer,
+        };
     let mut response = match assign(&app, path, body) {
         Ok(answer) => Json(answer).into_response(),
         Err(error) => error.into_response(),
