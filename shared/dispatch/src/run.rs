@@ -11,7 +11,7 @@ use domain::dispatch::{
 use domain::error::{Classify, Transience};
 use domain::idempotency::{run_once, Outcome, ProtocolError};
 use domain::ports::{
-    Couriers, FleetStore, Geocoder, IdempotencyStore, PlanStore, ReportShelf, ReviewInbox,
+    Courier, Couriers, FleetStore, Geocoder, IdempotencyStore, PlanStore, ReportShelf, ReviewInbox,
     ShipmentStore,
 };
 use domain::record::Dispatched;
@@ -131,12 +131,27 @@ pub async fn run(ports: &Ports<'_>, request: &Request) -> Result<Ran, DispatchEr
             time_zone: fleet.time_zone.clone(),
         });
     }
-    // Overtaken twice in a row means runs keep racing: the next scheduled run takes over.
+    // The drivers are the deployment courier's: a fleet on another platform is a mistake.
+    let courier = ports
+        .couriers
+        .courier()
+        .await
+        .map_err(|source| DispatchError::Courier {
+            driver: String::new(),
+            source,
+        })?;
+    if courier.kind() != fleet.courier {
+        return Err(DispatchError::CourierMismatch {
+            fleet: fleet.courier.to_string(),
+            courier: courier.kind().to_string(),
+        });
+    }
+    // Overtaken three times in a row means runs keep racing: the next scheduled run plans.
     for _ in 0..3 {
         let state = ports.plans.day(&day.day()).await?;
         if let Some(open) = state.open {
             tracing::info!(plan = %open.id, "applying the day's open plan");
-            apply(ports, &open).await?;
+            apply(ports, courier.as_ref(), &open).await?;
             return Ok(Ran::Applied {
                 plan: Box::new(open),
                 resumed: true,
@@ -169,7 +184,7 @@ pub async fn run(ports: &Ports<'_>, request: &Request) -> Result<Ran, DispatchEr
             PlanStart::AlreadyOpen(theirs) => (*theirs, true),
             PlanStart::Overtaken => continue,
         };
-        apply(ports, &plan).await?;
+        apply(ports, courier.as_ref(), &plan).await?;
         return Ok(Ran::Applied {
             plan: Box::new(plan),
             resumed,
@@ -279,15 +294,11 @@ async fn running_routes(
 /// Each route to the courier once per (plan, driver); each stop marked with its plan; each
 /// shipment left out a review item; then the plan is closed. Safe to run again from any
 /// point: every step is idempotent.
-async fn apply(ports: &Ports<'_>, plan: &DispatchPlan) -> Result<(), DispatchError> {
-    let courier = ports
-        .couriers
-        .courier()
-        .await
-        .map_err(|source| DispatchError::Courier {
-            driver: String::new(),
-            source,
-        })?;
+async fn apply(
+    ports: &Ports<'_>,
+    courier: &dyn Courier,
+    plan: &DispatchPlan,
+) -> Result<(), DispatchError> {
     for route in &plan.routes {
         let key = format!("dispatch:{}:{}", plan.id, route.driver);
         let tasks = route.task_ids();

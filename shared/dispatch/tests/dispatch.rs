@@ -761,3 +761,17 @@ async fn a_day_that_is_over_is_not_planned() {
     );
     assert_eq!(world.courier.calls("assign_route"), 0);
 }
+
+#[tokio::test]
+async fn a_fleet_on_another_courier_than_the_deployments_is_refused() {
+    let mut onfleet = fleet();
+    onfleet.courier = domain::CourierKind::Onfleet;
+    let world = World::new(onfleet);
+    world.add(1, 52.52, 13.37, "10115");
+    let err = run(&world.ports(), &request("r1")).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the fleet works on onfleet, but the deployment's courier is sandbox"
+    );
+    assert!(world.plans.all().is_empty());
+}
