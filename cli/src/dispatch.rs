@@ -71,6 +71,9 @@ pub async fn plan(
         couriers,
         geocoder,
         reports: Some(&stores.reports),
+        // The CLI sends no customer messages: an address the geocoder cannot place is a
+        // review item here; the scheduled function also asks the customer.
+        clarify: None,
     };
     let request = dispatch::Request {
         day: Some(day.to_owned()),

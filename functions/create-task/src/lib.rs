@@ -20,7 +20,7 @@ use domain::courier::{CourierError, CourierTask};
 use domain::error::{Classify, Transience};
 use domain::idempotency::{run_once, Outcome, ProtocolError};
 use domain::messages::{OutboxQueued, SyncEvent, TaskAction, TaskRequested};
-use domain::notify::{Composer, Notified, Template};
+use domain::notify::Composer;
 use domain::pipeline::Intake;
 use domain::ports::{
     AuditTrail, Couriers, IdempotencyStore, Notifiers, Outbox, Queue, ReviewInbox, ShipmentStore,
@@ -378,8 +378,7 @@ impl CreateTask {
     }
 
     /// The courier cannot place the address: a review item for the operator, and a
-    /// request to the customer (by e-mail, else SMS) through the outbox. The reply goes to
-    /// the operator, who fixes the address and releases the item.
+    /// request to the customer through the outbox ([`domain::pipeline::ask_to_clarify`]).
     async fn ask_customer(
         &self,
         key: &ShipmentKey,
@@ -391,47 +390,17 @@ impl CreateTask {
         } else {
             ReviewReason::AddressNotFound { message }
         };
-        let Some(record) = self.shipments.get(key).await? else {
+        if self.shipments.get(key).await?.is_none() {
             return self.open_review(key, reason).await;
-        };
-        let mut item = ReviewItem::new(&key.to_string(), "shipment", vec![reason]);
-        item.order_key = Some(key.order_key());
-        item.shipment_key = Some(key.to_string());
-        item.source_inbound = Some(record.source_inbound.clone());
-        item.draft = Some(domain::ShipmentDraft::from(&record.shipment));
-        item.event_ms = Some(record.source_event_ms);
-        let opened = self.reviews.open(&item).await?;
-        let a = &record.shipment.address;
-        let address_text = format!(
-            "{}, {} {}, {}",
-            a.street_line(),
-            a.postal_code.as_deref().unwrap_or(""),
-            a.city,
-            a.country_code
-        );
-        // Composed on every attempt (the outbox keeps one per shipment), so a retry after a
-        // failure between the review and the outbox still asks the customer, once.
-        let notified = self
-            .composer()
-            .compose(
-                &record,
-                key,
-                Template::AddressClarification,
-                Some(address_text),
-            )
-            .await?;
-        match notified {
-            Notified::Queued { first: true, .. } => {
-                tracing::warn!(review = %item.id, opened, "address unresolved; customer asked to clarify")
-            }
-            Notified::Queued { .. } | Notified::AlreadyEnded { .. } => {
-                tracing::info!(review = %item.id, "address still unresolved; customer already asked")
-            }
-            Notified::NoContact => {
-                tracing::warn!(review = %item.id, "address unresolved and no way to reach the customer")
-            }
         }
-        Ok(())
+        domain::pipeline::ask_to_clarify(
+            self.shipments.as_ref(),
+            self.reviews.as_ref(),
+            self.composer(),
+            key,
+            reason,
+        )
+        .await
     }
 
     async fn request_sync(&self, key: &ShipmentKey) -> Result<(), StorageError> {

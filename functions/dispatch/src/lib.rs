@@ -11,9 +11,11 @@ mod wiring;
 pub use wiring::Config;
 
 use dispatch::{DispatchError, Ports, Ran, Request};
+use domain::messages::OutboxQueued;
+use domain::notify::Composer;
 use domain::ports::{
-    Couriers, FleetStore, Geocoder, IdempotencyStore, PlanStore, ReportShelf, ReviewInbox,
-    ShipmentStore,
+    Couriers, FleetStore, Geocoder, IdempotencyStore, Notifiers, Outbox, PlanStore, Queue,
+    ReportShelf, ReviewInbox, ShipmentStore, StoreRules,
 };
 use routing::Budget;
 use serde::{Deserialize, Serialize};
@@ -65,6 +67,10 @@ pub struct Dispatch {
     pub budget_seconds: u64,
     pub geocoder: Option<Arc<dyn Geocoder>>,
     pub reports: Arc<dyn ReportShelf>,
+    pub rules: Arc<dyn StoreRules>,
+    pub notifiers: Arc<dyn Notifiers>,
+    pub outbox: Arc<dyn Outbox>,
+    pub wake: Arc<dyn Queue<OutboxQueued>>,
 }
 
 impl Dispatch {
@@ -82,6 +88,12 @@ impl Dispatch {
             couriers: self.couriers.as_ref(),
             geocoder: self.geocoder.as_deref(),
             reports: Some(self.reports.as_ref()),
+            clarify: Some(Composer {
+                rules: self.rules.as_ref(),
+                notifiers: self.notifiers.as_ref(),
+                outbox: self.outbox.as_ref(),
+                wake: self.wake.as_ref(),
+            }),
         };
         let scheduled = event.day.is_none() && event.requested_by.is_none();
         let request = Request {
@@ -163,6 +175,10 @@ mod tests {
             budget_seconds: 1,
             geocoder: None,
             reports: Arc::new(fakes::FakeReports::default()),
+            rules: Arc::new(fakes::FakeStoreRules::default()),
+            notifiers: Arc::new(fakes::FakeNotifiers::default()),
+            outbox: Arc::new(fakes::FakeOutbox::default()),
+            wake: Arc::new(fakes::FakeQueue::default()),
         };
         assert_eq!(
             dispatch

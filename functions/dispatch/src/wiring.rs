@@ -3,11 +3,16 @@
 
 use crate::{Dispatch, FUNCTION};
 use aws::config::{self, Env, PartnerAccess, StartupError};
-use aws::dynamo::{DynamoDispatch, DynamoIdempotencyStore, DynamoReviewInbox, DynamoShipmentStore};
+use aws::dynamo::{
+    DynamoDispatch, DynamoIdempotencyStore, DynamoOutbox, DynamoReviewInbox, DynamoShipmentStore,
+    DynamoStoreRules,
+};
 use aws::geo::AmazonLocationGeocoder;
 use aws::metrics::metered::{Meter, MeteredCouriers};
+use aws::sqs::SqsQueue;
 use domain::CourierKind;
 use partners::couriers::ConfiguredCourier;
+use partners::notifiers::{ProviderChoice, Providers};
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -38,6 +43,12 @@ pub struct Config {
     pub idempotency_table: String,
     /// `REPORTS_BUCKET`: each plan's page goes under `dispatch/<day>/`.
     pub reports_bucket: String,
+    /// For asking customers to clarify addresses the geocoder cannot place: the stores'
+    /// rules, the outbox, the queue that wakes notify, the channels' providers.
+    pub stores_table: String,
+    pub outbox_table: String,
+    pub outbox_queue_url: String,
+    pub providers: ProviderChoice,
     /// `COURIER_NAME`: the deployment's courier.
     pub courier: CourierKind,
     /// `DISPATCH_BUDGET_SECONDS`: how long the solver searches (the function's timeout
@@ -65,6 +76,12 @@ impl Config {
             review_table: env.required("REVIEW_TABLE"),
             idempotency_table: env.required("IDEMPOTENCY_TABLE"),
             reports_bucket: env.required("REPORTS_BUCKET"),
+            stores_table: env.required("STORES_TABLE"),
+            outbox_table: env.required("OUTBOX_TABLE"),
+            outbox_queue_url: env.required("OUTBOX_QUEUE_URL"),
+            providers: env.read_with("NOTIFY_*", ProviderChoice::default(), |lookup| {
+                ProviderChoice::read(lookup)
+            }),
             courier: env.parsed(
                 "COURIER_NAME",
                 CourierKind::Sandbox,
@@ -107,17 +124,32 @@ impl Dispatch {
                 &config.review_table,
             )),
             idempotency: Arc::new(DynamoIdempotencyStore::new(
-                dynamodb,
+                dynamodb.clone(),
                 &config.idempotency_table,
             )),
             couriers: Arc::new(MeteredCouriers {
-                inner: Arc::new(ConfiguredCourier::new(config.courier, secrets, http)),
+                inner: Arc::new(ConfiguredCourier::new(
+                    config.courier,
+                    secrets.clone(),
+                    http.clone(),
+                )),
                 meter: Meter::new(FUNCTION, config.metrics),
             }),
             budget_seconds: config.budget_seconds,
             reports: Arc::new(aws::reports::S3ReportShelf::new(
                 sdk,
                 &config.reports_bucket,
+            )),
+            rules: Arc::new(DynamoStoreRules::new(
+                dynamodb.clone(),
+                &config.stores_table,
+                config.partners.secrets_ttl,
+            )),
+            notifiers: Arc::new(Providers::new(config.providers, secrets, http)),
+            outbox: Arc::new(DynamoOutbox::new(dynamodb, &config.outbox_table)),
+            wake: Arc::new(SqsQueue::new(
+                aws_sdk_sqs::Client::new(sdk),
+                &config.outbox_queue_url,
             )),
             geocoder: match config.geocoder {
                 GeocoderChoice::None => None,

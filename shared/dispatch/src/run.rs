@@ -35,6 +35,9 @@ pub struct Ports<'a> {
     pub geocoder: Option<&'a dyn Geocoder>,
     /// Where each plan's page goes (the reports bucket); `None`: no page.
     pub reports: Option<&'a dyn ReportShelf>,
+    /// Asks the customer to clarify an address the geocoder cannot place (as create-task
+    /// does for one the courier cannot); `None`: only the review item.
+    pub clarify: Option<domain::notify::Composer<'a>>,
 }
 
 /// What to plan.
@@ -420,6 +423,26 @@ async fn open_review(
 /// A review item per shipment the plan leaves out; a repeat counts one more occurrence.
 async fn open_reviews(ports: &Ports<'_>, plan: &DispatchPlan) -> Result<(), DispatchError> {
     for left in &plan.unplanned {
+        if let (Some(composer), true) = (ports.clarify, left.reason.asks_customer()) {
+            let reason = if left.reason == UnplannedReason::AddressAmbiguous {
+                ReviewReason::AddressAmbiguous {
+                    message: left.detail.clone(),
+                }
+            } else {
+                ReviewReason::AddressNotFound {
+                    message: left.detail.clone(),
+                }
+            };
+            domain::pipeline::ask_to_clarify(
+                ports.shipments,
+                ports.reviews,
+                composer,
+                &left.shipment,
+                reason,
+            )
+            .await?;
+            continue;
+        }
         let reason = match left.reason {
             UnplannedReason::AddressNotFound => ReviewReason::AddressNotFound {
                 message: left.detail.clone(),

@@ -75,6 +75,7 @@ impl World {
             couriers: &self.couriers,
             geocoder: None,
             reports: None,
+            clarify: None,
         }
     }
 
@@ -569,8 +570,18 @@ async fn addresses_without_coordinates_are_geocoded_and_unplaceable_ones_ask_the
             message: "Hauptstraße matches several places".into(),
         },
     );
+    let rules = fakes::FakeStoreRules::default();
+    let notifiers = fakes::FakeNotifiers::default();
+    let outbox = fakes::FakeOutbox::default();
+    let wake = fakes::FakeQueue::default();
     let ports = Ports {
         geocoder: Some(&geocoder),
+        clarify: Some(domain::notify::Composer {
+            rules: &rules,
+            notifiers: &notifiers,
+            outbox: &outbox,
+            wake: &wake,
+        }),
         ..world.ports()
     };
 
@@ -597,11 +608,21 @@ async fn addresses_without_coordinates_are_geocoded_and_unplaceable_ones_ask_the
         .collect();
     codes.sort_unstable();
     assert_eq!(codes, ["address_ambiguous", "address_not_found"]);
-    assert!(world
-        .reviews
-        .open_items()
+    // As for an address the courier refuses: an item with the draft to fix and release,
+    // and the customer asked to clarify, once each.
+    for item in world.reviews.open_items() {
+        assert!(item.reasons[0].asks_customer());
+        assert_eq!(item.kind, "shipment");
+        assert!(item.draft.is_some());
+    }
+    let asked: Vec<String> = outbox
+        .entries()
         .iter()
-        .all(|i| i.reasons[0].asks_customer()));
+        .filter(|e| e.template == "address_clarification")
+        .map(|e| e.shipment_key.to_string())
+        .collect();
+    assert_eq!(asked.len(), 2, "{asked:?}");
+    assert!(asked.contains(&lost.to_string()) && asked.contains(&vague.to_string()));
 }
 
 #[tokio::test]

@@ -233,3 +233,58 @@ impl Intake<'_> {
         }
     }
 }
+
+/// An address nobody can place (the courier refused it, or the geocoder found nothing or
+/// too much): a review item for the operator with the shipment's draft, to fix and
+/// release, and a request to the customer (by e-mail, else SMS) through the outbox. The
+/// reply goes to the operator. Composed on every call (the outbox keeps one per shipment),
+/// so a retry after a failure between the review and the outbox still asks, once. A
+/// shipment not recorded is only the review item.
+pub async fn ask_to_clarify(
+    shipments: &dyn ShipmentStore,
+    reviews: &dyn ReviewInbox,
+    composer: crate::notify::Composer<'_>,
+    key: &ShipmentKey,
+    reason: ReviewReason,
+) -> Result<(), StorageError> {
+    use crate::notify::{Notified, Template};
+    let mut item = ReviewItem::new(&key.to_string(), "shipment", vec![reason]);
+    item.order_key = Some(key.order_key());
+    item.shipment_key = Some(key.to_string());
+    let Some(record) = shipments.get(key).await? else {
+        reviews.open(&item).await?;
+        return Ok(());
+    };
+    item.source_inbound = Some(record.source_inbound.clone());
+    item.draft = Some(ShipmentDraft::from(&record.shipment));
+    item.event_ms = Some(record.source_event_ms);
+    let opened = reviews.open(&item).await?;
+    let a = &record.shipment.address;
+    let address_text = format!(
+        "{}, {} {}, {}",
+        a.street_line(),
+        a.postal_code.as_deref().unwrap_or(""),
+        a.city,
+        a.country_code
+    );
+    let notified = composer
+        .compose(
+            &record,
+            key,
+            Template::AddressClarification,
+            Some(address_text),
+        )
+        .await?;
+    match notified {
+        Notified::Queued { first: true, .. } => {
+            tracing::warn!(review = %item.id, opened, "address unresolved; customer asked to clarify")
+        }
+        Notified::Queued { .. } | Notified::AlreadyEnded { .. } => {
+            tracing::info!(review = %item.id, "address still unresolved; customer already asked")
+        }
+        Notified::NoContact => {
+            tracing::warn!(review = %item.id, "address unresolved and no way to reach the customer")
+        }
+    }
+    Ok(())
+}

@@ -6,7 +6,7 @@
 
 use dispatch_function::DispatchReport;
 use domain::dispatch::{Fleet, PlanDay};
-use domain::ports::{FleetStore, PlanStore, ReportShelf};
+use domain::ports::{FleetStore, Outbox, PlanStore, ReportShelf};
 use domain::{Channel, ShipmentKey, ShipmentStatus};
 use end_to_end::{paid_order, wait_for, Harness, STORE};
 use sandbox::Fault;
@@ -214,8 +214,17 @@ async fn a_day_is_planned_once_each_driver_gets_their_route_and_the_tasks_come_b
     assert_eq!(plan.unplanned[0].shipment, *unplaced);
     let items = h.open_reviews("address_ambiguous").await;
     assert_eq!(items.len(), 1);
-    assert_eq!(items[0].kind, "dispatch");
+    // As for an address the courier refuses: the draft to fix and release, and the
+    // customer asked to clarify through the outbox.
+    assert_eq!(items[0].kind, "shipment");
+    assert!(items[0].draft.is_some());
     assert!(items[0].reasons[0].asks_customer());
+    let asked = domain::notify::OutboxEntry::id_for(&unplaced.to_string(), "address_clarification");
+    let entry = wait_for("the clarification request", WAIT, || async {
+        h.stores().outbox.get(&asked).await.unwrap()
+    })
+    .await;
+    assert_eq!(entry.shipment_key, unplaced.to_string());
     assert_eq!(
         items[0].shipment_key.as_deref(),
         Some(unplaced.to_string().as_str())

@@ -103,6 +103,14 @@ pub enum UnplannedReason {
 }
 
 impl UnplannedReason {
+    /// Whether the customer can answer it (the address): they are asked to clarify.
+    pub fn asks_customer(self) -> bool {
+        matches!(
+            self,
+            UnplannedReason::AddressNotFound | UnplannedReason::AddressAmbiguous
+        )
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             UnplannedReason::NoLocation => "no_location",
