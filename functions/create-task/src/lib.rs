@@ -390,17 +390,11 @@ impl CreateTask {
         } else {
             ReviewReason::AddressNotFound { message }
         };
-        if self.shipments.get(key).await?.is_none() {
+        let Some(record) = self.shipments.get(key).await? else {
             return self.open_review(key, reason).await;
-        }
-        domain::pipeline::ask_to_clarify(
-            self.shipments.as_ref(),
-            self.reviews.as_ref(),
-            self.composer(),
-            key,
-            reason,
-        )
-        .await
+        };
+        domain::pipeline::ask_to_clarify(self.reviews.as_ref(), self.composer(), &record, reason)
+            .await
     }
 
     async fn request_sync(&self, key: &ShipmentKey) -> Result<(), StorageError> {

@@ -433,14 +433,14 @@ async fn open_reviews(ports: &Ports<'_>, plan: &DispatchPlan) -> Result<(), Disp
                     message: left.detail.clone(),
                 }
             };
-            domain::pipeline::ask_to_clarify(
-                ports.shipments,
-                ports.reviews,
-                composer,
-                &left.shipment,
-                reason,
-            )
-            .await?;
+            // The shipment as stored now (the plan's copy of it is only its key).
+            match ports.shipments.get(&left.shipment).await? {
+                Some(record) => {
+                    domain::pipeline::ask_to_clarify(ports.reviews, composer, &record, reason)
+                        .await?
+                }
+                None => open_review(ports, &left.shipment, reason).await?,
+            }
             continue;
         }
         let reason = match left.reason {

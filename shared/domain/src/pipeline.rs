@@ -238,23 +238,18 @@ impl Intake<'_> {
 /// too much): a review item for the operator with the shipment's draft, to fix and
 /// release, and a request to the customer (by e-mail, else SMS) through the outbox. The
 /// reply goes to the operator. Composed on every call (the outbox keeps one per shipment),
-/// so a retry after a failure between the review and the outbox still asks, once. A
-/// shipment not recorded is only the review item.
+/// so a retry after a failure between the review and the outbox still asks, once.
 pub async fn ask_to_clarify(
-    shipments: &dyn ShipmentStore,
     reviews: &dyn ReviewInbox,
     composer: crate::notify::Composer<'_>,
-    key: &ShipmentKey,
+    record: &crate::ShipmentRecord,
     reason: ReviewReason,
 ) -> Result<(), StorageError> {
     use crate::notify::{Notified, Template};
+    let key = &record.shipment.key;
     let mut item = ReviewItem::new(&key.to_string(), "shipment", vec![reason]);
     item.order_key = Some(key.order_key());
     item.shipment_key = Some(key.to_string());
-    let Some(record) = shipments.get(key).await? else {
-        reviews.open(&item).await?;
-        return Ok(());
-    };
     item.source_inbound = Some(record.source_inbound.clone());
     item.draft = Some(ShipmentDraft::from(&record.shipment));
     item.event_ms = Some(record.source_event_ms);
@@ -269,7 +264,7 @@ pub async fn ask_to_clarify(
     );
     let notified = composer
         .compose(
-            &record,
+            record,
             key,
             Template::AddressClarification,
             Some(address_text),

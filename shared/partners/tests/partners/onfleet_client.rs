@@ -829,3 +829,97 @@ async fn task_ids_are_one_path_segment() {
         .await;
     courier(&server).cancel_task("a/../workers").await.unwrap();
 }
+
+const WORKER: &str = "h*wSb*apKlDkUFnuLTtjPke7";
+
+fn container(tasks: &[&str]) -> Value {
+    json!({"id": "c1", "organization": "o1", "type": "WORKER", "worker": WORKER,
+           "activeTask": "active-1", "tasks": tasks,
+           "timeCreated": 1518563775000_i64, "timeLastModified": 1518563775468_i64})
+}
+
+#[tokio::test]
+async fn a_route_replaces_the_workers_container_keeping_tasks_it_does_not_list_after_it() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(at(&format!("/containers/workers/{WORKER}"))))
+        .and(header("authorization", BASIC_AUTH))
+        .respond_with(ResponseTemplate::new(200).set_body_json(container(&["old-1", "t2"])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path(at(&format!("/containers/workers/{WORKER}"))))
+        .and(header("authorization", BASIC_AUTH))
+        .and(body_json(
+            json!({"tasks": ["t1", "t2", "old-1"], "considerDependencies": false}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(container(&["t1", "t2", "old-1"])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let route = vec!["t1".to_owned(), "t2".to_owned()];
+    courier(&server)
+        .assign_route(WORKER, "plan-1", &route)
+        .await
+        .expect("the route is in the container");
+}
+
+#[tokio::test]
+async fn a_contended_container_is_read_and_written_again_and_a_lasting_412_is_returned() {
+    let server = MockServer::start().await;
+    let contended = ResponseTemplate::new(412).set_body_json(json!({
+        "code": "PreconditionFailed",
+        "message": {"error": 2300, "message": "The container is being modified.", "request": "r1"}
+    }));
+    Mock::given(method("GET"))
+        .and(path(at(&format!("/containers/workers/{WORKER}"))))
+        .respond_with(ResponseTemplate::new(200).set_body_json(container(&[])))
+        .mount(&server)
+        .await;
+    // Two 412s, then the write goes through: three reads, three writes.
+    Mock::given(method("PUT"))
+        .and(path(at(&format!("/containers/workers/{WORKER}"))))
+        .respond_with(contended.clone())
+        .up_to_n_times(2)
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path(at(&format!("/containers/workers/{WORKER}"))))
+        .respond_with(ResponseTemplate::new(200).set_body_json(container(&["t1"])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let route = vec!["t1".to_owned()];
+    courier(&server)
+        .assign_route(WORKER, "plan-1", &route)
+        .await
+        .expect("written on the third try");
+    let reads = requests(&server)
+        .await
+        .iter()
+        .filter(|r| r.method.as_str() == "GET")
+        .count();
+    assert_eq!(reads, 3);
+
+    // A container that stays contended: four tries, then the 412 goes back, permanent.
+    let stuck = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(container(&[])))
+        .mount(&stuck)
+        .await;
+    Mock::given(method("PUT"))
+        .respond_with(contended)
+        .expect(4)
+        .mount(&stuck)
+        .await;
+    let err = courier(&stuck)
+        .assign_route(WORKER, "plan-1", &route)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, CourierError::Partner(p) if p.rejected_status() == Some(412)),
+        "{err:?}"
+    );
+}
