@@ -388,3 +388,48 @@ async fn cash_reported_on_a_cancelled_order_is_kept_and_is_an_exception() {
     );
     h.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_fleet_the_days_cash_is_counted_on_the_fleets_local_day() {
+    let h = Harness::start("cod-local-day", &[]).await;
+    let id = 7_740_000_000_000_000_000u64;
+    let (key, task) = ordered(&h, id, cod_order(id, "42.50")).await;
+    h.advance_task(&task, 4).await;
+    let record = wait_for("delivered with its cash", WAIT, || async {
+        let record = h.shipment(&key).await;
+        record.delivery.cod_collected_ms.is_some().then_some(record)
+    })
+    .await;
+    let collected_ms = record.delivery.cod_collected_ms.unwrap();
+    // A zone whose day at that moment is not the UTC day: +14 h from 10:00 UTC on, -11 h
+    // before.
+    let utc_hour = domain::clock::utc_from_ms(collected_ms).unwrap().hour();
+    let zone = if utc_hour >= 10 {
+        "Pacific/Kiritimati"
+    } else {
+        "Pacific/Pago_Pago"
+    };
+    let local = domain::cod::day_of(collected_ms, Some(zone)).unwrap();
+    let utc = domain::cod::day_of(collected_ms, None).unwrap();
+    assert_ne!(local, utc);
+    let fleet = domain::dispatch::Fleet::from_json(
+        &json!({
+            "time_zone": zone, "courier": "sandbox",
+            "drivers": [{"id": "drv_01", "vehicle": "car",
+                         "shift": {"start": "08:00", "end": "18:00"},
+                         "start": {"lat": 0.0, "lon": 0.0}}]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    domain::ports::FleetStore::put(h.stores().dispatch.as_ref().unwrap(), &fleet, "test")
+        .await
+        .unwrap();
+
+    // cod-reconcile reads the fleet: the cash is on the local day, not on the UTC one.
+    let on_local = h.runtime.reconcile_cod(local).await.expect("reconciled");
+    assert_eq!(on_local.shipments_checked, 1, "{on_local:?}");
+    let on_utc = h.runtime.reconcile_cod(utc).await.expect("reconciled");
+    assert_eq!(on_utc.shipments_checked, 0, "{on_utc:?}");
+    h.stop().await;
+}
