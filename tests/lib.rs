@@ -85,6 +85,13 @@ impl Harness {
         options
             .env_overrides
             .insert("GEO_PLACES_ENDPOINT".into(), sandbox.base_url());
+        // Travel times by road from the sandbox's fake of the Routes API's route matrix.
+        options
+            .env_overrides
+            .insert("ROAD_ROUTER".into(), "amazon-location".into());
+        options
+            .env_overrides
+            .insert("GEO_ROUTES_ENDPOINT".into(), sandbox.base_url());
         for (k, v) in env {
             options.env_overrides.insert((*k).into(), (*v).into());
         }

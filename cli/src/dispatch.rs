@@ -4,7 +4,7 @@
 
 use crate::error::CliError;
 use aws::stack::StackStores;
-use domain::dispatch::{local_clock, DispatchPlan, Fleet};
+use domain::dispatch::{local_clock, DispatchPlan, Fleet, Visit};
 use domain::ports::{Couriers, FleetStore, PlanStore};
 use std::fmt::Write as _;
 
@@ -52,11 +52,17 @@ pub async fn show_fleet(stores: &StackStores) -> Result<String, CliError> {
     }
 }
 
+/// The deployment's Amazon Location services, as the function has them.
+pub struct Geo<'a> {
+    pub geocoder: Option<&'a dyn domain::ports::Geocoder>,
+    pub roads: Option<&'a dyn domain::ports::RoadRouter>,
+}
+
 /// Plans `day` now, as the scheduled run does, and applies the plan at the courier.
 pub async fn plan(
     stores: &StackStores,
     couriers: &dyn Couriers,
-    geocoder: Option<&dyn domain::ports::Geocoder>,
+    geo: Geo<'_>,
     day: &str,
     by: &str,
     budget_seconds: u64,
@@ -69,7 +75,8 @@ pub async fn plan(
         reviews: &stores.reviews,
         idempotency: &stores.idempotency,
         couriers,
-        geocoder,
+        geocoder: geo.geocoder,
+        roads: geo.roads,
         reports: Some(&stores.reports),
         // The CLI sends no customer messages: an address the geocoder cannot place is a
         // review item here; the scheduled function also asks the customer.
@@ -78,6 +85,8 @@ pub async fn plan(
     let request = dispatch::Request {
         day: Some(day.to_owned()),
         requested_by: by.to_owned(),
+        // A dispatcher's run plans whatever the hour.
+        scheduled: false,
         run_id: format!("cli-{}", domain::clock::now_ms()),
         now_ms: domain::clock::now_ms(),
         budget: routing::Budget {
@@ -99,6 +108,10 @@ pub fn render_ran(ran: &dispatch::Ran) -> String {
         dispatch::Ran::NothingToPlan { day, waiting } => format!(
             "{day}: {waiting} shipments wait, and no driver can take them (see `review list`)"
         ),
+        // Only a scheduled run is ever not due.
+        dispatch::Ran::NotDue { day, cut_off, .. } => {
+            format!("{day}: the fleet's cut-off is {cut_off}")
+        }
         dispatch::Ran::Applied { plan, resumed } => {
             let mut text = String::new();
             if *resumed {
@@ -159,16 +172,28 @@ pub fn render_plan(plan: &DispatchPlan) -> String {
             local_clock(route.done_ms, zone),
             route.distance_m as f64 / 1000.
         );
-        for (i, stop) in route.stops.iter().enumerate() {
-            let _ = writeln!(
-                text,
-                "  {:>3}  {}  {:<10}  {}  {}",
-                i + 1,
-                local_clock(stop.eta_ms, zone),
-                stop.order_name.as_deref().unwrap_or("-"),
-                stop.shipment,
-                stop.task_id
-            );
+        let mut delivered = 0;
+        for visit in route.visits() {
+            let _ = match visit {
+                Visit::Pickup(pickup) => writeln!(
+                    text,
+                    "   up  {}  {:<10}  {}  (pick up)",
+                    local_clock(pickup.eta_ms, zone),
+                    pickup.place,
+                    pickup.shipment,
+                ),
+                Visit::Delivery(stop) => {
+                    delivered += 1;
+                    writeln!(
+                        text,
+                        "  {delivered:>3}  {}  {:<10}  {}  {}",
+                        local_clock(stop.eta_ms, zone),
+                        stop.order_name.as_deref().unwrap_or("-"),
+                        stop.shipment,
+                        stop.task_id
+                    )
+                }
+            };
         }
     }
     if !plan.unplanned.is_empty() {

@@ -367,9 +367,12 @@ async fn dispatch_command(
         } => {
             let couriers = stack.couriers(sdk)?;
             let geocoder = stack.geocoder(sdk)?;
-            let geocoder = geocoder.as_ref().map(|g| g as &dyn domain::ports::Geocoder);
-            let ran =
-                dispatch::plan(stores, &couriers, geocoder, &day, &operator(by), seconds).await?;
+            let roads = stack.road_router(sdk)?;
+            let geo = dispatch::Geo {
+                geocoder: geocoder.as_ref().map(|g| g as &dyn domain::ports::Geocoder),
+                roads: roads.as_ref().map(|r| r as &dyn domain::ports::RoadRouter),
+            };
+            let ran = dispatch::plan(stores, &couriers, geo, &day, &operator(by), seconds).await?;
             output(json, &ran, dispatch::render_ran)
         }
         DispatchCommand::Page { day, plan, out } => {

@@ -183,6 +183,19 @@ impl Stack {
         }
     }
 
+    /// The deployment's road router (`RoadRouter`: `amazon-location`), or none (the
+    /// straight line).
+    pub fn road_router(
+        &self,
+        sdk: &SdkConfig,
+    ) -> Result<Option<aws::geo::routes::AmazonLocationRouter>, CliError> {
+        match self.parameter("RoadRouter", "none").as_str() {
+            "none" => Ok(None),
+            "amazon-location" => Ok(Some(aws::geo::routes::AmazonLocationRouter::new(sdk, None))),
+            other => Err(self.problem(format!("unknown RoadRouter {other:?}"))),
+        }
+    }
+
     /// Where the stack's tables, queues and reports bucket are: what every operation
     /// reads and writes, through the same adapters the functions use.
     pub async fn resources(&self) -> Result<StackResources, CliError> {

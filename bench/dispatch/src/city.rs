@@ -143,6 +143,7 @@ fn problem(o: &Options) -> Problem {
                 },
                 skills,
                 vehicles: None,
+                pickup: None,
             }
         })
         .collect();

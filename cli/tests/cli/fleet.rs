@@ -125,7 +125,11 @@ async fn a_day_planned_on_demand_shows_as_a_table_per_driver_in_local_time() {
     }
     let courier = std::sync::Arc::new(fakes::FakeCourier::default());
     let couriers = fakes::FakeCouriers::new(courier.clone());
-    let ran = cli::dispatch::plan(&stack.stores, &couriers, None, day, "ana", 5)
+    let geo = cli::dispatch::Geo {
+        geocoder: None,
+        roads: None,
+    };
+    let ran = cli::dispatch::plan(&stack.stores, &couriers, geo, day, "ana", 5)
         .await
         .expect("planned");
     let text = cli::dispatch::render_ran(&ran);

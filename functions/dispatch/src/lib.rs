@@ -44,6 +44,13 @@ pub enum DispatchReport {
     /// No driver was given anything: nothing waits, or no driver can take what waits
     /// (`waiting`, each a review item with the reason).
     NothingToPlan { day: String, waiting: usize },
+    /// A scheduled run before the fleet's cut-off, or after the day's cut-off plan was
+    /// made (`planned`).
+    NotDue {
+        day: String,
+        cut_off: String,
+        planned: bool,
+    },
     Applied {
         plan: String,
         day: String,
@@ -66,6 +73,8 @@ pub struct Dispatch {
     pub couriers: Arc<dyn Couriers>,
     pub budget_seconds: u64,
     pub geocoder: Option<Arc<dyn Geocoder>>,
+    /// Travel times by road; `None`: from the straight line.
+    pub roads: Option<Arc<dyn domain::ports::RoadRouter>>,
     pub reports: Arc<dyn ReportShelf>,
     pub rules: Arc<dyn StoreRules>,
     pub notifiers: Arc<dyn Notifiers>,
@@ -87,6 +96,7 @@ impl Dispatch {
             idempotency: self.idempotency.as_ref(),
             couriers: self.couriers.as_ref(),
             geocoder: self.geocoder.as_deref(),
+            roads: self.roads.as_deref(),
             reports: Some(self.reports.as_ref()),
             clarify: Some(Composer {
                 rules: self.rules.as_ref(),
@@ -99,6 +109,7 @@ impl Dispatch {
         let request = Request {
             day: event.day,
             requested_by: event.requested_by.unwrap_or_else(|| "schedule".into()),
+            scheduled,
             run_id: run_id.to_owned(),
             now_ms: domain::clock::now_ms(),
             budget: Budget {
@@ -124,6 +135,15 @@ impl Dispatch {
 fn report(ran: Ran) -> DispatchReport {
     match ran {
         Ran::NothingToPlan { day, waiting } => DispatchReport::NothingToPlan { day, waiting },
+        Ran::NotDue {
+            day,
+            cut_off,
+            planned,
+        } => DispatchReport::NotDue {
+            day,
+            cut_off,
+            planned,
+        },
         Ran::Applied { plan, resumed } => {
             tracing::info!(
                 plan = %plan.id,
@@ -174,6 +194,7 @@ mod tests {
             couriers: Arc::new(fakes::FakeCouriers::default()),
             budget_seconds: 1,
             geocoder: None,
+            roads: None,
             reports: Arc::new(fakes::FakeReports::default()),
             rules: Arc::new(fakes::FakeStoreRules::default()),
             notifiers: Arc::new(fakes::FakeNotifiers::default()),

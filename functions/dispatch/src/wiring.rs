@@ -7,6 +7,7 @@ use aws::dynamo::{
     DynamoDispatch, DynamoIdempotencyStore, DynamoOutbox, DynamoReviewInbox, DynamoShipmentStore,
     DynamoStoreRules,
 };
+use aws::geo::routes::AmazonLocationRouter;
 use aws::geo::AmazonLocationGeocoder;
 use aws::metrics::metered::{Meter, MeteredCouriers};
 use aws::sqs::SqsQueue;
@@ -16,7 +17,8 @@ use partners::notifiers::{ProviderChoice, Providers};
 use std::str::FromStr;
 use std::sync::Arc;
 
-/// Where addresses without coordinates are placed.
+/// Which Amazon Location service, if any, places addresses without coordinates
+/// (`GEOCODER`) or gives travel times by road (`ROAD_ROUTER`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GeocoderChoice {
     None,
@@ -30,7 +32,7 @@ impl FromStr for GeocoderChoice {
         match s {
             "none" => Ok(GeocoderChoice::None),
             "amazon-location" => Ok(GeocoderChoice::AmazonLocation),
-            other => Err(format!("unknown geocoder {other:?}")),
+            other => Err(format!("unknown choice {other:?}")),
         }
     }
 }
@@ -60,6 +62,11 @@ pub struct Config {
     /// `GEO_PLACES_ENDPOINT`: another Places API endpoint than Amazon Location's (the
     /// sandbox's fake, locally).
     pub geo_places_endpoint: Option<String>,
+    /// `ROAD_ROUTER`: `amazon-location` gives travel times by road; `none` estimates them
+    /// from the straight line.
+    pub road_router: GeocoderChoice,
+    /// `GEO_ROUTES_ENDPOINT`: another Routes API endpoint than Amazon Location's.
+    pub geo_routes_endpoint: Option<String>,
     pub partners: PartnerAccess,
     pub metrics: aws::metrics::Metrics,
 }
@@ -94,6 +101,12 @@ impl Config {
                 "a geocoder (none, amazon-location)",
             ),
             geo_places_endpoint: env.optional("GEO_PLACES_ENDPOINT"),
+            road_router: env.parsed(
+                "ROAD_ROUTER",
+                GeocoderChoice::None,
+                "a road router (none, amazon-location)",
+            ),
+            geo_routes_endpoint: env.optional("GEO_ROUTES_ENDPOINT"),
             partners: PartnerAccess::read(&mut env),
             metrics: config::metrics(&env),
         };
@@ -156,6 +169,13 @@ impl Dispatch {
                 GeocoderChoice::AmazonLocation => Some(Arc::new(AmazonLocationGeocoder::new(
                     sdk,
                     config.geo_places_endpoint.as_deref(),
+                ))),
+            },
+            roads: match config.road_router {
+                GeocoderChoice::None => None,
+                GeocoderChoice::AmazonLocation => Some(Arc::new(AmazonLocationRouter::new(
+                    sdk,
+                    config.geo_routes_endpoint.as_deref(),
                 ))),
             },
         })

@@ -203,6 +203,27 @@ fn mask_contact(to: &str) -> String {
     format!("…{keep}")
 }
 
+/// The demo's fleet: the sandbox's three drivers out of a depot in Berlin-Mitte, serving a
+/// zone around the city.
+const DEMO_FLEET: &str = r#"{
+  "time_zone": "Europe/Berlin",
+  "courier": "sandbox",
+  "service_minutes": 4,
+  "zones": [{"name": "berlin", "polygon": {"type": "Polygon",
+    "coordinates": [[[13.08, 52.33], [13.77, 52.33], [13.77, 52.68], [13.08, 52.68], [13.08, 52.33]]]}}],
+  "drivers": [
+    {"id": "drv_01", "name": "Asha", "vehicle": "bicycle", "capacity": {"pieces": 12},
+     "skills": ["carries_cash"], "shift": {"start": "00:00", "end": "23:59"},
+     "start": {"lat": 52.529, "lon": 13.401}, "end": {"lat": 52.529, "lon": 13.401}, "zones": ["berlin"]},
+    {"id": "drv_02", "name": "Ben", "vehicle": "van", "skills": ["carries_cash", "oversized"],
+     "shift": {"start": "00:00", "end": "23:59"},
+     "start": {"lat": 52.529, "lon": 13.401}, "zones": ["berlin"]},
+    {"id": "drv_03", "name": "Chidi", "vehicle": "scooter", "capacity": {"pieces": 8},
+     "shift": {"start": "00:00", "end": "23:59"},
+     "start": {"lat": 52.529, "lon": 13.401}, "zones": ["berlin"]}
+  ]
+}"#;
+
 /// The sandbox's drivers deliver every task, step by step (the last one fails and goes
 /// back), and their webhooks come back through intake to status-sync.
 async fn drivers_day(
@@ -243,7 +264,9 @@ async fn drivers_day(
                 (Value::Null, ShipmentStatus::Delivered),
             ]
         };
-        for (body, status) in steps {
+        // A task dispatch gave a driver is assigned already.
+        let skip = usize::from(task.status == "assigned");
+        for (body, status) in steps.into_iter().skip(skip) {
             let mut request = http
                 .post(format!(
                     "{}/v1/tasks/{}/advance",
@@ -365,6 +388,7 @@ pub async fn run(sdk: &SdkConfig, out: &mut impl Write) -> Result<(), DemoError>
         out,
     )
     .await?;
+    demo.dispatch_day(out).await?;
     print_shipments(&demo.stores, &expected, out).await?;
     cash_on_delivery(&demo.runtime, &demo.stores, &expected, out).await?;
     print_messages(&demo.stores, demo.sandbox.sms_messages().len(), out).await?;
@@ -394,6 +418,20 @@ impl<'a> Demo<'a> {
         options
             .parameter_overrides
             .insert("SecretsPrefix".into(), prefix.clone());
+        // Dispatch places addresses that came without coordinates, and gets travel times by
+        // road, from the sandbox's fakes of Amazon Location's Places and Routes APIs.
+        options
+            .env_overrides
+            .insert("GEOCODER".into(), "amazon-location".into());
+        options
+            .env_overrides
+            .insert("GEO_PLACES_ENDPOINT".into(), sandbox.base_url());
+        options
+            .env_overrides
+            .insert("ROAD_ROUTER".into(), "amazon-location".into());
+        options
+            .env_overrides
+            .insert("GEO_ROUTES_ENDPOINT".into(), sandbox.base_url());
         let runtime = LocalRuntime::start(sdk, options).await?;
 
         let triple: Value = serde_json::from_str(SAMPLE_ORDER_HMAC)
@@ -624,6 +662,154 @@ impl<'a> Demo<'a> {
         }
     }
 
+    /// An afternoon's Berlin orders planned into routes: the fleet is stored, seven paid
+    /// orders come in (one without coordinates, placed by the geocoder fake), and dispatch
+    /// gives each driver their route at the sandbox courier.
+    async fn dispatch_day(&self, out: &mut impl Write) -> Result<(), DemoError> {
+        let fleet = domain::dispatch::Fleet::from_json(DEMO_FLEET)
+            .map_err(|e| DemoError::Fixture(format!("the demo fleet: {e}")))?;
+        let Some(dispatch) = &self.stores.dispatch else {
+            return Ok(());
+        };
+        domain::ports::FleetStore::put(dispatch, &fleet, "demo dispatcher").await?;
+        let today =
+            domain::dispatch::PlanDay::containing(domain::clock::now_ms(), &fleet.time_zone)
+                .map_err(|e| DemoError::Fixture(e.to_string()))?
+                .day();
+        writeln!(
+            out,
+            "\nDispatch: seven Berlin orders, planned for {today} \
+             (`courier-bridge dispatch plan --day {today}`):"
+        )
+        .ok();
+        let places: [(Option<(f64, f64)>, &str); 7] = [
+            (Some((52.5412, 13.4127)), "10437"),
+            (Some((52.5487, 13.3880)), "13357"),
+            (Some((52.5003, 13.4235)), "10999"),
+            (Some((52.4895, 13.3890)), "10961"),
+            (Some((52.5163, 13.3777)), "10117"),
+            (Some((52.5306, 13.3622)), "10557"),
+            (None, "10119"),
+        ];
+        let mut keys = Vec::new();
+        for (i, (at, zip)) in places.iter().enumerate() {
+            let id = 7_700_001 + i as u64;
+            let mut order = paid_order(id);
+            order["shipping_address"]["zip"] = json!(zip);
+            if let Some((lat, lon)) = at {
+                order["shipping_address"]["latitude"] = json!(lat);
+                order["shipping_address"]["longitude"] = json!(lon);
+            }
+            let body = order.to_string().into_bytes();
+            let delivery = Delivery {
+                label: format!("Berlin order {i}"),
+                store: self.demo_store.name.clone(),
+                topic: "orders/paid".into(),
+                webhook_id: format!("{}-berlin-{i}", self.run_id),
+                signature: channels::signature::sign_base64_hmac_sha256(
+                    self.demo_store.secret.as_bytes(),
+                    &body,
+                ),
+                body,
+            };
+            post_webhook(&self.http, &self.runtime.http_url, &delivery).await?;
+            keys.push(ShipmentKey::new(
+                Channel::Shopify,
+                &self.demo_store.name,
+                &id.to_string(),
+                "1",
+            ));
+        }
+        let started = Instant::now();
+        for key in &keys {
+            while self
+                .stores
+                .shipments
+                .get(key)
+                .await?
+                .and_then(|r| r.task)
+                .is_none()
+            {
+                if started.elapsed() > Duration::from_secs(60) {
+                    return Err(DemoError::Timeout(
+                        Duration::from_secs(60),
+                        format!("{key} has no task"),
+                    ));
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        match self.runtime.dispatch(&today, "demo dispatcher").await {
+            Ok(dispatch_function::DispatchReport::Applied {
+                plan,
+                routes,
+                stops,
+                unplanned,
+                distance_m,
+                ..
+            }) => {
+                let left_out = match unplanned {
+                    0 => String::new(),
+                    n => format!("; {n} left out, each a review item"),
+                };
+                writeln!(
+                    out,
+                    "  plan {plan}: {stops} stops on {routes} route(s), {:.1} km{left_out}",
+                    distance_m as f64 / 1000.
+                )
+                .ok();
+                let plans = domain::ports::PlanStore::plans(dispatch, &today).await?;
+                let Some(plan) = plans.iter().find(|p| p.id == plan) else {
+                    return Ok(());
+                };
+                for route in &plan.routes {
+                    let stops: Vec<String> = route
+                        .stops
+                        .iter()
+                        .map(|s| {
+                            format!(
+                                "{} {}",
+                                s.order_name.as_deref().unwrap_or("-"),
+                                domain::dispatch::local_clock(s.eta_ms, &fleet.time_zone)
+                            )
+                        })
+                        .collect();
+                    writeln!(
+                        out,
+                        "    {} ({}, {:.1} km): {}",
+                        route.driver,
+                        route.vehicle.as_str(),
+                        route.distance_m as f64 / 1000.,
+                        stops.join(" → ")
+                    )
+                    .ok();
+                }
+                writeln!(
+                    out,
+                    "  travel times by road (the sandbox's fake of Amazon Location's route \
+                     matrix); each route is at the sandbox courier (PUT /v1/drivers/{{id}}/route)"
+                )
+                .ok();
+                if let Some(page) = self.stores.reports.get(&dispatch::page::key(plan)).await? {
+                    let path = std::path::Path::new(".local").join(format!("plan-{today}.html"));
+                    let written = std::fs::create_dir_all(".local")
+                        .and_then(|()| std::fs::write(&path, page));
+                    if written.is_ok() {
+                        writeln!(out, "  the plan page (routes drawn): {}", path.display()).ok();
+                    }
+                }
+            }
+            Ok(other) => {
+                writeln!(out, "  {other:?}").ok();
+            }
+            // Late at night the day is over: the loop goes on without a plan.
+            Err(e) => {
+                writeln!(out, "  not planned: {e}").ok();
+            }
+        }
+        Ok(())
+    }
+
     /// What the sandbox holds, then the stack and the sandbox are taken down.
     async fn finish(self, out: &mut impl Write) -> Result<(), DemoError> {
         let tasks = self.sandbox.tasks();
@@ -848,7 +1034,10 @@ async fn cash_on_delivery(
     shipments: &[ShipmentKey],
     out: &mut impl Write,
 ) -> Result<(), DemoError> {
-    let today = time::OffsetDateTime::now_utc().date();
+    // The fleet's local day, the day cod-reconcile counts in.
+    let zone = stores.fleet_time_zone().await?;
+    let today = domain::cod::run::day_of(domain::clock::now_ms(), zone.as_deref())
+        .unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
     let mut held: BTreeMap<(CourierId, &'static str), Money> = BTreeMap::new();
     for key in shipments {
         let Some(record) = stores.shipments.get(key).await? else {
@@ -900,7 +1089,7 @@ async fn cash_on_delivery(
     }
     let report = runtime.reconcile_cod(today).await?;
     let reconciliation = stores
-        .cash_desk(None)
+        .cash_desk(zone.as_deref())
         .reconcile_day(today)
         .await
         .map_err(|e| DemoError::Fixture(e.to_string()))?;

@@ -74,25 +74,93 @@ const ANCHORS: &[(&str, &str, f64, f64)] = &[
     ("AU", "AUS", -33.8688, 151.2093),
 ];
 
+/// Why Amazon Location refuses a request: a `ValidationException`'s `reason`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reason {
+    /// A member the model requires is absent.
+    Missing,
+    /// A member the operation does not have.
+    UnknownField,
+    /// Not JSON, or a member of the wrong JSON type.
+    CannotParse,
+    /// A member out of its range, pattern or size.
+    FieldValidationFailed,
+    /// The members together ask for something the service does not do.
+    Other,
+}
+
+impl Reason {
+    fn as_str(self) -> &'static str {
+        match self {
+            Reason::Missing => "Missing",
+            Reason::UnknownField => "UnknownField",
+            Reason::CannotParse => "CannotParse",
+            Reason::FieldValidationFailed => "FieldValidationFailed",
+            Reason::Other => "Other",
+        }
+    }
+}
+
+/// A refused request, answered as Amazon Location answers it: `400`, `x-amzn-ErrorType:
+/// ValidationException`, `{"message", "reason", "fieldList": [{"name", "message"}]}`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub(crate) struct Invalid {
+    pub(crate) reason: Reason,
+    /// The members at fault, as paths (`Origins[3].Position`).
+    pub(crate) fields: Vec<String>,
+    pub(crate) message: String,
+}
+
+impl Invalid {
+    pub(crate) fn new(
+        reason: Reason,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Invalid {
+            reason,
+            fields: vec![field.into()],
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for Invalid {
+    fn into_response(self) -> Response {
+        let fields: Vec<Value> = self
+            .fields
+            .iter()
+            .map(|name| json!({"name": name, "message": self.message}))
+            .collect();
+        (
+            StatusCode::BAD_REQUEST,
+            [(
+                HeaderName::from_static("x-amzn-errortype"),
+                "ValidationException",
+            )],
+            Json(json!({
+                "message": self.message,
+                "reason": self.reason.as_str(),
+                "fieldList": fields
+            })),
+        )
+            .into_response()
+    }
+}
+
 fn validation(message: &str, field: &str) -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        [(
-            HeaderName::from_static("x-amzn-errortype"),
-            "ValidationException",
-        )],
-        Json(json!({
-            "message": message,
-            "reason": "FieldValidationFailed",
-            "fieldList": [{"name": field, "message": message}]
-        })),
-    )
-        .into_response()
+    Invalid::new(Reason::FieldValidationFailed, field, message).into_response()
 }
 
 async fn geocode(body: Bytes) -> Response {
     let Ok(request) = serde_json::from_slice::<GeocodeRequest>(&body) else {
-        return validation("the request body is not a GeocodeRequest", "body");
+        return Invalid::new(
+            Reason::CannotParse,
+            "body",
+            "the request body is not a GeocodeRequest",
+        )
+        .into_response();
     };
     let components = request.query_components.unwrap_or_default();
     let text = request.query_text.unwrap_or_default();

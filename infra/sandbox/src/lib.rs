@@ -17,7 +17,10 @@
 //!   `/2010-04-01/Accounts/{AccountSid}/Messages.json`, Basic auth with
 //!   [`TWILIO_ACCOUNT_SID`] / [`TWILIO_AUTH_TOKEN`];
 //! * a **fake Amazon SP-API** (Orders API v0 under `/orders/v0/...` and the LWA token
-//!   endpoint [`AMAZON_TOKEN_PATH`]), with orders seeded by tests and the demo.
+//!   endpoint [`AMAZON_TOKEN_PATH`]), with orders seeded by tests and the demo;
+//! * **fakes of Amazon Location Service**: the Places API's `Geocode` (`/v2/geocode`) and
+//!   the Routes API's `CalculateRouteMatrix` (`/v2/route-matrix`, calls listed by
+//!   [`Sandbox::route_matrix_calls`]).
 //!
 //! Tests and the local runtime drive it in-process through [`Sandbox`]; the `sandbox-courier`
 //! binary serves it standalone.
@@ -29,6 +32,7 @@ mod error;
 mod faults;
 mod geo;
 mod request_log;
+mod route_matrix;
 mod server;
 mod shopify;
 mod state;
@@ -50,6 +54,10 @@ pub use courier::{
 pub use faults::Fault;
 pub use geo::{GEOCODE_AMBIGUOUS_POSTAL_CODE, GEOCODE_NOT_FOUND_POSTAL_CODE};
 pub use request_log::RequestLogEntry;
+pub use route_matrix::{
+    RouteMatrixCallView, ROUTE_MATRIX_DETOUR, ROUTE_MATRIX_EARTH_RADIUS_M,
+    ROUTE_MATRIX_NO_ROAD_RADIUS_M,
+};
 pub use server::{Sandbox, SandboxConfig};
 pub use shopify::{FulfillmentEventView, FulfillmentView, ShopifySeedError};
 pub use twilio::{TwilioChannel, TwilioMessageView, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN};

@@ -63,6 +63,7 @@ impl Sandbox {
             .merge(amazon::router())
             .merge(crate::twilio::router())
             .merge(crate::geo::router())
+            .merge(crate::route_matrix::router())
             .layer(from_fn(hold_back))
             .with_state(app.clone());
 
@@ -159,6 +160,11 @@ impl Sandbox {
     /// Every `/v1` request, in arrival order.
     pub fn requests(&self) -> Vec<RequestLogEntry> {
         self.app.with(|store| store.requests.snapshot())
+    }
+
+    /// Every accepted call of the fake `CalculateRouteMatrix`, in arrival order.
+    pub fn route_matrix_calls(&self) -> Vec<crate::RouteMatrixCallView> {
+        self.app.with(|store| store.route_matrix_calls.clone())
     }
 
     /// Arms a fault for `POST /v1/tasks`, replacing any armed one.

@@ -23,6 +23,8 @@ pub(crate) struct Store {
     pub(crate) woocommerce: WooStore,
     pub(crate) requests: RequestLog,
     pub(crate) faults: Faults,
+    /// Every accepted `CalculateRouteMatrix` call, in arrival order.
+    pub(crate) route_matrix_calls: Vec<crate::route_matrix::RouteMatrixCallView>,
 }
 
 /// Cheaply clonable handle given to every handler and to [`crate::Sandbox`].

@@ -10,10 +10,15 @@
 //! - A best result under [`CERTAIN`] with a second one within [`TIE`] of it: ambiguous.
 //! - Otherwise the best result's position.
 //!
-//! Errors: throttling and 5xx are transient; a refused request (validation, access) is
-//! permanent.
+//! Errors ([`call_failed`], shared with the [`routes`] adapter): throttling and 5xx are
+//! transient; a refused request (validation, access) is permanent.
+
+pub mod routes;
+
+pub use routes::AmazonLocationRouter;
 
 use async_trait::async_trait;
+use aws_sdk_geoplaces::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_geoplaces::types::{GeocodeFilter, GeocodeQueryComponents};
 use domain::dispatch::GeoPoint;
 use domain::ports::{Geocoder, Placement};
@@ -92,6 +97,31 @@ pub fn decide(address: &Address, results: &[(f64, Option<GeoPoint>)]) -> Placeme
     }
 }
 
+/// A failed call to Amazon Location (either API; every operation of both has the same
+/// errors). No answer or a 5xx: unavailable. 429 (`ThrottlingException`): throttled. Any
+/// other refusal (`ValidationException`, `AccessDeniedException`) is permanent, with the
+/// service's code and message. Both APIs only read, so a call that may have arrived is
+/// safe to repeat: never ambiguous.
+pub(crate) fn call_failed<E>(e: &SdkError<E>) -> PartnerError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let message = match e.message() {
+        Some(m) => format!("{}: {m}", e.code().unwrap_or("error")),
+        None => DisplayErrorContext(e).to_string(),
+    };
+    match e.raw_response().map(|r| r.status()) {
+        Some(status) if status.as_u16() == 429 => PartnerError::Throttled {
+            partner: PARTNER,
+            retry_after: None,
+        },
+        Some(status) if !status.is_server_error() => {
+            PartnerError::rejected(PARTNER, status.as_u16().to_string(), message)
+        }
+        _ => PartnerError::unavailable(PARTNER, message),
+    }
+}
+
 #[async_trait]
 impl Geocoder for AmazonLocationGeocoder {
     async fn geocode(&self, address: &Address) -> Result<Placement, PartnerError> {
@@ -107,26 +137,7 @@ impl Geocoder for AmazonLocationGeocoder {
             .max_results(2)
             .send()
             .await
-            .map_err(|e| {
-                use aws_sdk_geoplaces::error::{DisplayErrorContext, ProvideErrorMetadata};
-                let transient = e
-                    .raw_response()
-                    .is_none_or(|r| r.status().as_u16() == 429 || r.status().is_server_error());
-                let message = match e.message() {
-                    Some(m) => format!("{}: {m}", e.code().unwrap_or("error")),
-                    None => DisplayErrorContext(&e).to_string(),
-                };
-                if transient {
-                    PartnerError::unavailable(PARTNER, message)
-                } else {
-                    PartnerError::rejected(
-                        PARTNER,
-                        e.raw_response()
-                            .map_or_else(String::new, |r| r.status().as_u16().to_string()),
-                        message,
-                    )
-                }
-            })?;
+            .map_err(|e| call_failed(&e))?;
         let mut results: Vec<(f64, Option<GeoPoint>)> = answer
             .result_items()
             .iter()
@@ -151,6 +162,49 @@ impl Geocoder for AmazonLocationGeocoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_georoutes::config::http::HttpResponse;
+    use aws_sdk_georoutes::error::ErrorMetadata;
+    use aws_sdk_georoutes::operation::calculate_route_matrix::CalculateRouteMatrixError;
+    use domain::error::Classify;
+
+    /// A failed call: answered with `status` and the error `code`, or never answered.
+    fn failed(status: Option<u16>, code: &str) -> PartnerError {
+        let meta = ErrorMetadata::builder().code(code).message("why").build();
+        let error = CalculateRouteMatrixError::generic(meta);
+        let e = match status {
+            Some(status) => SdkError::service_error(
+                error,
+                HttpResponse::new(status.try_into().expect("a status"), "{}".into()),
+            ),
+            None => SdkError::timeout_error("no answer in time"),
+        };
+        call_failed(&e)
+    }
+
+    #[test]
+    fn throttling_and_no_answer_are_transient_and_a_refusal_is_permanent() {
+        assert_eq!(
+            failed(Some(429), "ThrottlingException"),
+            PartnerError::Throttled {
+                partner: PARTNER,
+                retry_after: None
+            }
+        );
+        assert!(matches!(
+            failed(Some(500), "InternalServerException"),
+            PartnerError::Unavailable { message, .. } if message == "InternalServerException: why"
+        ));
+        assert!(matches!(failed(None, ""), PartnerError::Unavailable { .. }));
+        for (status, code) in [(400, "ValidationException"), (403, "AccessDeniedException")] {
+            let error = failed(Some(status), code);
+            assert!(!error.is_transient(), "{error}");
+            assert_eq!(error.rejected_status(), Some(status));
+            assert!(
+                error.to_string().contains(&format!("{code}: why")),
+                "{error}"
+            );
+        }
+    }
 
     fn address() -> Address {
         serde_json::from_value(serde_json::json!({

@@ -2,7 +2,7 @@
 //! offline, so the routes are drawn on their own coordinates), then a table per driver.
 //! Pure, and a function of the plan only, so writing it again writes the same bytes.
 
-use domain::dispatch::{local_clock, DispatchPlan, GeoPoint};
+use domain::dispatch::{local_clock, DispatchPlan, GeoPoint, Visit};
 use domain::html::escape;
 use std::fmt::Write as _;
 
@@ -81,6 +81,7 @@ pub fn render(plan: &DispatchPlan) -> String {
             std::iter::once(r.start)
                 .chain(r.end)
                 .chain(r.stops.iter().map(|s| s.location))
+                .chain(r.pickups.iter().map(|p| p.location))
         })
         .collect();
     let projection = Projection::over(&points);
@@ -108,8 +109,9 @@ pub fn render(plan: &DispatchPlan) -> String {
     );
     for (i, route) in plan.routes.iter().enumerate() {
         let colour = COLOURS[i % COLOURS.len()];
+        let visits = route.visits();
         let path: Vec<String> = std::iter::once(route.start)
-            .chain(route.stops.iter().map(|s| s.location))
+            .chain(visits.iter().map(|v| v.location()))
             .chain(route.end)
             .map(|p| {
                 let (x, y) = projection.xy(p);
@@ -131,6 +133,21 @@ pub fn render(plan: &DispatchPlan) -> String {
             y - 5.,
             escape(&route.driver)
         );
+        for pickup in &route.pickups {
+            let (x, y) = projection.xy(pickup.location);
+            let _ = writeln!(
+                html,
+                "<polygon class=\"pickup\" points=\"{x:.1},{top:.1} {right:.1},{y:.1} {x:.1},{bottom:.1} {left:.1},{y:.1}\" \
+                 fill=\"white\" stroke=\"{colour}\" stroke-width=\"2\"><title>{driver}: pick up at {place} {eta}</title></polygon>",
+                top = y - 7.,
+                bottom = y + 7.,
+                left = x - 7.,
+                right = x + 7.,
+                driver = escape(&route.driver),
+                place = escape(&pickup.place),
+                eta = local_clock(pickup.eta_ms, zone),
+            );
+        }
         for (n, stop) in route.stops.iter().enumerate() {
             let (x, y) = projection.xy(stop.location);
             let _ = writeln!(
@@ -161,16 +178,27 @@ pub fn render(plan: &DispatchPlan) -> String {
             done = local_clock(route.done_ms, zone),
             km = route.distance_m as f64 / 1000.,
         );
-        for (n, stop) in route.stops.iter().enumerate() {
-            let _ = writeln!(
-                html,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                n + 1,
-                local_clock(stop.eta_ms, zone),
-                escape(stop.order_name.as_deref().unwrap_or("")),
-                escape(&stop.shipment.to_string()),
-                escape(&stop.task_id),
-            );
+        let mut delivered = 0;
+        for visit in route.visits() {
+            let row = match visit {
+                Visit::Pickup(pickup) => format!(
+                    "<tr class=\"pickup\"><td>pick up</td><td>{}</td><td>at {}</td><td>{}</td><td></td></tr>",
+                    local_clock(pickup.eta_ms, zone),
+                    escape(&pickup.place),
+                    escape(&pickup.shipment.to_string()),
+                ),
+                Visit::Delivery(stop) => {
+                    delivered += 1;
+                    format!(
+                        "<tr><td>{delivered}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                        local_clock(stop.eta_ms, zone),
+                        escape(stop.order_name.as_deref().unwrap_or("")),
+                        escape(&stop.shipment.to_string()),
+                        escape(&stop.task_id),
+                    )
+                }
+            };
+            let _ = writeln!(html, "{row}");
         }
         html.push_str("</table>\n");
     }

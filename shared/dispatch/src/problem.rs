@@ -4,16 +4,20 @@
 use std::collections::HashMap;
 
 use domain::dispatch::{
-    DispatchPlan, DriverRoute, Fleet, GeoPoint, PlanDay, PlannedStop, Unplanned, UnplannedReason,
-    VehicleType, CARRIES_CASH, OVERSIZED,
+    DispatchPlan, DriverRoute, Fleet, GeoPoint, PickupPoint, PlanDay, PlannedPickup, PlannedStop,
+    Unplanned, UnplannedReason, VehicleType, CARRIES_CASH, OVERSIZED,
 };
-use domain::ports::Placement;
+use domain::ports::{Leg, Placement, RoadMatrix};
 use domain::{Payment, ShipmentKey, ShipmentRecord};
-use routing::{Load, Point, Problem, Stop, TravelMatrix, Vehicle, Window};
+use routing::{Load, Pickup, Point, Problem, Stop, TravelMatrix, Vehicle, Window};
 
 /// Roads are longer than the straight line: straight-line distances are scaled by this
 /// when no road router is configured (a usual circuity factor for city streets).
 pub const DETOUR: f64 = 1.3;
+
+/// A pickup point this close to where a driver sets out is where the driver loads: no
+/// separate pickup visit.
+const SAME_PLACE_M: f64 = 100.;
 
 /// What no vehicle limit stands for: large, yet far from overflowing the solver's i32 sums.
 const UNLIMITED: i32 = 1 << 28;
@@ -63,9 +67,13 @@ pub fn is_for_day(record: &ShipmentRecord, day: &PlanDay, day_length_s: i64) -> 
 /// The problem, with what it takes to read the answer back.
 pub struct Stated {
     pub problem: Problem,
+    /// The vehicle type of each travel matrix.
+    pub profiles: Vec<VehicleType>,
     /// Shipments left out before solving (no coordinates).
     pub unplanned: Vec<Unplanned>,
     candidates: HashMap<String, Candidate>,
+    /// The pickup point of each stop fetched on the way.
+    fetched_at: HashMap<String, PickupPoint>,
     points: Vec<GeoPoint>,
 }
 
@@ -102,6 +110,8 @@ pub fn state(
         used
     };
     let mut vehicles = Vec::new();
+    // Where each driver sets out in this plan: the shift's start, or the last started stop.
+    let mut sets_out: HashMap<&str, GeoPoint> = HashMap::new();
     for driver in &fleet.drivers {
         let end = day
             .seconds_at(&driver.shift.end)
@@ -112,13 +122,15 @@ pub fn state(
             .max(running.not_before)
             .min(end);
         let shift = Window { start, end };
+        let origin = running.at.get(&driver.id).copied().unwrap_or(driver.start);
+        sets_out.insert(&driver.id, origin);
         vehicles.push(Vehicle {
             id: driver.id.clone(),
             profile: profiles
                 .iter()
                 .position(|p| *p == driver.vehicle)
                 .unwrap_or(0),
-            start: place(running.at.get(&driver.id).copied().unwrap_or(driver.start)),
+            start: place(origin),
             end: driver.end.map(&mut place),
             shift,
             capacity: Load {
@@ -137,6 +149,7 @@ pub fn state(
     let mut stops = Vec::new();
     let mut unplanned = Vec::new();
     let mut by_id = HashMap::new();
+    let mut fetched_at = HashMap::new();
     let pinned = running
         .pending
         .into_iter()
@@ -193,6 +206,16 @@ pub fn state(
                 .drivers_for(location, shipment.address.postal_code.as_deref())
                 .map(|drivers| drivers.iter().map(|d| d.id.clone()).collect()),
         };
+        let shop = fleet
+            .pickup_for(&format!("{}:{}", shipment.key.channel, shipment.key.store))
+            .filter(|shop| !loaded_at_start(shop, allowed.as_deref(), &sets_out));
+        let pickup = shop.map(|shop| {
+            fetched_at.insert(id.clone(), shop.clone());
+            Pickup {
+                location: place(shop.location),
+                service,
+            }
+        });
         stops.push(Stop {
             id: id.clone(),
             location: place(location),
@@ -201,6 +224,7 @@ pub fn state(
             demand: demand(&candidate.record),
             skills,
             vehicles: allowed,
+            pickup,
         });
         by_id.insert(id, candidate);
     }
@@ -208,13 +232,7 @@ pub fn state(
     let matrices = profiles
         .iter()
         .map(|p| {
-            let route_points: Vec<Point> = points
-                .iter()
-                .map(|g| Point {
-                    lat: g.lat,
-                    lon: g.lon,
-                })
-                .collect();
+            let route_points: Vec<Point> = points.iter().map(point).collect();
             TravelMatrix::haversine(&route_points, p.city_speed(), DETOUR)
         })
         .collect();
@@ -224,10 +242,100 @@ pub fn state(
             vehicles,
             matrices,
         },
+        profiles,
         unplanned,
         candidates: by_id,
+        fetched_at,
         points,
     })
+}
+
+/// Whether every driver who may take the stop sets out from its pickup point (a depot that
+/// is also the shop): then the parcel is loaded there, and no pickup visit is planned.
+fn loaded_at_start(
+    shop: &PickupPoint,
+    allowed: Option<&[String]>,
+    sets_out: &HashMap<&str, GeoPoint>,
+) -> bool {
+    let near = |p: &GeoPoint| point(p).metres_to(&point(&shop.location)) <= SAME_PLACE_M;
+    match allowed {
+        Some(ids) => ids
+            .iter()
+            .all(|id| sets_out.get(id.as_str()).is_some_and(near)),
+        None => sets_out.values().all(near),
+    }
+}
+
+fn point(g: &GeoPoint) -> Point {
+    Point {
+        lat: g.lat,
+        lon: g.lon,
+    }
+}
+
+/// A leg the road router finds no road for: long enough that no shift can use it, finite
+/// so the solver's sums stay numbers.
+const NO_ROAD_S: f64 = 1e7;
+const NO_ROAD_M: f64 = 1e9;
+
+impl Stated {
+    /// Every place in the problem, in matrix order: what a road router is asked about.
+    pub fn points(&self) -> &[GeoPoint] {
+        &self.points
+    }
+
+    /// Travel by road instead of the straight line, one [`RoadMatrix`] per profile. A leg
+    /// with no road is made unusable; a stop no road reaches from anywhere is left out as
+    /// `no_location` (its coordinates are likely wrong), never guessed.
+    pub fn with_roads(mut self, roads: Vec<RoadMatrix>) -> Result<Stated, String> {
+        let n = self.points.len();
+        if roads.len() != self.profiles.len() || roads.iter().any(|m| m.legs.len() != n * n) {
+            return Err(format!(
+                "the road router answered {} matrices for {} vehicle types over {n} places",
+                roads.len(),
+                self.profiles.len()
+            ));
+        }
+        let cut_off = |place: usize| {
+            roads.iter().all(|m| {
+                (0..n).filter(|&other| other != place).all(|other| {
+                    m.legs[place * n + other] == Leg::NoRoute
+                        && m.legs[other * n + place] == Leg::NoRoute
+                })
+            })
+        };
+        let (reached, stranded): (Vec<Stop>, Vec<Stop>) = std::mem::take(&mut self.problem.stops)
+            .into_iter()
+            .partition(|stop| n < 2 || !cut_off(stop.location));
+        self.problem.stops = reached;
+        for stop in stranded {
+            if let Some(candidate) = self.candidates.remove(&stop.id) {
+                self.unplanned.push(Unplanned {
+                    shipment: candidate.key().clone(),
+                    reason: UnplannedReason::NoLocation,
+                    detail: "the road router finds no road to or from its coordinates".into(),
+                });
+            }
+        }
+        self.problem.matrices = roads
+            .iter()
+            .map(|m| {
+                let (distances, durations) = m
+                    .legs
+                    .iter()
+                    .map(|leg| match *leg {
+                        Leg::Road { metres, seconds } => (metres, seconds),
+                        Leg::NoRoute => (NO_ROAD_M, NO_ROAD_S),
+                    })
+                    .unzip();
+                TravelMatrix {
+                    durations,
+                    distances,
+                }
+            })
+            .collect();
+        Ok(self)
+    }
 }
 
 /// Weight as given (unknown counts as nothing), volume from the dimensions, pieces.
@@ -280,9 +388,27 @@ impl Stated {
             let Some(driver) = drivers.get(route.vehicle.as_str()) else {
                 continue;
             };
+            let pickups: Vec<PlannedPickup> = route
+                .visits
+                .iter()
+                .filter(|visit| visit.pickup)
+                .filter_map(|visit| {
+                    let candidate = self.candidates.get(&visit.stop)?;
+                    let shop = self.fetched_at.get(&visit.stop)?;
+                    let service = stops.get(visit.stop.as_str())?.pickup?.service;
+                    Some(PlannedPickup {
+                        shipment: candidate.key().clone(),
+                        place: shop.name.clone(),
+                        location: shop.location,
+                        eta_ms: day.ms_at(visit.departure - service),
+                        leaves_ms: day.ms_at(visit.departure),
+                    })
+                })
+                .collect();
             let planned: Vec<PlannedStop> = route
                 .visits
                 .iter()
+                .filter(|visit| !visit.pickup)
                 .filter_map(|visit| {
                     let candidate = self.candidates.get(&visit.stop)?;
                     let stop = stops.get(visit.stop.as_str())?;
@@ -305,6 +431,7 @@ impl Stated {
                 done_ms: day.ms_at(route.arrival),
                 distance_m: route.distance.round() as u64,
                 stops: planned,
+                pickups,
             });
         }
         let mut unplanned = self.unplanned;

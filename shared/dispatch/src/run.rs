@@ -12,7 +12,7 @@ use domain::error::{Classify, Transience};
 use domain::idempotency::{run_once, Outcome, ProtocolError};
 use domain::ports::{
     Courier, Couriers, FleetStore, Geocoder, IdempotencyStore, PlanStore, ReportShelf, ReviewInbox,
-    ShipmentStore,
+    RoadRouter, ShipmentStore,
 };
 use domain::record::Dispatched;
 use domain::{ReviewItem, ReviewReason, StorageError};
@@ -33,6 +33,8 @@ pub struct Ports<'a> {
     pub couriers: &'a dyn Couriers,
     /// Places addresses that came without coordinates; `None`: they wait as `no_location`.
     pub geocoder: Option<&'a dyn Geocoder>,
+    /// Travel times by road; `None`: estimated from the straight line.
+    pub roads: Option<&'a dyn RoadRouter>,
     /// Where each plan's page goes (the reports bucket); `None`: no page.
     pub reports: Option<&'a dyn ReportShelf>,
     /// Asks the customer to clarify an address the geocoder cannot place (as create-task
@@ -47,6 +49,10 @@ pub struct Request {
     pub day: Option<String>,
     /// "schedule", or the dispatcher who asked.
     pub requested_by: String,
+    /// A run of the schedule (every quarter hour): with a cut-off in the fleet, it plans
+    /// the day once, at the first run past the cut-off; without one, every run plans what
+    /// waits. A dispatcher's run always plans.
+    pub scheduled: bool,
     /// Unique per run (the Lambda request id): part of the plan's id.
     pub run_id: String,
     pub now_ms: i64,
@@ -64,6 +70,13 @@ pub enum Ran {
     Applied {
         plan: Box<DispatchPlan>,
         resumed: bool,
+    },
+    /// A scheduled run before the fleet's cut-off, or after the day's plan at the cut-off
+    /// was made (`planned`): nothing to do until then, or until a dispatcher asks.
+    NotDue {
+        day: String,
+        cut_off: String,
+        planned: bool,
     },
 }
 
@@ -95,6 +108,8 @@ pub enum DispatchError {
     Contended { day: String },
     #[error("geocoding: {0}")]
     Geocoder(#[source] domain::PartnerError),
+    #[error("road travel times: {0}")]
+    Roads(#[source] domain::PartnerError),
     #[error("{day} is over in {time_zone}: only today and later days can be planned")]
     DayOver { day: String, time_zone: String },
 }
@@ -105,7 +120,7 @@ impl Classify for DispatchError {
             DispatchError::Storage(e) => e.transience(),
             DispatchError::Courier { source, .. } => source.transience(),
             DispatchError::Busy { .. } | DispatchError::Contended { .. } => Transience::Transient,
-            DispatchError::Geocoder(e) => e.transience(),
+            DispatchError::Geocoder(e) | DispatchError::Roads(e) => e.transience(),
             DispatchError::NoFleet
             | DispatchError::Fleet(_)
             | DispatchError::Day(_)
@@ -160,6 +175,9 @@ pub async fn run(ports: &Ports<'_>, request: &Request) -> Result<Ran, DispatchEr
                 resumed: true,
             });
         }
+        if let Some(not_due) = not_due(request, &fleet, &day, state.latest.as_deref())? {
+            return Ok(not_due);
+        }
         let Some((mut plan, new)) = make_plan(ports, request, &fleet, &day).await? else {
             return Ok(Ran::NothingToPlan {
                 day: day.day(),
@@ -194,6 +212,31 @@ pub async fn run(ports: &Ports<'_>, request: &Request) -> Result<Ran, DispatchEr
         });
     }
     Err(DispatchError::Contended { day: day.day() })
+}
+
+/// Whether a scheduled run has nothing to do yet: the fleet has a cut-off, and it has not
+/// passed, or a plan was made since it passed (by this schedule or a dispatcher). Checked
+/// after an open plan is finished, so a crash is repaired whatever the hour.
+fn not_due(
+    request: &Request,
+    fleet: &Fleet,
+    day: &PlanDay,
+    latest: Option<&str>,
+) -> Result<Option<Ran>, DispatchError> {
+    let (true, Some(cut_off)) = (request.scheduled, &fleet.cut_off) else {
+        return Ok(None);
+    };
+    let at = day.ms_at(day.seconds_at(cut_off)? as f64);
+    // A plan's id begins with when it was made.
+    let made_since = latest
+        .and_then(|id| id.split('#').next())
+        .and_then(domain::clock::parse_time)
+        .is_some_and(|made| domain::clock::ms_of(made) >= at);
+    Ok((request.now_ms < at || made_since).then(|| Ran::NotDue {
+        day: day.day(),
+        cut_off: cut_off.clone(),
+        planned: made_since,
+    }))
 }
 
 /// The day's plan for the shipments waiting now, inserted into the routes running, with the
@@ -237,8 +280,11 @@ async fn make_plan(
             );
         }
     }
-    let stated =
+    let mut stated =
         problem::state(fleet, day, candidates, running).map_err(routing::PlanError::Invalid)?;
+    if let Some(roads) = ports.roads {
+        stated = by_road(roads, stated, day).await?;
+    }
     let solved = routing::plan(&stated.problem, Objective::FewestVehicles, request.budget)?;
     let created_at = domain::clock::rfc3339_from_ms(request.now_ms);
     let plan = stated.read(
@@ -253,6 +299,37 @@ async fn make_plan(
         },
     );
     Ok(Some((plan, new)))
+}
+
+/// The problem with road travel times, asked for each vehicle type leaving at the earliest
+/// shift's start.
+async fn by_road(
+    roads: &dyn RoadRouter,
+    stated: problem::Stated,
+    day: &PlanDay,
+) -> Result<problem::Stated, DispatchError> {
+    if stated.problem.stops.is_empty() {
+        return Ok(stated);
+    }
+    let leaves = stated
+        .problem
+        .vehicles
+        .iter()
+        .map(|v| v.shift.start)
+        .fold(f64::INFINITY, f64::min);
+    let depart_ms = day.ms_at(if leaves.is_finite() { leaves } else { 0. });
+    let mut matrices = Vec::with_capacity(stated.profiles.len());
+    for vehicle in &stated.profiles {
+        matrices.push(
+            roads
+                .matrix(stated.points(), *vehicle, depart_ms)
+                .await
+                .map_err(DispatchError::Roads)?,
+        );
+    }
+    Ok(stated
+        .with_roads(matrices)
+        .map_err(routing::PlanError::Invalid)?)
 }
 
 /// What earlier plans of the day left running: each driver's stops not started yet (planned

@@ -74,6 +74,7 @@ impl World {
             idempotency: &self.idempotency,
             couriers: &self.couriers,
             geocoder: None,
+            roads: None,
             reports: None,
             clarify: None,
         }
@@ -107,6 +108,7 @@ fn request(run_id: &str) -> Request {
     Request {
         day: Some(DAY.into()),
         requested_by: "test".into(),
+        scheduled: false,
         run_id: run_id.into(),
         now_ms: 1_796_600_000_000,
         budget: Budget {
@@ -795,4 +797,285 @@ async fn a_fleet_on_another_courier_than_the_deployments_is_refused() {
         "the fleet works on onfleet, but the deployment's courier is sandbox"
     );
     assert!(world.plans.all().is_empty());
+}
+
+/// The fleet with a pickup point for the sample store "acme" at `at`.
+fn fleet_with_shop(world_key: &ShipmentKey, lat: f64, lon: f64) -> Fleet {
+    let mut fleet = fleet();
+    fleet.pickups.push(domain::dispatch::PickupPoint {
+        store: format!("{}:{}", world_key.channel, world_key.store),
+        name: "Laden Prenzlauer Berg".into(),
+        location: domain::dispatch::GeoPoint { lat, lon },
+    });
+    fleet.check().unwrap();
+    fleet
+}
+
+#[tokio::test]
+async fn a_shop_away_from_the_depot_is_visited_before_each_of_its_deliveries() {
+    let world = World::new(fleet());
+    let keys = [
+        world.add(1, 52.520, 13.360, "10115"),
+        world.add(2, 52.521, 13.355, "10115"),
+    ];
+    // The shop is 2 km north-east of the depot the bikes leave from.
+    domain::ports::FleetStore::put(
+        &world.fleet,
+        &fleet_with_shop(&keys[0], 52.535, 13.420),
+        "test",
+    )
+    .await
+    .unwrap();
+
+    let (plan, _) = applied(run(&world.ports(), &request("r1")).await.unwrap());
+    assert!(plan.unplanned.is_empty(), "{:?}", plan.unplanned);
+    for key in &keys {
+        let route = plan
+            .routes
+            .iter()
+            .find(|r| r.stops.iter().any(|s| &s.shipment == key))
+            .expect("delivered");
+        let delivery = route.stops.iter().find(|s| &s.shipment == key).unwrap();
+        let pickup = route
+            .pickups
+            .iter()
+            .find(|p| &p.shipment == key)
+            .expect("fetched by the same driver");
+        assert_eq!(pickup.place, "Laden Prenzlauer Berg");
+        assert!(
+            pickup.leaves_ms <= delivery.eta_ms,
+            "fetched before delivered"
+        );
+    }
+    // The driver's first visit is the shop.
+    let visits = plan.routes[0].visits();
+    assert!(matches!(visits[0], domain::dispatch::Visit::Pickup(_)));
+    // The courier is told the deliveries only: pickups are no courier tasks.
+    assert_each_task_once(&world.courier, 2);
+    // The page draws and lists each pickup.
+    let page = dispatch::page::render(&plan);
+    assert_eq!(page.matches("<polygon class=\"pickup\"").count(), 2);
+    assert_eq!(
+        page.matches("<tr class=\"pickup\"><td>pick up</td>")
+            .count(),
+        2
+    );
+    assert!(page.contains("at Laden Prenzlauer Berg"));
+}
+
+#[tokio::test]
+async fn a_shop_where_the_drivers_set_out_is_where_they_load_with_no_pickup_visit() {
+    let world = World::new(fleet());
+    let keys = [
+        world.add(1, 52.520, 13.360, "10115"),
+        world.add(2, 52.521, 13.355, "10115"),
+    ];
+    // 50 m from the bikes' depot; the van, which starts elsewhere, may not go to 10115.
+    domain::ports::FleetStore::put(
+        &world.fleet,
+        &fleet_with_shop(&keys[0], 52.5204, 13.4003),
+        "test",
+    )
+    .await
+    .unwrap();
+
+    let (plan, _) = applied(run(&world.ports(), &request("r1")).await.unwrap());
+    assert!(plan.unplanned.is_empty(), "{:?}", plan.unplanned);
+    assert_eq!(plan.routes.iter().map(|r| r.stops.len()).sum::<usize>(), 2);
+    assert!(plan.routes.iter().all(|r| r.pickups.is_empty()), "{plan:?}");
+}
+
+/// A road router with one answer for every leg, and places no road reaches.
+struct FlatRoads {
+    leg_s: f64,
+    leg_m: f64,
+    stranded: Vec<(f64, f64)>,
+    down: bool,
+    asked: std::sync::Mutex<Vec<domain::dispatch::VehicleType>>,
+}
+
+impl FlatRoads {
+    fn new(leg_s: f64, leg_m: f64) -> FlatRoads {
+        FlatRoads {
+            leg_s,
+            leg_m,
+            stranded: Vec::new(),
+            down: false,
+            asked: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl domain::ports::RoadRouter for FlatRoads {
+    async fn matrix(
+        &self,
+        points: &[domain::dispatch::GeoPoint],
+        vehicle: domain::dispatch::VehicleType,
+        _depart_ms: i64,
+    ) -> Result<domain::ports::RoadMatrix, domain::PartnerError> {
+        if self.down {
+            return Err(domain::PartnerError::Unavailable {
+                partner: "roads",
+                message: "503".into(),
+            });
+        }
+        self.asked.lock().unwrap().push(vehicle);
+        let off_road = |p: &domain::dispatch::GeoPoint| self.stranded.contains(&(p.lat, p.lon));
+        let mut legs = Vec::new();
+        for from in points {
+            for to in points {
+                legs.push(if from == to {
+                    domain::ports::Leg::Road {
+                        metres: 0.,
+                        seconds: 0.,
+                    }
+                } else if off_road(from) || off_road(to) {
+                    domain::ports::Leg::NoRoute
+                } else {
+                    domain::ports::Leg::Road {
+                        metres: self.leg_m,
+                        seconds: self.leg_s,
+                    }
+                });
+            }
+        }
+        Ok(domain::ports::RoadMatrix { legs })
+    }
+}
+
+#[tokio::test]
+async fn with_a_road_router_its_times_and_distances_make_the_plan() {
+    let world = World::new(fleet());
+    let key = world.add(1, 52.520, 13.360, "10115");
+    // Every leg 25 minutes and 7 km by road: far from the straight line's 2.7 km.
+    let roads = FlatRoads::new(1_500., 7_000.);
+    let ports = Ports {
+        roads: Some(&roads),
+        ..world.ports()
+    };
+
+    let (plan, _) = applied(run(&ports, &request("r1")).await.unwrap());
+    let route = &plan.routes[0];
+    assert_eq!(route.stops[0].shipment, key);
+    let day = PlanDay::new(DAY, "Europe/Berlin").unwrap();
+    // Out at 08:00, there 25 minutes later; out and back, 14 km.
+    assert_eq!(route.stops[0].eta_ms, day.ms_at(8. * 3600. + 1_500.));
+    assert_eq!(route.distance_m, 14_000);
+    // Asked once per vehicle type of the fleet (bicycle, van).
+    assert_eq!(roads.asked.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_stop_no_road_reaches_is_left_out_as_no_location_and_the_rest_are_planned() {
+    let world = World::new(fleet());
+    let reached = world.add(1, 52.520, 13.360, "10115");
+    let island = world.add(2, 52.4312, 13.1790, "14109");
+    let mut roads = FlatRoads::new(600., 3_000.);
+    roads.stranded.push((52.4312, 13.1790));
+    let ports = Ports {
+        roads: Some(&roads),
+        ..world.ports()
+    };
+
+    let (plan, _) = applied(run(&ports, &request("r1")).await.unwrap());
+    let served: Vec<&ShipmentKey> = plan
+        .routes
+        .iter()
+        .flat_map(|r| r.stops.iter().map(|s| &s.shipment))
+        .collect();
+    assert_eq!(served, [&reached]);
+    assert_eq!(reason_of(&plan, &island), Some("no_location"));
+    let items = world.reviews.open_items();
+    let [item] = &items[..] else {
+        panic!("one review item: {items:?}");
+    };
+    assert_eq!(item.shipment_key, Some(island.to_string()));
+    assert!(
+        matches!(&item.reasons[..], [ReviewReason::NotPlanned { reason, detail, .. }]
+            if reason == "no_location" && detail.contains("no road")),
+        "{:?}",
+        item.reasons
+    );
+}
+
+#[tokio::test]
+async fn a_road_router_that_is_down_stops_the_run_before_anything_is_stored_or_sent() {
+    let world = World::new(fleet());
+    world.add(1, 52.520, 13.360, "10115");
+    let mut roads = FlatRoads::new(600., 3_000.);
+    roads.down = true;
+    let ports = Ports {
+        roads: Some(&roads),
+        ..world.ports()
+    };
+
+    let error = run(&ports, &request("r1")).await.unwrap_err();
+    assert!(
+        matches!(error, dispatch::DispatchError::Roads(_)),
+        "{error}"
+    );
+    assert_eq!(
+        domain::error::Classify::transience(&error),
+        domain::error::Transience::Transient
+    );
+    assert!(world.plans.all().is_empty());
+    assert_eq!(world.courier.calls("assign_route"), 0);
+}
+
+#[tokio::test]
+async fn with_a_cut_off_the_schedule_plans_the_day_once_past_it_and_a_dispatcher_any_time() {
+    let mut with_cut_off = fleet();
+    with_cut_off.cut_off = Some("10:30".into());
+    let world = World::new(with_cut_off);
+    let day = PlanDay::new(DAY, "Europe/Berlin").unwrap();
+    let scheduled_at = |local_s: f64, run: &str| Request {
+        day: None,
+        requested_by: "schedule".into(),
+        scheduled: true,
+        now_ms: day.ms_at(local_s),
+        ..request(run)
+    };
+    let morning = world.add(1, 52.520, 13.360, "10115");
+
+    // 10:15: before the cut-off, the schedule leaves the order waiting.
+    let early = run(&world.ports(), &scheduled_at(10.25 * 3600., "r1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        early,
+        Ran::NotDue {
+            day: DAY.into(),
+            cut_off: "10:30".into(),
+            planned: false
+        }
+    );
+    assert_eq!(world.courier.calls("assign_route"), 0);
+
+    // 10:45: the first run past it plans the day.
+    let (plan, _) = applied(
+        run(&world.ports(), &scheduled_at(10.75 * 3600., "r2"))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(plan.routes[0].stops[0].shipment, morning);
+
+    // 11:00: a later order waits for a dispatcher; the schedule has planned the day.
+    let afternoon = world.add(2, 52.521, 13.355, "10115");
+    let later = run(&world.ports(), &scheduled_at(11. * 3600., "r3"))
+        .await
+        .unwrap();
+    assert!(
+        matches!(later, Ran::NotDue { planned: true, .. }),
+        "{later:?}"
+    );
+    let asked = Request {
+        now_ms: day.ms_at(11. * 3600.),
+        ..request("r4")
+    };
+    let (plan, _) = applied(run(&world.ports(), &asked).await.unwrap());
+    assert!(plan
+        .routes
+        .iter()
+        .any(|r| r.stops.iter().any(|s| s.shipment == afternoon)));
 }

@@ -237,6 +237,35 @@ pub trait Geocoder: Send + Sync {
     async fn geocode(&self, address: &crate::Address) -> Result<Placement, PartnerError>;
 }
 
+/// Travel by road between places, from a routing service (Amazon Location's Routes API).
+/// Without one, the planner estimates travel from the straight line.
+#[async_trait]
+pub trait RoadRouter: Send + Sync {
+    /// Distance and time from every one of `points` to every other, by `vehicle`, leaving
+    /// around `depart_ms`: a square matrix in row-major order (`from * n + to`).
+    async fn matrix(
+        &self,
+        points: &[crate::dispatch::GeoPoint],
+        vehicle: crate::dispatch::VehicleType,
+        depart_ms: i64,
+    ) -> Result<RoadMatrix, PartnerError>;
+}
+
+/// A [`RoadRouter`]'s answer: `n * n` legs, row-major.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoadMatrix {
+    pub legs: Vec<Leg>,
+}
+
+/// One origin–destination pair of a [`RoadMatrix`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Leg {
+    /// By road: metres and seconds.
+    Road { metres: f64, seconds: f64 },
+    /// The router found no road between the two (a place off every road, an island).
+    NoRoute,
+}
+
 /// A geocoder's answer for one address.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Placement {

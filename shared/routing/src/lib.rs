@@ -57,6 +57,20 @@ pub struct Stop {
     /// Only these vehicles may serve it (the drivers whose zones hold it); `None`: any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vehicles: Option<Vec<String>>,
+    /// Where the parcel must be fetched first, when it is not loaded at the vehicle's
+    /// start (a shop away from the depot): the same vehicle visits it earlier on the same
+    /// route, carrying the parcel from there to the stop. `None`: loaded at the start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pickup: Option<Pickup>,
+}
+
+/// Where a stop's parcel is fetched.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Pickup {
+    /// Index into the travel matrices.
+    pub location: usize,
+    /// Time spent fetching it, in seconds.
+    pub service: f64,
 }
 
 /// A driver with a vehicle.
@@ -188,6 +202,9 @@ pub struct Route {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Visit {
     pub stop: String,
+    /// Whether this is where the stop's parcel is fetched rather than the stop itself.
+    #[serde(default)]
+    pub pickup: bool,
     /// When the vehicle gets there; service starts at the window's opening if it is early.
     pub arrival: f64,
     pub departure: f64,

@@ -71,6 +71,7 @@ pub fn parse(text: &str) -> Result<Instance, ParseError> {
             },
             skills: Vec::new(),
             vehicles: None,
+            pickup: None,
         })
         .collect();
     let shift = Window {

@@ -16,8 +16,9 @@ use vrp_core::models::problem::{
 };
 use vrp_core::prelude::{
     CapacityFeatureBuilder, Demand, Environment, GoalContext, GoalContextBuilder, InfoLogger, Job,
-    MinimizeUnassignedBuilder, ProblemBuilder, SingleBuilder, Solution, Solver, TransportCost,
-    TransportFeatureBuilder, VehicleBuilder, VehicleDetailBuilder, ViolationCode, VrpConfigBuilder,
+    MinimizeUnassignedBuilder, MultiBuilder, ProblemBuilder, SingleBuilder, Solution, Solver,
+    TransportCost, TransportFeatureBuilder, VehicleBuilder, VehicleDetailBuilder, ViolationCode,
+    VrpConfigBuilder,
 };
 use vrp_core::rosomaxa::evolution::TelemetryMode;
 
@@ -151,6 +152,14 @@ fn validate(problem: &Problem) -> Result<usize, PlanError> {
         if stop.windows.iter().any(|w| !in_order(w.start, w.end)) {
             return invalid(format!("stop {}: a window ends before it starts", stop.id));
         }
+        if let Some(pickup) = stop.pickup {
+            if pickup.location >= size || !in_order(0., pickup.service) {
+                return invalid(format!(
+                    "stop {}: its pickup is outside the matrix or has a negative service time",
+                    stop.id
+                ));
+            }
+        }
     }
     let mut ids = HashSet::new();
     for v in &problem.vehicles {
@@ -202,6 +211,8 @@ fn load(load: Load) -> MultiDimLoad {
 }
 
 fn job(stop: &Stop) -> Result<Job, PlanError> {
+    let invalid =
+        |e: vrp_core::prelude::GenericError| PlanError::Invalid(format!("stop {}: {e}", stop.id));
     let windows = if stop.windows.is_empty() {
         vec![TimeWindow::max()]
     } else {
@@ -218,25 +229,63 @@ fn job(stop: &Stop) -> Result<Job, PlanError> {
         [] => vec!["no-vehicle".to_owned()],
         ids => ids.iter().map(|id| own_skill(id)).collect(),
     });
-    SingleBuilder::default()
+    let limits = move |dimens: &mut vrp_core::models::common::Dimensions| {
+        if !skills.is_empty() || one_of.is_some() {
+            let all_of = (!skills.is_empty()).then_some(skills);
+            dimens.set_job_skills(JobSkills::new(all_of, one_of, None));
+        }
+    };
+    let delivery = SingleBuilder::default()
         .id(&stop.id)
         .location(stop.location)
         .and_then(|b| b.duration(stop.service))
         .and_then(|b| b.times(windows))
-        .map(|b| {
-            b.demand(Demand {
+        .map_err(invalid)?;
+    let Some(pickup) = stop.pickup else {
+        // Loaded at the start: a static delivery, on board from the start.
+        return delivery
+            .demand(Demand {
                 pickup: (none, none),
                 delivery: (load(stop.demand), none),
             })
-            .dimension(|dimens| {
-                if !skills.is_empty() || one_of.is_some() {
-                    let all_of = (!skills.is_empty()).then_some(skills);
-                    dimens.set_job_skills(JobSkills::new(all_of, one_of, None));
-                }
-            })
+            .dimension(limits)
+            .build_as_job()
+            .map_err(invalid);
+    };
+    // Fetched on the way: a pair of sub-jobs, the pickup first (the order vrp-core keeps
+    // without a permutation), whose dynamic demand is on board only between the two.
+    let fetch = SingleBuilder::default()
+        .id(&stop.id)
+        .location(pickup.location)
+        .and_then(|b| b.duration(pickup.service))
+        .map_err(invalid)?
+        .demand(Demand {
+            pickup: (none, load(stop.demand)),
+            delivery: (none, none),
         })
-        .and_then(SingleBuilder::build_as_job)
-        .map_err(|e| PlanError::Invalid(format!("stop {}: {e}", stop.id)))
+        .build()
+        .map_err(invalid)?;
+    let deliver = delivery
+        .demand(Demand {
+            pickup: (none, none),
+            delivery: (none, load(stop.demand)),
+        })
+        .build()
+        .map_err(invalid)?;
+    MultiBuilder::default()
+        .id(&stop.id)
+        .add_job(fetch)
+        .add_job(deliver)
+        .dimension(limits)
+        .build_as_job()
+        .map_err(invalid)
+}
+
+/// Whether `activity` is the pickup of a pair: the first sub-job of its multi-job.
+fn is_pickup(single: &Arc<vrp_core::models::problem::Single>) -> bool {
+    vrp_core::models::problem::Multi::roots(single)
+        .and_then(|multi| multi.jobs.first().map(|first| Arc::ptr_eq(first, single)))
+        .unwrap_or(false)
 }
 
 /// The skill only vehicle `id` has: how a stop is limited to some vehicles.
@@ -333,9 +382,11 @@ fn read(problem: &Problem, size: usize, solution: &Solution) -> Plan {
                 visits: activities
                     .iter()
                     .filter_map(|activity| {
-                        let stop = activity.job.as_ref()?.dimens.get_job_id()?.clone();
+                        let single = activity.job.as_ref()?;
+                        let stop = single.dimens.get_job_id()?.clone();
                         Some(Visit {
                             stop,
+                            pickup: is_pickup(single),
                             arrival: activity.schedule.arrival,
                             departure: activity.schedule.departure,
                         })
@@ -403,11 +454,21 @@ fn fits(demand: Load, capacity: Load) -> bool {
         && demand.pieces <= capacity.pieces
 }
 
-/// Whether `v` can leave at its shift's start, serve `stop` within one of its windows and
-/// be back at its end place (if it has one) by the shift's end.
+/// Whether `v` can leave at its shift's start, fetch the parcel if it has a pickup, serve
+/// `stop` within one of its windows and be back at its end place (if it has one) by the
+/// shift's end.
 fn reachable(problem: &Problem, size: usize, stop: &Stop, v: &Vehicle) -> bool {
     let matrix = &problem.matrices[v.profile];
-    let arrival = v.shift.start + matrix.durations[v.start * size + stop.location];
+    let travel = |from: usize, to: usize| matrix.durations[from * size + to];
+    let arrival = match stop.pickup {
+        None => v.shift.start + travel(v.start, stop.location),
+        Some(pickup) => {
+            v.shift.start
+                + travel(v.start, pickup.location)
+                + pickup.service
+                + travel(pickup.location, stop.location)
+        }
+    };
     let any_time = [crate::Window {
         start: f64::NEG_INFINITY,
         end: f64::INFINITY,
@@ -419,10 +480,7 @@ fn reachable(problem: &Problem, size: usize, stop: &Stop, v: &Vehicle) -> bool {
     };
     windows.iter().any(|w| {
         let start = arrival.max(w.start);
-        let back = start
-            + stop.service
-            + v.end
-                .map_or(0., |end| matrix.durations[stop.location * size + end]);
+        let back = start + stop.service + v.end.map_or(0., |end| travel(stop.location, end));
         start <= w.end && (v.end.is_none() || back <= v.shift.end)
     })
 }

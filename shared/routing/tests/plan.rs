@@ -3,7 +3,8 @@
 
 use proptest::prelude::*;
 use routing::{
-    plan, Budget, Load, Objective, Problem, Stop, TravelMatrix, UnservedReason, Vehicle, Window,
+    plan, Budget, Load, Objective, Pickup, Problem, Stop, TravelMatrix, UnservedReason, Vehicle,
+    Window,
 };
 use std::collections::HashMap;
 
@@ -40,6 +41,7 @@ fn stop(id: &str, location: usize) -> Stop {
         },
         skills: Vec::new(),
         vehicles: None,
+        pickup: None,
     }
 }
 
@@ -214,6 +216,71 @@ fn a_problem_that_does_not_add_up_is_refused_before_solving() {
     }
 }
 
+fn fetched_at(mut stop: Stop, location: usize) -> Stop {
+    stop.pickup = Some(Pickup {
+        location,
+        service: 0.,
+    });
+    stop
+}
+
+#[test]
+fn a_parcel_fetched_from_a_shop_past_the_stop_is_fetched_first_then_delivered_on_the_way_back() {
+    // Depot at 0, the stop at 5, its shop at 10: out to the shop, back past the stop.
+    let problem = Problem {
+        stops: vec![fetched_at(stop("a", 1), 2)],
+        vehicles: vec![van("v1", 1)],
+        matrices: vec![line(&[0., 5., 10.])],
+    };
+    let plan = plan(&problem, Objective::LeastDistance, QUICK).unwrap();
+    let visits: Vec<(&str, bool)> = plan.routes[0]
+        .visits
+        .iter()
+        .map(|v| (v.stop.as_str(), v.pickup))
+        .collect();
+    assert_eq!(visits, [("a", true), ("a", false)]);
+    assert_eq!(plan.distance, 20.);
+}
+
+#[test]
+fn a_van_with_room_for_one_parcel_goes_back_to_the_shop_for_the_second() {
+    // Depot 0, shop 10, stops at 12 and 14. Room for two: 0→10→10→12→14→0 = 28. Room for
+    // one: 0→10→12→10→14→0 = 32, the shortest that never carries two.
+    let stops = vec![fetched_at(stop("a", 2), 1), fetched_at(stop("b", 3), 1)];
+    let matrices = vec![line(&[0., 10., 12., 14.])];
+    for (room, best) in [(2, 28.), (1, 32.)] {
+        let problem = Problem {
+            stops: stops.clone(),
+            vehicles: vec![van("v1", room)],
+            matrices: matrices.clone(),
+        };
+        let plan = plan(&problem, Objective::LeastDistance, QUICK).unwrap();
+        assert!(plan.unserved.is_empty(), "room {room}: {plan:?}");
+        assert_eq!(plan.distance, best, "room {room}: {plan:?}");
+    }
+}
+
+#[test]
+fn a_window_the_detour_to_the_shop_makes_impossible_is_a_time_window_reason() {
+    // Depot 0, stop at 5 open until 50, its shop at 100: reachable alone, not by way of the
+    // shop.
+    let mut late = fetched_at(stop("a", 1), 2);
+    late.windows = vec![Window {
+        start: 0.,
+        end: 50.,
+    }];
+    let problem = Problem {
+        stops: vec![late],
+        vehicles: vec![van("v1", 5)],
+        matrices: vec![line(&[0., 5., 100.])],
+    };
+    let plan = plan(&problem, Objective::LeastDistance, QUICK).unwrap();
+    assert_eq!(
+        plan.unserved.iter().map(|u| u.reason).collect::<Vec<_>>(),
+        [UnservedReason::TimeWindow]
+    );
+}
+
 /// A random problem on a grid: up to 12 stops, 1–3 vehicles with capacities and skills,
 /// windows that may be tight.
 fn problems() -> impl Strategy<Value = Problem> {
@@ -224,6 +291,8 @@ fn problems() -> impl Strategy<Value = Problem> {
         prop::option::of((0u32..60, 10u32..80)),
         // The vehicles whose zones hold it, as a bit set over v0..v2; none: any vehicle.
         prop::option::of(0u8..8),
+        // Where its parcel is fetched, if not at the depot.
+        prop::option::of(0usize..6),
     );
     let vehicle = (2i32..12, 0u32..3, 60u32..200);
     (
@@ -252,7 +321,7 @@ fn problems() -> impl Strategy<Value = Problem> {
                 stops: stops
                     .into_iter()
                     .enumerate()
-                    .map(|(i, (location, pieces, s, window, zone))| Stop {
+                    .map(|(i, (location, pieces, s, window, zone, pickup))| Stop {
                         id: format!("s{i}"),
                         location,
                         service: 2.,
@@ -273,6 +342,10 @@ fn problems() -> impl Strategy<Value = Problem> {
                                 .filter(|v| bits & (1 << v) != 0)
                                 .map(|v| format!("v{v}"))
                                 .collect()
+                        }),
+                        pickup: pickup.map(|location| Pickup {
+                            location,
+                            service: 1.,
                         }),
                     })
                     .collect(),
@@ -316,10 +389,18 @@ proptest! {
         let mut seen: Vec<&str> = plan.unserved.iter().map(|u| u.stop.as_str()).collect();
         for route in &plan.routes {
             let vehicle = vehicles[route.vehicle.as_str()];
-            let load: i32 = route.visits.iter().map(|v| stops[v.stop.as_str()].demand.pieces).sum();
-            prop_assert!(load <= vehicle.capacity.pieces, "over capacity: {route:?}");
+            // On board leaving the start: what is loaded there; then each pickup adds its
+            // parcel and each delivery drops one, never above the capacity.
+            let mut on_board: i32 = route
+                .visits
+                .iter()
+                .filter(|v| !v.pickup && stops[v.stop.as_str()].pickup.is_none())
+                .map(|v| stops[v.stop.as_str()].demand.pieces)
+                .sum();
+            prop_assert!(on_board <= vehicle.capacity.pieces, "over capacity at the start: {route:?}");
             prop_assert!(route.departure >= vehicle.shift.start - 1e-6);
             prop_assert!(route.arrival <= vehicle.shift.end + 1e-6, "after the shift: {route:?}");
+            let mut fetched = Vec::new();
             for visit in &route.visits {
                 let stop = stops[visit.stop.as_str()];
                 prop_assert!(stop.skills.iter().all(|s| vehicle.skills.contains(s)), "skill: {visit:?}");
@@ -327,6 +408,17 @@ proptest! {
                     stop.vehicles.as_ref().is_none_or(|ids| ids.contains(&vehicle.id)),
                     "outside the driver's zones: {visit:?}"
                 );
+                if visit.pickup {
+                    prop_assert!(stop.pickup.is_some(), "a pickup for a stop without one: {visit:?}");
+                    on_board += stop.demand.pieces;
+                    prop_assert!(on_board <= vehicle.capacity.pieces, "over capacity: {route:?}");
+                    fetched.push(visit.stop.as_str());
+                    continue;
+                }
+                if stop.pickup.is_some() {
+                    prop_assert!(fetched.contains(&visit.stop.as_str()), "delivered before it was fetched: {route:?}");
+                }
+                on_board -= stop.demand.pieces;
                 let start = visit.departure - stop.service;
                 prop_assert!(start + 1e-6 >= visit.arrival);
                 prop_assert!(
@@ -336,6 +428,7 @@ proptest! {
                 );
                 seen.push(&visit.stop);
             }
+            prop_assert_eq!(on_board, 0, "parcels left on board: {:?}", route);
         }
         seen.sort_unstable();
         let mut all: Vec<&str> = stops.keys().copied().collect();

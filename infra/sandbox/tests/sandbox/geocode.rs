@@ -104,4 +104,8 @@ async fn landmarks_are_placed_and_the_documented_postal_codes_find_nothing_or_tw
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_type.as_deref(), Some("ValidationException"));
     assert_eq!(error["reason"], "FieldValidationFailed");
+    assert_eq!(error["fieldList"][0]["name"], "QueryText");
+    let (status, _, error) = geocode(&base, "/v2/geocode", json!(["not", "a", "query"])).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error["reason"], "CannotParse");
 }

@@ -7,6 +7,7 @@ mod courier;
 mod courier_webhooks;
 mod faults;
 mod geocode;
+mod route_matrix;
 mod routes;
 mod shopify;
 mod shopify_tracking;

@@ -12,6 +12,7 @@ pub use fleet::{
     Zone, CARRIES_CASH, OVERSIZED,
 };
 pub use plan::{
-    DayPlans, DispatchPlan, DriverRoute, PlanStart, PlannedStop, Unplanned, UnplannedReason,
+    DayPlans, DispatchPlan, DriverRoute, PlanStart, PlannedPickup, PlannedStop, Unplanned,
+    UnplannedReason, Visit,
 };
 pub use time::{local_clock, LocalTimeError, PlanDay};

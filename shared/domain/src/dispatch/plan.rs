@@ -49,7 +49,12 @@ pub struct DriverRoute {
     pub departs_ms: i64,
     pub done_ms: i64,
     pub distance_m: u64,
+    /// The deliveries, in order: what the courier is told.
     pub stops: Vec<PlannedStop>,
+    /// Where the driver fetches parcels on the way (a shop away from the start), each
+    /// before its delivery; the driver's whole order is both lists by time ([`Self::visits`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pickups: Vec<PlannedPickup>,
 }
 
 impl DriverRoute {
@@ -57,6 +62,53 @@ impl DriverRoute {
     pub fn task_ids(&self) -> Vec<String> {
         self.stops.iter().map(|s| s.task_id.clone()).collect()
     }
+
+    /// Pickups and deliveries in the order the driver makes them (by time; a pickup first
+    /// when both fall at the same moment, as a parcel is fetched before it is delivered).
+    pub fn visits(&self) -> Vec<Visit<'_>> {
+        let mut visits: Vec<Visit<'_>> = self
+            .pickups
+            .iter()
+            .map(Visit::Pickup)
+            .chain(self.stops.iter().map(Visit::Delivery))
+            .collect();
+        visits.sort_by_key(|v| (v.eta_ms(), matches!(v, Visit::Delivery(_))));
+        visits
+    }
+}
+
+/// One place on a driver's route.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Visit<'a> {
+    Pickup(&'a PlannedPickup),
+    Delivery(&'a PlannedStop),
+}
+
+impl Visit<'_> {
+    pub fn eta_ms(&self) -> i64 {
+        match self {
+            Visit::Pickup(p) => p.eta_ms,
+            Visit::Delivery(d) => d.eta_ms,
+        }
+    }
+
+    pub fn location(&self) -> GeoPoint {
+        match self {
+            Visit::Pickup(p) => p.location,
+            Visit::Delivery(d) => d.location,
+        }
+    }
+}
+
+/// Where a driver fetches one shipment's parcel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedPickup {
+    pub shipment: ShipmentKey,
+    /// The pickup point's name ("Lager Mitte").
+    pub place: String,
+    pub location: GeoPoint,
+    pub eta_ms: i64,
+    pub leaves_ms: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
