@@ -283,7 +283,7 @@ async fn make_plan(
     let mut stated =
         problem::state(fleet, day, candidates, running).map_err(routing::PlanError::Invalid)?;
     if let Some(roads) = ports.roads {
-        stated = by_road(roads, stated, day).await?;
+        stated = by_road(roads, stated, day, request.now_ms).await?;
     }
     let solved = routing::plan(&stated.problem, Objective::FewestVehicles, request.budget)?;
     let created_at = domain::clock::rfc3339_from_ms(request.now_ms);
@@ -302,11 +302,12 @@ async fn make_plan(
 }
 
 /// The problem with road travel times, asked for each vehicle type leaving at the earliest
-/// shift's start.
+/// shift's start, or now if that has passed (a router may refuse a time in the past).
 async fn by_road(
     roads: &dyn RoadRouter,
     stated: problem::Stated,
     day: &PlanDay,
+    now_ms: i64,
 ) -> Result<problem::Stated, DispatchError> {
     if stated.problem.stops.is_empty() {
         return Ok(stated);
@@ -317,7 +318,9 @@ async fn by_road(
         .iter()
         .map(|v| v.shift.start)
         .fold(f64::INFINITY, f64::min);
-    let depart_ms = day.ms_at(if leaves.is_finite() { leaves } else { 0. });
+    let depart_ms = day
+        .ms_at(if leaves.is_finite() { leaves } else { 0. })
+        .max(now_ms);
     let mut matrices = Vec::with_capacity(stated.profiles.len());
     for vehicle in &stated.profiles {
         matrices.push(
