@@ -1,0 +1,56 @@
+//! The web pages people read, rendered on the server: no JavaScript needed, nothing a store
+//! or a customer typed ever read as markup (maud escapes every value it is given; markup is
+//! only what the templates themselves write).
+
+mod track;
+
+pub use track::{track, TrackView};
+
+/// The headers every page goes out with: a content security policy that allows no inline
+/// script and no framing, no content-type guessing, no referrer leaking a link's token.
+pub const SECURITY_HEADERS: [(&str, &str); 4] = [
+    (
+        "content-security-policy",
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
+         frame-ancestors 'none'; base-uri 'none'",
+    ),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+    ("cache-control", "no-store"),
+];
+
+/// What a link that is forged, expired, for another shipment or for another purpose gets:
+/// the same page for each, saying nothing of which it was.
+pub fn not_found() -> String {
+    layout(
+        "Page not found",
+        maud::html! {
+            h1 { "Page not found" }
+            p { "This link does not work. If it came in a message about a delivery, the store can send a new one." }
+        },
+    )
+}
+
+/// A page: title, body, the stylesheet (a file, so the policy needs no inline style).
+fn layout(title: &str, body: maud::Markup) -> String {
+    maud::html! {
+        (maud::DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                link rel="stylesheet" href="/static/pages.css";
+            }
+            body { main { (body) } }
+        }
+    }
+    .into_string()
+}
+
+/// The stylesheet the pages link to: small, mobile first.
+pub const STYLESHEET: &str = "body{font-family:system-ui,sans-serif;margin:0;color:#1b1b1b;\
+background:#fafafa}main{max-width:36rem;margin:0 auto;padding:1rem}h1{font-size:1.4rem}\
+ol.path{list-style:none;padding:0}ol.path li{padding:.4rem 0;border-bottom:1px solid #ddd}\
+ol.path time{color:#555;margin-left:.5rem}.now{font-size:1.2rem;font-weight:600}\
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}dt{color:#555}";
