@@ -169,6 +169,20 @@ async fn a_day_is_planned_once_each_driver_gets_their_route_and_the_tasks_come_b
     assert_eq!(h.sandbox.routes(), told);
     assert_eq!(routed_once(&h).len(), 5);
     assert_eq!(route_calls(&h), 2);
+    // Travel came from the road router (the sandbox's fake of Amazon Location's route
+    // matrix): one call for the fleet's one vehicle type, every place to every place —
+    // each bicycle's start and end, and the five stops — within one bounding box.
+    let matrices = h.sandbox.route_matrix_calls();
+    assert_eq!(matrices.len(), 1, "{matrices:?}");
+    assert_eq!(
+        (
+            matrices[0].origins,
+            matrices[0].destinations,
+            matrices[0].travel_mode.as_str()
+        ),
+        (9, 9, "Scooter")
+    );
+    assert!(matrices[0].routing_boundary["Geometry"]["BoundingBox"].is_array());
     // Its page is in the reports bucket, the two routes drawn.
     let page = h
         .stores()
