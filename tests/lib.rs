@@ -77,21 +77,7 @@ impl Harness {
         options
             .env_overrides
             .insert("RETRY_MAX_MS".into(), "1000".into());
-        // Dispatch places addresses without coordinates with the sandbox's fake of Amazon
-        // Location's Places API.
-        options
-            .env_overrides
-            .insert("GEOCODER".into(), "amazon-location".into());
-        options
-            .env_overrides
-            .insert("GEO_PLACES_ENDPOINT".into(), sandbox.base_url());
-        // Travel times by road from the sandbox's fake of the Routes API's route matrix.
-        options
-            .env_overrides
-            .insert("ROAD_ROUTER".into(), "amazon-location".into());
-        options
-            .env_overrides
-            .insert("GEO_ROUTES_ENDPOINT".into(), sandbox.base_url());
+        local_runtime::demo::use_sandbox_location(&mut options, &sandbox.base_url());
         for (k, v) in env {
             options.env_overrides.insert((*k).into(), (*v).into());
         }

@@ -106,6 +106,19 @@ pub async fn post_webhook(
     Ok((status, body))
 }
 
+/// Dispatch places addresses that came without coordinates, and gets travel times by road,
+/// from the sandbox's fakes of Amazon Location's Places and Routes APIs at `sandbox_url`.
+pub fn use_sandbox_location(options: &mut RuntimeOptions, sandbox_url: &str) {
+    for (name, value) in [
+        ("GEOCODER", "amazon-location"),
+        ("GEO_PLACES_ENDPOINT", sandbox_url),
+        ("ROAD_ROUTER", "amazon-location"),
+        ("GEO_ROUTES_ENDPOINT", sandbox_url),
+    ] {
+        options.env_overrides.insert(name.into(), value.into());
+    }
+}
+
 /// Posts a signed webhook of another channel with its own headers.
 async fn post_channel(
     http: &reqwest::Client,
@@ -418,20 +431,7 @@ impl<'a> Demo<'a> {
         options
             .parameter_overrides
             .insert("SecretsPrefix".into(), prefix.clone());
-        // Dispatch places addresses that came without coordinates, and gets travel times by
-        // road, from the sandbox's fakes of Amazon Location's Places and Routes APIs.
-        options
-            .env_overrides
-            .insert("GEOCODER".into(), "amazon-location".into());
-        options
-            .env_overrides
-            .insert("GEO_PLACES_ENDPOINT".into(), sandbox.base_url());
-        options
-            .env_overrides
-            .insert("ROAD_ROUTER".into(), "amazon-location".into());
-        options
-            .env_overrides
-            .insert("GEO_ROUTES_ENDPOINT".into(), sandbox.base_url());
+        use_sandbox_location(&mut options, &sandbox.base_url());
         let runtime = LocalRuntime::start(sdk, options).await?;
 
         let triple: Value = serde_json::from_str(SAMPLE_ORDER_HMAC)

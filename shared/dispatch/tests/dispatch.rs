@@ -799,33 +799,31 @@ async fn a_fleet_on_another_courier_than_the_deployments_is_refused() {
     assert!(world.plans.all().is_empty());
 }
 
-/// The fleet with a pickup point for the sample store "acme" at `at`.
-fn fleet_with_shop(world_key: &ShipmentKey, lat: f64, lon: f64) -> Fleet {
-    let mut fleet = fleet();
-    fleet.pickups.push(domain::dispatch::PickupPoint {
-        store: format!("{}:{}", world_key.channel, world_key.store),
-        name: "Laden Prenzlauer Berg".into(),
-        location: domain::dispatch::GeoPoint { lat, lon },
-    });
-    fleet.check().unwrap();
-    fleet
-}
-
-#[tokio::test]
-async fn a_shop_away_from_the_depot_is_visited_before_each_of_its_deliveries() {
+/// Two orders west of the depot from the sample store "acme", whose pickup point (a shop)
+/// the fleet has at (`lat`, `lon`).
+async fn two_orders_from_a_shop_at(lat: f64, lon: f64) -> (World, [ShipmentKey; 2]) {
     let world = World::new(fleet());
     let keys = [
         world.add(1, 52.520, 13.360, "10115"),
         world.add(2, 52.521, 13.355, "10115"),
     ];
+    let mut with_shop = fleet();
+    with_shop.pickups.push(domain::dispatch::PickupPoint {
+        store: format!("{}:{}", keys[0].channel, keys[0].store),
+        name: "Laden Prenzlauer Berg".into(),
+        location: domain::dispatch::GeoPoint { lat, lon },
+    });
+    with_shop.check().unwrap();
+    domain::ports::FleetStore::put(&world.fleet, &with_shop, "test")
+        .await
+        .unwrap();
+    (world, keys)
+}
+
+#[tokio::test]
+async fn a_shop_away_from_the_depot_is_visited_before_each_of_its_deliveries() {
     // The shop is 2 km north-east of the depot the bikes leave from.
-    domain::ports::FleetStore::put(
-        &world.fleet,
-        &fleet_with_shop(&keys[0], 52.535, 13.420),
-        "test",
-    )
-    .await
-    .unwrap();
+    let (world, keys) = two_orders_from_a_shop_at(52.535, 13.420).await;
 
     let (plan, _) = applied(run(&world.ports(), &request("r1")).await.unwrap());
     assert!(plan.unplanned.is_empty(), "{:?}", plan.unplanned);
@@ -865,19 +863,8 @@ async fn a_shop_away_from_the_depot_is_visited_before_each_of_its_deliveries() {
 
 #[tokio::test]
 async fn a_shop_where_the_drivers_set_out_is_where_they_load_with_no_pickup_visit() {
-    let world = World::new(fleet());
-    let keys = [
-        world.add(1, 52.520, 13.360, "10115"),
-        world.add(2, 52.521, 13.355, "10115"),
-    ];
     // 50 m from the bikes' depot; the van, which starts elsewhere, may not go to 10115.
-    domain::ports::FleetStore::put(
-        &world.fleet,
-        &fleet_with_shop(&keys[0], 52.5204, 13.4003),
-        "test",
-    )
-    .await
-    .unwrap();
+    let (world, _) = two_orders_from_a_shop_at(52.5204, 13.4003).await;
 
     let (plan, _) = applied(run(&world.ports(), &request("r1")).await.unwrap());
     assert!(plan.unplanned.is_empty(), "{:?}", plan.unplanned);
