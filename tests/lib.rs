@@ -48,6 +48,8 @@ pub struct Harness {
     pub secret: String,
     /// The stack's Secrets Manager prefix ("<stack>/").
     pub prefix: String,
+    /// The customers' link keys the stack's pages accept.
+    pub links: links::LinkSecret,
     http: reqwest::Client,
 }
 
@@ -104,6 +106,9 @@ impl Harness {
         seed_notifications(&sdk, &prefix, &sandbox.base_url())
             .await
             .expect("notification secret");
+        let links = local_runtime::demo::seed_links(&sdk, &prefix)
+            .await
+            .expect("link keys");
         connect_courier_webhooks(&sandbox, &runtime, COURIER_WEBHOOK_SECRET);
         Harness {
             runtime,
@@ -111,6 +116,7 @@ impl Harness {
             sdk,
             secret,
             prefix,
+            links,
             http: reqwest::Client::new(),
         }
     }

@@ -13,6 +13,7 @@ pub mod cod;
 pub mod dispatch;
 pub mod dlq;
 pub mod error;
+pub mod links;
 mod render;
 pub mod review;
 pub mod shipment;
@@ -71,6 +72,27 @@ pub enum Command {
     /// Route planning: plan a day now, show a day's plans.
     #[command(subcommand)]
     Dispatch(DispatchCommand),
+    /// Customers' signed links: rotate their keys, make one by hand.
+    #[command(subcommand)]
+    Links(LinksCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LinksCommand {
+    /// Creates the link keys, or rotates them (the previous key stays accepted until the
+    /// next rotation).
+    Rotate,
+    /// A signed link to a shipment's tracking page.
+    Track {
+        /// The shipment key, channel:store:order:shipment.
+        #[arg(long)]
+        shipment: String,
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// Where the stack's pages are; default: the stack's `PagesUrl`.
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -321,6 +343,37 @@ pub async fn execute(cli: Cli, sdk: &aws_config::SdkConfig) -> Result<String, Cl
         Command::Fleet(command) => fleet_command(&stores(sdk, &stack).await?, command).await,
         Command::Dispatch(command) => {
             dispatch_command(sdk, &stack, &stores(sdk, &stack).await?, command).await
+        }
+        Command::Links(command) => links_command(sdk, &stack, command).await,
+    }
+}
+
+async fn links_command(
+    sdk: &aws_config::SdkConfig,
+    stack: &Stack,
+    command: LinksCommand,
+) -> Result<String, CliError> {
+    let secrets = stack.secret_store(sdk);
+    match command {
+        LinksCommand::Rotate => links::rotate(&secrets).await,
+        LinksCommand::Track {
+            shipment,
+            days,
+            base_url,
+        } => {
+            let key: domain::ShipmentKey = shipment.parse().map_err(|e| CliError::Input {
+                what: "--shipment".into(),
+                error: format!("{e}"),
+            })?;
+            let pages_url = match base_url.or_else(|| stack.pages_url()) {
+                Some(url) => url,
+                None => {
+                    return Err(CliError::Usage(
+                        "the stack has no PagesUrl: pass --base-url".into(),
+                    ))
+                }
+            };
+            links::track(&secrets, &pages_url, &key, days, domain::clock::now_ms()).await
         }
     }
 }

@@ -147,6 +147,22 @@ impl Stack {
             .unwrap_or_else(|| default.to_owned())
     }
 
+    /// The stack's secrets, read fresh (an operator's command acts on what is stored now).
+    pub fn secret_store(&self, sdk: &SdkConfig) -> aws::secrets::SecretStore {
+        aws::secrets::SecretStore::new(
+            aws_sdk_secretsmanager::Client::new(sdk),
+            &self.parameter("SecretsPrefix", DEFAULT_SECRETS_PREFIX),
+            std::time::Duration::ZERO,
+        )
+    }
+
+    /// Where the stack's pages are: its `PagesUrl` parameter, else its `PagesUrl` output.
+    pub fn pages_url(&self) -> Option<String> {
+        Some(self.parameter("PagesUrl", ""))
+            .filter(|url| !url.is_empty())
+            .or_else(|| self.outputs.get("PagesUrl").cloned())
+    }
+
     /// The deployment's courier with its credentials from the stack's secrets, as the
     /// functions reach it (`CourierName`, `SecretsPrefix`).
     pub fn couriers(

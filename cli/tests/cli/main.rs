@@ -4,6 +4,7 @@
 mod binary;
 mod dlq;
 mod fleet;
+mod links;
 mod review;
 mod shipment;
 mod stack;

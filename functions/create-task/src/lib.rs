@@ -54,6 +54,8 @@ pub struct CreateTask {
     pub notifiers: Arc<dyn Notifiers>,
     pub outbox: Arc<dyn Outbox>,
     pub wake: Arc<dyn Queue<OutboxQueued>>,
+    /// Signed links to the stack's tracking page for messages; `None`: the courier's.
+    pub links: Option<Arc<dyn domain::ports::CustomerLinks>>,
     /// The deployment's courier (metered).
     pub couriers: Arc<dyn Couriers>,
     pub metrics: Metrics,
@@ -129,6 +131,7 @@ impl CreateTask {
             notifiers: self.notifiers.as_ref(),
             outbox: self.outbox.as_ref(),
             wake: self.wake.as_ref(),
+            links: self.links.as_deref(),
         }
     }
 

@@ -36,6 +36,7 @@ fn setup() -> Setup {
         notifiers: world.notifiers.clone(),
         outbox: world.outbox.clone(),
         wake: world.outbox_queue.clone(),
+        links: None,
         couriers: world.couriers.clone(),
         metrics: Metrics::with_sink(metrics.clone()),
         lease: Duration::from_secs(30),

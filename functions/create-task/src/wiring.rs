@@ -33,6 +33,9 @@ pub struct Config {
     /// Which notification channels have a provider (a clarification request goes to the
     /// first the customer can be reached on).
     pub providers: ProviderChoice,
+    /// `PAGES_URL`: where the stack's pages are; customer messages then link to the
+    /// tracking page (signed). Absent: the courier's tracking link.
+    pub pages_url: Option<String>,
     pub backoff: aws::batch::Backoff,
     pub metrics: aws::metrics::Metrics,
 }
@@ -63,6 +66,7 @@ impl Config {
             providers: env.read_with("NOTIFY_*", ProviderChoice::default(), |lookup| {
                 ProviderChoice::read(lookup)
             }),
+            pages_url: env.optional("PAGES_URL"),
             backoff: config::backoff(&mut env),
             metrics: config::metrics(&env),
         };
@@ -79,6 +83,7 @@ impl CreateTask {
         let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
         let sqs = aws_sdk_sqs::Client::new(sdk);
         let secrets = config.partners.secret_store(sdk);
+        let links = links::tracking_links(secrets.clone(), config.pages_url.clone());
         let http = partners::http_client(config.partners.timeout).map_err(StartupError::http)?;
         let tasks = Arc::new(SqsQueue::new(sqs.clone(), &config.tasks_queue_url));
         let meter = Meter::new(FUNCTION, metrics.clone());
@@ -114,6 +119,7 @@ impl CreateTask {
             )),
             outbox: Arc::new(DynamoOutbox::new(dynamodb, &config.outbox_table)),
             wake: Arc::new(SqsQueue::new(sqs, &config.outbox_queue_url)),
+            links,
             couriers: Arc::new(MeteredCouriers {
                 inner: Arc::new(ConfiguredCourier::new(config.courier, secrets, http)),
                 meter,

@@ -80,6 +80,8 @@ pub struct Dispatch {
     pub notifiers: Arc<dyn Notifiers>,
     pub outbox: Arc<dyn Outbox>,
     pub wake: Arc<dyn Queue<OutboxQueued>>,
+    /// Signed links to the stack's tracking page for messages; `None`: the courier's.
+    pub links: Option<Arc<dyn domain::ports::CustomerLinks>>,
 }
 
 impl Dispatch {
@@ -103,6 +105,7 @@ impl Dispatch {
                 notifiers: self.notifiers.as_ref(),
                 outbox: self.outbox.as_ref(),
                 wake: self.wake.as_ref(),
+                links: self.links.as_deref(),
             }),
         };
         let scheduled = event.day.is_none() && event.requested_by.is_none();
@@ -200,6 +203,7 @@ mod tests {
             notifiers: Arc::new(fakes::FakeNotifiers::default()),
             outbox: Arc::new(fakes::FakeOutbox::default()),
             wake: Arc::new(fakes::FakeQueue::default()),
+            links: None,
         };
         assert_eq!(
             dispatch

@@ -51,6 +51,9 @@ pub struct Config {
     pub outbox_table: String,
     pub outbox_queue_url: String,
     pub providers: ProviderChoice,
+    /// `PAGES_URL`: where the stack's pages are; customer messages then link to the
+    /// tracking page (signed). Absent: the courier's tracking link.
+    pub pages_url: Option<String>,
     /// `COURIER_NAME`: the deployment's courier.
     pub courier: CourierKind,
     /// `DISPATCH_BUDGET_SECONDS`: how long the solver searches (the function's timeout
@@ -89,6 +92,7 @@ impl Config {
             providers: env.read_with("NOTIFY_*", ProviderChoice::default(), |lookup| {
                 ProviderChoice::read(lookup)
             }),
+            pages_url: env.optional("PAGES_URL"),
             courier: env.parsed(
                 "COURIER_NAME",
                 CourierKind::Sandbox,
@@ -120,6 +124,7 @@ impl Dispatch {
     pub fn new(sdk: &aws_config::SdkConfig, config: Config) -> Result<Dispatch, StartupError> {
         let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
         let secrets = config.partners.secret_store(sdk);
+        let links = links::tracking_links(secrets.clone(), config.pages_url.clone());
         let http = partners::http_client(config.partners.timeout).map_err(StartupError::http)?;
         let dispatch = Arc::new(DynamoDispatch::new(
             dynamodb.clone(),
@@ -164,6 +169,7 @@ impl Dispatch {
                 aws_sdk_sqs::Client::new(sdk),
                 &config.outbox_queue_url,
             )),
+            links,
             geocoder: match config.geocoder {
                 GeocoderChoice::None => None,
                 GeocoderChoice::AmazonLocation => Some(Arc::new(AmazonLocationGeocoder::new(

@@ -56,6 +56,8 @@ pub struct StatusSync {
     pub notifiers: Arc<dyn Notifiers>,
     pub outbox: Arc<dyn Outbox>,
     pub wake: Arc<dyn Queue<OutboxQueued>>,
+    /// Signed links to the stack's tracking page for messages; `None`: the courier's.
+    pub links: Option<Arc<dyn domain::ports::CustomerLinks>>,
     /// The sync queue's retry delays.
     pub retries: Arc<dyn RetryDelay>,
     pub metrics: Metrics,
@@ -107,6 +109,7 @@ impl StatusSync {
                 notifiers: self.notifiers.as_ref(),
                 outbox: self.outbox.as_ref(),
                 wake: self.wake.as_ref(),
+                links: self.links.as_deref(),
             },
             lease: self.lease,
         }

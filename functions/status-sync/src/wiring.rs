@@ -31,6 +31,9 @@ pub struct Config {
     pub partners: PartnerAccess,
     /// Which notification channels have a provider.
     pub providers: ProviderChoice,
+    /// `PAGES_URL`: where the stack's pages are; customer messages then link to the
+    /// tracking page (signed). Absent: the courier's tracking link.
+    pub pages_url: Option<String>,
     pub backoff: aws::batch::Backoff,
     pub metrics: Metrics,
 }
@@ -56,6 +59,7 @@ impl Config {
             providers: env.read_with("NOTIFY_*", ProviderChoice::default(), |lookup| {
                 ProviderChoice::read(lookup)
             }),
+            pages_url: env.optional("PAGES_URL"),
             backoff: config::backoff(&mut env),
             metrics: config::metrics(&env),
         };
@@ -70,6 +74,7 @@ impl StatusSync {
         let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
         let sqs = aws_sdk_sqs::Client::new(sdk);
         let secrets = config.partners.secret_store(sdk);
+        let links = links::tracking_links(secrets.clone(), config.pages_url.clone());
         let http = partners::http_client(config.partners.timeout).map_err(StartupError::http)?;
         let rules = Arc::new(DynamoStoreRules::new(
             dynamodb.clone(),
@@ -109,6 +114,7 @@ impl StatusSync {
             notifiers: Arc::new(Providers::new(config.providers, secrets, http)),
             outbox: Arc::new(DynamoOutbox::new(dynamodb, &config.outbox_table)),
             wake: Arc::new(SqsQueue::new(sqs.clone(), &config.outbox_queue_url)),
+            links,
             retries: Arc::new(SqsQueue::new(sqs, &config.sync_queue_url)),
             metrics: config.metrics,
             lease: config.lease,

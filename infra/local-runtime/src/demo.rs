@@ -192,6 +192,21 @@ pub async fn seed_notifications(
     .await
 }
 
+/// Stores a fresh key for the customers' signed links (`{prefix}links`), as
+/// `courier-bridge links rotate` does on a stack without one; returns the secret, so a
+/// caller can sign links the stack's pages accept.
+pub async fn seed_links(sdk: &SdkConfig, prefix: &str) -> Result<links::LinkSecret, SeedError> {
+    let key: [u8; 32] = rand::random();
+    let secret = links::LinkSecret::first(&key);
+    put_secret(
+        sdk,
+        &format!("{prefix}{}", links::SECRET_NAME),
+        &json!(secret),
+    )
+    .await?;
+    Ok(secret)
+}
+
 /// The number local customer SMS come from (Twilio's test "valid From" number).
 pub const LOCAL_SMS_SENDER: &str = "+15005550006";
 
@@ -407,6 +422,7 @@ pub async fn run(sdk: &SdkConfig, out: &mut impl Write) -> Result<(), DemoError>
     print_messages(&demo.stores, demo.sandbox.sms_messages().len(), out).await?;
     print_reviews(&demo.stores, out).await?;
     print_audit_trail(&demo.stores, &expected[0], out).await?;
+    demo.tracking_page(&expected[0], out).await?;
     demo.finish(out).await
 }
 
@@ -457,6 +473,7 @@ impl<'a> Demo<'a> {
         )
         .await?;
         seed_notifications(sdk, &prefix, &sandbox.base_url()).await?;
+        seed_links(sdk, &prefix).await?;
         connect_courier_webhooks(&sandbox, &runtime, &courier_webhook_secret);
         Ok(Demo {
             sdk,
@@ -807,6 +824,42 @@ impl<'a> Demo<'a> {
                 writeln!(out, "  not planned: {e}").ok();
             }
         }
+        Ok(())
+    }
+
+    /// The page the customer's tracking message links to, opened as their phone would.
+    async fn tracking_page(
+        &self,
+        key: &ShipmentKey,
+        out: &mut impl Write,
+    ) -> Result<(), DemoError> {
+        let id = domain::notify::OutboxEntry::id_for(&key.to_string(), "tracking_link");
+        let Some(message) = self.stores.outbox.get(&id).await? else {
+            return Ok(());
+        };
+        let base = format!("{}/t/", self.runtime.http_url);
+        let Some(start) = message.body.find(&base) else {
+            return Ok(());
+        };
+        let link: String = message.body[start..]
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .collect();
+        let response = self.http.get(&link).send().await?;
+        let status = response.status();
+        let page = response.text().await?;
+        let path = std::path::Path::new(".local").join("tracking-page.html");
+        let written = std::fs::create_dir_all(".local").and_then(|()| std::fs::write(&path, page));
+        writeln!(
+            out,
+            "\nThe customer's tracking page (the signed link in their message, {status}):\n  {link}{}",
+            if written.is_ok() {
+                format!("\n  saved as {} (the link works while the demo runs)", path.display())
+            } else {
+                String::new()
+            }
+        )
+        .ok();
         Ok(())
     }
 

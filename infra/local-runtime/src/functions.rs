@@ -15,6 +15,7 @@ use notify::Notify;
 use ship_by_watch::ShipByWatch;
 use status_sync::StatusSync;
 use std::collections::BTreeMap;
+use web_function::Web;
 use webhook_intake::WebhookIntake;
 
 /// One function of the stack, ready to invoke in this process.
@@ -28,6 +29,7 @@ pub enum Function {
     CodReconcile(CodReconcile),
     ShipByWatch(ShipByWatch),
     Dispatch(Dispatch),
+    Web(Web),
 }
 
 impl Function {
@@ -88,6 +90,10 @@ impl Function {
                 let config = dispatch_function::Config::read(env()).map_err(|e| problem(&e))?;
                 Function::Dispatch(Dispatch::new(sdk, config).map_err(|e| problem(&e))?)
             }
+            "web" => {
+                let config = web_function::Config::read(env()).map_err(|e| problem(&e))?;
+                Function::Web(Web::new(sdk, config).map_err(|e| problem(&e))?)
+            }
             other => return Err(format!("no function is deployed as binary {other:?}")),
         })
     }
@@ -122,6 +128,7 @@ impl Function {
     pub async fn invoke_http(&self, request: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
         match self {
             Function::WebhookIntake(f) => f.handle(request).await,
+            Function::Web(f) => f.handle(request).await,
             _ => {
                 let mut response = ApiGatewayV2httpResponse::default();
                 response.status_code = 500;

@@ -7,14 +7,14 @@ use crate::process::FunctionProcesses;
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::event::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// The one function behind HTTP routes today: its handler here, or its processes.
+/// A function behind HTTP routes: its handler here, or its processes.
 #[derive(Clone)]
 pub enum HttpHandler {
     InProcess(Arc<Function>),
@@ -50,21 +50,20 @@ impl HttpHandler {
     }
 }
 
-pub fn router(routes: &[(String, String)], handler: HttpHandler) -> axum::Router {
+/// Each route of the template, `(method, path, the function behind it)`, as API Gateway
+/// routes it.
+pub fn router(routes: &[(String, String, HttpHandler)]) -> axum::Router {
     let mut router = axum::Router::new();
-    for (method, path) in routes {
+    for (method, path, handler) in routes {
         let route_key = format!("{method} {path}");
-        let handler = {
-            let route_key = route_key.clone();
-            move |State(handler): State<HttpHandler>,
-                  Path(params): Path<HashMap<String, String>>,
-                  method: Method,
-                  uri: Uri,
-                  headers: HeaderMap,
-                  body: Bytes| async move {
-                let request = to_lambda(&route_key, method, &uri, headers, params, &body);
-                handler.invoke(request).await
-            }
+        let handler = handler.clone();
+        let handler = move |Path(params): Path<HashMap<String, String>>,
+                            method: Method,
+                            uri: Uri,
+                            headers: HeaderMap,
+                            body: Bytes| async move {
+            let request = to_lambda(&route_key, method, &uri, headers, params, &body);
+            handler.invoke(request).await
         };
         let method_router = match method.as_str() {
             "GET" => axum::routing::get(handler),
@@ -74,7 +73,7 @@ pub fn router(routes: &[(String, String)], handler: HttpHandler) -> axum::Router
         };
         router = router.route(path, method_router);
     }
-    router.with_state(handler)
+    router
 }
 
 fn to_lambda(

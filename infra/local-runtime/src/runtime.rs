@@ -149,6 +149,23 @@ impl LocalRuntime {
         sdk: &SdkConfig,
         options: RuntimeOptions,
     ) -> Result<LocalRuntime, RuntimeError> {
+        let mut options = options;
+        // Bound first: the stack's pages are served here, and the functions that write
+        // links to them are told so (the `PagesUrl` parameter), unless the caller says.
+        let listener = tokio::net::TcpListener::bind(options.http_addr)
+            .await
+            .map_err(|source| RuntimeError::Bind {
+                addr: options.http_addr,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| RuntimeError::Bind {
+            addr: options.http_addr,
+            source,
+        })?;
+        options
+            .parameter_overrides
+            .entry("PagesUrl".into())
+            .or_insert_with(|| format!("http://{addr}"));
         let template = Template::from_path(&options.template)?;
         let stack = provision::provision(
             &template,
@@ -218,7 +235,6 @@ impl LocalRuntime {
         let mut workers = Vec::new();
         let sqs = aws_sdk_sqs::Client::new(sdk);
         let mut routes = Vec::new();
-        let mut http_handler = None;
         for (logical_id, function) in &stack.functions {
             let built = functions[logical_id].clone();
             for event in &function.events {
@@ -259,11 +275,11 @@ impl LocalRuntime {
                         }
                     }
                     EventSpec::HttpApi { method, path } => {
-                        routes.push((method.to_ascii_uppercase(), path.clone()));
-                        http_handler = Some(match processes.get(logical_id) {
+                        let handler = match processes.get(logical_id) {
                             Some(process) => crate::gateway::HttpHandler::Process(process.clone()),
                             None => crate::gateway::HttpHandler::InProcess(built.clone()),
-                        });
+                        };
+                        routes.push((method.to_ascii_uppercase(), path.clone(), handler));
                     }
                     // Run on demand with `invoke_scheduled` (the demo and tests do); a timer
                     // would fire during tests at unpredictable moments.
@@ -272,18 +288,8 @@ impl LocalRuntime {
             }
         }
 
-        let listener = tokio::net::TcpListener::bind(options.http_addr)
-            .await
-            .map_err(|source| RuntimeError::Bind {
-                addr: options.http_addr,
-                source,
-            })?;
-        let addr = listener.local_addr().map_err(|source| RuntimeError::Bind {
-            addr: options.http_addr,
-            source,
-        })?;
-        if let Some(http_handler) = http_handler {
-            let app = crate::gateway::router(&routes, http_handler);
+        if !routes.is_empty() {
+            let app = crate::gateway::router(&routes);
             let mut http_stop = stopped.clone();
             workers.push(tokio::spawn(async move {
                 let shutdown = async move {

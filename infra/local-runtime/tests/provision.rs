@@ -51,7 +51,7 @@ const REDRIVES: [(&str, &str, u32); 5] = [
     ("AmazonNotificationsQueue", "AmazonNotificationsDLQ", 5),
     ("OutboxQueue", "OutboxDLQ", 8),
 ];
-const FUNCTIONS: [&str; 9] = [
+const FUNCTIONS: [&str; 10] = [
     "WebhookIntakeFunction",
     "NormalizeFunction",
     "CreateTaskFunction",
@@ -61,6 +61,7 @@ const FUNCTIONS: [&str; 9] = [
     "ShipByWatchFunction",
     "NotifyFunction",
     "DispatchFunction",
+    "WebFunction",
 ];
 
 async fn sdk() -> SdkConfig {
@@ -292,8 +293,9 @@ async fn provisions_the_template_idempotently_and_tears_it_down() {
     for id in FUNCTIONS {
         let function = &stack.functions[id];
         for (variable, value) in &function.env {
-            // The SES sender is optional: e-mail is off until one is verified.
-            let may_be_empty = variable == "NOTIFY_EMAIL_FROM";
+            // The SES sender is optional: e-mail is off until one is verified; so is where
+            // the pages are (messages then carry the courier's tracking link).
+            let may_be_empty = variable == "NOTIFY_EMAIL_FROM" || variable == "PAGES_URL";
             assert!(
                 (may_be_empty || !value.is_empty())
                     && !value.contains("${")

@@ -54,6 +54,42 @@ impl SecretStore {
         Ok(value)
     }
 
+    /// Writes the secret `name` — created the first time, a new version after — and forgets
+    /// what this store had cached of it. For operators' tools (rotating the link keys);
+    /// the functions only read.
+    pub async fn write(&self, name: &str, text: &str) -> Result<(), domain::StorageError> {
+        let full = self.full_name(name);
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.remove(&full);
+        }
+        let created = self
+            .client
+            .create_secret()
+            .name(&full)
+            .secret_string(text)
+            .send()
+            .await;
+        match created {
+            Ok(_) => return Ok(()),
+            Err(e)
+                if !e
+                    .as_service_error()
+                    .is_some_and(|s| s.is_resource_exists_exception()) =>
+            {
+                return Err(classify("CreateSecret", e));
+            }
+            Err(_) => {}
+        }
+        self.client
+            .put_secret_value()
+            .secret_id(&full)
+            .secret_string(text)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| classify("PutSecretValue", e))
+    }
+
     fn cached(&self, full: &str) -> Option<Arc<String>> {
         let cache = self.cache.lock().ok()?;
         let (at, value) = cache.get(full)?;

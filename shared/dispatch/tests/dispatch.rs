@@ -583,6 +583,7 @@ async fn addresses_without_coordinates_are_geocoded_and_unplaceable_ones_ask_the
             notifiers: &notifiers,
             outbox: &outbox,
             wake: &wake,
+            links: None,
         }),
         ..world.ports()
     };

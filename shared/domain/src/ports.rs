@@ -502,6 +502,18 @@ pub trait Secrets: Send + Sync {
     fn full_name(&self, name: &str) -> String;
 }
 
+/// Links to the stack's own pages about a shipment, for customer messages: signed, so they
+/// work without a login, and expiring.
+#[async_trait]
+pub trait CustomerLinks: Send + Sync {
+    /// The link to the shipment's tracking page, valid for a while from `now_ms`.
+    async fn tracking_page(
+        &self,
+        shipment: &ShipmentKey,
+        now_ms: i64,
+    ) -> Result<String, SecretError>;
+}
+
 /// The secret `name` read as JSON into `T`.
 pub async fn secret_json<T: DeserializeOwned>(
     secrets: &dyn Secrets,

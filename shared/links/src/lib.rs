@@ -20,6 +20,49 @@ use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// The secret that holds the keys, under the deployment's secrets prefix.
+pub const SECRET_NAME: &str = "links";
+
+/// The secret's JSON: base64 keys of at least [`MIN_KEY_BYTES`] bytes each. Rotating puts
+/// a new `current` and moves the old one to `previous`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSecret {
+    pub current: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<String>,
+}
+
+impl LinkSecret {
+    /// The keys it holds.
+    pub fn keys(&self) -> Result<LinkKeys, WeakKey> {
+        let decode = |text: &str| {
+            base64::engine::general_purpose::STANDARD
+                .decode(text.trim())
+                .map_err(|_| WeakKey)
+        };
+        let previous = self.previous.as_deref().map(decode).transpose()?;
+        LinkKeys::new(&decode(&self.current)?, previous.as_deref())
+    }
+
+    /// The secret after a rotation to `new_key`: links signed before keep working until
+    /// the next rotation.
+    pub fn rotated(&self, new_key: &[u8]) -> LinkSecret {
+        LinkSecret {
+            current: base64::engine::general_purpose::STANDARD.encode(new_key),
+            previous: Some(self.current.clone()),
+        }
+    }
+
+    /// A first secret with `key`.
+    pub fn first(key: &[u8]) -> LinkSecret {
+        LinkSecret {
+            current: base64::engine::general_purpose::STANDARD.encode(key),
+            previous: None,
+        }
+    }
+}
+
 const VERSION: &str = "v1";
 
 /// What a link lets its holder do.
@@ -78,7 +121,7 @@ pub enum LinkRefused {
 
 /// A key too short to resist guessing is a configuration mistake, not a key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("a link signing key must have at least {MIN_KEY_BYTES} bytes")]
+#[error("a link signing key must be base64 of at least {MIN_KEY_BYTES} bytes")]
 pub struct WeakKey;
 
 pub const MIN_KEY_BYTES: usize = 32;
@@ -159,4 +202,57 @@ fn mac(key: &[u8], payload: &str) -> HmacSha256 {
         .unwrap_or_else(|_| unreachable!("HMAC accepts keys of every length"));
     mac.update(payload.as_bytes());
     mac
+}
+
+/// The domain's [`domain::ports::CustomerLinks`]: signs with the keys in the deployment's
+/// secret (read through the secrets port, which caches it), under the pages' base URL.
+pub struct SignedLinks {
+    pub secrets: std::sync::Arc<dyn domain::ports::Secrets>,
+    /// Where the stack's pages are (`https://…/`, the stack's `PagesUrl`), without a
+    /// trailing slash or with one.
+    pub base_url: String,
+    /// How long a link works, in seconds.
+    pub lifetime_s: i64,
+}
+
+/// A tracking link works for 30 days: long after the delivery, short of forever.
+pub const TRACKING_LIFETIME_S: i64 = 30 * 86_400;
+
+#[async_trait::async_trait]
+impl domain::ports::CustomerLinks for SignedLinks {
+    async fn tracking_page(
+        &self,
+        shipment: &ShipmentKey,
+        now_ms: i64,
+    ) -> Result<String, domain::ports::SecretError> {
+        let secret: LinkSecret =
+            domain::ports::secret_json(self.secrets.as_ref(), SECRET_NAME).await?;
+        let keys = secret
+            .keys()
+            .map_err(|e| domain::ports::SecretError::Malformed {
+                name: self.secrets.full_name(SECRET_NAME),
+                problem: e.to_string(),
+            })?;
+        let token = keys.sign(
+            shipment,
+            Purpose::Track,
+            now_ms.div_euclid(1000) + self.lifetime_s,
+        );
+        Ok(format!("{}/t/{token}", self.base_url.trim_end_matches('/')))
+    }
+}
+
+/// The tracking-page links of a deployment whose pages are at `pages_url` (the stack's
+/// `PagesUrl`); `None` without one: messages then carry the courier's tracking link.
+pub fn tracking_links(
+    secrets: std::sync::Arc<dyn domain::ports::Secrets>,
+    pages_url: Option<String>,
+) -> Option<std::sync::Arc<dyn domain::ports::CustomerLinks>> {
+    pages_url.map(|base_url| {
+        std::sync::Arc::new(SignedLinks {
+            secrets,
+            base_url,
+            lifetime_s: TRACKING_LIFETIME_S,
+        }) as std::sync::Arc<dyn domain::ports::CustomerLinks>
+    })
 }

@@ -2,7 +2,7 @@
 //! purpose and shipment, before it expires, under the current or the previous key.
 
 use domain::{Channel, ShipmentKey};
-use links::{LinkKeys, LinkRefused, Purpose, WeakKey};
+use links::{LinkKeys, LinkRefused, LinkSecret, Purpose, WeakKey};
 use proptest::prelude::*;
 
 const OLD: &[u8] = b"an old signing key, 32 bytes at least!!";
@@ -99,6 +99,38 @@ fn links_signed_before_a_rotation_work_until_the_old_key_is_dropped() {
 }
 
 #[test]
+fn the_stored_secret_rotates_keeping_the_old_key_as_previous() {
+    let first = LinkSecret::first(OLD);
+    let sent = first
+        .keys()
+        .unwrap()
+        .sign(&shipment(), Purpose::Track, NOW + 60);
+    let rotated = first.rotated(NEW);
+    assert_eq!(rotated.previous.as_deref(), Some(first.current.as_str()));
+    let keys = rotated.keys().unwrap();
+    assert_eq!(keys.verify(&sent, Purpose::Track, NOW), Ok(shipment()));
+    // Twice rotated, the first key is gone.
+    let again = rotated.rotated(b"a third key, thirty-two bytes or longer");
+    assert_eq!(
+        again.keys().unwrap().verify(&sent, Purpose::Track, NOW),
+        Err(LinkRefused::Forged)
+    );
+    // As stored: JSON, and nothing else in it.
+    let json = serde_json::to_string(&again).unwrap();
+    assert_eq!(serde_json::from_str::<LinkSecret>(&json).unwrap(), again);
+    assert!(serde_json::from_str::<LinkSecret>(r#"{"current":"x","extra":1}"#).is_err());
+    assert_eq!(
+        LinkSecret {
+            current: "not base64!".into(),
+            previous: None
+        }
+        .keys()
+        .unwrap_err(),
+        WeakKey
+    );
+}
+
+#[test]
 fn a_short_key_is_refused() {
     assert_eq!(LinkKeys::new(b"short", None).unwrap_err(), WeakKey);
     assert_eq!(LinkKeys::new(NEW, Some(b"short")).unwrap_err(), WeakKey);
@@ -124,5 +156,77 @@ proptest! {
         changed.replace_range(at..at + 1, &with);
         prop_assume!(changed != token);
         prop_assert!(keys().verify(&changed, Purpose::Track, NOW).is_err());
+    }
+}
+
+#[tokio::test]
+async fn a_customer_message_gets_a_tracking_link_under_the_pages_url_that_verifies() {
+    use domain::ports::CustomerLinks;
+    let secrets = std::sync::Arc::new(fakes::FakeSecrets::default());
+    let signed = links::SignedLinks {
+        secrets: secrets.clone(),
+        base_url: "https://pages.example/".into(),
+        lifetime_s: links::TRACKING_LIFETIME_S,
+    };
+    // No keys yet: an error, which the composer answers with the courier's own link.
+    assert!(signed.tracking_page(&shipment(), NOW * 1000).await.is_err());
+    secrets.put(
+        links::SECRET_NAME,
+        serde_json::to_string(&LinkSecret::first(NEW)).unwrap(),
+    );
+    let link = signed.tracking_page(&shipment(), NOW * 1000).await.unwrap();
+    let token = link
+        .strip_prefix("https://pages.example/t/")
+        .expect("under the pages URL, one slash");
+    assert_eq!(keys().verify(token, Purpose::Track, NOW), Ok(shipment()));
+    assert_eq!(
+        keys().verify(token, Purpose::Track, NOW + links::TRACKING_LIFETIME_S),
+        Err(LinkRefused::Expired)
+    );
+}
+
+#[tokio::test]
+async fn the_tracking_message_links_to_the_stacks_page_and_without_keys_to_the_couriers() {
+    use domain::notify::{Composer, Template};
+    use domain::ports::Outbox;
+    let rules = fakes::FakeStoreRules::default();
+    let notifiers = fakes::FakeNotifiers::default();
+    let wake = fakes::FakeQueue::default();
+    let secrets = std::sync::Arc::new(fakes::FakeSecrets::default());
+    let tracking = links::tracking_links(secrets.clone(), Some("https://pages.example".into()))
+        .expect("a pages URL gives links");
+    let record = fakes::sample::with_task(
+        &fakes::sample::shipment("acme", "1001"),
+        &fakes::sample::task(7),
+        domain::ShipmentStatus::Created,
+    );
+    let key = record.shipment.key.clone();
+
+    for (keys, expected, not) in [
+        (false, "https://track.example/TRK0007", "pages.example"),
+        (true, "https://pages.example/t/v1.", "track.example"),
+    ] {
+        if keys {
+            secrets.put(
+                links::SECRET_NAME,
+                serde_json::to_string(&LinkSecret::first(NEW)).unwrap(),
+            );
+        }
+        let outbox = fakes::FakeOutbox::default();
+        let composer = Composer {
+            rules: &rules,
+            notifiers: &notifiers,
+            outbox: &outbox,
+            wake: &wake,
+            links: Some(tracking.as_ref()),
+        };
+        composer
+            .compose(&record, &key, Template::TrackingLink, None)
+            .await
+            .unwrap();
+        let sent = outbox.all().await.unwrap();
+        assert_eq!(sent.len(), 1);
+        assert!(sent[0].body.contains(expected), "{}", sent[0].body);
+        assert!(!sent[0].body.contains(not), "{}", sent[0].body);
     }
 }

@@ -31,6 +31,18 @@ pub fn not_found() -> String {
     )
 }
 
+/// What a page says when what it needs cannot be read now (a store down, a secret missing):
+/// come back later; nothing of the cause.
+pub fn unavailable() -> String {
+    layout(
+        "Please try again",
+        maud::html! {
+            h1 { "Please try again in a moment" }
+            p { "This page cannot be shown right now." }
+        },
+    )
+}
+
 /// A page: title, body, the stylesheet (a file, so the policy needs no inline style).
 fn layout(title: &str, body: maud::Markup) -> String {
     maud::html! {

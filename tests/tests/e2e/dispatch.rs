@@ -341,7 +341,14 @@ async fn two_runs_at_once_apply_one_plan_and_each_task_lands_on_one_route() {
     for report in applied {
         assert!(matches!(report, DispatchReport::Applied { plan, .. } if *plan == plans[0].id));
     }
-    assert_eq!(routed_once(&h).len(), 5);
+    assert_eq!(
+        routed_once(&h).len(),
+        5,
+        "runs {a:?} {b:?}; plan {:?}; at the sandbox {:?}; review items {:?}",
+        plans[0],
+        h.sandbox.routes(),
+        h.open_reviews("not_planned").await
+    );
     wait_for("every task assigned", WAIT, || async {
         let sandbox_tasks = h.sandbox.tasks();
         sandbox_tasks

@@ -13,4 +13,5 @@ mod marketplace;
 mod metrics;
 mod onfleet_sync;
 mod order_changes;
+mod pages;
 mod status_sync;

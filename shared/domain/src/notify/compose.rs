@@ -23,6 +23,8 @@ pub struct Composer<'a> {
     pub notifiers: &'a dyn Notifiers,
     pub outbox: &'a dyn Outbox,
     pub wake: &'a dyn Queue<OutboxQueued>,
+    /// Signed links to the stack's tracking page; `None`: the courier's tracking link.
+    pub links: Option<&'a dyn crate::ports::CustomerLinks>,
 }
 
 /// What [`Composer::compose`] did.
@@ -77,7 +79,16 @@ impl Composer<'_> {
             );
             return Ok(Notified::NoContact);
         };
-        let ctx = context(record, key, rules, address_text);
+        let mut ctx = context(record, key, rules, address_text);
+        if let Some(links) = self.links {
+            match links.tracking_page(key, crate::clock::now_ms()).await {
+                Ok(link) => ctx.tracking_url = Some(link),
+                // The message still goes, with the courier's own tracking link.
+                Err(error) => {
+                    tracing::warn!(%error, "no tracking page link; the courier's is sent")
+                }
+            }
+        }
         let rendered = render(template, channel, &ctx);
         let key_text = key.to_string();
         let entry = OutboxEntry {

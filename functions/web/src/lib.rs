@@ -1,0 +1,223 @@
+//! web: the stack's pages behind its HTTP API. Today the customer's tracking page,
+//! `GET /t/{token}`, opened by the signed link in a customer message (shared/links): the
+//! token names the shipment, so the page needs no login, and any token that is not a
+//! genuine, unexpired tracking link gets the same plain "not found" page.
+//!
+//! The pages are an axum app. API Gateway (and the local runtime's gateway) hand the
+//! function the HTTP API's event itself, so the function turns it into an HTTP request for
+//! the app and the app's response back into the event's answer — here, once, for both.
+
+mod wiring;
+
+use std::sync::Arc;
+
+use aws_lambda_events::encodings::Body as EventBody;
+use aws_lambda_events::event::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use base64::Engine as _;
+use domain::ports::{secret_json, Secrets, ShipmentStore, StoreRules};
+use http_body_util::BodyExt as _;
+use links::{LinkSecret, Purpose};
+use tower::ServiceExt as _;
+
+pub use wiring::Config;
+
+/// What the pages read, each behind the domain's port.
+pub struct Web {
+    pub shipments: Arc<dyn ShipmentStore>,
+    pub rules: Arc<dyn StoreRules>,
+    pub secrets: Arc<dyn Secrets>,
+    /// Milliseconds since the epoch (a test sets the time).
+    pub clock: fn() -> i64,
+}
+
+impl Web {
+    /// Answers one request of the HTTP API.
+    pub async fn handle(&self, event: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
+        let request = match to_request(&event) {
+            Ok(request) => request,
+            Err(problem) => {
+                tracing::warn!(%problem, "unreadable request");
+                return to_event(StatusCode::BAD_REQUEST.into_response()).await;
+            }
+        };
+        let app = self.router();
+        match app.oneshot(request).await {
+            Ok(response) => to_event(response).await,
+            Err(never) => match never {},
+        }
+    }
+
+    fn router(&self) -> Router {
+        Router::new()
+            .route("/t/{token}", get(track))
+            .route("/static/pages.css", get(stylesheet))
+            .fallback(not_found)
+            .with_state(Pages {
+                shipments: self.shipments.clone(),
+                rules: self.rules.clone(),
+                secrets: self.secrets.clone(),
+                clock: self.clock,
+            })
+    }
+}
+
+/// The app's state: the same ports, cheap to clone per request.
+#[derive(Clone)]
+struct Pages {
+    shipments: Arc<dyn ShipmentStore>,
+    rules: Arc<dyn StoreRules>,
+    secrets: Arc<dyn Secrets>,
+    clock: fn() -> i64,
+}
+
+async fn track(State(pages): State<Pages>, Path(token): Path<String>) -> Response {
+    let secret: LinkSecret = match secret_json(pages.secrets.as_ref(), links::SECRET_NAME).await {
+        Ok(secret) => secret,
+        Err(error) => {
+            tracing::error!(%error, "the link keys cannot be read");
+            return unavailable();
+        }
+    };
+    let keys = match secret.keys() {
+        Ok(keys) => keys,
+        Err(error) => {
+            tracing::error!(%error, "the link keys are not usable");
+            return unavailable();
+        }
+    };
+    let now_s = (pages.clock)().div_euclid(1000);
+    let key = match keys.verify(&token, Purpose::Track, now_s) {
+        Ok(key) => key,
+        Err(refused) => {
+            // Said in the log for operators, never on the page.
+            tracing::info!(%refused, "tracking link refused");
+            return not_found().await;
+        }
+    };
+    let record = match pages.shipments.get(&key).await {
+        Ok(Some(record)) => record,
+        Ok(None) => return not_found().await,
+        Err(error) => {
+            tracing::error!(%error, shipment = %key, "shipment unreadable");
+            return unavailable();
+        }
+    };
+    let store = match pages.rules.get(key.channel, &key.store).await {
+        Ok(config) => config
+            .notifications
+            .sender_name
+            .clone()
+            .unwrap_or_else(|| key.store.clone()),
+        Err(error) => {
+            tracing::error!(%error, store = %key.store, "store rules unreadable");
+            return unavailable();
+        }
+    };
+    let html = pages::track(&pages::TrackView {
+        record: &record,
+        store: &store,
+        courier: record.courier.map_or("the courier", |c| c.display_name()),
+        time_zone: record.dispatch.as_ref().map(|d| d.time_zone.as_str()),
+    });
+    page(StatusCode::OK, html)
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        pages::STYLESHEET,
+    )
+        .into_response()
+}
+
+async fn not_found() -> Response {
+    page(StatusCode::NOT_FOUND, pages::not_found())
+}
+
+fn unavailable() -> Response {
+    let mut response = page(StatusCode::SERVICE_UNAVAILABLE, pages::unavailable());
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+    response
+}
+
+/// An HTML page with the headers every page has.
+fn page(status: StatusCode, html: String) -> Response {
+    let mut response = (status, html).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    for (name, value) in pages::SECURITY_HEADERS {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// The HTTP API's event as an HTTP request: method, raw path and query, headers, body.
+fn to_request(event: &ApiGatewayV2httpRequest) -> Result<axum::extract::Request, String> {
+    let path = event.raw_path.as_deref().unwrap_or("/");
+    let uri = match event.raw_query_string.as_deref() {
+        Some(query) if !query.is_empty() => format!("{path}?{query}"),
+        _ => path.to_owned(),
+    };
+    let body = match &event.body {
+        None => Vec::new(),
+        Some(text) if event.is_base64_encoded => base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(|e| format!("body: {e}"))?,
+        Some(text) => text.clone().into_bytes(),
+    };
+    let mut request = http::Request::builder()
+        .method(event.request_context.http.method.clone())
+        .uri(uri)
+        .body(axum::body::Body::from(body))
+        .map_err(|e| e.to_string())?;
+    *request.headers_mut() = event.headers.clone();
+    Ok(request)
+}
+
+/// The app's response as the HTTP API's answer (payload format 2.0).
+async fn to_event(response: Response) -> ApiGatewayV2httpResponse {
+    let (parts, body) = response.into_parts();
+    let bytes = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) => {
+            tracing::error!(%error, "response body unreadable");
+            let mut failed = ApiGatewayV2httpResponse::default();
+            failed.status_code = 500;
+            return failed;
+        }
+    };
+    let mut answer = ApiGatewayV2httpResponse::default();
+    answer.status_code = i64::from(parts.status.as_u16());
+    answer.headers = single_valued(&parts.headers);
+    answer.body = Some(EventBody::Text(
+        String::from_utf8_lossy(&bytes).into_owned(),
+    ));
+    answer.is_base64_encoded = false;
+    answer
+}
+
+/// API Gateway answers each header once; the pages set each once.
+fn single_valued(headers: &HeaderMap) -> HeaderMap {
+    let mut single = HeaderMap::new();
+    for (name, value) in headers {
+        single.insert(name.clone(), value.clone());
+    }
+    single
+}
+
+#[cfg(test)]
+mod tests;

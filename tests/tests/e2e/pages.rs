@@ -1,0 +1,99 @@
+//! The customer's tracking page served by the stack: an order through the whole pipeline,
+//! a signed link to its page opened over the local HTTP API as a customer's phone would,
+//! the page following the delivery; a forged link and an expired one get the plain page.
+
+use domain::{Channel, ShipmentKey, ShipmentStatus};
+use end_to_end::ports::Outbox;
+use end_to_end::{paid_order, wait_for, Harness, STORE};
+use links::Purpose;
+use std::time::Duration;
+
+async fn open(path: &str, h: &Harness) -> (u16, String, reqwest::header::HeaderMap) {
+    let response = reqwest::get(format!("{}{path}", h.runtime.http_url))
+        .await
+        .expect("the local HTTP API answers");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (status, response.text().await.unwrap_or_default(), headers)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customers_tracking_link_opens_a_page_that_follows_the_delivery() {
+    let h = Harness::start("pages-track", &[]).await;
+    let id = 7_740_000_000_000_000_001_u64;
+    let (status, _, _) = h
+        .deliver(
+            "orders/create",
+            "w-track-1",
+            paid_order(id).to_string().as_bytes(),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let key = ShipmentKey::new(Channel::Shopify, STORE, &id.to_string(), "1");
+    let task = h.task_for(&key.to_string()).await;
+    h.wait_for_status(&key, ShipmentStatus::Created).await;
+
+    // The customer's tracking message carries the link to the stack's page, signed.
+    let message_id = domain::notify::OutboxEntry::id_for(&key.to_string(), "tracking_link");
+    let message = wait_for("the tracking message", Duration::from_secs(30), || async {
+        h.stores().outbox.get(&message_id).await.ok().flatten()
+    })
+    .await;
+    let pages_url = format!("{}/t/", h.runtime.http_url);
+    let start = message
+        .body
+        .find(&pages_url)
+        .unwrap_or_else(|| panic!("no link to {pages_url} in {}", message.body));
+    let link: String = message.body[start + h.runtime.http_url.len()..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    let (status, page, headers) = open(&link, &h).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains(&format!("Your order #{} from", id % 100_000)),
+        "{page}"
+    );
+    assert!(
+        page.contains("Order received, preparing the delivery"),
+        "{page}"
+    );
+    assert!(headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+
+    // The driver takes it and sets out: the same link shows it.
+    h.advance_task(&task.id, 3).await;
+    h.wait_for_status(&key, ShipmentStatus::OutForDelivery)
+        .await;
+    let (_, page, _) = open(&link, &h).await;
+    assert!(page.contains("On the way to you"), "{page}");
+    assert!(page.contains(&task.tracking_number), "{page}");
+
+    // Its stylesheet is served from the same API.
+    let (status, css, headers) = open("/static/pages.css", &h).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "text/css; charset=utf-8");
+    assert_eq!(css, pages_css());
+
+    // Expired, forged or for another purpose: one plain page, nothing about why.
+    let now_s = domain::clock::now_ms() / 1000;
+    let keys = h.links.keys().expect("usable link keys");
+    let expired = format!("/t/{}", keys.sign(&key, Purpose::Track, now_s - 1));
+    let other_purpose = format!("/t/{}", keys.sign(&key, Purpose::Reschedule, now_s + 60));
+    let mut forged = link.clone();
+    let last = forged.pop();
+    forged.push(if last == Some('A') { 'B' } else { 'A' });
+    for path in [expired, other_purpose, forged] {
+        let (status, page, _) = open(&path, &h).await;
+        assert_eq!(status, 404, "{path}");
+        assert!(page.contains("Page not found"), "{page}");
+        assert!(!page.contains(&id.to_string()));
+    }
+    h.stop().await;
+}
+
+fn pages_css() -> &'static str {
+    pages::STYLESHEET
+}
