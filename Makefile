@@ -9,8 +9,10 @@ demo:
 	cargo build --bin courier-bridge-local
 	RUST_LOG=$${RUST_LOG:-error} infra/scripts/with-emulator.sh target/debug/courier-bridge-local demo
 
-## Every test: unit, handler and end-to-end against the emulator (and each benchmark once).
+## Every test: unit, handler, end-to-end against the emulator, the pages in headless Chromium
+## (Debian's, installed with apt-get by setup-browser.sh), and each benchmark once.
 test:
+	infra/scripts/setup-browser.sh
 	infra/scripts/with-emulator.sh cargo test --workspace --tests
 
 ## The suites that need AWS (end-to-end, local runtime, CLI, SES) against each emulator:

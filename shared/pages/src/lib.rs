@@ -65,4 +65,5 @@ pub const STYLESHEET: &str = "body{font-family:system-ui,sans-serif;margin:0;col
 background:#fafafa}main{max-width:36rem;margin:0 auto;padding:1rem}h1{font-size:1.4rem}\
 ol.path{list-style:none;padding:0}ol.path li{padding:.4rem 0;border-bottom:1px solid #ddd}\
 ol.path time{color:#555;margin-left:.5rem}.now{font-size:1.2rem;font-weight:600}\
-dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}dt{color:#555}";
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}dt{color:#555}\
+h1,p,dd,li{overflow-wrap:anywhere}h2{font-size:1.05rem;margin-top:1.5rem}";
