@@ -303,6 +303,21 @@ impl Harness {
         .await
     }
 
+    /// The link to the stack's tracking page in the shipment's tracking message, once the
+    /// message is composed.
+    pub async fn tracking_link(&self, key: &domain::ShipmentKey) -> String {
+        wait_for(
+            &format!("the tracking message of {key}"),
+            Duration::from_secs(40),
+            || async {
+                local_runtime::demo::tracking_page_link(self.stores(), &self.runtime.http_url, key)
+                    .await
+                    .expect("the outbox readable")
+            },
+        )
+        .await
+    }
+
     /// The sandbox task carrying `reference` (a shipment key), once it exists.
     pub async fn task_for(&self, reference: &str) -> sandbox::CourierTaskView {
         wait_for(

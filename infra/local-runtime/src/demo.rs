@@ -207,6 +207,26 @@ pub async fn seed_links(sdk: &SdkConfig, prefix: &str) -> Result<links::LinkSecr
     Ok(secret)
 }
 
+/// The link to the stack's tracking page in `shipment`'s tracking message, once the
+/// message is in the outbox and carries one (pages served at `pages_url`).
+pub async fn tracking_page_link(
+    stores: &StackStores,
+    pages_url: &str,
+    shipment: &ShipmentKey,
+) -> Result<Option<String>, domain::StorageError> {
+    let id = domain::notify::OutboxEntry::id_for(&shipment.to_string(), "tracking_link");
+    let Some(message) = stores.outbox.get(&id).await? else {
+        return Ok(None);
+    };
+    let base = format!("{pages_url}/t/");
+    Ok(message.body.find(&base).map(|start| {
+        message.body[start..]
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .collect()
+    }))
+}
+
 /// The number local customer SMS come from (Twilio's test "valid From" number).
 pub const LOCAL_SMS_SENDER: &str = "+15005550006";
 
@@ -833,18 +853,10 @@ impl<'a> Demo<'a> {
         key: &ShipmentKey,
         out: &mut impl Write,
     ) -> Result<(), DemoError> {
-        let id = domain::notify::OutboxEntry::id_for(&key.to_string(), "tracking_link");
-        let Some(message) = self.stores.outbox.get(&id).await? else {
+        let Some(link) = tracking_page_link(&self.stores, &self.runtime.http_url, key).await?
+        else {
             return Ok(());
         };
-        let base = format!("{}/t/", self.runtime.http_url);
-        let Some(start) = message.body.find(&base) else {
-            return Ok(());
-        };
-        let link: String = message.body[start..]
-            .chars()
-            .take_while(|c| !c.is_whitespace())
-            .collect();
         let response = self.http.get(&link).send().await?;
         let status = response.status();
         let page = response.text().await?;

@@ -3,11 +3,8 @@
 //! serious accessibility problem anywhere; a forged link the plain page.
 
 use crate::support::Browser;
-use domain::notify::OutboxEntry;
 use domain::{Channel, ShipmentKey};
-use end_to_end::ports::Outbox;
-use end_to_end::{paid_order, wait_for, Harness, STORE};
-use std::time::Duration;
+use end_to_end::{paid_order, Harness, STORE};
 
 /// Posts a paid order and returns its shipment and the tracking-page link from the
 /// customer's tracking message.
@@ -23,19 +20,7 @@ async fn order_with_link(h: &Harness, id: u64, name: &str) -> (ShipmentKey, Stri
         .await;
     assert_eq!(status, 200);
     let key = ShipmentKey::new(Channel::Shopify, STORE, &id.to_string(), "1");
-    let message_id = OutboxEntry::id_for(&key.to_string(), "tracking_link");
-    let message = wait_for("the tracking message", Duration::from_secs(40), || async {
-        h.stores().outbox.get(&message_id).await.ok().flatten()
-    })
-    .await;
-    let start = message
-        .body
-        .find(&format!("{}/t/", h.runtime.http_url))
-        .expect("a link to the tracking page");
-    let link = message.body[start..]
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .collect();
+    let link = h.tracking_link(&key).await;
     (key, link)
 }
 

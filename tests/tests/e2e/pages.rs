@@ -3,10 +3,8 @@
 //! the page following the delivery; a forged link and an expired one get the plain page.
 
 use domain::{Channel, ShipmentKey, ShipmentStatus};
-use end_to_end::ports::Outbox;
-use end_to_end::{paid_order, wait_for, Harness, STORE};
+use end_to_end::{paid_order, Harness, STORE};
 use links::Purpose;
-use std::time::Duration;
 
 async fn open(path: &str, h: &Harness) -> (u16, String, reqwest::header::HeaderMap) {
     let response = reqwest::get(format!("{}{path}", h.runtime.http_url))
@@ -34,20 +32,11 @@ async fn a_customers_tracking_link_opens_a_page_that_follows_the_delivery() {
     h.wait_for_status(&key, ShipmentStatus::Created).await;
 
     // The customer's tracking message carries the link to the stack's page, signed.
-    let message_id = domain::notify::OutboxEntry::id_for(&key.to_string(), "tracking_link");
-    let message = wait_for("the tracking message", Duration::from_secs(30), || async {
-        h.stores().outbox.get(&message_id).await.ok().flatten()
-    })
-    .await;
-    let pages_url = format!("{}/t/", h.runtime.http_url);
-    let start = message
-        .body
-        .find(&pages_url)
-        .unwrap_or_else(|| panic!("no link to {pages_url} in {}", message.body));
-    let link: String = message.body[start + h.runtime.http_url.len()..]
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .collect();
+    let link = h.tracking_link(&key).await;
+    let link = link
+        .strip_prefix(&h.runtime.http_url)
+        .expect("under the stack's pages URL")
+        .to_owned();
     let (status, page, headers) = open(&link, &h).await;
     assert_eq!(status, 200, "{page}");
     assert!(
