@@ -22,8 +22,8 @@ pub const STORE: &str = "test-store";
 /// The domain's ports: the stack's stores are read through them.
 pub mod ports {
     pub use domain::ports::{
-        AuditTrail, CashBook, IdempotencyStore, Outbox, ReportShelf, ReviewInbox, ShipmentStore,
-        StatusHistory, StoreRules,
+        AuditTrail, CashBook, IdempotencyStore, Outbox, PlanStore, ReportShelf, ReviewInbox,
+        ShipmentStore, StatusHistory, StoreRules,
     };
 }
 

@@ -87,7 +87,12 @@ pub async fn plan(
         requested_by: by.to_owned(),
         // A dispatcher's run plans whatever the hour.
         scheduled: false,
-        run_id: format!("cli-{}", domain::clock::now_ms()),
+        // Unique per run, as Lambda's request ids are (the plan's id is made from it).
+        run_id: format!(
+            "cli-{}-{:08x}",
+            domain::clock::now_ms(),
+            rand::random::<u32>()
+        ),
         now_ms: domain::clock::now_ms(),
         budget: routing::Budget {
             seconds: budget_seconds as usize,

@@ -254,6 +254,49 @@ async fn assigned_tracking_is_written_back_once_and_the_customer_gets_the_link_o
 }
 
 #[tokio::test]
+async fn a_store_with_a_time_zone_tells_its_customers_times_in_it() {
+    let s = setup();
+    let shipment = sample::shipment("acme", "1002");
+    let mut record = sample::with_task(&shipment, &sample::task(3), ShipmentStatus::Created);
+    // 2024-03-05 14:30 UTC: 20:00 in Kolkata.
+    record.delivery.eta_ms = Some(1_709_649_000_000);
+    s.world.shipments.insert(record);
+    let config: domain::StoreConfig =
+        serde_json::from_value(json!({"time_zone": "Asia/Kolkata"})).unwrap();
+    domain::ports::StoreRules::put(
+        s.world.rules.as_ref(),
+        domain::Channel::Shopify,
+        "acme",
+        &config,
+    )
+    .await
+    .unwrap();
+
+    let answer = s
+        .step
+        .handle(sqs_batch(&[tracking_assigned(&shipment)]))
+        .await;
+    assert!(failed(&answer).is_empty());
+    let messages = s.world.outbox.entries();
+    assert!(
+        messages[0].body.contains("20:00 IST"),
+        "{}",
+        messages[0].body
+    );
+    assert!(!messages[0].body.contains("UTC"), "{}", messages[0].body);
+}
+
+#[test]
+fn a_store_time_zone_that_is_no_iana_name_is_refused_when_the_rules_are_read() {
+    let wrong = serde_json::from_value::<domain::StoreConfig>(json!({"time_zone": "CEST"}));
+    let error = wrong.unwrap_err().to_string();
+    assert!(
+        error.contains("\"CEST\" is not an IANA time zone"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
 async fn a_store_that_refuses_the_tracking_opens_a_store_rejected_review_item() {
     let s = setup();
     let shipment = shipment_with_task(&s, "1002", ShipmentStatus::Created, false);

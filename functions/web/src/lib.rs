@@ -107,22 +107,29 @@ async fn track(State(pages): State<Pages>, Path(token): Path<String>) -> Respons
             return unavailable();
         }
     };
-    let store = match pages.rules.get(key.channel, &key.store).await {
-        Ok(config) => config
-            .notifications
-            .sender_name
-            .clone()
-            .unwrap_or_else(|| key.store.clone()),
+    let config = match pages.rules.get(key.channel, &key.store).await {
+        Ok(config) => config,
         Err(error) => {
             tracing::error!(%error, store = %key.store, "store rules unreadable");
             return unavailable();
         }
     };
+    let store = config
+        .notifications
+        .sender_name
+        .clone()
+        .unwrap_or_else(|| key.store.clone());
+    // The store's time zone, else the fleet's once a plan gave the shipment a driver.
+    let time_zone = config
+        .time_zone
+        .as_ref()
+        .map(|zone| zone.as_str())
+        .or(record.dispatch.as_ref().map(|d| d.time_zone.as_str()));
     let html = pages::track(&pages::TrackView {
         record: &record,
         store: &store,
         courier: record.courier.map_or("the courier", |c| c.display_name()),
-        time_zone: record.dispatch.as_ref().map(|d| d.time_zone.as_str()),
+        time_zone,
     });
     page(StatusCode::OK, html)
 }

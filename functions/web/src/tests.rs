@@ -151,3 +151,26 @@ async fn the_stylesheet_is_served_as_css() {
     assert_eq!(header(&answer, "content-type"), "text/css; charset=utf-8");
     assert_eq!(body(&answer), pages::STYLESHEET);
 }
+
+#[tokio::test]
+async fn the_page_shows_times_in_the_stores_time_zone() {
+    let w = world();
+    let mut record = w.shipments.record(&w.key).unwrap();
+    record.delivery.eta_ms = Some(NOW_MS);
+    w.shipments.insert(record);
+    let link = link(&w.key, Purpose::Track, NOW_MS / 1000 + 60);
+    assert!(body(&w.web.handle(get(&link)).await).contains("Expected Mon 7 Dec, 14:30 UTC."));
+
+    let config: domain::StoreConfig =
+        serde_json::from_value(serde_json::json!({"time_zone": "America/New_York"})).unwrap();
+    domain::ports::StoreRules::put(
+        w.web.rules.as_ref(),
+        domain::Channel::Shopify,
+        "acme",
+        &config,
+    )
+    .await
+    .unwrap();
+    let html = body(&w.web.handle(get(&link)).await);
+    assert!(html.contains("Expected Mon 7 Dec, 09:30 EST."), "{html}");
+}

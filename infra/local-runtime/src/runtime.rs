@@ -363,10 +363,7 @@ impl LocalRuntime {
                         .map_err(|e| e.to_string())
                 }
                 Function::Dispatch(f) => f
-                    .handle(
-                        Default::default(),
-                        &format!("local-{}", domain::clock::now_ms()),
-                    )
+                    .handle(Default::default(), &local_run_id())
                     .await
                     .map(Scheduled::Dispatch)
                     .map_err(|e| e.to_string()),
@@ -401,7 +398,7 @@ impl LocalRuntime {
             requested_by: Some(requested_by.to_owned()),
         };
         dispatch
-            .handle(event, &format!("local-{}", domain::clock::now_ms()))
+            .handle(event, &local_run_id())
             .await
             .map_err(|e| failed(e.to_string()))
     }
@@ -471,4 +468,14 @@ fn stack_resources(stack: &Stack) -> StackResources {
             .collect(),
         buckets: stack.buckets.clone(),
     }
+}
+
+/// A run id unique per invocation, as Lambda's request ids are: two runs in the same
+/// millisecond must not share one (a dispatch plan's id is made from it).
+fn local_run_id() -> String {
+    format!(
+        "local-{}-{:08x}",
+        domain::clock::now_ms(),
+        rand::random::<u32>()
+    )
 }

@@ -78,6 +78,40 @@ pub struct StoreConfig {
     /// How this store's customers hear about their delivery.
     #[serde(default, skip_serializing_if = "NotificationRules::is_default")]
     pub notifications: NotificationRules,
+    /// The IANA time zone the store's customers read times in ("Europe/Berlin"), on its
+    /// pages and in its messages. Absent: the fleet's, once a plan gave the shipment a
+    /// driver; else UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<TimeZoneName>,
+}
+
+/// An IANA time zone name the compiled-in database knows: checked when the rules are
+/// read, so a typo is refused when a store's rules are put, not met as UTC later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct TimeZoneName(String);
+
+impl TimeZoneName {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for TimeZoneName {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        jiff::tz::TimeZone::get(name)
+            .map(|_| TimeZoneName(name.to_owned()))
+            .map_err(|_| format!("{name:?} is not an IANA time zone (e.g. Europe/Berlin)"))
+    }
+}
+
+impl<'de> Deserialize<'de> for TimeZoneName {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 /// Customer notifications for one store. The defaults notify by e-mail, else by SMS.

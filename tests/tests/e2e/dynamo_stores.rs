@@ -377,3 +377,58 @@ async fn a_retried_edit_asks_for_the_update_again_and_the_first_payload_asks_not
     );
     h.stop().await;
 }
+
+/// A plan of the given id with one route for `driver`.
+fn plan_for(id: &str, driver: &str) -> domain::dispatch::DispatchPlan {
+    let at = domain::dispatch::GeoPoint {
+        lat: 52.52,
+        lon: 13.40,
+    };
+    domain::dispatch::DispatchPlan {
+        id: id.into(),
+        day: "2026-12-07".into(),
+        time_zone: "Europe/Berlin".into(),
+        created_at: "2026-12-06T16:57:59.609Z".into(),
+        requested_by: driver.into(),
+        routes: vec![domain::dispatch::DriverRoute {
+            driver: driver.into(),
+            vehicle: domain::dispatch::VehicleType::Bicycle,
+            start: at,
+            end: None,
+            departs_ms: 0,
+            done_ms: 0,
+            distance_m: 0,
+            stops: Vec::new(),
+            pickups: Vec::new(),
+        }],
+        unplanned: Vec::new(),
+        distance_m: 0,
+        duration_s: 0,
+        budget_s: 1,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_id_two_runs_share_is_refused_and_never_mixes_their_routes() {
+    let h = Harness::start("plan-ids", &[]).await;
+    let plans = h.stores().dispatch.as_ref().expect("dispatch table");
+    let id = "2026-12-06T16:57:59.609Z#local-1";
+    let first = plan_for(id, "drv_01");
+    assert_eq!(
+        plans.start(&first, None).await.unwrap(),
+        domain::dispatch::PlanStart::Started
+    );
+    // Another run's plan under the same id: refused before any of its items is written.
+    let error = plans
+        .start(&plan_for(id, "drv_02"), None)
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("another plan already has this id"),
+        "{error}"
+    );
+    let stored = plans.day("2026-12-07").await.unwrap().open.expect("open");
+    assert_eq!(stored, first);
+}

@@ -239,6 +239,23 @@ impl PlanStore for DynamoDispatch {
             routes: plan.routes.len(),
             unplanned_items: chunks.len(),
         };
+        // The head first, and only if no plan has this id: two runs given the same id
+        // (a caller that reused a run id) must never write their routes over each other.
+        let claimed = self
+            .table
+            .client
+            .put_item()
+            .table_name(&self.table.name)
+            .set_item(Some(part(&pk, "head".into(), &head)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        if conditional("PutItem", claimed)?.is_none() {
+            return Err(StorageError::corrupt(
+                pk,
+                "another plan already has this id: each run needs its own run id".to_owned(),
+            ));
+        }
         for (i, route) in plan.routes.iter().enumerate() {
             self.put(part(&pk, format!("route#{}", route.driver), &(i, route))?)
                 .await?;
@@ -247,7 +264,6 @@ impl PlanStore for DynamoDispatch {
             self.put(part(&pk, format!("unplanned#{i:05}"), &(i, chunk))?)
                 .await?;
         }
-        self.put(part(&pk, "head".into(), &head)?).await?;
 
         // Only now does the day point at it: open, if nothing is open and nothing newer was
         // made since this run looked.

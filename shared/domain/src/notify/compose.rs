@@ -80,6 +80,10 @@ impl Composer<'_> {
             return Ok(Notified::NoContact);
         };
         let mut ctx = context(record, key, rules, address_text);
+        if let Some(zone) = &config.time_zone {
+            // The store's own time zone comes first: its customers live in it.
+            ctx.time_zone = Some(zone.as_str().to_owned());
+        }
         if let Some(links) = self.links {
             match links.tracking_page(key, crate::clock::now_ms()).await {
                 Ok(link) => ctx.tracking_url = Some(link),

@@ -1,8 +1,10 @@
 //! What a customer is told, per event and channel: pure functions from a [`MessageContext`]
 //! to a [`Rendered`] subject and body. No I/O, no clock, no customer contact data.
 //!
-//! Times are shown as `HH:MM UTC`. We know no customer time zone (channels do not send
-//! one reliably), so a local time would be a guess; UTC, said as such, is never wrong.
+//! Times are shown on the wall clock of the store's time zone (its rules), else the
+//! fleet's once a plan gave the shipment a driver, with the zone's abbreviation
+//! ("15:30 CET"); without either, `HH:MM UTC`. Channels do not send a customer's time zone
+//! reliably, so none is guessed: UTC, said as such, is never wrong.
 //!
 //! SMS and WhatsApp bodies aim at two SMS segments (≤ 320 characters) for a typical
 //! order and stay far below Twilio's hard limit of 1,600 characters
