@@ -18,6 +18,13 @@ async fn open(path: &str, h: &Harness) -> (u16, String, reqwest::header::HeaderM
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customers_tracking_link_opens_a_page_that_follows_the_delivery() {
     let h = Harness::start("pages-track", &[]).await;
+    // The store's customers read times in its time zone.
+    h.configure_store(
+        Channel::Shopify,
+        STORE,
+        serde_json::json!({"time_zone": "Asia/Kolkata"}),
+    )
+    .await;
     let id = 7_740_000_000_000_000_001_u64;
     let (status, _, _) = h
         .deliver(
@@ -59,6 +66,11 @@ async fn a_customers_tracking_link_opens_a_page_that_follows_the_delivery() {
     let (_, page, _) = open(&link, &h).await;
     assert!(page.contains("On the way to you"), "{page}");
     assert!(page.contains(&task.tracking_number), "{page}");
+    assert!(
+        page.contains(" IST</time>"),
+        "times in the store's zone: {page}"
+    );
+    assert!(!page.contains("UTC"), "{page}");
 
     // Its stylesheet is served from the same API.
     let (status, css, headers) = open("/static/pages.css", &h).await;
