@@ -318,6 +318,27 @@ impl Harness {
         .await
     }
 
+    /// The link to the stack's fix-my-address page in the shipment's clarification
+    /// request, once the request is composed.
+    pub async fn fix_address_link(&self, key: &domain::ShipmentKey) -> String {
+        wait_for(
+            &format!("the clarification request of {key}"),
+            Duration::from_secs(40),
+            || async {
+                local_runtime::demo::customer_page_link(
+                    self.stores(),
+                    &self.runtime.http_url,
+                    key,
+                    "address_clarification",
+                    domain::ports::CustomerPage::FixAddress,
+                )
+                .await
+                .expect("the outbox readable")
+            },
+        )
+        .await
+    }
+
     /// The sandbox task carrying `reference` (a shipment key), once it exists.
     pub async fn task_for(&self, reference: &str) -> sandbox::CourierTaskView {
         wait_for(

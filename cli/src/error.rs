@@ -100,6 +100,40 @@ impl CliError {
     }
 }
 
+/// The desk's refusals keep their CLI names (and exit codes): scripts and tests match them.
+impl From<domain::desk::DeskError> for CliError {
+    fn from(error: domain::desk::DeskError) -> Self {
+        use domain::desk::DeskError;
+        match error {
+            DeskError::NotFound(id) => CliError::NotFound(id),
+            DeskError::NotOpen {
+                id,
+                status,
+                resolution,
+            } => CliError::NotOpen {
+                id,
+                status,
+                resolution,
+            },
+            DeskError::NoDraft { id, kind, action } => CliError::NoDraft { id, kind, action },
+            DeskError::Invalid { id, reasons } => CliError::Invalid { id, reasons },
+            DeskError::ClosedMeanwhile {
+                id,
+                status,
+                resolution,
+                admitted,
+            } => CliError::ClosedMeanwhile {
+                id,
+                status,
+                resolution,
+                admitted,
+            },
+            DeskError::Fix(error) => CliError::Fix(error),
+            DeskError::Storage(error) => CliError::Aws(error),
+        }
+    }
+}
+
 fn invalid_text(id: &str, reasons: &[ReviewReason]) -> String {
     let mut text = format!("the draft of {id} is not valid; the item stays open:");
     for reason in reasons {

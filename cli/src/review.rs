@@ -1,18 +1,16 @@
-//! `courier-bridge review`: the error inbox. Every operation goes through the library the
-//! functions use ([`ReviewStore`](domain::aws::reviews::ReviewStore),
-//! [`ShipmentDraft::validate`], [`pipeline::admit`]), so a fixed and released order is
-//! validated and admitted exactly as a channel event would be.
+//! `courier-bridge review`: the error inbox. Every operation is the review desk's
+//! ([`Desk`](domain::desk::Desk), in the domain), which the dispatcher's console and the
+//! customer's pages call too: a fixed and released order is validated and admitted exactly
+//! as a channel event would be, whichever door it came through.
 
 use crate::error::CliError;
 use crate::render::{event_time, Table};
 use aws::stack::StackStores;
 use domain::audit::InboundRecord;
-use domain::clock::now_ms as event_ms_now;
-use domain::pipeline::Admitted;
-use domain::ports::{AuditTrail, ReviewInbox, StoreRules};
-use domain::review::{review_id, DISMISSED, OPEN, RELEASED, SUPERSEDED};
+use domain::ports::{AuditTrail, ReviewInbox};
+use domain::review::{DISMISSED, OPEN, RELEASED, SUPERSEDED};
 use domain::ReviewItem;
-use domain::{ReviewReason, ShipmentDraft};
+use domain::ReviewReason;
 use serde::Serialize;
 use std::fmt::Write;
 use std::str::FromStr;
@@ -40,16 +38,7 @@ impl StatusFilter {
     }
 }
 
-/// An item id as typed: the stored id ("review:shopify:acme:1001:1") or just its subject,
-/// which is what operators copy from logs and the audit trail.
-pub fn item_id(arg: &str) -> String {
-    let arg = arg.trim();
-    if arg.starts_with("review:") {
-        arg.to_owned()
-    } else {
-        review_id(arg)
-    }
-}
+pub use domain::desk::{item_id, Fixed, Released};
 
 /// The items with the given status, oldest first (the inbox is small: a scan).
 pub async fn list(stores: &StackStores, filter: StatusFilter) -> Result<Vec<ReviewItem>, CliError> {
@@ -218,50 +207,19 @@ impl std::fmt::Display for FieldFix {
     }
 }
 
-/// What a fix left: the reasons still standing (none: ready to release).
-#[derive(Debug, Clone, Serialize)]
-pub struct Fixed {
-    pub id: String,
-    pub reasons: Vec<ReviewReason>,
-    pub note: String,
-}
-
-/// Applies the fixes to the open item's draft, re-validates it with the store's current
-/// configuration and stores the draft with the reasons that remain. All fixes land in one
-/// conditional write (or none does), so an item released meanwhile is never edited.
+/// Applies the fixes to the open item's draft and re-validates it:
+/// [`Desk::fix`](domain::desk::Desk::fix).
 pub async fn fix(
     stores: &StackStores,
     id: &str,
     fixes: &[FieldFix],
     by: &str,
 ) -> Result<Fixed, CliError> {
-    let item = open_item(stores, id).await?;
-    let mut draft = draft_of(&item, "fix")?;
-    for fix in fixes {
-        draft.apply_fix(&fix.path, &fix.value)?;
-    }
-    let config = stores.stores.get(draft.channel, &draft.store).await?;
-    let reasons = draft.validate(&config).err().unwrap_or_default();
-    let note = format!(
-        "{} (by {by})",
-        fixes
-            .iter()
-            .map(FieldFix::to_string)
-            .collect::<Vec<_>>()
-            .join("; ")
-    );
-    if !stores
-        .reviews
-        .fix(&item.id, &draft, &reasons, &note)
-        .await?
-    {
-        return Err(not_open(stores, &item.id).await);
-    }
-    Ok(Fixed {
-        id: item.id,
-        reasons,
-        note,
-    })
+    let fixes: Vec<(String, String)> = fixes
+        .iter()
+        .map(|fix| (fix.path.clone(), fix.value.clone()))
+        .collect();
+    Ok(stores.desk().fix(id, &fixes, by).await?)
 }
 
 pub fn render_fixed(fixed: &Fixed) -> String {
@@ -275,92 +233,10 @@ pub fn render_fixed(fixed: &Fixed) -> String {
     out
 }
 
-/// What a release did.
-#[derive(Debug, Clone, Serialize)]
-pub struct Released {
-    pub id: String,
-    pub shipment_key: String,
-    #[serde(skip)]
-    pub admitted: Admitted,
-    pub summary: &'static str,
-    /// The status the item ended with: `released`, or `superseded` when an admit of this
-    /// shipment closed it first (see [`release`]).
-    pub closed_as: &'static str,
-}
-
-/// Sends a fixed draft on as a valid event would, and closes the item.
-///
-/// Exactly once, by order of operations: [`pipeline::admit`] runs **before** the item is
-/// closed. admit is safe to repeat (the shipment record is conditional, a repeat of our own
-/// admit is recognised by its source, and create-task creates at most one courier task per
-/// shipment key), so a crash, a timeout or a second operator between the two steps at worst
-/// admits twice, harmlessly, and leaves the item open to be released again. Closing first
-/// would make a crash right after the close lose the order: the item would say released and
-/// no shipment would exist. The close is conditional on the item being open, so of two
-/// concurrent releases exactly one reports success.
+/// Sends a fixed draft on as a valid event would, and closes the item:
+/// [`Desk::release`](domain::desk::Desk::release), which says why this is exactly once.
 pub async fn release(stores: &StackStores, id: &str, by: &str) -> Result<Released, CliError> {
-    let item = open_item(stores, id).await?;
-    let draft = draft_of(&item, "release")?;
-    let config = stores.stores.get(draft.channel, &draft.store).await?;
-    let shipment = draft
-        .validate(&config)
-        .map_err(|reasons| CliError::Invalid {
-            id: item.id.clone(),
-            reasons,
-        })?;
-    // The payload behind the draft is the source of record; an item without one is its own
-    // source, so that a repeated release is still recognised as the same admission.
-    let source = item
-        .source_inbound
-        .clone()
-        .unwrap_or_else(|| item.id.clone());
-    // The operator's release is the newest word on this shipment: its draft is the newest
-    // event's (a newer invalid event replaces the item's draft; a newer valid one closes the
-    // item as superseded), plus the fixes. So it is recorded as of now, and replaces a
-    // pending record the courier refused (an address it could not place).
-    let event_ms = event_ms_now().max(item.event_ms.unwrap_or(0) + 1);
-    let admitted = stores
-        .intake()
-        .record_and_request(&shipment, event_ms, &source)
-        .await?;
-    let resolution = format!("released by {by}: {}", admitted.summary());
-    let released = |closed_as| Released {
-        id: item.id.clone(),
-        shipment_key: shipment.key.to_string(),
-        admitted,
-        summary: admitted.summary(),
-        closed_as,
-    };
-    if stores
-        .reviews
-        .close(&item.id, RELEASED, &resolution)
-        .await?
-    {
-        return Ok(released(RELEASED));
-    }
-    // Someone closed it between our check and our close. If it was closed as superseded
-    // after this admit sent the shipment on, that was an admit of this shipment (this one:
-    // `pipeline::admit` closes the shipment's open review; or a newer event's right after
-    // it): the release did happen, and the item just carries the other label.
-    let now = stores.reviews.get(&item.id).await?;
-    let (status, resolution) = match now {
-        Some(now) => (now.status, now.resolution),
-        None => ("deleted".to_owned(), None),
-    };
-    let admit_closed_it = matches!(
-        admitted,
-        Admitted::TaskRequested | Admitted::UpdateRequested
-    ) && item.id == review_id(&shipment.key.to_string())
-        && status == SUPERSEDED;
-    if admit_closed_it {
-        return Ok(released(SUPERSEDED));
-    }
-    Err(CliError::ClosedMeanwhile {
-        id: item.id,
-        status,
-        resolution,
-        admitted,
-    })
+    Ok(stores.desk().release(id, by).await?)
 }
 
 pub fn render_released(released: &Released) -> String {
@@ -381,46 +257,7 @@ pub async fn dismiss(
     reason: &str,
     by: &str,
 ) -> Result<String, CliError> {
-    let id = item_id(id);
-    let resolution = format!("dismissed by {by}: {reason}");
-    if !stores.reviews.close(&id, DISMISSED, &resolution).await? {
-        return Err(not_open(stores, &id).await);
-    }
-    Ok(id)
-}
-
-async fn open_item(stores: &StackStores, id: &str) -> Result<ReviewItem, CliError> {
-    let id = item_id(id);
-    match stores.reviews.get(&id).await? {
-        None => Err(CliError::NotFound(id)),
-        Some(item) if item.status != OPEN => Err(CliError::NotOpen {
-            id,
-            status: item.status,
-            resolution: item.resolution,
-        }),
-        Some(item) => Ok(item),
-    }
-}
-
-fn draft_of(item: &ReviewItem, action: &'static str) -> Result<ShipmentDraft, CliError> {
-    item.draft.clone().ok_or_else(|| CliError::NoDraft {
-        id: item.id.clone(),
-        kind: item.kind.clone(),
-        action,
-    })
-}
-
-/// Why a conditional write on an item found it not open (closed meanwhile, or absent).
-async fn not_open(stores: &StackStores, id: &str) -> CliError {
-    match stores.reviews.get(id).await {
-        Ok(Some(item)) => CliError::NotOpen {
-            id: id.to_owned(),
-            status: item.status,
-            resolution: item.resolution,
-        },
-        Ok(None) => CliError::NotFound(id.to_owned()),
-        Err(e) => e.into(),
-    }
+    Ok(stores.desk().dismiss(id, reason, by).await?)
 }
 
 #[cfg(test)]

@@ -83,7 +83,7 @@ impl CreateTask {
         let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
         let sqs = aws_sdk_sqs::Client::new(sdk);
         let secrets = config.partners.secret_store(sdk);
-        let links = links::tracking_links(secrets.clone(), config.pages_url.clone());
+        let links = links::customer_links(secrets.clone(), config.pages_url.clone());
         let http = partners::http_client(config.partners.timeout).map_err(StartupError::http)?;
         let tasks = Arc::new(SqsQueue::new(sqs.clone(), &config.tasks_queue_url));
         let meter = Meter::new(FUNCTION, metrics.clone());

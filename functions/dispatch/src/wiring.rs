@@ -124,7 +124,7 @@ impl Dispatch {
     pub fn new(sdk: &aws_config::SdkConfig, config: Config) -> Result<Dispatch, StartupError> {
         let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
         let secrets = config.partners.secret_store(sdk);
-        let links = links::tracking_links(secrets.clone(), config.pages_url.clone());
+        let links = links::customer_links(secrets.clone(), config.pages_url.clone());
         let http = partners::http_client(config.partners.timeout).map_err(StartupError::http)?;
         let dispatch = Arc::new(DynamoDispatch::new(
             dynamodb.clone(),

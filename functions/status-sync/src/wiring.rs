@@ -74,7 +74,7 @@ impl StatusSync {
         let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
         let sqs = aws_sdk_sqs::Client::new(sdk);
         let secrets = config.partners.secret_store(sdk);
-        let links = links::tracking_links(secrets.clone(), config.pages_url.clone());
+        let links = links::customer_links(secrets.clone(), config.pages_url.clone());
         let http = partners::http_client(config.partners.timeout).map_err(StartupError::http)?;
         let rules = Arc::new(DynamoStoreRules::new(
             dynamodb.clone(),

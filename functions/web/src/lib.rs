@@ -1,12 +1,14 @@
-//! web: the stack's pages behind its HTTP API. Today the customer's tracking page,
-//! `GET /t/{token}`, opened by the signed link in a customer message (shared/links): the
-//! token names the shipment, so the page needs no login, and any token that is not a
-//! genuine, unexpired tracking link gets the same plain "not found" page.
+//! web: the stack's pages behind its HTTP API. Today the customer's pages, each opened by
+//! the signed link in a customer message (shared/links): the tracking page `GET /t/{token}`
+//! and the fix-my-address page `GET`/`POST /a/{token}`. The token names the shipment and
+//! the page, so no login is needed, and any token that is not a genuine, unexpired link to
+//! that page gets the same plain "not found" page.
 //!
 //! The pages are an axum app. API Gateway (and the local runtime's gateway) hand the
 //! function the HTTP API's event itself, so the function turns it into an HTTP request for
 //! the app and the app's response back into the event's answer — here, once, for both.
 
+mod fix_address;
 mod wiring;
 
 use std::sync::Arc;
@@ -19,7 +21,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use base64::Engine as _;
-use domain::ports::{secret_json, Secrets, ShipmentStore, StoreRules};
+use domain::messages::TaskRequested;
+use domain::ports::{secret_json, Queue, ReviewInbox, Secrets, ShipmentStore, StoreRules};
+use domain::rules::StoreConfig;
+use domain::ShipmentKey;
 use http_body_util::BodyExt as _;
 use links::{LinkSecret, Purpose};
 use tower::ServiceExt as _;
@@ -30,6 +35,10 @@ pub use wiring::Config;
 pub struct Web {
     pub shipments: Arc<dyn ShipmentStore>,
     pub rules: Arc<dyn StoreRules>,
+    /// The inbox a customer's address fix answers.
+    pub reviews: Arc<dyn ReviewInbox>,
+    /// Where a fixed shipment's task is asked for (create-task's queue).
+    pub tasks: Arc<dyn Queue<TaskRequested>>,
     pub secrets: Arc<dyn Secrets>,
     /// Milliseconds since the epoch (a test sets the time).
     pub clock: fn() -> i64,
@@ -55,11 +64,17 @@ impl Web {
     fn router(&self) -> Router {
         Router::new()
             .route("/t/{token}", get(track))
+            .route(
+                "/a/{token}",
+                get(fix_address::show).post(fix_address::submit),
+            )
             .route("/static/pages.css", get(stylesheet))
             .fallback(not_found)
             .with_state(Pages {
                 shipments: self.shipments.clone(),
                 rules: self.rules.clone(),
+                reviews: self.reviews.clone(),
+                tasks: self.tasks.clone(),
                 secrets: self.secrets.clone(),
                 clock: self.clock,
             })
@@ -71,54 +86,90 @@ impl Web {
 struct Pages {
     shipments: Arc<dyn ShipmentStore>,
     rules: Arc<dyn StoreRules>,
+    reviews: Arc<dyn ReviewInbox>,
+    tasks: Arc<dyn Queue<TaskRequested>>,
     secrets: Arc<dyn Secrets>,
     clock: fn() -> i64,
 }
 
-async fn track(State(pages): State<Pages>, Path(token): Path<String>) -> Response {
+impl Pages {
+    /// The review desk the CLI and the console use, over the same ports.
+    fn desk(&self) -> domain::desk::Desk<'_> {
+        domain::desk::Desk {
+            reviews: self.reviews.as_ref(),
+            rules: self.rules.as_ref(),
+            intake: domain::pipeline::Intake {
+                shipments: self.shipments.as_ref(),
+                reviews: self.reviews.as_ref(),
+                tasks: self.tasks.as_ref(),
+            },
+        }
+    }
+}
+
+/// The shipment a link to `purpose` names, or the page to answer with: "not found" for any
+/// token that is not such a link, "try again" when the keys cannot be read.
+async fn open_link(pages: &Pages, token: &str, purpose: Purpose) -> Result<ShipmentKey, Response> {
     let secret: LinkSecret = match secret_json(pages.secrets.as_ref(), links::SECRET_NAME).await {
         Ok(secret) => secret,
         Err(error) => {
             tracing::error!(%error, "the link keys cannot be read");
-            return unavailable();
+            return Err(unavailable());
         }
     };
     let keys = match secret.keys() {
         Ok(keys) => keys,
         Err(error) => {
             tracing::error!(%error, "the link keys are not usable");
-            return unavailable();
+            return Err(unavailable());
         }
     };
     let now_s = (pages.clock)().div_euclid(1000);
-    let key = match keys.verify(&token, Purpose::Track, now_s) {
-        Ok(key) => key,
-        Err(refused) => {
-            // Said in the log for operators, never on the page.
-            tracing::info!(%refused, "tracking link refused");
-            return not_found().await;
+    keys.verify(token, purpose, now_s).map_err(|refused| {
+        // Said in the log for operators, never on the page.
+        tracing::info!(%refused, page = purpose.as_str(), "link refused");
+        not_found_page()
+    })
+}
+
+/// The store's name as its customers know it, and its rules.
+async fn store_config(
+    pages: &Pages,
+    key: &ShipmentKey,
+) -> Result<(String, Arc<StoreConfig>), Response> {
+    match pages.rules.get(key.channel, &key.store).await {
+        Ok(config) => Ok((
+            config
+                .notifications
+                .sender_name
+                .clone()
+                .unwrap_or_else(|| key.store.clone()),
+            config,
+        )),
+        Err(error) => {
+            tracing::error!(%error, store = %key.store, "store rules unreadable");
+            Err(unavailable())
         }
+    }
+}
+
+async fn track(State(pages): State<Pages>, Path(token): Path<String>) -> Response {
+    let key = match open_link(&pages, &token, Purpose::Track).await {
+        Ok(key) => key,
+        Err(refused) => return refused,
     };
     let record = match pages.shipments.get(&key).await {
         Ok(Some(record)) => record,
-        Ok(None) => return not_found().await,
+        Ok(None) => return not_found_page(),
         Err(error) => {
             tracing::error!(%error, shipment = %key, "shipment unreadable");
             return unavailable();
         }
     };
-    let config = match pages.rules.get(key.channel, &key.store).await {
-        Ok(config) => config,
-        Err(error) => {
-            tracing::error!(%error, store = %key.store, "store rules unreadable");
-            return unavailable();
-        }
+    let (store, config) = match store_config(&pages, &key).await {
+        Ok(found) => found,
+        Err(refused) => return refused,
     };
-    let store = config
-        .notifications
-        .sender_name
-        .clone()
-        .unwrap_or_else(|| key.store.clone());
     // The store's time zone, else the fleet's once a plan gave the shipment a driver.
     let time_zone = config
         .time_zone
@@ -147,6 +198,10 @@ async fn stylesheet() -> Response {
 }
 
 async fn not_found() -> Response {
+    not_found_page()
+}
+
+fn not_found_page() -> Response {
     page(StatusCode::NOT_FOUND, pages::not_found())
 }
 

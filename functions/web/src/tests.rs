@@ -1,12 +1,16 @@
 //! The pages through the function's own entry point, on the domain's fakes: a genuine link
 //! opens the shipment's page with the headers every page has; any other token, whatever is
-//! wrong with it, gets one plain page.
+//! wrong with it, gets one plain page; a customer's address fix goes through the review desk
+//! and asks for the task once.
 
 use super::*;
 use aws_lambda_events::event::apigw::ApiGatewayV2httpRequestContextHttpDescription;
+use domain::messages::{TaskAction, TaskRequested};
+use domain::review::{review_id, RELEASED};
 use domain::{CourierKind, ShipmentKey, ShipmentStatus};
+use domain::{ReviewItem, ReviewReason, ShipmentDraft};
 use fakes::sample::{shipment, task, with_task};
-use fakes::{FakeSecrets, FakeShipments, FakeStoreRules};
+use fakes::{FakeQueue, FakeReviews, FakeSecrets, FakeShipments, FakeStoreRules};
 use links::LinkSecret;
 
 /// 2026-12-07 14:30 UTC.
@@ -20,6 +24,8 @@ fn now() -> i64 {
 struct World {
     web: Web,
     shipments: Arc<FakeShipments>,
+    reviews: Arc<FakeReviews>,
+    tasks: Arc<FakeQueue<TaskRequested>>,
     secrets: Arc<FakeSecrets>,
     key: ShipmentKey,
 }
@@ -39,22 +45,29 @@ fn world() -> World {
         links::SECRET_NAME,
         serde_json::to_string(&LinkSecret::first(KEY)).unwrap(),
     );
+    let reviews = Arc::new(FakeReviews::default());
+    let tasks = Arc::new(FakeQueue::default());
     World {
         web: Web {
             shipments: shipments.clone(),
             rules: Arc::new(FakeStoreRules::default()),
+            reviews: reviews.clone(),
+            tasks: tasks.clone(),
             secrets: secrets.clone(),
             clock: now,
         },
         shipments,
+        reviews,
+        tasks,
         secrets,
         key,
     }
 }
 
+/// A link as the messages carry it: under its page's path.
 fn link(key: &ShipmentKey, purpose: Purpose, expires_s: i64) -> String {
     let keys = LinkSecret::first(KEY).keys().unwrap();
-    format!("/t/{}", keys.sign(key, purpose, expires_s))
+    format!("/{}/{}", purpose.path(), keys.sign(key, purpose, expires_s))
 }
 
 fn get(path: &str) -> ApiGatewayV2httpRequest {
@@ -113,7 +126,8 @@ async fn forged_expired_other_purpose_or_unknown_shipment_links_all_get_one_plai
         .sign(&w.key, Purpose::Track, fresh);
     let refused = [
         link(&w.key, Purpose::Track, NOW_MS / 1000),
-        link(&w.key, Purpose::FixAddress, fresh),
+        // A fix-address token on the tracking page's path.
+        link(&w.key, Purpose::FixAddress, fresh).replacen("/a/", "/t/", 1),
         link(&other, Purpose::Track, fresh),
         format!("/t/{stranger}"),
         "/t/v1.e30.AAAA".to_owned(),
@@ -173,4 +187,199 @@ async fn the_page_shows_times_in_the_stores_time_zone() {
     .unwrap();
     let html = body(&w.web.handle(get(&link)).await);
     assert!(html.contains("Expected Mon 7 Dec, 09:30 EST."), "{html}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Fix my address
+// ---------------------------------------------------------------------------------------
+
+fn post(path: &str, form: &str) -> ApiGatewayV2httpRequest {
+    let mut request = get(path);
+    request.request_context.http.method = http::Method::POST;
+    request.headers.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/x-www-form-urlencoded"),
+    );
+    request.body = Some(form.to_owned());
+    request
+}
+
+/// A shipment the courier could not place, pending with no task, and the review item
+/// create-task opened asking the customer (`domain::pipeline::ask_to_clarify`).
+async fn unplaceable() -> (World, ShipmentKey) {
+    let w = world();
+    let mut shipment = shipment("acme", "2002");
+    shipment.address.street = "Mian Stret".into();
+    shipment.address.house = Some("12".into());
+    let record = fakes::sample::pending(&shipment, NOW_MS - 60_000, "inbound:2002");
+    let key = record.shipment.key.clone();
+    w.shipments.insert(record.clone());
+    let mut item = ReviewItem::new(
+        &key.to_string(),
+        "shipment",
+        vec![ReviewReason::AddressNotFound {
+            message: "no such street".into(),
+        }],
+    );
+    item.shipment_key = Some(key.to_string());
+    item.source_inbound = Some(record.source_inbound.clone());
+    item.draft = Some(ShipmentDraft::from(&record.shipment));
+    item.event_ms = Some(record.source_event_ms);
+    domain::ports::ReviewInbox::open(w.reviews.as_ref(), &item)
+        .await
+        .unwrap();
+    (w, key)
+}
+
+fn fix_link(key: &ShipmentKey) -> String {
+    link(key, Purpose::FixAddress, NOW_MS / 1000 + 3600)
+}
+
+const GOOD: &str = "street=Main+Street&house=12&apartment=&postal_code=10115&city=Berlin";
+
+#[tokio::test]
+async fn a_fix_address_link_opens_the_form_filled_with_the_address_the_courier_could_not_place() {
+    let (w, key) = unplaceable().await;
+    let answer = w.web.handle(get(&fix_link(&key))).await;
+    assert_eq!(answer.status_code, 200);
+    let html = body(&answer);
+    assert!(html.contains("Check your delivery address"), "{html}");
+    assert!(
+        html.contains(r#"name="street" type="text" value="Mian Stret""#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"name="house" type="text" value="12""#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"name="postal_code" type="text" value="10119""#),
+        "{html}"
+    );
+    assert!(html.contains("Country: DE"), "{html}");
+    assert!(header(&answer, "content-security-policy").contains("form-action 'self'"));
+    // Its link opens only this page: not the tracking page, and a tracking link not this one.
+    let token = fix_link(&key).replacen("/a/", "/t/", 1);
+    assert_eq!(w.web.handle(get(&token)).await.status_code, 404);
+    let tracking = link(&key, Purpose::Track, NOW_MS / 1000 + 3600).replacen("/t/", "/a/", 1);
+    assert_eq!(w.web.handle(get(&tracking)).await.status_code, 404);
+    assert_eq!(w.web.handle(post(&tracking, GOOD)).await.status_code, 404);
+    assert!(w.tasks.sent().is_empty());
+}
+
+#[tokio::test]
+async fn a_valid_fix_asks_for_the_task_once_and_closes_the_item_as_fixed_by_the_customer() {
+    let (w, key) = unplaceable().await;
+    let path = fix_link(&key);
+    let answer = w.web.handle(post(&path, GOOD)).await;
+    assert_eq!(answer.status_code, 303, "{}", body(&answer));
+    assert_eq!(header(&answer, "location"), path);
+
+    let item = w.reviews.items().pop().unwrap();
+    assert_eq!(item.status, RELEASED);
+    let resolution = item.resolution.unwrap();
+    assert!(
+        resolution.starts_with("fixed by the customer: "),
+        "{resolution}"
+    );
+    let record = w.shipments.record(&key).unwrap();
+    assert_eq!(record.shipment.address.street, "Main Street");
+    assert_eq!(
+        record.shipment.address.postal_code.as_deref(),
+        Some("10115")
+    );
+    assert_eq!(
+        w.tasks.sent(),
+        vec![TaskRequested::new(key.clone(), TaskAction::Create)]
+    );
+
+    // The page now says where the order goes; the same form again (a second tab, a
+    // double tap) asks for nothing more.
+    let html = body(&w.web.handle(get(&path)).await);
+    assert!(html.contains("Thank you"), "{html}");
+    assert!(html.contains("Main Street 12, 10115 Berlin, DE"), "{html}");
+    let again = w.web.handle(post(&path, GOOD)).await;
+    assert_eq!(again.status_code, 303);
+    assert_eq!(w.tasks.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn an_invalid_fix_says_what_is_wrong_in_words_and_sends_nothing_on() {
+    let (w, key) = unplaceable().await;
+    let path = fix_link(&key);
+    let answer = w
+        .web
+        .handle(post(&path, "street=&house=12&postal_code=1011&city=Berlin"))
+        .await;
+    assert_eq!(answer.status_code, 422);
+    let html = body(&answer);
+    assert!(html.contains("Please enter the street."), "{html}");
+    assert!(
+        html.contains("\u{201c}1011\u{201d} is not a postcode in DE."),
+        "{html}"
+    );
+    // What the customer typed stays in the form.
+    assert!(
+        html.contains(r#"name="postal_code" type="text" value="1011""#),
+        "{html}"
+    );
+    assert!(w.tasks.sent().is_empty());
+    assert_eq!(w.reviews.open_items().len(), 1);
+    assert_eq!(
+        w.shipments.record(&key).unwrap().shipment.address.street,
+        "Mian Stret"
+    );
+}
+
+#[tokio::test]
+async fn the_same_address_again_is_sent_back_to_the_customer_not_to_the_courier() {
+    let (w, key) = unplaceable().await;
+    let same = "street=Mian+Stret&house=12&apartment=&postal_code=10119&city=Berlin";
+    let answer = w.web.handle(post(&fix_link(&key), same)).await;
+    assert_eq!(answer.status_code, 422);
+    assert!(body(&answer).contains("This is the address the courier could not find."));
+    assert!(w.tasks.sent().is_empty());
+    assert_eq!(w.reviews.open_items().len(), 1);
+}
+
+#[tokio::test]
+async fn a_store_typed_name_with_markup_is_shown_as_text_on_the_form() {
+    let (w, key) = unplaceable().await;
+    let config: domain::StoreConfig = serde_json::from_value(serde_json::json!({
+        "notifications": {"sender_name": "<script>alert(1)</script> Shop"}
+    }))
+    .unwrap();
+    domain::ports::StoreRules::put(
+        w.web.rules.as_ref(),
+        domain::Channel::Shopify,
+        "acme",
+        &config,
+    )
+    .await
+    .unwrap();
+    let html = body(&w.web.handle(get(&fix_link(&key))).await);
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt; Shop"),
+        "{html}"
+    );
+    assert!(!html.contains("<script>"), "{html}");
+}
+
+#[tokio::test]
+async fn an_item_the_store_settled_leaves_the_customer_nothing_to_do() {
+    let (w, key) = unplaceable().await;
+    domain::ports::ReviewInbox::close(
+        w.reviews.as_ref(),
+        &review_id(&key.to_string()),
+        "dismissed",
+        "dismissed by ana: called the customer",
+    )
+    .await
+    .unwrap();
+    let html = body(&w.web.handle(get(&fix_link(&key))).await);
+    assert!(html.contains("Nothing to change"), "{html}");
+    assert!(!html.contains("<form"), "{html}");
+    let answer = w.web.handle(post(&fix_link(&key), GOOD)).await;
+    assert_eq!(answer.status_code, 303);
+    assert!(w.tasks.sent().is_empty());
 }

@@ -3,8 +3,9 @@
 
 use crate::Web;
 use aws::config::{ConfigError, Env, StartupError};
-use aws::dynamo::{DynamoShipmentStore, DynamoStoreRules};
+use aws::dynamo::{DynamoReviewInbox, DynamoShipmentStore, DynamoStoreRules};
 use aws::secrets::SecretStore;
+use aws::sqs::SqsQueue;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +13,9 @@ use std::time::Duration;
 pub struct Config {
     pub shipments_table: String,
     pub stores_table: String,
+    pub review_table: String,
+    /// create-task's queue: a customer's fixed address asks for the task there.
+    pub tasks_queue_url: String,
     /// Where the link keys are: `{prefix}links`.
     pub secrets_prefix: String,
     pub secrets_ttl: Duration,
@@ -26,6 +30,8 @@ impl Config {
         let config = Config {
             shipments_table: env.required("SHIPMENTS_TABLE"),
             stores_table: env.required("STORES_TABLE"),
+            review_table: env.required("REVIEW_TABLE"),
+            tasks_queue_url: env.required("TASKS_QUEUE_URL"),
             secrets_prefix: env.or("SECRETS_PREFIX", "courier-bridge/"),
             secrets_ttl: env.seconds("SECRETS_TTL_SECONDS", 300),
         };
@@ -44,9 +50,14 @@ impl Web {
                 &config.shipments_table,
             )),
             rules: Arc::new(DynamoStoreRules::new(
-                dynamodb,
+                dynamodb.clone(),
                 &config.stores_table,
                 config.secrets_ttl,
+            )),
+            reviews: Arc::new(DynamoReviewInbox::new(dynamodb, &config.review_table)),
+            tasks: Arc::new(SqsQueue::new(
+                aws_sdk_sqs::Client::new(sdk),
+                &config.tasks_queue_url,
             )),
             secrets: Arc::new(SecretStore::new(
                 aws_sdk_secretsmanager::Client::new(sdk),

@@ -16,7 +16,9 @@ use crate::secrets::{put_secret, SeedError};
 use aws::stack::StackStores;
 use aws_config::SdkConfig;
 use domain::cod::{CourierId, Handover};
-use domain::ports::{AuditTrail, CashBook, Outbox, ReportShelf, ReviewInbox, ShipmentStore};
+use domain::ports::{
+    AuditTrail, CashBook, CustomerPage, Outbox, ReportShelf, ReviewInbox, ShipmentStore,
+};
 use domain::{Channel, Money, ShipmentKey, ShipmentStatus};
 use sandbox::{Sandbox, SandboxConfig};
 use serde_json::{json, Value};
@@ -214,11 +216,30 @@ pub async fn tracking_page_link(
     pages_url: &str,
     shipment: &ShipmentKey,
 ) -> Result<Option<String>, domain::StorageError> {
-    let id = domain::notify::OutboxEntry::id_for(&shipment.to_string(), "tracking_link");
+    customer_page_link(
+        stores,
+        pages_url,
+        shipment,
+        "tracking_link",
+        CustomerPage::Track,
+    )
+    .await
+}
+
+/// The link to the stack's `page` in `shipment`'s message of `template` ("tracking_link",
+/// "address_clarification"), once it is in the outbox and carries one.
+pub async fn customer_page_link(
+    stores: &StackStores,
+    pages_url: &str,
+    shipment: &ShipmentKey,
+    template: &str,
+    page: CustomerPage,
+) -> Result<Option<String>, domain::StorageError> {
+    let id = domain::notify::OutboxEntry::id_for(&shipment.to_string(), template);
     let Some(message) = stores.outbox.get(&id).await? else {
         return Ok(None);
     };
-    let base = format!("{pages_url}/t/");
+    let base = format!("{pages_url}/{}/", page.path());
     Ok(message.body.find(&base).map(|start| {
         message.body[start..]
             .chars()

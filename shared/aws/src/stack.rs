@@ -118,6 +118,15 @@ impl StackStores {
         }
     }
 
+    /// The review desk over this stack's inbox, rules and intake.
+    pub fn desk(&self) -> domain::desk::Desk<'_> {
+        domain::desk::Desk {
+            reviews: &self.reviews,
+            rules: &self.stores,
+            intake: self.intake(),
+        }
+    }
+
     /// The day's cash run on this stack, its days local to `time_zone` (the fleet's, from
     /// [`StackStores::fleet_time_zone`]; UTC without one).
     pub fn cash_desk<'a>(&'a self, time_zone: Option<&'a str>) -> domain::cod::CashDesk<'a> {

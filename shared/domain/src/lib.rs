@@ -23,6 +23,7 @@ pub mod clock;
 pub mod cod;
 pub mod courier;
 pub mod delivery;
+pub mod desk;
 pub mod dispatch;
 pub mod draft;
 pub mod error;

@@ -506,12 +506,51 @@ pub trait Secrets: Send + Sync {
 /// work without a login, and expiring.
 #[async_trait]
 pub trait CustomerLinks: Send + Sync {
-    /// The link to the shipment's tracking page, valid for a while from `now_ms`.
-    async fn tracking_page(
+    /// The link to the shipment's `page`, valid for a while from `now_ms`.
+    async fn page(
         &self,
+        page: CustomerPage,
         shipment: &ShipmentKey,
         now_ms: i64,
     ) -> Result<String, SecretError>;
+}
+
+/// The pages a customer reaches from a message, each by its own link: a link to one page
+/// opens no other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CustomerPage {
+    /// Where the parcel is: statuses, ETA, proof of delivery.
+    Track,
+    /// Correct an address the courier could not place (the clarification request).
+    FixAddress,
+    /// Pick another of the store's delivery slots (the failed-delivery message).
+    Reschedule,
+}
+
+impl CustomerPage {
+    pub const ALL: [CustomerPage; 3] = [
+        CustomerPage::Track,
+        CustomerPage::FixAddress,
+        CustomerPage::Reschedule,
+    ];
+
+    /// Its name in a link's signed payload.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CustomerPage::Track => "track",
+            CustomerPage::FixAddress => "fix-address",
+            CustomerPage::Reschedule => "reschedule",
+        }
+    }
+
+    /// The path under the pages' base URL its links start with (short: links go in SMS).
+    pub fn path(self) -> &'static str {
+        match self {
+            CustomerPage::Track => "t",
+            CustomerPage::FixAddress => "a",
+            CustomerPage::Reschedule => "r",
+        }
+    }
 }
 
 /// The secret `name` read as JSON into `T`.

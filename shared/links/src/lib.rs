@@ -65,28 +65,11 @@ impl LinkSecret {
 
 const VERSION: &str = "v1";
 
-/// What a link lets its holder do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
-    Track,
-    FixAddress,
-    Reschedule,
-}
+/// What a link lets its holder do: open one of the customer's pages.
+pub use domain::ports::CustomerPage as Purpose;
 
-impl Purpose {
-    pub const ALL: [Purpose; 3] = [Purpose::Track, Purpose::FixAddress, Purpose::Reschedule];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Purpose::Track => "track",
-            Purpose::FixAddress => "fix-address",
-            Purpose::Reschedule => "reschedule",
-        }
-    }
-
-    fn parse(text: &str) -> Option<Purpose> {
-        Purpose::ALL.into_iter().find(|p| p.as_str() == text)
-    }
+fn parse_purpose(text: &str) -> Option<Purpose> {
+    Purpose::ALL.into_iter().find(|p| p.as_str() == text)
 }
 
 /// The signing secrets: the current one signs; both are accepted.
@@ -185,7 +168,7 @@ impl LinkKeys {
         else {
             return Err(LinkRefused::Malformed);
         };
-        if Purpose::parse(kind) != Some(purpose) {
+        if parse_purpose(kind) != Some(purpose) {
             return Err(LinkRefused::OtherPurpose);
         }
         let expires: i64 = expires.parse().map_err(|_| LinkRefused::Malformed)?;
@@ -215,13 +198,16 @@ pub struct SignedLinks {
     pub lifetime_s: i64,
 }
 
-/// A tracking link works for 30 days: long after the delivery, short of forever.
-pub const TRACKING_LIFETIME_S: i64 = 30 * 86_400;
+/// A link works for 30 days: long after the delivery, short of forever. (A link to fix an
+/// address or reschedule stops doing anything sooner: once the item is closed or the parcel
+/// picked up, its page says so.)
+pub const LINK_LIFETIME_S: i64 = 30 * 86_400;
 
 #[async_trait::async_trait]
 impl domain::ports::CustomerLinks for SignedLinks {
-    async fn tracking_page(
+    async fn page(
         &self,
+        page: Purpose,
         shipment: &ShipmentKey,
         now_ms: i64,
     ) -> Result<String, domain::ports::SecretError> {
@@ -233,18 +219,19 @@ impl domain::ports::CustomerLinks for SignedLinks {
                 name: self.secrets.full_name(SECRET_NAME),
                 problem: e.to_string(),
             })?;
-        let token = keys.sign(
-            shipment,
-            Purpose::Track,
-            now_ms.div_euclid(1000) + self.lifetime_s,
-        );
-        Ok(format!("{}/t/{token}", self.base_url.trim_end_matches('/')))
+        let token = keys.sign(shipment, page, now_ms.div_euclid(1000) + self.lifetime_s);
+        Ok(format!(
+            "{}/{}/{token}",
+            self.base_url.trim_end_matches('/'),
+            page.path()
+        ))
     }
 }
 
-/// The tracking-page links of a deployment whose pages are at `pages_url` (the stack's
-/// `PagesUrl`); `None` without one: messages then carry the courier's tracking link.
-pub fn tracking_links(
+/// The links to the pages of a deployment whose pages are at `pages_url` (the stack's
+/// `PagesUrl`); `None` without one: messages then carry the courier's tracking link and the
+/// store's own reschedule link, and ask for an address by reply.
+pub fn customer_links(
     secrets: std::sync::Arc<dyn domain::ports::Secrets>,
     pages_url: Option<String>,
 ) -> Option<std::sync::Arc<dyn domain::ports::CustomerLinks>> {
@@ -252,7 +239,7 @@ pub fn tracking_links(
         std::sync::Arc::new(SignedLinks {
             secrets,
             base_url,
-            lifetime_s: TRACKING_LIFETIME_S,
+            lifetime_s: LINK_LIFETIME_S,
         }) as std::sync::Arc<dyn domain::ports::CustomerLinks>
     })
 }

@@ -160,29 +160,45 @@ proptest! {
 }
 
 #[tokio::test]
-async fn a_customer_message_gets_a_tracking_link_under_the_pages_url_that_verifies() {
+async fn each_page_gets_its_own_link_under_the_pages_url_that_opens_only_that_page() {
     use domain::ports::CustomerLinks;
     let secrets = std::sync::Arc::new(fakes::FakeSecrets::default());
     let signed = links::SignedLinks {
         secrets: secrets.clone(),
         base_url: "https://pages.example/".into(),
-        lifetime_s: links::TRACKING_LIFETIME_S,
+        lifetime_s: links::LINK_LIFETIME_S,
     };
     // No keys yet: an error, which the composer answers with the courier's own link.
-    assert!(signed.tracking_page(&shipment(), NOW * 1000).await.is_err());
+    assert!(signed
+        .page(Purpose::Track, &shipment(), NOW * 1000)
+        .await
+        .is_err());
     secrets.put(
         links::SECRET_NAME,
         serde_json::to_string(&LinkSecret::first(NEW)).unwrap(),
     );
-    let link = signed.tracking_page(&shipment(), NOW * 1000).await.unwrap();
-    let token = link
-        .strip_prefix("https://pages.example/t/")
-        .expect("under the pages URL, one slash");
-    assert_eq!(keys().verify(token, Purpose::Track, NOW), Ok(shipment()));
-    assert_eq!(
-        keys().verify(token, Purpose::Track, NOW + links::TRACKING_LIFETIME_S),
-        Err(LinkRefused::Expired)
-    );
+    for (page, path) in [
+        (Purpose::Track, "t"),
+        (Purpose::FixAddress, "a"),
+        (Purpose::Reschedule, "r"),
+    ] {
+        let link = signed.page(page, &shipment(), NOW * 1000).await.unwrap();
+        let token = link
+            .strip_prefix(&format!("https://pages.example/{path}/"))
+            .expect("under the pages URL, one slash");
+        assert_eq!(keys().verify(token, page, NOW), Ok(shipment()));
+        assert_eq!(
+            keys().verify(token, page, NOW + links::LINK_LIFETIME_S),
+            Err(LinkRefused::Expired)
+        );
+        for other in Purpose::ALL.into_iter().filter(|p| *p != page) {
+            assert_eq!(
+                keys().verify(token, other, NOW),
+                Err(LinkRefused::OtherPurpose),
+                "a {page:?} link opened {other:?}"
+            );
+        }
+    }
 }
 
 #[tokio::test]
@@ -193,7 +209,7 @@ async fn the_tracking_message_links_to_the_stacks_page_and_without_keys_to_the_c
     let notifiers = fakes::FakeNotifiers::default();
     let wake = fakes::FakeQueue::default();
     let secrets = std::sync::Arc::new(fakes::FakeSecrets::default());
-    let tracking = links::tracking_links(secrets.clone(), Some("https://pages.example".into()))
+    let tracking = links::customer_links(secrets.clone(), Some("https://pages.example".into()))
         .expect("a pages URL gives links");
     let record = fakes::sample::with_task(
         &fakes::sample::shipment("acme", "1001"),

@@ -2,8 +2,13 @@
 //! or a customer typed ever read as markup (maud escapes every value it is given; markup is
 //! only what the templates themselves write).
 
+mod fix_address;
 mod track;
 
+pub use fix_address::{
+    address_settled, customer_can_fix, fix_address, problem_words, AddressFields, FixAddressView,
+    Settled, SAME_ADDRESS,
+};
 pub use track::{track, TrackView};
 
 /// The headers every page goes out with: a content security policy that allows no inline
@@ -66,4 +71,9 @@ background:#fafafa}main{max-width:36rem;margin:0 auto;padding:1rem}h1{font-size:
 ol.path{list-style:none;padding:0}ol.path li{padding:.4rem 0;border-bottom:1px solid #ddd}\
 ol.path time{color:#555;margin-left:.5rem}.now{font-size:1.2rem;font-weight:600}\
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}dt{color:#555}\
-h1,p,dd,li{overflow-wrap:anywhere}h2{font-size:1.05rem;margin-top:1.5rem}";
+h1,p,dd,li{overflow-wrap:anywhere}h2{font-size:1.05rem;margin-top:1.5rem}\
+.field label{display:block;font-weight:600;margin-bottom:.2rem}\
+.field input{width:100%;box-sizing:border-box;padding:.5rem;font-size:1rem;border:1px solid #767676;\
+border-radius:4px}button{font-size:1rem;padding:.6rem 1rem;border:0;border-radius:4px;\
+background:#0b5cad;color:#fff}.problems{border-left:4px solid #b00020;padding:.2rem .8rem;\
+background:#fff4f4}.problems h2{margin-top:.4rem}";

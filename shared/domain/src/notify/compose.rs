@@ -9,7 +9,7 @@ use super::outbox::{OutboxEntry, OutboxState};
 use super::templates::{render, MessageContext, Template};
 use super::NotifyChannel;
 use crate::messages::OutboxQueued;
-use crate::ports::{Notifiers, Outbox, Queue, StorageError, StoreRules};
+use crate::ports::{CustomerPage, Notifiers, Outbox, Queue, StorageError, StoreRules};
 use crate::record::ShipmentRecord;
 use crate::rules::NotificationRules;
 use crate::{ShipmentKey, ShipmentStatus};
@@ -85,11 +85,19 @@ impl Composer<'_> {
             ctx.time_zone = Some(zone.as_str().to_owned());
         }
         if let Some(links) = self.links {
-            match links.tracking_page(key, crate::clock::now_ms()).await {
+            let now = crate::clock::now_ms();
+            match links.page(CustomerPage::Track, key, now).await {
                 Ok(link) => ctx.tracking_url = Some(link),
                 // The message still goes, with the courier's own tracking link.
                 Err(error) => {
                     tracing::warn!(%error, "no tracking page link; the courier's is sent")
+                }
+            }
+            if template == Template::AddressClarification {
+                match links.page(CustomerPage::FixAddress, key, now).await {
+                    Ok(link) => ctx.fix_address_url = Some(link),
+                    // The message still goes, asking for the address by reply.
+                    Err(error) => tracing::warn!(%error, "no fix-address link; asked by reply"),
                 }
             }
         }
@@ -221,6 +229,7 @@ fn context(
         delivered_at_ms,
         received_by: proof.and_then(|p| p.signature_text.clone()),
         address_text,
+        fix_address_url: None,
     }
 }
 

@@ -84,6 +84,9 @@ pub struct MessageContext {
     pub received_by: Option<String>,
     /// The delivery address as we have it, for [`Template::AddressClarification`].
     pub address_text: Option<String>,
+    /// The page where the customer corrects that address; without one, a reply is asked
+    /// for.
+    pub fix_address_url: Option<String>,
 }
 
 /// A rendered message: `subject` is set for e-mail only.
@@ -243,6 +246,7 @@ struct Fields {
     delivered_at: Option<String>,
     received_by: Option<String>,
     address: Option<String>,
+    fix_address_url: Option<String>,
 }
 
 impl From<&MessageContext> for Fields {
@@ -266,6 +270,7 @@ impl From<&MessageContext> for Fields {
                 .and_then(|ms| format_time(ms, ctx.time_zone.as_deref())),
             received_by: text(ctx.received_by.as_deref(), PARTY_MAX),
             address: text(ctx.address_text.as_deref(), ADDRESS_MAX),
+            fix_address_url: url(ctx.fix_address_url.as_deref()),
         }
     }
 }
@@ -377,10 +382,15 @@ fn text_body(template: Template, f: &Fields) -> String {
                 }
                 None => s.push('.'),
             }
-            s.push_str(
-                " Please reply to this message with the corrected full address \
-                 (street and number, postcode, city).",
-            );
+            match &f.fix_address_url {
+                Some(u) => {
+                    let _ = write!(s, " Please correct it here: {u}");
+                }
+                None => s.push_str(
+                    " Please reply to this message with the corrected full address \
+                     (street and number, postcode, city).",
+                ),
+            }
         }
     }
     s
@@ -475,11 +485,21 @@ fn email_body(template: Template, f: &Fields) -> String {
                 lines.push(a.clone());
             }
             lines.push(String::new());
-            lines.push(
-                "Please reply to this e-mail with the corrected full address (street and \
-                 number, postcode, city), so that we can send your order on its way."
-                    .into(),
-            );
+            match &f.fix_address_url {
+                Some(u) => {
+                    lines.push(
+                        "Please correct it on this page, so that we can send your order on \
+                         its way:"
+                            .into(),
+                    );
+                    lines.push(u.clone());
+                }
+                None => lines.push(
+                    "Please reply to this e-mail with the corrected full address (street \
+                     and number, postcode, city), so that we can send your order on its way."
+                        .into(),
+                ),
+            }
         }
     }
     lines.push(String::new());
@@ -578,6 +598,7 @@ mod tests {
             delivered_at_ms: Some(DELIVERED_MS),
             received_by: Some("J. Smith".into()),
             address_text: Some("12 Mian Stret, 10115 Berlin, DE".into()),
+            fix_address_url: None,
         }
     }
 
@@ -626,6 +647,7 @@ mod tests {
                  Conceição, 04512-010 São Paulo SP, Brazil"
                     .into(),
             ),
+            fix_address_url: Some(format!("https://pages.example/a/v1.{}", "Qw8".repeat(60))),
         }
     }
 
@@ -840,6 +862,29 @@ mod tests {
             assert_eq!(failure_reason_text(code), Some(text), "{code}");
         }
         assert_eq!(failure_reason_text("NONE"), None);
+    }
+
+    #[test]
+    fn address_clarification_links_to_the_fix_address_page_when_there_is_one() {
+        let mut ctx = full();
+        ctx.fix_address_url = Some("https://pages.example/a/v1.abc.def".into());
+        let sms = render(Template::AddressClarification, NotifyChannel::Sms, &ctx);
+        assert!(
+            sms.body
+                .ends_with("Please correct it here: https://pages.example/a/v1.abc.def"),
+            "{}",
+            sms.body
+        );
+        assert!(!sms.body.contains("reply"), "{}", sms.body);
+        let email = render(Template::AddressClarification, NotifyChannel::Email, &ctx);
+        assert!(
+            email
+                .body
+                .contains("Please correct it on this page, so that we can send your order on its way:\nhttps://pages.example/a/v1.abc.def\n"),
+            "{}",
+            email.body
+        );
+        assert!(!email.body.contains("reply"), "{}", email.body);
     }
 
     #[test]

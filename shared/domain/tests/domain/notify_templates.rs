@@ -28,6 +28,7 @@ fn context() -> impl Strategy<Value = MessageContext> {
             proptest::option::of(any::<i64>()),
             proptest::option::of(text(400)),
             proptest::option::of(text(2000)),
+            proptest::option::of(text(2000)),
         ),
     )
         .prop_map(
@@ -35,7 +36,7 @@ fn context() -> impl Strategy<Value = MessageContext> {
                 (store_name, order_name, recipient_first_name),
                 (courier_name, tracking_number, tracking_url),
                 (eta_ms, failure_reason, failure_notes),
-                (reschedule_url, delivered_at_ms, received_by, address_text),
+                (reschedule_url, delivered_at_ms, received_by, address_text, fix_address_url),
             )| MessageContext {
                 store_name,
                 order_name,
@@ -51,6 +52,7 @@ fn context() -> impl Strategy<Value = MessageContext> {
                 delivered_at_ms,
                 received_by,
                 address_text,
+                fix_address_url,
             },
         )
 }
