@@ -31,7 +31,7 @@ pub fn fix_address(view: &FixAddressView) -> String {
     let body = html! {
         h1 { "Check your delivery address" }
         p { "The courier could not find this address for your order " (view.order)
-            " from " (view.store) ". Please correct it, and we send your order on its way." }
+            " from " (view.store) ". Please correct it, and we will send your order on its way." }
         @if !view.problems.is_empty() {
             div.problems role="alert" {
                 h2 { "Please check" }

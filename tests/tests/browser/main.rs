@@ -5,5 +5,6 @@
 //! `SCREENSHOTS_DIR`). `infra/scripts/setup-browser.sh` installs what they need; `make test`
 //! runs it first.
 
+mod fix_address;
 mod support;
 mod tracking;

@@ -78,6 +78,54 @@ impl Browser {
             .expect("its text")
     }
 
+    /// The first `css`'s text once it is `expected` (after a form's post, the next page).
+    pub async fn wait_for_text(&self, css: &str, expected: &str) {
+        end_to_end::wait_for(
+            &format!("{css} to read {expected:?}"),
+            Duration::from_secs(20),
+            || async {
+                let element = self.client.find(fantoccini::Locator::Css(css)).await.ok()?;
+                let text = element.text().await.ok()?;
+                (text == expected).then_some(())
+            },
+        )
+        .await
+    }
+
+    /// The value of the form field `css`.
+    pub async fn value(&self, css: &str) -> String {
+        self.field(css)
+            .await
+            .prop("value")
+            .await
+            .expect("its value")
+            .unwrap_or_default()
+    }
+
+    /// Types `text` into the form field `css` in place of what it holds.
+    pub async fn fill(&self, css: &str, text: &str) {
+        let field = self.field(css).await;
+        field.clear().await.expect("the field clears");
+        if !text.is_empty() {
+            field
+                .send_keys(text)
+                .await
+                .expect("the field takes the text");
+        }
+    }
+
+    /// Clicks the first `css`.
+    pub async fn click(&self, css: &str) {
+        self.field(css).await.click().await.expect("it clicks");
+    }
+
+    async fn field(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .find(fantoccini::Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css} on the page: {e}"))
+    }
+
     /// Runs `script` in the page and returns what it returns.
     pub async fn eval(&self, script: &str) -> Value {
         self.client
