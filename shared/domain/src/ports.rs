@@ -333,6 +333,29 @@ pub trait ReviewInbox: Send + Sync {
     async fn get(&self, id: &str) -> Result<Option<ReviewItem>, StorageError>;
 
     async fn all(&self) -> Result<Vec<ReviewItem>, StorageError>;
+
+    /// One page of the items with `status`, newest first, from an index (never a scan, so
+    /// a page costs the same at a million items); only those with a reason `code` when
+    /// given. `after` is the previous page's `next`.
+    async fn page(&self, query: &ReviewQuery) -> Result<ReviewPage, StorageError>;
+}
+
+/// Which review items a page lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewQuery {
+    pub status: String,
+    /// A [`ReviewReason::code`](crate::ReviewReason::code) the items must have.
+    pub code: Option<String>,
+    pub limit: u32,
+    /// Where the previous page stopped (opaque).
+    pub after: Option<String>,
+}
+
+/// A page of review items, and where the next one starts (`None`: the last page).
+#[derive(Debug, Clone, Default)]
+pub struct ReviewPage {
+    pub items: Vec<ReviewItem>,
+    pub next: Option<String>,
 }
 
 /// The audit trail: every inbound payload, whether it was seen before, and what it

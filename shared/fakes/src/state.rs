@@ -532,6 +532,35 @@ impl ReviewInbox for FakeReviews {
         self.faults.check("all")?;
         Ok(self.items())
     }
+
+    /// Newest first by creation, then id; the cursor is the last item's id.
+    async fn page(
+        &self,
+        query: &domain::ports::ReviewQuery,
+    ) -> Result<domain::ports::ReviewPage, StorageError> {
+        self.faults.check("page")?;
+        let mut items: Vec<ReviewItem> = self
+            .items()
+            .into_iter()
+            .filter(|i| i.status == query.status)
+            .filter(|i| {
+                query
+                    .code
+                    .as_deref()
+                    .is_none_or(|code| i.reasons.iter().any(|r| r.code() == code))
+            })
+            .collect();
+        items.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        if let Some(after) = &query.after {
+            if let Some(at) = items.iter().position(|i| &i.id == after) {
+                items.drain(..=at);
+            }
+        }
+        let more = items.len() > query.limit as usize;
+        items.truncate(query.limit as usize);
+        let next = more.then(|| items.last().map(|i| i.id.clone())).flatten();
+        Ok(domain::ports::ReviewPage { items, next })
+    }
 }
 
 /// The audit trail.

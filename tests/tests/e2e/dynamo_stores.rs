@@ -432,3 +432,95 @@ async fn a_plan_id_two_runs_share_is_refused_and_never_mixes_their_routes() {
     let stored = plans.day("2026-12-07").await.unwrap().open.expect("open");
     assert_eq!(stored, first);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inbox_pages_through_its_index_newest_first_and_filters_by_reason() {
+    use domain::ports::ReviewQuery;
+    use domain::{ReviewItem, ReviewReason};
+    let h = Harness::start("inbox-pages", &[]).await;
+    let inbox = &h.stores().reviews;
+    // 23 open items a second apart, every third about the address; two more closed.
+    for i in 0..25u32 {
+        let reason = if i % 3 == 0 {
+            ReviewReason::AddressNotFound {
+                message: "no such street".into(),
+            }
+        } else {
+            ReviewReason::MissingPhone
+        };
+        let mut item = ReviewItem::new(&format!("shopify:acme:{i}:1"), "shipment", vec![reason]);
+        item.created_at = format!("2026-12-06T10:00:{i:02}Z");
+        inbox.open(&item).await.unwrap();
+    }
+    for i in [23u32, 24] {
+        let id = format!("review:shopify:acme:{i}:1");
+        assert!(inbox.close(&id, "dismissed", "test").await.unwrap());
+    }
+
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = inbox
+            .page(&ReviewQuery {
+                status: "open".into(),
+                code: None,
+                limit: 10,
+                after: after.clone(),
+            })
+            .await
+            .unwrap();
+        assert!(page.items.len() <= 10);
+        seen.extend(page.items.iter().map(|i| i.created_at.clone()));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = (0..23u32)
+        .rev()
+        .map(|i| format!("2026-12-06T10:00:{i:02}Z"))
+        .collect();
+    assert_eq!(seen, expected, "every open item once, newest first");
+
+    let address = inbox
+        .page(&ReviewQuery {
+            status: "open".into(),
+            code: Some("address_not_found".into()),
+            limit: 50,
+            after: None,
+        })
+        .await
+        .unwrap();
+    let ids: Vec<&str> = address.items.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [21, 18, 15, 12, 9, 6, 3, 0]
+            .map(|i| format!("review:shopify:acme:{i}:1"))
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+    );
+    assert!(address.next.is_none());
+    let dismissed = inbox
+        .page(&ReviewQuery {
+            status: "dismissed".into(),
+            code: None,
+            limit: 10,
+            after: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(dismissed.items.len(), 2);
+    // A cursor that is not ours lists from the start.
+    let garbage = inbox
+        .page(&ReviewQuery {
+            status: "dismissed".into(),
+            code: None,
+            limit: 10,
+            after: Some("not-a-cursor".into()),
+        })
+        .await
+        .unwrap();
+    assert_eq!(garbage.items.len(), 2);
+    h.stop().await;
+}

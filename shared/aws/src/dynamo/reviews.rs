@@ -2,11 +2,11 @@
 //! could not be read), with machine-readable reasons; a repeat of the same problem counts on
 //! the existing item instead of opening another.
 
-use super::{from_item, json_text, n, pk_of, rfc3339_now, s, to_item, Table};
+use super::{from_item, json_text, n, pk_of, rfc3339_now, s, to_item, Item, Table};
 use crate::{classify, conditional};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
-use domain::ports::ReviewInbox;
+use domain::ports::{ReviewInbox, ReviewPage, ReviewQuery};
 use domain::review::OPEN;
 use domain::{ReviewItem, ReviewReason, ShipmentDraft, StorageError};
 use serde::{Deserialize, Serialize};
@@ -239,5 +239,114 @@ impl ReviewInbox for DynamoReviewInbox {
             .into_iter()
             .map(review_item)
             .collect()
+    }
+
+    /// The `by_status` index (status, created_at), newest first. A reason filter is a
+    /// filter expression on the query, so a page may take several queries to fill; each
+    /// reads at most `limit` index entries, and at most [`MAX_QUERIES_PER_PAGE`] are made.
+    async fn page(&self, query: &ReviewQuery) -> Result<ReviewPage, StorageError> {
+        let mut start = query.after.as_deref().and_then(cursor::decode);
+        let mut items = Vec::new();
+        for _ in 0..MAX_QUERIES_PER_PAGE {
+            let want = query.limit.saturating_sub(items.len() as u32).max(1);
+            let mut request = self
+                .table
+                .client
+                .query()
+                .table_name(&self.table.name)
+                .index_name(BY_STATUS)
+                .key_condition_expression("#status = :status")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":status", s(&query.status))
+                .scan_index_forward(false)
+                .limit(want as i32)
+                .set_exclusive_start_key(start.take());
+            if let Some(code) = &query.code {
+                request = request
+                    .filter_expression("contains(reason_codes, :code)")
+                    .expression_attribute_values(":code", s(code));
+            }
+            let answer = request.send().await.map_err(|e| classify("Query", e))?;
+            for item in answer.items.unwrap_or_default() {
+                let item = review_item(item)?;
+                // `contains` matches text; the codes are matched whole here.
+                let wanted = query
+                    .code
+                    .as_deref()
+                    .is_none_or(|code| item.reasons.iter().any(|r| r.code() == code));
+                if wanted {
+                    items.push(item);
+                }
+            }
+            start = answer.last_evaluated_key;
+            if start.is_none() || items.len() >= query.limit as usize {
+                break;
+            }
+        }
+        items.truncate(query.limit as usize);
+        let next = match (&start, items.last()) {
+            (Some(_), Some(last)) => Some(cursor::encode(last)),
+            (Some(key), None) => cursor::from_key(key),
+            (None, _) => None,
+        };
+        Ok(ReviewPage { items, next })
+    }
+}
+
+/// The index the console's inbox pages through.
+const BY_STATUS: &str = "by_status";
+
+/// A filtered page stops after this many queries even if not full: a rare reason among a
+/// million items never turns one page into a table's worth of reads.
+const MAX_QUERIES_PER_PAGE: usize = 10;
+
+/// A page's `next`: the index key of its last item (pk, status, created_at) as base64url
+/// JSON. A cursor that is not one of ours lists from the start: it cannot show wrong data.
+mod cursor {
+    use super::{s, Item};
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    use domain::ReviewItem;
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Cursor {
+        pk: String,
+        status: String,
+        created_at: String,
+    }
+
+    pub fn encode(item: &ReviewItem) -> String {
+        seal(&Cursor {
+            pk: item.id.clone(),
+            status: item.status.clone(),
+            created_at: item.created_at.clone(),
+        })
+    }
+
+    pub fn from_key(key: &Item) -> Option<String> {
+        let text = |name: &str| match key.get(name) {
+            Some(AttributeValue::S(v)) => Some(v.clone()),
+            _ => None,
+        };
+        Some(seal(&Cursor {
+            pk: text("pk")?,
+            status: text("status")?,
+            created_at: text("created_at")?,
+        }))
+    }
+
+    fn seal(cursor: &Cursor) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(cursor).unwrap_or_default())
+    }
+
+    pub fn decode(text: &str) -> Option<Item> {
+        let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
+        let cursor: Cursor = serde_json::from_slice(&bytes).ok()?;
+        Some(Item::from([
+            ("pk".to_owned(), s(cursor.pk)),
+            ("status".to_owned(), s(cursor.status)),
+            ("created_at".to_owned(), s(cursor.created_at)),
+        ]))
     }
 }
