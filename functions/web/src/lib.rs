@@ -4,30 +4,24 @@
 //! the page, so no login is needed, and any token that is not a genuine, unexpired link to
 //! that page gets the same plain "not found" page.
 //!
-//! The pages are an axum app. API Gateway (and the local runtime's gateway) hand the
-//! function the HTTP API's event itself, so the function turns it into an HTTP request for
-//! the app and the app's response back into the event's answer — here, once, for both.
+//! The pages are an axum app, served from the HTTP API's events by `http_api`.
 
 mod fix_address;
 mod wiring;
 
 use std::sync::Arc;
 
-use aws_lambda_events::encodings::Body as EventBody;
 use aws_lambda_events::event::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use base64::Engine as _;
 use domain::messages::TaskRequested;
 use domain::ports::{secret_json, Queue, ReviewInbox, Secrets, ShipmentStore, StoreRules};
 use domain::rules::StoreConfig;
 use domain::ShipmentKey;
-use http_body_util::BodyExt as _;
 use links::{LinkSecret, Purpose};
-use tower::ServiceExt as _;
 
 pub use wiring::Config;
 
@@ -47,18 +41,7 @@ pub struct Web {
 impl Web {
     /// Answers one request of the HTTP API.
     pub async fn handle(&self, event: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
-        let request = match to_request(&event) {
-            Ok(request) => request,
-            Err(problem) => {
-                tracing::warn!(%problem, "unreadable request");
-                return to_event(StatusCode::BAD_REQUEST.into_response()).await;
-            }
-        };
-        let app = self.router();
-        match app.oneshot(request).await {
-            Ok(response) => to_event(response).await,
-            Err(never) => match never {},
-        }
+        http_api::serve(self.router(), &event).await
     }
 
     fn router(&self) -> Router {
@@ -225,60 +208,6 @@ fn page(status: StatusCode, html: String) -> Response {
         headers.insert(name, HeaderValue::from_static(value));
     }
     response
-}
-
-/// The HTTP API's event as an HTTP request: method, raw path and query, headers, body.
-fn to_request(event: &ApiGatewayV2httpRequest) -> Result<axum::extract::Request, String> {
-    let path = event.raw_path.as_deref().unwrap_or("/");
-    let uri = match event.raw_query_string.as_deref() {
-        Some(query) if !query.is_empty() => format!("{path}?{query}"),
-        _ => path.to_owned(),
-    };
-    let body = match &event.body {
-        None => Vec::new(),
-        Some(text) if event.is_base64_encoded => base64::engine::general_purpose::STANDARD
-            .decode(text)
-            .map_err(|e| format!("body: {e}"))?,
-        Some(text) => text.clone().into_bytes(),
-    };
-    let mut request = http::Request::builder()
-        .method(event.request_context.http.method.clone())
-        .uri(uri)
-        .body(axum::body::Body::from(body))
-        .map_err(|e| e.to_string())?;
-    *request.headers_mut() = event.headers.clone();
-    Ok(request)
-}
-
-/// The app's response as the HTTP API's answer (payload format 2.0).
-async fn to_event(response: Response) -> ApiGatewayV2httpResponse {
-    let (parts, body) = response.into_parts();
-    let bytes = match body.collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) => {
-            tracing::error!(%error, "response body unreadable");
-            let mut failed = ApiGatewayV2httpResponse::default();
-            failed.status_code = 500;
-            return failed;
-        }
-    };
-    let mut answer = ApiGatewayV2httpResponse::default();
-    answer.status_code = i64::from(parts.status.as_u16());
-    answer.headers = single_valued(&parts.headers);
-    answer.body = Some(EventBody::Text(
-        String::from_utf8_lossy(&bytes).into_owned(),
-    ));
-    answer.is_base64_encoded = false;
-    answer
-}
-
-/// API Gateway answers each header once; the pages set each once.
-fn single_valued(headers: &HeaderMap) -> HeaderMap {
-    let mut single = HeaderMap::new();
-    for (name, value) in headers {
-        single.insert(name.clone(), value.clone());
-    }
-    single
 }
 
 #[cfg(test)]

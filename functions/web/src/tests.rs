@@ -4,6 +4,7 @@
 //! and asks for the task once.
 
 use super::*;
+use aws_lambda_events::encodings::Body as EventBody;
 use aws_lambda_events::event::apigw::ApiGatewayV2httpRequestContextHttpDescription;
 use domain::messages::{TaskAction, TaskRequested};
 use domain::review::{review_id, RELEASED};

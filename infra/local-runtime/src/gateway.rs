@@ -98,6 +98,18 @@ fn to_lambda(
             .push(v.into_owned());
     }
     request.query_string_parameters = query.into();
+    // Payload format 2.0: the cookies in their own field, not among the headers.
+    let cookies: Vec<String> = headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty())
+        .collect();
+    request.cookies = (!cookies.is_empty()).then_some(cookies);
+    let mut headers = headers;
+    headers.remove(axum::http::header::COOKIE);
     request.headers = headers;
     request.path_parameters = params;
     // API Gateway passes text bodies as they are and base64-encodes the rest.
@@ -134,5 +146,14 @@ fn from_lambda(response: ApiGatewayV2httpResponse) -> Response {
         Some(Body::Binary(bytes)) => bytes,
         _ => Vec::new(),
     };
-    (status, response.headers, body).into_response()
+    let mut headers = response.headers;
+    for cookie in &response.cookies {
+        match axum::http::HeaderValue::from_str(cookie) {
+            Ok(value) => {
+                headers.append(axum::http::header::SET_COOKIE, value);
+            }
+            Err(error) => tracing::warn!(%error, "a cookie that is no header value; dropped"),
+        }
+    }
+    (status, headers, body).into_response()
 }
