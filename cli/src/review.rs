@@ -164,18 +164,7 @@ pub fn render_show(shown: &Shown) -> Result<String, CliError> {
 /// A reason as an operator needs it: its one-line text and the values behind it (the
 /// Display of a reason deliberately leaves values out, as it is also what logs show).
 pub fn describe(reason: &ReviewReason) -> String {
-    let mut text = reason.to_string();
-    if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(reason) {
-        let details: Vec<String> = fields
-            .iter()
-            .filter(|(name, _)| name.as_str() != "code")
-            .map(|(name, value)| format!("{name}: {value}"))
-            .collect();
-        if !details.is_empty() {
-            let _ = write!(text, " ({})", details.join(", "));
-        }
-    }
-    text
+    reason.described()
 }
 
 /// One `--set PATH=VALUE`: a draft field path and its new value (JSON, or else text).
@@ -189,15 +178,8 @@ impl FromStr for FieldFix {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.split_once('=') {
-            Some((path, value)) if !path.trim().is_empty() => Ok(FieldFix {
-                path: path.trim().to_owned(),
-                value: value.to_owned(),
-            }),
-            _ => Err(format!(
-                "{s:?} is not PATH=VALUE (e.g. phone=+4930901820, address.postal_code=10119)"
-            )),
-        }
+        let (path, value) = domain::desk::parse_fix(s)?;
+        Ok(FieldFix { path, value })
     }
 }
 

@@ -185,29 +185,15 @@ async fn not_found() -> Response {
 }
 
 fn not_found_page() -> Response {
-    page(StatusCode::NOT_FOUND, pages::not_found())
+    http_api::not_found()
 }
 
 fn unavailable() -> Response {
-    let mut response = page(StatusCode::SERVICE_UNAVAILABLE, pages::unavailable());
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
-    response
+    http_api::unavailable()
 }
 
-/// An HTML page with the headers every page has.
 fn page(status: StatusCode, html: String) -> Response {
-    let mut response = (status, html).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    for (name, value) in pages::SECURITY_HEADERS {
-        headers.insert(name, HeaderValue::from_static(value));
-    }
-    response
+    http_api::page(status, html)
 }
 
 #[cfg(test)]

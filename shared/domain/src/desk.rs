@@ -102,6 +102,19 @@ pub fn item_id(arg: &str) -> String {
     }
 }
 
+/// One fix as a person types it, `PATH=VALUE` (split at the first `=`): a draft field path
+/// and its new value (JSON, or else text).
+pub fn parse_fix(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((path, value)) if !path.trim().is_empty() => {
+            Ok((path.trim().to_owned(), value.to_owned()))
+        }
+        _ => Err(format!(
+            "{text:?} is not PATH=VALUE (e.g. phone=+4930901820, address.postal_code=10119)"
+        )),
+    }
+}
+
 impl Desk<'_> {
     /// The open item `id`, or why it is not there to act on.
     pub async fn open_item(&self, id: &str) -> Result<ReviewItem, DeskError> {

@@ -128,6 +128,25 @@ impl ReviewReason {
     }
 }
 
+impl ReviewReason {
+    /// A reason as an operator needs it: its one-line text and the values behind it (the
+    /// Display of a reason deliberately leaves values out, as it is also what logs show).
+    pub fn described(&self) -> String {
+        let mut text = self.to_string();
+        if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(self) {
+            let details: Vec<String> = fields
+                .iter()
+                .filter(|(name, _)| name.as_str() != "code")
+                .map(|(name, value)| format!("{name}: {value}"))
+                .collect();
+            if !details.is_empty() {
+                text.push_str(&format!(" ({})", details.join(", ")));
+            }
+        }
+        text
+    }
+}
+
 /// A one-line text for operators; the values themselves stay in the stored item, not in logs.
 impl fmt::Display for ReviewReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -55,7 +55,8 @@ pub fn to_request(event: &ApiGatewayV2httpRequest) -> Result<axum::extract::Requ
         .map_err(|e| e.to_string())?;
     *request.headers_mut() = event.headers.clone();
     if let Some(cookies) = event.cookies.as_ref().filter(|c| !c.is_empty()) {
-        let joined = HeaderValue::from_str(&cookies.join("; ")).map_err(|e| format!("cookies: {e}"))?;
+        let joined =
+            HeaderValue::from_str(&cookies.join("; ")).map_err(|e| format!("cookies: {e}"))?;
         request.headers_mut().insert(header::COOKIE, joined);
     }
     Ok(request)
@@ -82,9 +83,40 @@ pub async fn to_event(response: Response) -> ApiGatewayV2httpResponse {
         .filter_map(|v| v.to_str().ok().map(str::to_owned))
         .collect();
     answer.headers = single_valued(&parts.headers);
-    answer.body = Some(EventBody::Text(String::from_utf8_lossy(&bytes).into_owned()));
+    answer.body = Some(EventBody::Text(
+        String::from_utf8_lossy(&bytes).into_owned(),
+    ));
     answer.is_base64_encoded = false;
     answer
+}
+
+/// An HTML page with the headers every page has ([`pages::SECURITY_HEADERS`]).
+pub fn page(status: StatusCode, html: String) -> Response {
+    let mut response = (status, html).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    for (name, value) in pages::SECURITY_HEADERS {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// The plain "not found" page (404).
+pub fn not_found() -> Response {
+    page(StatusCode::NOT_FOUND, pages::not_found())
+}
+
+/// What a page answers when what it needs cannot be read now: 503, come back in half a
+/// minute, nothing of the cause.
+pub fn unavailable() -> Response {
+    let mut response = page(StatusCode::SERVICE_UNAVAILABLE, pages::unavailable());
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+    response
 }
 
 /// API Gateway answers each header once; the cookies go in their own field.
@@ -125,7 +157,8 @@ mod tests {
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("none")
                     .to_owned();
-                let mut response = format!("{cookie} {}", uri.query().unwrap_or("")).into_response();
+                let mut response =
+                    format!("{cookie} {}", uri.query().unwrap_or("")).into_response();
                 for value in ["a=1; HttpOnly", "b=2; Secure"] {
                     response
                         .headers_mut()
@@ -140,7 +173,10 @@ mod tests {
         )
         .await;
         assert_eq!(answer.status_code, 200);
-        assert_eq!(answer.body, Some(EventBody::Text("s=abc; t=def a=1".into())));
+        assert_eq!(
+            answer.body,
+            Some(EventBody::Text("s=abc; t=def a=1".into()))
+        );
         assert_eq!(answer.cookies, vec!["a=1; HttpOnly", "b=2; Secure"]);
         assert!(answer.headers.get(header::SET_COOKIE).is_none());
         let without = serve(app, &event("/echo", None)).await;

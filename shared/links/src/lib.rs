@@ -132,6 +132,24 @@ impl LinkKeys {
         )
     }
 
+    /// A tag binding `context` to these keys: the console's CSRF token for a session
+    /// (`context` names its use, so a tag is never a link: a link's payload starts with a
+    /// page's name).
+    pub fn tag(&self, context: &str) -> String {
+        URL_SAFE_NO_PAD.encode(mac(&self.current, context).finalize().into_bytes())
+    }
+
+    /// Whether `tag` is [`LinkKeys::tag`] of `context` under the current or the previous
+    /// key, compared in constant time.
+    pub fn check_tag(&self, context: &str, tag: &str) -> bool {
+        let Ok(tag) = URL_SAFE_NO_PAD.decode(tag) else {
+            return false;
+        };
+        std::iter::once(&self.current)
+            .chain(&self.previous)
+            .any(|key| mac(key, context).verify_slice(&tag).is_ok())
+    }
+
     /// The shipment `token` is about, if it is a genuine link for `purpose` that has not
     /// expired at `now_s`.
     pub fn verify(

@@ -246,3 +246,19 @@ async fn the_tracking_message_links_to_the_stacks_page_and_without_keys_to_the_c
         assert!(!sent[0].body.contains(not), "{}", sent[0].body);
     }
 }
+
+#[test]
+fn a_tag_checks_only_for_its_context_and_survives_one_rotation() {
+    let keys = keys();
+    let tag = keys.tag("csrf|session-a");
+    assert!(keys.check_tag("csrf|session-a", &tag));
+    assert!(!keys.check_tag("csrf|session-b", &tag));
+    assert!(!keys.check_tag("csrf|session-a", "not base64 !"));
+    assert!(!keys.check_tag("csrf|session-a", ""));
+    let rotated = LinkSecret::first(NEW).rotated(b"a newer key for the links, 32 bytes+");
+    assert!(rotated.keys().unwrap().check_tag("csrf|session-a", &tag));
+    let stranger = LinkSecret::first(b"somebody else's key, 32 bytes long")
+        .keys()
+        .unwrap();
+    assert!(!stranger.check_tag("csrf|session-a", &tag));
+}

@@ -2,6 +2,7 @@
 //! or a customer typed ever read as markup (maud escapes every value it is given; markup is
 //! only what the templates themselves write).
 
+pub mod console;
 mod fix_address;
 mod track;
 

@@ -1,0 +1,586 @@
+//! The console through its own entry point, on the domain's fakes and a user pool stand-in
+//! that signs ID tokens as Cognito does (RS256, a test key whose JWKS the verifier is
+//! given): sign-in and its cookie, every way a token is not a session, the inbox a page at a
+//! time, the desk's actions with their roles and CSRF tokens.
+
+use super::*;
+use crate::auth::{KeySource, SignInError};
+use async_trait::async_trait;
+use aws_lambda_events::encodings::Body as EventBody;
+use aws_lambda_events::event::apigw::ApiGatewayV2httpRequestContextHttpDescription;
+use domain::messages::{TaskAction, TaskRequested};
+use domain::review::{review_id, OPEN, RELEASED};
+use domain::{ReviewItem, ReviewReason, ShipmentDraft};
+use fakes::{FakeAudit, FakeQueue, FakeReviews, FakeSecrets, FakeShipments, FakeStoreRules};
+use jsonwebtoken::jwk::JwkSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+const ISSUER: &str = "https://cognito-idp.eu-central-1.amazonaws.com/eu-central-1_TEST";
+const CLIENT: &str = "console-client";
+const KEY: &[u8] = b"the deployment's link key, 32 bytes+";
+
+fn signing_key() -> jsonwebtoken::EncodingKey {
+    jsonwebtoken::EncodingKey::from_rsa_pem(include_bytes!(
+        "../tests/fixtures/test-signing-key.pem"
+    ))
+    .unwrap()
+}
+
+fn now_s() -> i64 {
+    domain::clock::now_ms() / 1000
+}
+
+/// An ID token as the pool signs it; `change` alters its claims or header first.
+fn token_with(
+    user: &str,
+    groups: &[&str],
+    change: impl FnOnce(&mut serde_json::Value, &mut jsonwebtoken::Header),
+) -> String {
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some("test-key-1".into());
+    let mut claims = serde_json::json!({
+        "iss": ISSUER, "aud": CLIENT, "sub": format!("sub-{user}"), "token_use": "id",
+        "cognito:username": user, "cognito:groups": groups,
+        "iat": now_s(), "exp": now_s() + 3600,
+    });
+    change(&mut claims, &mut header);
+    jsonwebtoken::encode(&header, &claims, &signing_key()).unwrap()
+}
+
+fn token(user: &str, groups: &[&str]) -> String {
+    token_with(user, groups, |_, _| {})
+}
+
+/// The test key's JWKS; counts how often it is asked for past the cache.
+#[derive(Default)]
+struct TestKeys {
+    fresh: AtomicUsize,
+}
+
+#[async_trait]
+impl KeySource for TestKeys {
+    async fn keys(&self, fresh: bool) -> Result<Arc<JwkSet>, String> {
+        if fresh {
+            self.fresh.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(Arc::new(
+            serde_json::from_str(include_str!("../tests/fixtures/test-jwks.json")).unwrap(),
+        ))
+    }
+}
+
+/// The pool: ana is a dispatcher, vic a viewer, nobody is in no group.
+struct TestPool;
+
+#[async_trait]
+impl SignIn for TestPool {
+    async fn sign_in(&self, user: &str, password: &str) -> Result<String, SignInError> {
+        match (user, password) {
+            ("ana", "ana's password") => Ok(token("ana", &["dispatcher"])),
+            ("vic", "vic's password") => Ok(token("vic", &["viewer"])),
+            ("nobody", "nobody's password") => Ok(token("nobody", &[])),
+            _ => Err(SignInError::Refused),
+        }
+    }
+}
+
+struct World {
+    console: Console,
+    reviews: Arc<FakeReviews>,
+    tasks: Arc<FakeQueue<TaskRequested>>,
+    keys: Arc<TestKeys>,
+}
+
+fn world() -> World {
+    let secrets = Arc::new(FakeSecrets::default());
+    secrets.put(
+        links::SECRET_NAME,
+        serde_json::to_string(&LinkSecret::first(KEY)).unwrap(),
+    );
+    let reviews = Arc::new(FakeReviews::default());
+    let tasks = Arc::new(FakeQueue::default());
+    let keys = Arc::new(TestKeys::default());
+    World {
+        console: Console {
+            reviews: reviews.clone(),
+            shipments: Arc::new(FakeShipments::default()),
+            rules: Arc::new(FakeStoreRules::default()),
+            tasks: tasks.clone(),
+            audit: Arc::new(FakeAudit::default()),
+            secrets,
+            sign_in: Arc::new(TestPool),
+            verifier: Arc::new(Verifier {
+                issuer: ISSUER.into(),
+                client_id: CLIENT.into(),
+                keys: keys.clone(),
+            }),
+        },
+        reviews,
+        tasks,
+        keys,
+    }
+}
+
+fn request(
+    method: http::Method,
+    path: &str,
+    cookie: Option<&str>,
+    form: Option<&str>,
+) -> ApiGatewayV2httpRequest {
+    let mut request = ApiGatewayV2httpRequest::default();
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    request.raw_path = Some(path.to_owned());
+    request.raw_query_string = Some(query.to_owned());
+    let mut http = ApiGatewayV2httpRequestContextHttpDescription::default();
+    http.method = method;
+    request.request_context.http = http;
+    request.cookies = cookie.map(|c| vec![c.to_owned()]);
+    if let Some(form) = form {
+        request.headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        request.body = Some(form.to_owned());
+    }
+    request
+}
+
+fn get(path: &str, session: Option<&str>) -> ApiGatewayV2httpRequest {
+    let cookie = session.map(|t| format!("cb_session={t}"));
+    request(http::Method::GET, path, cookie.as_deref(), None)
+}
+
+fn post(path: &str, session: &str, form: &str) -> ApiGatewayV2httpRequest {
+    let cookie = format!("cb_session={session}");
+    request(http::Method::POST, path, Some(&cookie), Some(form))
+}
+
+fn body(answer: &ApiGatewayV2httpResponse) -> String {
+    match &answer.body {
+        Some(EventBody::Text(text)) => text.clone(),
+        other => panic!("a text body, got {other:?}"),
+    }
+}
+
+fn location(answer: &ApiGatewayV2httpResponse) -> &str {
+    answer
+        .headers
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+/// The CSRF token in a page's first form.
+fn csrf_of(html: &str) -> String {
+    let at = html
+        .find(r#"name="csrf" value=""#)
+        .expect("a form with a CSRF token")
+        + 19;
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+fn form_encode(value: &str) -> String {
+    pages::console::encode(value)
+}
+
+/// An open item whose draft needs its postal code fixed before it can be released.
+async fn item_to_fix(w: &World, order: &str) -> String {
+    let shipment = fakes::sample::shipment("acme", order);
+    let mut draft = ShipmentDraft::from(&shipment);
+    if let Some(address) = draft.address.as_mut() {
+        address.postal_code = Some("1011".into());
+    }
+    let mut item = ReviewItem::new(
+        &shipment.key.to_string(),
+        "shipment",
+        vec![ReviewReason::InvalidPostalCode {
+            value: "1011".into(),
+            country: "DE".into(),
+        }],
+    );
+    item.shipment_key = Some(shipment.key.to_string());
+    item.draft = Some(draft);
+    item.event_ms = Some(domain::clock::now_ms() - 60_000);
+    domain::ports::ReviewInbox::open(w.reviews.as_ref(), &item)
+        .await
+        .unwrap();
+    item.id
+}
+
+#[tokio::test]
+async fn without_a_session_every_page_sends_to_sign_in() {
+    let w = world();
+    for path in ["/console/inbox", "/console/inbox/review%3Ax"] {
+        let answer = w.console.handle(get(path, None)).await;
+        assert_eq!(answer.status_code, 303, "{path}");
+        assert_eq!(location(&answer), "/console/login");
+    }
+    let answer = w
+        .console
+        .handle(request(
+            http::Method::POST,
+            "/console/inbox/review%3Ax/release",
+            None,
+            Some("csrf=x"),
+        ))
+        .await;
+    assert_eq!(answer.status_code, 303);
+    assert!(w.tasks.sent().is_empty());
+}
+
+#[tokio::test]
+async fn signing_in_keeps_the_token_in_a_secure_httponly_strict_cookie() {
+    let w = world();
+    let form = w.console.handle(get("/console/login", None)).await;
+    assert_eq!(form.status_code, 200);
+    let nonce_cookie = form.cookies[0].split(';').next().unwrap().to_owned();
+    assert!(nonce_cookie.starts_with("cb_login="), "{nonce_cookie}");
+    let csrf = csrf_of(&body(&form));
+
+    let answer = w
+        .console
+        .handle(request(
+            http::Method::POST,
+            "/console/login",
+            Some(&nonce_cookie),
+            Some(&format!(
+                "username=ana&password=ana%27s+password&csrf={}",
+                form_encode(&csrf)
+            )),
+        ))
+        .await;
+    assert_eq!(answer.status_code, 303, "{}", body(&answer));
+    assert_eq!(location(&answer), "/console/inbox");
+    let session = answer
+        .cookies
+        .iter()
+        .find(|c| c.starts_with("cb_session="))
+        .expect("the session cookie");
+    for attribute in [
+        "Path=/console",
+        "Secure",
+        "HttpOnly",
+        "SameSite=Strict",
+        "Max-Age=3600",
+    ] {
+        assert!(session.contains(attribute), "{session}");
+    }
+    let token = session["cb_session=".len()..].split(';').next().unwrap();
+    let inbox = w.console.handle(get("/console/inbox", Some(token))).await;
+    assert_eq!(inbox.status_code, 200);
+    assert!(body(&inbox).contains("ana · dispatcher"));
+}
+
+#[tokio::test]
+async fn a_wrong_password_a_foreign_form_or_no_group_signs_nobody_in() {
+    let w = world();
+    let form = w.console.handle(get("/console/login", None)).await;
+    let nonce_cookie = form.cookies[0].split(';').next().unwrap().to_owned();
+    let csrf = form_encode(&csrf_of(&body(&form)));
+    let attempt = |fields: String, cookie: Option<String>| {
+        request(
+            http::Method::POST,
+            "/console/login",
+            cookie.as_deref(),
+            Some(&fields),
+        )
+    };
+
+    let wrong = w
+        .console
+        .handle(attempt(
+            format!("username=ana&password=guess&csrf={csrf}"),
+            Some(nonce_cookie.clone()),
+        ))
+        .await;
+    assert_eq!(wrong.status_code, 401);
+    assert!(body(&wrong).contains("Incorrect user name or password."));
+    assert!(!wrong.cookies.iter().any(|c| c.starts_with("cb_session=")));
+
+    // A form another site posts has no nonce cookie of ours (or not the one it was made for).
+    for cookie in [None, Some("cb_login=somebody-elses".to_owned())] {
+        let foreign = w
+            .console
+            .handle(attempt(
+                format!("username=ana&password=ana%27s+password&csrf={csrf}"),
+                cookie,
+            ))
+            .await;
+        assert_eq!(foreign.status_code, 403);
+        assert!(foreign.cookies.is_empty());
+    }
+
+    let groupless = w
+        .console
+        .handle(attempt(
+            format!("username=nobody&password=nobody%27s+password&csrf={csrf}"),
+            Some(nonce_cookie),
+        ))
+        .await;
+    assert_eq!(groupless.status_code, 403);
+    assert!(body(&groupless).contains("none of the console's groups"));
+    assert!(!groupless
+        .cookies
+        .iter()
+        .any(|c| c.starts_with("cb_session=")));
+}
+
+#[tokio::test]
+async fn a_token_that_is_not_the_pools_current_id_token_is_no_session() {
+    let w = world();
+    let mut tampered = token("vic", &["viewer"]);
+    // vic's token with admin's groups spliced in: the signature no longer matches.
+    let admin = token("vic", &["admin"]);
+    let payload = admin.split('.').nth(1).unwrap().to_owned();
+    let parts: Vec<&str> = tampered.split('.').collect();
+    tampered = format!("{}.{payload}.{}", parts[0], parts[2]);
+    let refused = [
+        (
+            "expired",
+            token_with("ana", &["admin"], |c, _| c["exp"] = (now_s() - 120).into()),
+        ),
+        (
+            "another app",
+            token_with("ana", &["admin"], |c, _| c["aud"] = "other-client".into()),
+        ),
+        (
+            "another pool",
+            token_with("ana", &["admin"], |c, _| {
+                c["iss"] =
+                    "https://cognito-idp.eu-central-1.amazonaws.com/eu-central-1_OTHER".into()
+            }),
+        ),
+        (
+            "an access token",
+            token_with("ana", &["admin"], |c, _| c["token_use"] = "access".into()),
+        ),
+        ("no group", token("ana", &[])),
+        ("tampered", tampered),
+        ("garbage", "not.a.token".to_owned()),
+    ];
+    for (what, token) in refused {
+        let answer = w.console.handle(get("/console/inbox", Some(&token))).await;
+        assert_eq!(answer.status_code, 303, "{what}");
+        assert_eq!(location(&answer), "/console/login", "{what}");
+        // The stale cookie is cleared.
+        assert!(
+            answer.cookies.iter().any(|c| c.starts_with("cb_session=;")),
+            "{what}"
+        );
+    }
+    // Only a key id the keys lack asks for them afresh (the pool rotated), then refuses.
+    assert_eq!(w.keys.fresh.load(Ordering::SeqCst), 0);
+    let unknown = token_with("ana", &["admin"], |_, h| h.kid = Some("elsewhere".into()));
+    let answer = w
+        .console
+        .handle(get("/console/inbox", Some(&unknown)))
+        .await;
+    assert_eq!(location(&answer), "/console/login");
+    assert_eq!(w.keys.fresh.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn the_inbox_lists_a_page_and_links_the_next() {
+    let w = world();
+    for i in 0..30 {
+        let mut item = ReviewItem::new(
+            &format!("shopify:acme:{i}:1"),
+            "shipment",
+            vec![ReviewReason::MissingPhone],
+        );
+        item.created_at = format!("2026-12-06T10:00:{i:02}Z");
+        domain::ports::ReviewInbox::open(w.reviews.as_ref(), &item)
+            .await
+            .unwrap();
+    }
+    let session = token("vic", &["viewer"]);
+    let first = body(
+        &w.console
+            .handle(get("/console/inbox", Some(&session)))
+            .await,
+    );
+    assert_eq!(first.matches("<tr><td>").count(), 25);
+    assert!(first.contains("review:shopify:acme:29:1"));
+    let next = first
+        .split(r#"<a rel="next" href=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a next page")
+        .replace("&amp;", "&");
+    let second = body(&w.console.handle(get(&next, Some(&session))).await);
+    assert_eq!(second.matches("<tr><td>").count(), 5);
+    assert!(second.contains("review:shopify:acme:0:1"));
+    assert!(!second.contains("rel=\"next\""));
+    let filtered = body(
+        &w.console
+            .handle(get(
+                "/console/inbox?reason=address_not_found",
+                Some(&session),
+            ))
+            .await,
+    );
+    assert!(filtered.contains("No open items."), "{filtered}");
+}
+
+#[tokio::test]
+async fn a_dispatcher_fixes_and_releases_an_item_and_one_task_is_asked_for() {
+    let w = world();
+    let id = item_to_fix(&w, "3003").await;
+    let session = token("ana", &["dispatcher"]);
+    let path = pages::console::item_link(&id);
+    let page = body(&w.console.handle(get(&path, Some(&session))).await);
+    assert!(page.contains("invalid postal code"), "{page}");
+    let csrf = form_encode(&csrf_of(&page));
+
+    // Released before the fix: refused with the reasons, nothing sent.
+    let early = w
+        .console
+        .handle(post(
+            &format!("{path}/release"),
+            &session,
+            &format!("csrf={csrf}"),
+        ))
+        .await;
+    assert_eq!(early.status_code, 422);
+    assert!(body(&early).contains("Not released"));
+    assert!(w.tasks.sent().is_empty());
+
+    let fixed = w
+        .console
+        .handle(post(
+            &format!("{path}/fix"),
+            &session,
+            &format!(
+                "csrf={csrf}&fixes={}",
+                form_encode("address.postal_code=10119\n")
+            ),
+        ))
+        .await;
+    assert_eq!(fixed.status_code, 303, "{}", body(&fixed));
+    let released = w
+        .console
+        .handle(post(
+            &format!("{path}/release"),
+            &session,
+            &format!("csrf={csrf}"),
+        ))
+        .await;
+    assert_eq!(released.status_code, 303);
+    assert_eq!(location(&released), format!("{path}?done=released"));
+    let item = w.reviews.items().pop().unwrap();
+    assert_eq!(item.status, RELEASED);
+    assert!(item.resolution.unwrap().starts_with("released by ana"));
+    assert_eq!(
+        item.fixes,
+        vec!["address.postal_code=10119 (by ana)".to_owned()]
+    );
+    let key = id.trim_start_matches("review:").parse().unwrap();
+    assert_eq!(
+        w.tasks.sent(),
+        vec![TaskRequested::new(key, TaskAction::Create)]
+    );
+
+    // Again (a second tab): refused as not open; still one request.
+    let again = w
+        .console
+        .handle(post(
+            &format!("{path}/release"),
+            &session,
+            &format!("csrf={csrf}"),
+        ))
+        .await;
+    assert_eq!(again.status_code, 409);
+    assert!(
+        body(&again).contains("is released, not open"),
+        "{}",
+        body(&again)
+    );
+    assert_eq!(w.tasks.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn a_viewer_has_no_buttons_and_a_crafted_post_is_forbidden() {
+    let w = world();
+    let id = item_to_fix(&w, "3004").await;
+    let viewer = token("vic", &["viewer"]);
+    let path = pages::console::item_link(&id);
+    let page = body(&w.console.handle(get(&path, Some(&viewer))).await);
+    assert!(!page.contains("/release\""), "{page}");
+    assert!(!page.contains("/dismiss\""), "{page}");
+    // The viewer's own, valid CSRF token (from the sign-out form) does not make it allowed.
+    let csrf = form_encode(&csrf_of(&page));
+    for action in ["release", "dismiss", "fix"] {
+        let answer = w
+            .console
+            .handle(post(
+                &format!("{path}/{action}"),
+                &viewer,
+                &format!("csrf={csrf}&reason=x&fixes=phone%3D1"),
+            ))
+            .await;
+        assert_eq!(answer.status_code, 403, "{action}");
+    }
+    assert_eq!(w.reviews.open_items().len(), 1);
+    assert!(w.reviews.items()[0].fixes.is_empty());
+    assert!(w.tasks.sent().is_empty());
+}
+
+#[tokio::test]
+async fn a_form_without_its_sessions_csrf_token_does_nothing() {
+    let w = world();
+    let id = item_to_fix(&w, "3005").await;
+    let ana = token("ana", &["dispatcher"]);
+    let other = token_with("ana", &["dispatcher"], |c, _| {
+        c["iat"] = (now_s() - 10).into()
+    });
+    let path = pages::console::item_link(&id);
+    let others_csrf = form_encode(&csrf_of(&body(
+        &w.console.handle(get(&path, Some(&other))).await,
+    )));
+    for form in [
+        "".to_owned(),
+        "csrf=forged".to_owned(),
+        format!("csrf={others_csrf}"),
+    ] {
+        let answer = w
+            .console
+            .handle(post(
+                &format!("{path}/dismiss"),
+                &ana,
+                &format!("{form}&reason=spam"),
+            ))
+            .await;
+        assert_eq!(answer.status_code, 403, "{form}");
+    }
+    assert_eq!(w.reviews.items()[0].status, OPEN);
+}
+
+#[tokio::test]
+async fn what_a_store_or_customer_typed_is_shown_as_text() {
+    let w = world();
+    let shipment = fakes::sample::shipment("acme", "3006");
+    let mut draft = ShipmentDraft::from(&shipment);
+    draft.recipient_name = Some("<script>alert(1)</script>".into());
+    let mut item = ReviewItem::new(
+        &shipment.key.to_string(),
+        "shipment",
+        vec![ReviewReason::MissingPhone],
+    );
+    item.draft = Some(draft);
+    domain::ports::ReviewInbox::open(w.reviews.as_ref(), &item)
+        .await
+        .unwrap();
+    let page = body(
+        &w.console
+            .handle(get(
+                &pages::console::item_link(&review_id(&shipment.key.to_string())),
+                Some(&token("vic", &["viewer"])),
+            ))
+            .await,
+    );
+    assert!(
+        page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{page}"
+    );
+    assert!(!page.contains("<script>"), "{page}");
+}

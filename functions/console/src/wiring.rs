@@ -1,0 +1,121 @@
+//! console's configuration (only the variables it uses) and the adapters it is built from,
+//! once per process.
+
+use crate::auth::{CognitoSignIn, JwksOverHttp, Verifier};
+use crate::Console;
+use aws::config::{ConfigError, Env, StartupError};
+use aws::dynamo::{DynamoAuditTrail, DynamoReviewInbox, DynamoShipmentStore, DynamoStoreRules};
+use aws::secrets::SecretStore;
+use aws::sqs::SqsQueue;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub review_table: String,
+    pub shipments_table: String,
+    pub stores_table: String,
+    pub inbound_table: String,
+    /// create-task's queue: a released item asks for its task there.
+    pub tasks_queue_url: String,
+    pub secrets_prefix: String,
+    pub secrets_ttl: Duration,
+    pub region: String,
+    pub user_pool_id: String,
+    /// The console's app client of the pool (no secret: sign-in with the password).
+    pub user_pool_client_id: String,
+    /// Where the pool's keys are: Cognito's own address, or the emulator's when the SDK is
+    /// pointed at one (`AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`, else `AWS_ENDPOINT_URL`).
+    pub jwks_url: String,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::read(Env::process())
+    }
+
+    pub fn read(mut env: Env) -> Result<Config, ConfigError> {
+        let region = env.required("AWS_REGION");
+        let user_pool_id = env.required("USER_POOL_ID");
+        let endpoint = env
+            .optional("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER")
+            .or_else(|| env.optional("AWS_ENDPOINT_URL"));
+        let jwks_url = format!(
+            "{}/{user_pool_id}/.well-known/jwks.json",
+            endpoint
+                .as_deref()
+                .map(|url| url.trim_end_matches('/').to_owned())
+                .unwrap_or_else(|| format!("https://cognito-idp.{region}.amazonaws.com")),
+        );
+        let config = Config {
+            review_table: env.required("REVIEW_TABLE"),
+            shipments_table: env.required("SHIPMENTS_TABLE"),
+            stores_table: env.required("STORES_TABLE"),
+            inbound_table: env.required("INBOUND_TABLE"),
+            tasks_queue_url: env.required("TASKS_QUEUE_URL"),
+            secrets_prefix: env.or("SECRETS_PREFIX", "courier-bridge/"),
+            secrets_ttl: env.seconds("SECRETS_TTL_SECONDS", 300),
+            user_pool_client_id: env.required("USER_POOL_CLIENT_ID"),
+            region,
+            user_pool_id,
+            jwks_url,
+        };
+        env.finish()?;
+        Ok(config)
+    }
+
+    /// The `iss` of the pool's tokens: always Cognito's address (an emulator issues the
+    /// same).
+    pub fn issuer(&self) -> String {
+        format!(
+            "https://cognito-idp.{}.amazonaws.com/{}",
+            self.region, self.user_pool_id
+        )
+    }
+}
+
+impl Console {
+    /// The function with its adapters, built once per process.
+    pub fn new(sdk: &aws_config::SdkConfig, config: Config) -> Result<Console, StartupError> {
+        let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .map_err(StartupError::http)?;
+        Ok(Console {
+            reviews: Arc::new(DynamoReviewInbox::new(
+                dynamodb.clone(),
+                &config.review_table,
+            )),
+            shipments: Arc::new(DynamoShipmentStore::new(
+                dynamodb.clone(),
+                &config.shipments_table,
+            )),
+            // An operator's view reads the rules fresh: no cache to show yesterday's.
+            rules: Arc::new(DynamoStoreRules::new(
+                dynamodb.clone(),
+                &config.stores_table,
+                Duration::ZERO,
+            )),
+            audit: Arc::new(DynamoAuditTrail::new(dynamodb, &config.inbound_table)),
+            tasks: Arc::new(SqsQueue::new(
+                aws_sdk_sqs::Client::new(sdk),
+                &config.tasks_queue_url,
+            )),
+            secrets: Arc::new(SecretStore::new(
+                aws_sdk_secretsmanager::Client::new(sdk),
+                &config.secrets_prefix,
+                config.secrets_ttl,
+            )),
+            sign_in: Arc::new(CognitoSignIn {
+                client: aws_sdk_cognitoidentityprovider::Client::new(sdk),
+                client_id: config.user_pool_client_id.clone(),
+            }),
+            verifier: Arc::new(Verifier {
+                issuer: config.issuer(),
+                client_id: config.user_pool_client_id.clone(),
+                keys: Arc::new(JwksOverHttp::new(config.jwks_url.clone(), http)),
+            }),
+        })
+    }
+}

@@ -1,0 +1,288 @@
+//! The dispatcher's console: sign-in, the review inbox, one item with what it needs. Every
+//! form carries the session's CSRF token; a viewer's pages have no forms that act.
+
+use domain::audit::InboundRecord;
+use domain::ReviewItem;
+use maud::{html, Markup};
+
+/// Who is signed in, as the pages show it.
+pub struct Operator<'a> {
+    pub user: &'a str,
+    /// "viewer", "dispatcher" or "admin".
+    pub role: &'a str,
+    /// The session's CSRF token, put in every form.
+    pub csrf: &'a str,
+}
+
+/// A console page: the navigation, who is signed in and the sign-out.
+fn layout(title: &str, operator: Option<&Operator>, body: Markup) -> String {
+    html! {
+        (maud::DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · courier-bridge" }
+                link rel="stylesheet" href="/console/static/console.css";
+            }
+            body.console {
+                header {
+                    nav aria-label="Console" {
+                        a href="/console/inbox" { "Review inbox" }
+                    }
+                    @if let Some(op) = operator {
+                        form.signout method="post" action="/console/logout" {
+                            span { (op.user) " · " (op.role) }
+                            input type="hidden" name="csrf" value=(op.csrf);
+                            button type="submit" { "Sign out" }
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    }
+    .into_string()
+}
+
+/// The sign-in form; `problem` after a refused attempt.
+pub fn sign_in(csrf: &str, problem: Option<&str>) -> String {
+    let body = html! {
+        h1 { "Sign in" }
+        @if let Some(problem) = problem {
+            p.problem role="alert" { (problem) }
+        }
+        form method="post" action="/console/login" {
+            input type="hidden" name="csrf" value=(csrf);
+            p.field {
+                label for="username" { "User name or e-mail" }
+                input id="username" name="username" type="text" autocomplete="username" required;
+            }
+            p.field {
+                label for="password" { "Password" }
+                input id="password" name="password" type="password" autocomplete="current-password" required;
+            }
+            button type="submit" { "Sign in" }
+        }
+    };
+    layout("Sign in", None, body)
+}
+
+/// A page the operator's role does not allow, or a form without its token.
+pub fn forbidden(operator: Option<&Operator>, why: &str) -> String {
+    let body = html! {
+        h1 { "Not allowed" }
+        p { (why) }
+        p { a href="/console/inbox" { "Back to the review inbox" } }
+    };
+    layout("Not allowed", operator, body)
+}
+
+/// The statuses the inbox lists, in its tabs.
+pub const INBOX_STATUSES: [&str; 4] = ["open", "released", "dismissed", "superseded"];
+
+pub struct InboxView<'a> {
+    pub operator: &'a Operator<'a>,
+    pub items: &'a [ReviewItem],
+    pub status: &'a str,
+    /// The reason code filtered on.
+    pub code: Option<&'a str>,
+    /// Every reason code, for the filter.
+    pub codes: &'a [&'a str],
+    /// The next page's link, if there is one.
+    pub next: Option<String>,
+}
+
+pub fn inbox(view: &InboxView) -> String {
+    let body = html! {
+        h1 { "Review inbox" }
+        nav.tabs aria-label="Status" {
+            @for status in INBOX_STATUSES {
+                @if status == view.status {
+                    a aria-current="page" href=(inbox_link(status, view.code)) { (status) }
+                } @else {
+                    a href=(inbox_link(status, view.code)) { (status) }
+                }
+            }
+        }
+        form.filter method="get" action="/console/inbox" {
+            input type="hidden" name="status" value=(view.status);
+            label for="reason" { "Reason" }
+            select id="reason" name="reason" {
+                option value="" { "any" }
+                @for code in view.codes {
+                    @if Some(*code) == view.code {
+                        option value=(code) selected { (code) }
+                    } @else {
+                        option value=(code) { (code) }
+                    }
+                }
+            }
+            button type="submit" { "Filter" }
+        }
+        @if view.items.is_empty() {
+            p { "No " (view.status) " items." }
+        } @else {
+            table {
+                caption { (view.status) " items, newest first" }
+                thead { tr { th scope="col" { "Item" } th scope="col" { "Kind" } th scope="col" { "Reasons" } th scope="col" { "Seen" } th scope="col" { "Created" } } }
+                tbody {
+                    @for item in view.items {
+                        tr {
+                            td { a href=(item_link(&item.id)) { (item.id) } }
+                            td { (item.kind) }
+                            td { (item.reasons.iter().map(|r| r.code()).collect::<Vec<_>>().join(", ")) }
+                            td { (item.occurrences) }
+                            td { (item.created_at) }
+                        }
+                    }
+                }
+            }
+        }
+        @if let Some(next) = &view.next {
+            p { a rel="next" href=(next) { "Next page" } }
+        }
+    };
+    layout("Review inbox", Some(view.operator), body)
+}
+
+pub struct ItemView<'a> {
+    pub operator: &'a Operator<'a>,
+    pub item: &'a ReviewItem,
+    /// The audit-trail record of the payload behind it.
+    pub source: Option<&'a InboundRecord>,
+    /// Whether the operator's role may act (fix, release, dismiss).
+    pub can_act: bool,
+    /// What the last action did, or why it was refused.
+    pub notice: Option<&'a str>,
+    /// The reasons a release or fix was refused for.
+    pub problems: &'a [String],
+}
+
+pub fn review_item(view: &ItemView) -> String {
+    let item = view.item;
+    let csrf = view.operator.csrf;
+    let draft = item
+        .draft
+        .as_ref()
+        .and_then(|d| serde_json::to_string_pretty(d).ok());
+    let body = html! {
+        p { a href="/console/inbox" { "← Review inbox" } }
+        h1 { (item.id) }
+        @if let Some(notice) = view.notice {
+            p.notice role="status" { (notice) }
+        }
+        @if !view.problems.is_empty() {
+            div.problems role="alert" {
+                h2 { "Refused" }
+                ul { @for problem in view.problems { li { (problem) } } }
+            }
+        }
+        dl {
+            dt { "Status" } dd.status { (item.status) }
+            @if let Some(resolution) = &item.resolution { dt { "Resolution" } dd { (resolution) } }
+            dt { "Kind" } dd { (item.kind) }
+            dt { "Created" } dd { (item.created_at) }
+            dt { "Seen" } dd { (item.occurrences) " times" }
+            @if let Some(key) = &item.shipment_key { dt { "Shipment" } dd { (key) } }
+            @if let Some(key) = &item.order_key { dt { "Order" } dd { (key) } }
+        }
+        h2 { "Reasons" }
+        @if item.reasons.is_empty() {
+            p { "None: ready to release." }
+        } @else {
+            ul.reasons { @for reason in &item.reasons { li { (reason.described()) } } }
+        }
+        @if !item.fixes.is_empty() {
+            h2 { "Fixes so far" }
+            ul { @for fix in &item.fixes { li { (fix) } } }
+        }
+        h2 { "Draft" }
+        @match &draft {
+            Some(json) => pre { code { (json) } },
+            None => p { "None: fix and release do not apply; dismiss it once handled." },
+        }
+        @if view.can_act && item.status == "open" {
+            @if draft.is_some() {
+                h2 { "Fix" }
+                form method="post" action=(format!("{}/fix", item_link(&item.id))) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    p.field {
+                        label for="fixes" { "One PATH=VALUE a line (phone=+4930901820, address.postal_code=10119)" }
+                        textarea id="fixes" name="fixes" rows="3" {}
+                    }
+                    button type="submit" { "Apply the fixes" }
+                }
+                form method="post" action=(format!("{}/release", item_link(&item.id))) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    button type="submit" { "Release" }
+                }
+            }
+            h2 { "Dismiss" }
+            form method="post" action=(format!("{}/dismiss", item_link(&item.id))) {
+                input type="hidden" name="csrf" value=(csrf);
+                p.field {
+                    label for="reason" { "Why (kept with the item)" }
+                    input id="reason" name="reason" type="text" required;
+                }
+                button type="submit" { "Dismiss" }
+            }
+        }
+        @if let Some(source) = view.source {
+            h2 { "Source payload" }
+            dl {
+                dt { "Received" } dd { (source.received_at) }
+                dt { "State" } dd { (source.state.as_str()) }
+                @if let Some(outcome) = &source.outcome { dt { "Outcome" } dd { (outcome) } }
+            }
+            pre { code { (String::from_utf8_lossy(&source.body)) } }
+        }
+    };
+    layout(&item.id, Some(view.operator), body)
+}
+
+/// The console's link to an item: its id percent-encoded as one path segment.
+pub fn item_link(id: &str) -> String {
+    format!("/console/inbox/{}", encode(id))
+}
+
+fn inbox_link(status: &str, code: Option<&str>) -> String {
+    match code {
+        Some(code) => format!(
+            "/console/inbox?status={}&reason={}",
+            encode(status),
+            encode(code)
+        ),
+        None => format!("/console/inbox?status={}", encode(status)),
+    }
+}
+
+/// Percent-encodes everything but unreserved characters (RFC 3986).
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// The console's stylesheet: the customer pages' and a wider, denser layout.
+pub fn stylesheet() -> String {
+    format!("{}{CONSOLE_CSS}", super::STYLESHEET)
+}
+
+const CONSOLE_CSS: &str = "body.console main{max-width:64rem}body.console header{display:flex;\
+justify-content:space-between;align-items:center;flex-wrap:wrap;gap:.5rem;padding:.5rem 1rem;\
+background:#1b1b1b;color:#fff}body.console header a{color:#fff;margin-right:1rem}\
+.signout button{margin-left:.5rem;padding:.3rem .6rem}table{border-collapse:collapse;width:100%}\
+th,td{text-align:left;padding:.4rem;border-bottom:1px solid #ddd;overflow-wrap:anywhere}\
+caption{text-align:left;font-weight:600;padding:.4rem 0}.tabs a{margin-right:1rem}\
+.tabs a[aria-current]{font-weight:700;text-decoration:none}.filter{margin:1rem 0}\
+.filter select{margin:0 .5rem;padding:.3rem}pre{background:#f0f0f0;padding:.6rem;overflow:auto;\
+white-space:pre-wrap;overflow-wrap:anywhere}textarea{width:100%;box-sizing:border-box;\
+font-family:monospace}.notice{border-left:4px solid #0b5cad;padding:.2rem .8rem;background:#eef5fc}\
+.problem{color:#b00020;font-weight:600}form{margin:.6rem 0}";
