@@ -21,7 +21,7 @@ test:
 test-matrix: setup
 	infra/scripts/test-matrix.sh
 
-FUNCTIONS := webhook-intake normalize create-task status-sync notify cod-reconcile marketplace-intake ship-by-watch web-function
+FUNCTIONS := webhook-intake normalize create-task status-sync notify cod-reconcile marketplace-intake ship-by-watch web-function console-function
 
 ## Benchmarks: criterion per-event costs, the whole loop end to end (BENCH_ORDERS, default
 ## 2000) with the functions as release binaries, cold starts and binary sizes, each function's
@@ -60,7 +60,7 @@ lint: setup
 
 ## The Lambda binaries, as SAM builds them (arm64, provided.al2023).
 build-lambda: setup
-	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda build --release --arm64 -p webhook-intake -p normalize -p create-task -p status-sync -p cod-reconcile -p marketplace-intake -p ship-by-watch -p notify -p dispatch-function -p web-function
+	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda build --release --arm64 -p webhook-intake -p normalize -p create-task -p status-sync -p cod-reconcile -p marketplace-intake -p ship-by-watch -p notify -p dispatch-function -p web-function -p console-function
 
 setup:
 	infra/scripts/setup.sh

@@ -122,6 +122,15 @@ impl Harness {
     }
 
     /// Every table and queue of the test's stack.
+    /// A console user in the stack's user pool, in `group`; its password.
+    pub async fn console_user(&self, user: &str, group: &str) -> String {
+        let password = format!("Test-{user}-Pass-1234");
+        local_runtime::demo::add_console_user(&self.sdk, &self.runtime, user, &password, group)
+            .await
+            .expect("the console user created");
+        password
+    }
+
     pub fn stores(&self) -> &Arc<StackStores> {
         self.runtime.stores()
     }

@@ -20,13 +20,9 @@ pub struct Config {
     pub tasks_queue_url: String,
     pub secrets_prefix: String,
     pub secrets_ttl: Duration,
-    pub region: String,
     pub user_pool_id: String,
     /// The console's app client of the pool (no secret: sign-in with the password).
     pub user_pool_client_id: String,
-    /// Where the pool's keys are: Cognito's own address, or the emulator's when the SDK is
-    /// pointed at one (`AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`, else `AWS_ENDPOINT_URL`).
-    pub jwks_url: String,
 }
 
 impl Config {
@@ -35,18 +31,6 @@ impl Config {
     }
 
     pub fn read(mut env: Env) -> Result<Config, ConfigError> {
-        let region = env.required("AWS_REGION");
-        let user_pool_id = env.required("USER_POOL_ID");
-        let endpoint = env
-            .optional("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER")
-            .or_else(|| env.optional("AWS_ENDPOINT_URL"));
-        let jwks_url = format!(
-            "{}/{user_pool_id}/.well-known/jwks.json",
-            endpoint
-                .as_deref()
-                .map(|url| url.trim_end_matches('/').to_owned())
-                .unwrap_or_else(|| format!("https://cognito-idp.{region}.amazonaws.com")),
-        );
         let config = Config {
             review_table: env.required("REVIEW_TABLE"),
             shipments_table: env.required("SHIPMENTS_TABLE"),
@@ -55,22 +39,29 @@ impl Config {
             tasks_queue_url: env.required("TASKS_QUEUE_URL"),
             secrets_prefix: env.or("SECRETS_PREFIX", "courier-bridge/"),
             secrets_ttl: env.seconds("SECRETS_TTL_SECONDS", 300),
+            user_pool_id: env.required("USER_POOL_ID"),
             user_pool_client_id: env.required("USER_POOL_CLIENT_ID"),
-            region,
-            user_pool_id,
-            jwks_url,
         };
         env.finish()?;
         Ok(config)
     }
 
-    /// The `iss` of the pool's tokens: always Cognito's address (an emulator issues the
-    /// same).
-    pub fn issuer(&self) -> String {
+    /// The `iss` of the pool's tokens in `region`: always Cognito's address (an emulator
+    /// issues the same).
+    pub fn issuer(&self, region: &str) -> String {
         format!(
-            "https://cognito-idp.{}.amazonaws.com/{}",
-            self.region, self.user_pool_id
+            "https://cognito-idp.{region}.amazonaws.com/{}",
+            self.user_pool_id
         )
+    }
+
+    /// Where the pool publishes its keys: Cognito's address, or the emulator's when the SDK
+    /// is pointed at one.
+    pub fn jwks_url(&self, region: &str, endpoint: Option<&str>) -> String {
+        let base = endpoint
+            .map(|url| url.trim_end_matches('/').to_owned())
+            .unwrap_or_else(|| format!("https://cognito-idp.{region}.amazonaws.com"));
+        format!("{base}/{}/.well-known/jwks.json", self.user_pool_id)
     }
 }
 
@@ -78,6 +69,10 @@ impl Console {
     /// The function with its adapters, built once per process.
     pub fn new(sdk: &aws_config::SdkConfig, config: Config) -> Result<Console, StartupError> {
         let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+        let region = sdk
+            .region()
+            .map(|r| r.to_string())
+            .ok_or_else(|| ConfigError::Missing("AWS_REGION".into()))?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .build()
@@ -112,9 +107,12 @@ impl Console {
                 client_id: config.user_pool_client_id.clone(),
             }),
             verifier: Arc::new(Verifier {
-                issuer: config.issuer(),
+                issuer: config.issuer(&region),
                 client_id: config.user_pool_client_id.clone(),
-                keys: Arc::new(JwksOverHttp::new(config.jwks_url.clone(), http)),
+                keys: Arc::new(JwksOverHttp::new(
+                    config.jwks_url(&region, sdk.endpoint_url()),
+                    http,
+                )),
             }),
         })
     }

@@ -59,6 +59,8 @@ pub enum DemoError {
     Aws(#[from] domain::StorageError),
     #[error("fixture: {0}")]
     Fixture(String),
+    #[error("console user: {0}")]
+    ConsoleUser(String),
     #[error("the loop did not settle within {0:?}: {1}")]
     Timeout(Duration, String),
 }
@@ -246,6 +248,78 @@ pub async fn customer_page_link(
             .take_while(|c| !c.is_whitespace())
             .collect()
     }))
+}
+
+/// The console's documented local user: `make demo` creates it in the stack's user pool
+/// (the emulator's Cognito) and prints where to sign in with it.
+pub const CONSOLE_USER: &str = "dispatcher";
+pub const CONSOLE_PASSWORD: &str = "Demo-dispatcher-2026";
+
+/// Creates `user` with a permanent `password` in the stack's console user pool, in `group`
+/// (viewer, dispatcher or admin). Idempotent: an existing user gets the password again.
+pub async fn add_console_user(
+    sdk: &SdkConfig,
+    runtime: &LocalRuntime,
+    user: &str,
+    password: &str,
+    group: &str,
+) -> Result<(), DemoError> {
+    let pool = runtime
+        .stack
+        .user_pools
+        .get("ConsoleUserPool")
+        .ok_or_else(|| DemoError::ConsoleUser("the template has no ConsoleUserPool".into()))?;
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(sdk);
+    let failed = |operation: &str, e: &dyn std::fmt::Display| {
+        DemoError::ConsoleUser(format!("{operation} {user}: {e}"))
+    };
+    match cognito
+        .admin_create_user()
+        .user_pool_id(&pool.id)
+        .username(user)
+        .message_action(aws_sdk_cognitoidentityprovider::types::MessageActionType::Suppress)
+        .send()
+        .await
+    {
+        Ok(_) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_username_exists_exception()) => {}
+        Err(e) => {
+            return Err(failed(
+                "AdminCreateUser",
+                &aws_sdk_cognitoidentityprovider::error::DisplayErrorContext(&e),
+            ))
+        }
+    }
+    cognito
+        .admin_set_user_password()
+        .user_pool_id(&pool.id)
+        .username(user)
+        .password(password)
+        .permanent(true)
+        .send()
+        .await
+        .map_err(|e| {
+            failed(
+                "AdminSetUserPassword",
+                &aws_sdk_cognitoidentityprovider::error::DisplayErrorContext(&e),
+            )
+        })?;
+    cognito
+        .admin_add_user_to_group()
+        .user_pool_id(&pool.id)
+        .username(user)
+        .group_name(group)
+        .send()
+        .await
+        .map_err(|e| {
+            failed(
+                "AdminAddUserToGroup",
+                &aws_sdk_cognitoidentityprovider::error::DisplayErrorContext(&e),
+            )
+        })?;
+    Ok(())
 }
 
 /// The number local customer SMS come from (Twilio's test "valid From" number).
@@ -464,6 +538,7 @@ pub async fn run(sdk: &SdkConfig, out: &mut impl Write) -> Result<(), DemoError>
     print_reviews(&demo.stores, out).await?;
     print_audit_trail(&demo.stores, &expected[0], out).await?;
     demo.tracking_page(&expected[0], out).await?;
+    demo.console(out).await?;
     demo.finish(out).await
 }
 
@@ -897,6 +972,26 @@ impl<'a> Demo<'a> {
     }
 
     /// What the sandbox holds, then the stack and the sandbox are taken down.
+    /// The console's local user, and where to sign in with it.
+    async fn console(&self, out: &mut impl Write) -> Result<(), DemoError> {
+        add_console_user(
+            self.sdk,
+            &self.runtime,
+            CONSOLE_USER,
+            CONSOLE_PASSWORD,
+            "dispatcher",
+        )
+        .await?;
+        writeln!(
+            out,
+            "\nThe dispatcher's console: {}/console — sign in as {CONSOLE_USER} with the \
+             password {CONSOLE_PASSWORD} (the emulator's Cognito user pool).",
+            self.runtime.http_url
+        )
+        .ok();
+        Ok(())
+    }
+
     async fn finish(self, out: &mut impl Write) -> Result<(), DemoError> {
         let tasks = self.sandbox.tasks();
         let mut per_reference: BTreeMap<String, usize> = BTreeMap::new();
@@ -915,6 +1010,17 @@ impl<'a> Demo<'a> {
             self.started.elapsed().as_secs_f64()
         )
         .ok();
+        // At a terminal the stack stays up for the pages and the console; in a script (CI,
+        // the tests) the demo ends here.
+        if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            writeln!(
+                out,
+                "The stack stays up for the pages and the console; Ctrl-C stops it."
+            )
+            .ok();
+            out.flush().ok();
+            tokio::signal::ctrl_c().await?;
+        }
         self.runtime
             .stop_and_teardown()
             .await

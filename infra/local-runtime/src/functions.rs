@@ -7,6 +7,7 @@ use aws_config::SdkConfig;
 use aws_lambda_events::event::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cod_reconcile::CodReconcile;
+use console_function::Console;
 use create_task::CreateTask;
 use dispatch_function::Dispatch;
 use marketplace_intake::MarketplaceIntake;
@@ -30,6 +31,7 @@ pub enum Function {
     ShipByWatch(ShipByWatch),
     Dispatch(Dispatch),
     Web(Web),
+    Console(Console),
 }
 
 impl Function {
@@ -94,6 +96,10 @@ impl Function {
                 let config = web_function::Config::read(env()).map_err(|e| problem(&e))?;
                 Function::Web(Web::new(sdk, config).map_err(|e| problem(&e))?)
             }
+            "console" => {
+                let config = console_function::Config::read(env()).map_err(|e| problem(&e))?;
+                Function::Console(Console::new(sdk, config).map_err(|e| problem(&e))?)
+            }
             other => return Err(format!("no function is deployed as binary {other:?}")),
         })
     }
@@ -129,6 +135,7 @@ impl Function {
         match self {
             Function::WebhookIntake(f) => f.handle(request).await,
             Function::Web(f) => f.handle(request).await,
+            Function::Console(f) => f.handle(request).await,
             _ => {
                 let mut response = ApiGatewayV2httpResponse::default();
                 response.status_code = 500;

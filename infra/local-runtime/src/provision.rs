@@ -17,7 +17,7 @@ use futures::future::{join_all, try_join_all};
 
 use crate::template::{
     AttributeType, Bindings, EventSpec, Expr, KeyElement, KeyType, Projection, QueueSpec,
-    RedriveAllow, ResolveError, TableSpec, Template,
+    RedriveAllow, ResolveError, TableSpec, Template, UserPoolSpec,
 };
 
 const LOCAL_PARTITION: &str = "aws";
@@ -121,6 +121,15 @@ pub struct Stack {
     pub functions: BTreeMap<String, DeployedFunction>,
     /// Effective parameter values: overrides over defaults.
     pub parameters: BTreeMap<String, String>,
+    /// Logical id -> the user pool as provisioned.
+    pub user_pools: BTreeMap<String, UserPoolInfo>,
+}
+
+/// A provisioned user pool: its id and its app clients' ids by logical id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserPoolInfo {
+    pub id: String,
+    pub clients: BTreeMap<String, String>,
 }
 
 /// Creates the template's tables and queues under `stack_name` (or finds them
@@ -138,7 +147,8 @@ pub async fn provision(
     let mut bindings = Bindings::default();
     bindings.bind_ref("AWS::StackName", stack_name);
     bindings.bind_ref("AWS::Region", region);
-    bindings.bind_ref("AWS::AccountId", account_id(sdk).await?);
+    let account = account_id(sdk).await?;
+    bindings.bind_ref("AWS::AccountId", &account);
     bindings.bind_ref("AWS::Partition", LOCAL_PARTITION);
     bindings.bind_ref("AWS::URLSuffix", LOCAL_URL_SUFFIX);
     for (name, value) in &parameters {
@@ -178,6 +188,14 @@ pub async fn provision(
 
     let queues = provision_queues(&sqs, template.queues(), stack_name, &mut bindings).await?;
     let buckets = provision_buckets(sdk, template.buckets(), stack_name, &mut bindings).await?;
+    let user_pools = provision_user_pools(
+        sdk,
+        template.user_pools(),
+        stack_name,
+        &account,
+        &mut bindings,
+    )
+    .await?;
 
     let mut functions = BTreeMap::new();
     for function in template.functions() {
@@ -222,7 +240,122 @@ pub async fn provision(
         buckets,
         functions,
         parameters,
+        user_pools,
     })
+}
+
+/// Each user pool as `{stack}-{LogicalId}` (found again by that name on a later run), its
+/// app clients by `ClientName` and its groups. `Ref` of a pool is its id, of a client its
+/// client id, as in CloudFormation.
+async fn provision_user_pools(
+    sdk: &SdkConfig,
+    specs: Vec<UserPoolSpec>,
+    stack_name: &str,
+    account: &str,
+    bindings: &mut Bindings,
+) -> Result<BTreeMap<String, UserPoolInfo>, ProvisionError> {
+    use aws_sdk_cognitoidentityprovider::types::ExplicitAuthFlowsType;
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(sdk);
+    let mut pools = BTreeMap::new();
+    for spec in specs {
+        let name = format!("{stack_name}-{}", spec.logical_id);
+        let existing = cognito
+            .list_user_pools()
+            .max_results(60)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(|e| aws_error("ListUserPools", &name, e))?
+            .into_iter()
+            .find(|p| p.name.as_deref() == Some(name.as_str()))
+            .and_then(|p| p.id);
+        let id = match existing {
+            Some(id) => id,
+            None => cognito
+                .create_user_pool()
+                .pool_name(&name)
+                .send()
+                .await
+                .map_err(|e| aws_error("CreateUserPool", &name, e))?
+                .user_pool
+                .and_then(|p| p.id)
+                .ok_or_else(|| ProvisionError::Aws {
+                    operation: "CreateUserPool",
+                    resource: name.clone(),
+                    message: "no pool id in the answer".into(),
+                })?,
+        };
+        let known: Vec<(String, String)> = cognito
+            .list_user_pool_clients()
+            .user_pool_id(&id)
+            .max_results(60)
+            .send()
+            .await
+            .map_err(|e| aws_error("ListUserPoolClients", &name, e))?
+            .user_pool_clients
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|c| Some((c.client_name?, c.client_id?)))
+            .collect();
+        let mut clients = BTreeMap::new();
+        for client in &spec.clients {
+            let client_id = match known.iter().find(|(n, _)| *n == client.name) {
+                Some((_, client_id)) => client_id.clone(),
+                None => cognito
+                    .create_user_pool_client()
+                    .user_pool_id(&id)
+                    .client_name(&client.name)
+                    .set_explicit_auth_flows(Some(
+                        client
+                            .auth_flows
+                            .iter()
+                            .map(|f| ExplicitAuthFlowsType::from(f.as_str()))
+                            .collect(),
+                    ))
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("CreateUserPoolClient", &client.name, e))?
+                    .user_pool_client
+                    .and_then(|c| c.client_id)
+                    .ok_or_else(|| ProvisionError::Aws {
+                        operation: "CreateUserPoolClient",
+                        resource: client.name.clone(),
+                        message: "no client id in the answer".into(),
+                    })?,
+            };
+            bindings.bind_ref(&client.logical_id, &client_id);
+            clients.insert(client.logical_id.clone(), client_id);
+        }
+        for group in &spec.groups {
+            match cognito
+                .create_group()
+                .user_pool_id(&id)
+                .group_name(group)
+                .send()
+                .await
+            {
+                Ok(_) => {}
+                Err(err)
+                    if err
+                        .as_service_error()
+                        .is_some_and(|e| e.is_group_exists_exception()) => {}
+                Err(err) => return Err(aws_error("CreateGroup", group, err)),
+            }
+        }
+        bindings.bind_ref(&spec.logical_id, &id);
+        bindings.bind_attribute(
+            &spec.logical_id,
+            "Arn",
+            format!(
+                "arn:{LOCAL_PARTITION}:cognito-idp:{}:{account}:userpool/{id}",
+                sdk.region().map(|r| r.to_string()).unwrap_or_default()
+            ),
+        );
+        pools.insert(spec.logical_id, UserPoolInfo { id, clients });
+    }
+    Ok(pools)
 }
 
 /// `AWS::AccountId`: the caller's account as the emulator (or AWS) answers it, as
@@ -376,11 +509,31 @@ pub async fn teardown(stack: &Stack, sdk: &SdkConfig) -> Result<(), ProvisionErr
             .values()
             .map(|bucket| delete_bucket(s3, bucket)),
     );
-    let (tables, queues, buckets) = futures::join!(tables, queues, buckets);
+    let cognito = &aws_sdk_cognitoidentityprovider::Client::new(sdk);
+    let pools = join_all(stack.user_pools.values().map(|pool| async move {
+        match cognito
+            .delete_user_pool()
+            .user_pool_id(&pool.id)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                Ok(())
+            }
+            Err(err) => Err(aws_error("DeleteUserPool", &pool.id, err)),
+        }
+    }));
+    let (tables, queues, buckets, pools) = futures::join!(tables, queues, buckets, pools);
     tables
         .into_iter()
         .chain(queues)
         .chain(buckets)
+        .chain(pools)
         .collect::<Result<(), _>>()?;
     tracing::info!(stack = stack.name, "stack torn down");
     Ok(())

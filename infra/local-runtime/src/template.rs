@@ -339,6 +339,27 @@ pub struct BucketSpec {
     pub name: Option<Expr>,
 }
 
+/// A Cognito user pool (`AWS::Cognito::UserPool`) with the app clients
+/// (`AWS::Cognito::UserPoolClient`) and groups (`AWS::Cognito::UserPoolGroup`) that name it:
+/// the console's sign-in. Password policy, MFA and the like are left to the emulator's
+/// defaults; the pool's id, its clients' ids and its groups are what the console uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserPoolSpec {
+    pub logical_id: String,
+    pub clients: Vec<UserPoolClientSpec>,
+    /// Group names.
+    pub groups: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserPoolClientSpec {
+    pub logical_id: String,
+    /// `ClientName`, else the logical id.
+    pub name: String,
+    /// `ExplicitAuthFlows`.
+    pub auth_flows: Vec<String>,
+}
+
 /// A function (`AWS::Serverless::Function`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FunctionSpec {
@@ -380,6 +401,7 @@ pub struct Template {
     queues: Vec<QueueSpec>,
     buckets: Vec<BucketSpec>,
     functions: Vec<FunctionSpec>,
+    user_pools: Vec<UserPoolSpec>,
 }
 
 impl Template {
@@ -415,6 +437,10 @@ impl Template {
         let mut queues = Vec::new();
         let mut buckets = Vec::new();
         let mut functions = Vec::new();
+        let mut user_pools: Vec<UserPoolSpec> = Vec::new();
+        // Clients and groups name their pool; they are attached once every pool is read.
+        let mut pool_clients: Vec<(String, UserPoolClientSpec)> = Vec::new();
+        let mut pool_groups: Vec<(String, String)> = Vec::new();
         for (id, resource) in resources {
             let id = key_string(id, "Resources")?;
             let at = format!("Resources.{id}");
@@ -432,6 +458,9 @@ impl Template {
                     | "AWS::SQS::Queue"
                     | "AWS::S3::Bucket"
                     | "AWS::Serverless::Function"
+                    | "AWS::Cognito::UserPool"
+                    | "AWS::Cognito::UserPoolClient"
+                    | "AWS::Cognito::UserPoolGroup"
             );
             // Conditions are not evaluated: a conditional resource would be
             // provisioned whatever the condition says.
@@ -453,8 +482,58 @@ impl Template {
                 "AWS::Serverless::Function" => {
                     functions.push(parse_function(&id, resource, properties, &globals, &at)?)
                 }
+                "AWS::Cognito::UserPool" => user_pools.push(UserPoolSpec {
+                    logical_id: id.clone(),
+                    clients: Vec::new(),
+                    groups: Vec::new(),
+                }),
+                "AWS::Cognito::UserPoolClient" => {
+                    let pool = pool_ref(properties, &props_at)?;
+                    let name = match properties.get("ClientName") {
+                        Some(v) => literal_string(v, &format!("{props_at}.ClientName"))?,
+                        None => id.clone(),
+                    };
+                    let auth_flows = match properties.get("ExplicitAuthFlows") {
+                        Some(Value::Sequence(flows)) => flows
+                            .iter()
+                            .map(|f| literal_string(f, &format!("{props_at}.ExplicitAuthFlows")))
+                            .collect::<Result<_, _>>()?,
+                        Some(_) => {
+                            return Err(TemplateError::Invalid {
+                                at: format!("{props_at}.ExplicitAuthFlows"),
+                                message: "is not a list".into(),
+                            })
+                        }
+                        None => Vec::new(),
+                    };
+                    pool_clients.push((
+                        pool,
+                        UserPoolClientSpec {
+                            logical_id: id.clone(),
+                            name,
+                            auth_flows,
+                        },
+                    ));
+                }
+                "AWS::Cognito::UserPoolGroup" => {
+                    let pool = pool_ref(properties, &props_at)?;
+                    let name = literal_string(
+                        required(properties, "GroupName", &props_at)?,
+                        &format!("{props_at}.GroupName"),
+                    )?;
+                    pool_groups.push((pool, name));
+                }
                 _ => {}
             }
+        }
+        for (pool, client) in pool_clients {
+            let at = format!("Resources.{}", client.logical_id);
+            find_pool(&mut user_pools, &pool, &at)?.clients.push(client);
+        }
+        for (pool, group) in pool_groups {
+            find_pool(&mut user_pools, &pool, &format!("a group {group}"))?
+                .groups
+                .push(group);
         }
 
         let template = Template {
@@ -463,6 +542,7 @@ impl Template {
             queues,
             buckets,
             functions,
+            user_pools,
         };
         template.check_queue_references()?;
         Ok(template)
@@ -482,6 +562,10 @@ impl Template {
 
     pub fn functions(&self) -> Vec<FunctionSpec> {
         self.functions.clone()
+    }
+
+    pub fn user_pools(&self) -> Vec<UserPoolSpec> {
+        self.user_pools.clone()
     }
 
     /// Default value of every parameter that has one.
@@ -1137,6 +1221,32 @@ fn long_form_intrinsic(map: &Mapping) -> Option<(&str, &Value)> {
 }
 
 // ------------------------------------------------------------ strict accessors
+
+/// A client's or group's `UserPoolId`: `!Ref` of a pool of this template.
+fn pool_ref(properties: &Mapping, at: &str) -> Result<String, TemplateError> {
+    let at = format!("{at}.UserPoolId");
+    match parse_expr(required(properties, "UserPoolId", &at)?, &at)? {
+        Expr::Ref(pool) => Ok(pool),
+        _ => Err(TemplateError::Invalid {
+            at,
+            message: "is not !Ref of a user pool of this template".into(),
+        }),
+    }
+}
+
+fn find_pool<'a>(
+    pools: &'a mut [UserPoolSpec],
+    logical_id: &str,
+    at: &str,
+) -> Result<&'a mut UserPoolSpec, TemplateError> {
+    pools
+        .iter_mut()
+        .find(|p| p.logical_id == logical_id)
+        .ok_or_else(|| TemplateError::Invalid {
+            at: at.to_owned(),
+            message: format!("{logical_id} is not an AWS::Cognito::UserPool of this template"),
+        })
+}
 
 fn mapping<'a>(value: &'a Value, at: &str) -> Result<&'a Mapping, TemplateError> {
     match value {

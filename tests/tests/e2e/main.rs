@@ -5,6 +5,7 @@ mod bad_input;
 mod channel_orders;
 mod clarification;
 mod cod;
+mod console;
 mod courier_faults;
 mod dispatch;
 mod duplicate_storm;
