@@ -183,7 +183,7 @@ pub fn review_item(view: &ItemView) -> String {
             @if let Some(resolution) = &item.resolution { dt { "Resolution" } dd { (resolution) } }
             dt { "Kind" } dd { (item.kind) }
             dt { "Created" } dd { (item.created_at) }
-            dt { "Seen" } dd { (item.occurrences) " times" }
+            dt { "Seen" } dd { @if item.occurrences == 1 { "once" } @else { (item.occurrences) " times" } }
             @if let Some(key) = &item.shipment_key { dt { "Shipment" } dd { (key) } }
             @if let Some(key) = &item.order_key { dt { "Order" } dd { (key) } }
         }

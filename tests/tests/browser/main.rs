@@ -5,6 +5,7 @@
 //! `SCREENSHOTS_DIR`). `infra/scripts/setup-browser.sh` installs what they need; `make test`
 //! runs it first.
 
+mod console;
 mod fix_address;
 mod support;
 mod tracking;

@@ -1,0 +1,180 @@
+//! The dispatcher's console in a browser: sign in against the emulator's user pool; an
+//! inbox item fixed and released from its page into one courier task; a viewer sees no
+//! button to act, and a release it crafts in the page is refused with 403; a name a store
+//! typed with a script in it shown as text; no serious accessibility problem on any page.
+
+use crate::support::Browser;
+use domain::ports::ReviewInbox;
+use domain::{Channel, ShipmentKey};
+use end_to_end::{paid_order, wait_for, Harness, STORE};
+use std::time::Duration;
+
+/// An order whose postal code is not German, and whose recipient's name holds markup: filed
+/// for review by normalize.
+async fn order_for_review(h: &Harness, id: u64) -> (ShipmentKey, String) {
+    let mut order = paid_order(id);
+    order["shipping_address"]["zip"] = serde_json::json!("1011");
+    order["shipping_address"]["name"] =
+        serde_json::json!("Kim <script>document.title='pwned'</script>Weber");
+    let (status, _, _) = h
+        .deliver(
+            "orders/paid",
+            &format!("w-{id}"),
+            order.to_string().as_bytes(),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let key = ShipmentKey::new(Channel::Shopify, STORE, &id.to_string(), "1");
+    let item = wait_for(
+        "the order filed for review",
+        Duration::from_secs(40),
+        || async {
+            h.open_reviews("invalid_postal_code")
+                .await
+                .into_iter()
+                .find(|i| i.shipment_key.as_deref() == Some(key.to_string().as_str()))
+        },
+    )
+    .await;
+    (key, item.id)
+}
+
+async fn sign_in(browser: &Browser, h: &Harness, user: &str, password: &str) {
+    browser
+        .client
+        .goto(&format!("{}/console/login", h.runtime.http_url))
+        .await
+        .expect("the sign-in page opens");
+    browser.fill("#username", user).await;
+    browser.fill("#password", password).await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_text("h1", "Review inbox").await;
+}
+
+fn no_problems(problems: Vec<serde_json::Value>) {
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dispatcher_fixes_and_releases_an_item_and_a_viewer_cannot() {
+    let h = Harness::start("browser-console", &[]).await;
+    let dispatcher = h.console_user("ana", "dispatcher").await;
+    let viewer = h.console_user("vic", "viewer").await;
+    let (key, id) = order_for_review(&h, 7_780_000_000_000_000_001).await;
+    let browser = Browser::start().await;
+
+    browser
+        .client
+        .goto(&format!("{}/console/inbox", h.runtime.http_url))
+        .await
+        .expect("the console opens");
+    // No session: the sign-in page.
+    assert_eq!(browser.text("h1").await, "Sign in");
+    no_problems(browser.accessibility_problems().await);
+    browser.photograph("console-sign-in").await;
+
+    // A wrong password is refused in words.
+    browser.fill("#username", "ana").await;
+    browser.fill("#password", "not-the-Password-1").await;
+    browser.click("button[type=submit]").await;
+    browser
+        .wait_for_text("p.problem", "Incorrect user name or password.")
+        .await;
+
+    sign_in(&browser, &h, "ana", &dispatcher).await;
+    // The session cookie is out of the page's reach.
+    assert_eq!(browser.eval("return document.cookie").await, "");
+    assert!(browser
+        .text("header form span")
+        .await
+        .contains("ana · dispatcher"));
+    no_problems(browser.accessibility_problems().await);
+    browser.photograph("console-inbox").await;
+
+    browser
+        .client
+        .goto(&format!(
+            "{}{}",
+            h.runtime.http_url,
+            pages::console::item_link(&id)
+        ))
+        .await
+        .expect("the item opens");
+    assert_eq!(browser.text("h1").await, id);
+    // The name with a script is text; nothing ran.
+    assert!(browser
+        .text("pre")
+        .await
+        .contains("<script>document.title='pwned'</script>"));
+    assert_ne!(browser.eval("return document.title").await, "pwned");
+    assert_eq!(browser.eval("return document.scripts.length").await, 0);
+    no_problems(browser.accessibility_problems().await);
+    browser.photograph("console-review-item").await;
+
+    browser.fill("#fixes", "address.postal_code=10119").await;
+    browser.click("form[action$='/fix'] button").await;
+    browser.wait_for_text("p.notice", "Fixes applied.").await;
+    assert!(browser
+        .text("main")
+        .await
+        .contains("None: ready to release."));
+    browser.click("form[action$='/release'] button").await;
+    browser
+        .wait_for_text(
+            "p.notice",
+            "Released: the shipment is on its way to the courier.",
+        )
+        .await;
+    assert_eq!(browser.text("dd.status").await, "released");
+    let task = h.task_for(&key.to_string()).await;
+    assert_eq!(task.destination.postal_code.as_deref(), Some("10119"));
+    assert_eq!(h.sandbox.tasks().len(), 1);
+    browser.click("form.signout button").await;
+    browser.wait_for_text("h1", "Sign in").await;
+
+    // A viewer: the second item has no buttons, and a release crafted in the page is 403.
+    let (_, other) = order_for_review(&h, 7_780_000_000_000_000_002).await;
+    sign_in(&browser, &h, "vic", &viewer).await;
+    browser
+        .client
+        .goto(&format!(
+            "{}{}",
+            h.runtime.http_url,
+            pages::console::item_link(&other)
+        ))
+        .await
+        .expect("the item opens");
+    assert_eq!(
+        browser
+            .eval("return document.querySelectorAll(\"form[action$='/release'], form[action$='/dismiss'], form[action$='/fix']\").length")
+            .await,
+        0
+    );
+    let crafted = format!(
+        "const form = document.createElement('form');
+         form.method = 'post';
+         form.action = '{}/release';
+         const csrf = document.createElement('input');
+         csrf.type = 'hidden'; csrf.name = 'csrf';
+         csrf.value = document.querySelector(\"input[name='csrf']\").value;
+         form.appendChild(csrf);
+         document.body.appendChild(form);
+         form.submit();
+         return true;",
+        pages::console::item_link(&other)
+    );
+    browser.eval(&crafted).await;
+    browser.wait_for_text("h1", "Not allowed").await;
+    assert!(browser
+        .text("main")
+        .await
+        .contains("Your role (viewer) may not do this."));
+    no_problems(browser.accessibility_problems().await);
+    browser.photograph("console-not-allowed").await;
+    let item = h.stores().reviews.get(&other).await.unwrap().unwrap();
+    assert_eq!(item.status, "open");
+    assert_eq!(h.sandbox.tasks().len(), 1);
+
+    browser.stop().await;
+    h.stop().await;
+}
