@@ -3,12 +3,15 @@
 #   [EMULATOR=moto|ministack|localstack|dynamodb-local] infra/scripts/with-emulator.sh CMD...
 #
 #   moto (default)   moto server for every service.
-#   ministack        ministack for every service.
+#   ministack        ministack for every service but Cognito, which is moto's: ministack's user
+#                    pool JWKS publishes a modulus that is not base64url (193 characters), so
+#                    no ID token it issues can be verified.
 #   dynamodb-local   AWS's own DynamoDB Local for DynamoDB; moto for SQS, S3, Secrets Manager, SES.
 #   localstack       LocalStack (free edition, host mode) for SQS, S3 and Secrets Manager;
 #                    DynamoDB Local for DynamoDB, because LocalStack's own DynamoDB downloads a
 #                    JDK and DynamoDB Local at first use, which fails offline; moto for SES v2
-#                    (notify's e-mail), which LocalStack's free edition does not serve.
+#                    (notify's e-mail) and Cognito (the console's sign-in), which LocalStack's
+#                    free edition does not serve.
 #
 # The services are told apart with the SDKs' per-service endpoints (AWS_ENDPOINT_URL_DYNAMODB,
 # AWS_ENDPOINT_URL_SESV2 beside AWS_ENDPOINT_URL). If AWS_ENDPOINT_URL is already set, nothing
@@ -102,6 +105,8 @@ case "$emulator" in
     export AWS_ENDPOINT_URL=$url
     ;;
   ministack)
+    start_moto
+    export AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=$url
     start_ministack
     export AWS_ENDPOINT_URL=$url
     ;;
@@ -114,6 +119,7 @@ case "$emulator" in
   localstack)
     start_moto
     export AWS_ENDPOINT_URL_SESV2=$url
+    export AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=$url
     start_localstack
     export AWS_ENDPOINT_URL=$url
     start_dynamodb_local
@@ -124,5 +130,5 @@ case "$emulator" in
     exit 2
     ;;
 esac
-echo "AWS emulator: $emulator at $AWS_ENDPOINT_URL${AWS_ENDPOINT_URL_DYNAMODB:+ (DynamoDB at $AWS_ENDPOINT_URL_DYNAMODB)}${AWS_ENDPOINT_URL_SESV2:+ (SES v2 at $AWS_ENDPOINT_URL_SESV2)}" >&2
+echo "AWS emulator: $emulator at $AWS_ENDPOINT_URL${AWS_ENDPOINT_URL_DYNAMODB:+ (DynamoDB at $AWS_ENDPOINT_URL_DYNAMODB)}${AWS_ENDPOINT_URL_SESV2:+ (SES v2 at $AWS_ENDPOINT_URL_SESV2)}${AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER:+ (Cognito at $AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER)}" >&2
 "$@"

@@ -110,10 +110,28 @@ impl Console {
                 issuer: config.issuer(&region),
                 client_id: config.user_pool_client_id.clone(),
                 keys: Arc::new(JwksOverHttp::new(
-                    config.jwks_url(&region, sdk.endpoint_url()),
+                    config.jwks_url(&region, cognito_endpoint(sdk).as_deref()),
                     http,
                 )),
             }),
         })
     }
+}
+
+/// The endpoint the SDK's Cognito client uses, chosen as the client chooses it: one set in
+/// code for every client, else `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`, else
+/// `AWS_ENDPOINT_URL`; none on AWS. The pool's keys are published beside it.
+fn cognito_endpoint(sdk: &aws_config::SdkConfig) -> Option<String> {
+    if sdk.get_origin("endpoint_url").is_client_config() {
+        return sdk.endpoint_url().map(str::to_owned);
+    }
+    let key = aws_types::service_config::ServiceConfigKey::builder()
+        .service_id("Cognito Identity Provider")
+        .env("AWS_ENDPOINT_URL")
+        .profile("endpoint_url")
+        .build()
+        .ok()?;
+    sdk.service_config()
+        .and_then(|config| config.load_config(key))
+        .or_else(|| sdk.endpoint_url().map(str::to_owned))
 }
