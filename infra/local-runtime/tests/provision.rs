@@ -51,7 +51,7 @@ const REDRIVES: [(&str, &str, u32); 5] = [
     ("AmazonNotificationsQueue", "AmazonNotificationsDLQ", 5),
     ("OutboxQueue", "OutboxDLQ", 8),
 ];
-const FUNCTIONS: [&str; 10] = [
+const FUNCTIONS: [&str; 11] = [
     "WebhookIntakeFunction",
     "NormalizeFunction",
     "CreateTaskFunction",
@@ -62,6 +62,7 @@ const FUNCTIONS: [&str; 10] = [
     "NotifyFunction",
     "DispatchFunction",
     "WebFunction",
+    "ConsoleFunction",
 ];
 
 async fn sdk() -> SdkConfig {
@@ -199,6 +200,16 @@ async fn provisions_the_template_idempotently_and_tears_it_down() {
                 indexes[0].projection().and_then(|p| p.projection_type()),
                 Some(&ProjectionType::All)
             );
+        } else if id == "ReviewTable" {
+            assert_eq!(indexes.len(), 1);
+            assert_eq!(indexes[0].index_name(), Some("by_status"));
+            assert_eq!(
+                keys(indexes[0].key_schema()),
+                [
+                    ("status".to_owned(), KeyType::Hash),
+                    ("created_at".to_owned(), KeyType::Range)
+                ]
+            );
         } else {
             assert!(indexes.is_empty(), "{id} has no GSI");
         }
@@ -289,6 +300,11 @@ async fn provisions_the_template_idempotently_and_tears_it_down() {
         ("IDEMPOTENCY_LEASE_SECONDS", "60".to_owned()),
         ("MAX_WEBHOOK_BODY_BYTES", "262144".to_owned()),
         ("RUST_LOG", "info".to_owned()),
+        ("USER_POOL_ID", stack.user_pools["ConsoleUserPool"].id.clone()),
+        (
+            "USER_POOL_CLIENT_ID",
+            stack.user_pools["ConsoleUserPool"].clients["ConsoleUserPoolClient"].clone(),
+        ),
     ]);
     for id in FUNCTIONS {
         let function = &stack.functions[id];
@@ -417,8 +433,49 @@ async fn provisions_the_template_idempotently_and_tears_it_down() {
         .await
         .expect("the bucket takes objects");
 
+    // The console's user pool: its app client signs in with passwords, its groups are the
+    // console's roles.
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
+    let pool = &stack.user_pools["ConsoleUserPool"];
+    let client = cognito
+        .describe_user_pool_client()
+        .user_pool_id(&pool.id)
+        .client_id(&pool.clients["ConsoleUserPoolClient"])
+        .send()
+        .await
+        .expect("DescribeUserPoolClient")
+        .user_pool_client
+        .expect("the client");
+    assert_eq!(client.client_name(), Some("console"));
+    assert!(client
+        .explicit_auth_flows()
+        .iter()
+        .any(|f| f.as_str() == "ALLOW_USER_PASSWORD_AUTH"));
+    let mut groups: Vec<String> = cognito
+        .list_groups()
+        .user_pool_id(&pool.id)
+        .send()
+        .await
+        .expect("ListGroups")
+        .groups
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|g| g.group_name)
+        .collect();
+    groups.sort();
+    assert_eq!(groups, ["admin", "dispatcher", "viewer"]);
+
     // Teardown removes everything, and is itself idempotent.
     teardown(&stack, &sdk).await.expect("teardown");
+    assert!(
+        cognito
+            .describe_user_pool()
+            .user_pool_id(&pool.id)
+            .send()
+            .await
+            .is_err(),
+        "the user pool still exists"
+    );
     assert!(
         s3.head_bucket().bucket(&bucket).send().await.is_err(),
         "{bucket} still exists"
