@@ -122,6 +122,39 @@ impl Harness {
     }
 
     /// Every table and queue of the test's stack.
+    /// A paid order whose postal code is not German (and whose recipient is `recipient`),
+    /// once normalize has filed it for review: its shipment and the item's id.
+    pub async fn order_for_review(
+        &self,
+        id: u64,
+        recipient: &str,
+    ) -> (domain::ShipmentKey, String) {
+        let mut order = paid_order(id);
+        order["shipping_address"]["zip"] = serde_json::json!("1011");
+        order["shipping_address"]["name"] = serde_json::json!(recipient);
+        let (status, _, _) = self
+            .deliver(
+                "orders/paid",
+                &format!("w-{id}"),
+                order.to_string().as_bytes(),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let key = domain::ShipmentKey::new(domain::Channel::Shopify, STORE, &id.to_string(), "1");
+        let item = wait_for(
+            "the order filed for review",
+            Duration::from_secs(40),
+            || async {
+                self.open_reviews("invalid_postal_code")
+                    .await
+                    .into_iter()
+                    .find(|i| i.shipment_key.as_deref() == Some(key.to_string().as_str()))
+            },
+        )
+        .await;
+        (key, item.id)
+    }
+
     /// A console user in the stack's user pool, in `group`; its password.
     pub async fn console_user(&self, user: &str, group: &str) -> String {
         let password = format!("Test-{user}-Pass-1234");

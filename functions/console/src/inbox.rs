@@ -3,7 +3,7 @@
 //! repeats nothing) saying what it did, or the item's page with why it was refused.
 
 use crate::auth::Role;
-use crate::{page, unavailable, Desk, Signed};
+use crate::{page, unavailable, App, Signed};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -50,11 +50,11 @@ pub struct ListQuery {
 }
 
 pub async fn list(
-    State(desk): State<Desk>,
+    State(app): State<App>,
     headers: HeaderMap,
     Query(query): Query<ListQuery>,
 ) -> Response {
-    let signed = match desk.operator(&headers).await {
+    let signed = match app.operator(&headers).await {
         Ok(signed) => signed,
         Err(answer) => return answer,
     };
@@ -68,7 +68,7 @@ pub async fn list(
         .reason
         .as_deref()
         .and_then(|c| CODES.into_iter().find(|known| *known == c));
-    let found = desk
+    let found = app
         .reviews
         .page(&ReviewQuery {
             status: status.to_owned(),
@@ -112,12 +112,12 @@ pub struct ShowQuery {
 }
 
 pub async fn show(
-    State(desk): State<Desk>,
+    State(app): State<App>,
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(query): Query<ShowQuery>,
 ) -> Response {
-    let signed = match desk.operator(&headers).await {
+    let signed = match app.operator(&headers).await {
         Ok(signed) => signed,
         Err(answer) => return answer,
     };
@@ -127,19 +127,19 @@ pub async fn show(
         "dismissed" => Some("Dismissed."),
         _ => None,
     });
-    item_page(&desk, &signed, &id, StatusCode::OK, notice, &[]).await
+    item_page(&app, &signed, &id, StatusCode::OK, notice, &[]).await
 }
 
 /// The item's page, with a notice or the problems of a refused action.
 async fn item_page(
-    desk: &Desk,
+    app: &App,
     signed: &Signed,
     id: &str,
     status: StatusCode,
     notice: Option<&str>,
     problems: &[String],
 ) -> Response {
-    let item = match desk.reviews.get(&domain::desk::item_id(id)).await {
+    let item = match app.reviews.get(&domain::desk::item_id(id)).await {
         Ok(Some(item)) => item,
         Ok(None) => return crate::not_found().await,
         Err(error) => {
@@ -148,7 +148,7 @@ async fn item_page(
         }
     };
     let source = match &item.source_inbound {
-        Some(source) => match desk.audit.get(source).await {
+        Some(source) => match app.audit.get(source).await {
             Ok(source) => source,
             Err(error) => {
                 tracing::warn!(%error, "the item's payload unreadable; shown without it");
@@ -179,7 +179,7 @@ pub struct ActionForm {
 }
 
 pub async fn act(
-    State(desk): State<Desk>,
+    State(app): State<App>,
     headers: HeaderMap,
     Path((id, action)): Path<(String, String)>,
     Form(form): Form<ActionForm>,
@@ -187,19 +187,19 @@ pub async fn act(
     if !matches!(action.as_str(), "fix" | "release" | "dismiss") {
         return crate::not_found().await;
     }
-    let signed = match desk.acting(&headers, Role::Dispatcher, &form.csrf).await {
+    let signed = match app.acting(&headers, Role::Dispatcher, &form.csrf).await {
         Ok(signed) => signed,
         Err(answer) => return answer,
     };
     let by = signed.session.user.clone();
-    let operations = desk.desk();
+    let operations = app.desk();
     let done = match action.as_str() {
         "fix" => {
             let fixes = match parse_fixes(&form.fixes) {
                 Ok(fixes) => fixes,
                 Err(problem) => {
                     return item_page(
-                        &desk,
+                        &app,
                         &signed,
                         &id,
                         StatusCode::UNPROCESSABLE_ENTITY,
@@ -217,7 +217,7 @@ pub async fn act(
             if reason.is_empty() {
                 let problem = "Say why it is dismissed.".to_owned();
                 return item_page(
-                    &desk,
+                    &app,
                     &signed,
                     &id,
                     StatusCode::UNPROCESSABLE_ENTITY,
@@ -249,7 +249,7 @@ pub async fn act(
         Err(DeskError::Invalid { reasons, .. }) => {
             let problems: Vec<String> = reasons.iter().map(|r| r.described()).collect();
             item_page(
-                &desk,
+                &app,
                 &signed,
                 &id,
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -262,7 +262,7 @@ pub async fn act(
         // fix that does not apply: said as the desk says it.
         Err(refused) => {
             item_page(
-                &desk,
+                &app,
                 &signed,
                 &id,
                 StatusCode::CONFLICT,

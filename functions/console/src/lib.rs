@@ -59,7 +59,7 @@ impl Console {
             .route("/console/inbox/{id}", get(inbox::show))
             .route("/console/inbox/{id}/{action}", post(inbox::act))
             .fallback(not_found)
-            .with_state(Desk {
+            .with_state(App {
                 reviews: self.reviews.clone(),
                 shipments: self.shipments.clone(),
                 rules: self.rules.clone(),
@@ -74,7 +74,7 @@ impl Console {
 
 /// The app's state: the same ports, cheap to clone per request.
 #[derive(Clone)]
-struct Desk {
+struct App {
     reviews: Arc<dyn ReviewInbox>,
     shipments: Arc<dyn ShipmentStore>,
     rules: Arc<dyn StoreRules>,
@@ -85,18 +85,15 @@ struct Desk {
     verifier: Arc<Verifier>,
 }
 
-impl Desk {
+impl App {
     /// The review desk the CLI uses, over the same ports.
     fn desk(&self) -> domain::desk::Desk<'_> {
-        domain::desk::Desk {
-            reviews: self.reviews.as_ref(),
-            rules: self.rules.as_ref(),
-            intake: domain::pipeline::Intake {
-                shipments: self.shipments.as_ref(),
-                reviews: self.reviews.as_ref(),
-                tasks: self.tasks.as_ref(),
-            },
-        }
+        domain::desk::Desk::over(
+            self.reviews.as_ref(),
+            self.rules.as_ref(),
+            self.shipments.as_ref(),
+            self.tasks.as_ref(),
+        )
     }
 
     async fn keys(&self) -> Result<LinkKeys, Response> {
@@ -135,7 +132,7 @@ impl Desk {
         Ok(Signed { session, csrf })
     }
 
-    /// [`Desk::operator`] for a form that acts: the role must reach `needed` (else 403, with
+    /// [`App::operator`] for a form that acts: the role must reach `needed` (else 403, with
     /// nothing done) and the form must carry the session's CSRF token (else 403).
     async fn acting(
         &self,
@@ -193,8 +190,8 @@ fn login_context(nonce: &str) -> String {
 /// A session lasts as long as Cognito's ID token (an hour by default).
 const SESSION_MAX_AGE_S: u32 = 3600;
 
-async fn login_form(State(desk): State<Desk>) -> Response {
-    let keys = match desk.keys().await {
+async fn login_form(State(app): State<App>) -> Response {
+    let keys = match app.keys().await {
         Ok(keys) => keys,
         Err(answer) => return answer,
     };
@@ -219,11 +216,11 @@ struct LoginForm {
 }
 
 async fn login(
-    State(desk): State<Desk>,
+    State(app): State<App>,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let keys = match desk.keys().await {
+    let keys = match app.keys().await {
         Ok(keys) => keys,
         Err(answer) => return answer,
     };
@@ -245,7 +242,7 @@ async fn login(
         );
         response
     };
-    let token = match desk
+    let token = match app
         .sign_in
         .sign_in(form.username.trim(), &form.password)
         .await
@@ -265,7 +262,7 @@ async fn login(
             return unavailable();
         }
     };
-    match desk.verifier.session(&token).await {
+    match app.verifier.session(&token).await {
         Ok(session) => {
             tracing::info!(user = %session.user, role = session.role.as_str(), "signed in");
             let mut response = Redirect::to("/console/inbox").into_response();
@@ -294,11 +291,11 @@ struct CsrfForm {
 }
 
 async fn logout(
-    State(desk): State<Desk>,
+    State(app): State<App>,
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if let Err(answer) = desk.acting(&headers, Role::Viewer, &form.csrf).await {
+    if let Err(answer) = app.acting(&headers, Role::Viewer, &form.csrf).await {
         return answer;
     }
     let mut response = Redirect::to("/console/login").into_response();

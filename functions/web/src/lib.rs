@@ -78,15 +78,12 @@ struct Pages {
 impl Pages {
     /// The review desk the CLI and the console use, over the same ports.
     fn desk(&self) -> domain::desk::Desk<'_> {
-        domain::desk::Desk {
-            reviews: self.reviews.as_ref(),
-            rules: self.rules.as_ref(),
-            intake: domain::pipeline::Intake {
-                shipments: self.shipments.as_ref(),
-                reviews: self.reviews.as_ref(),
-                tasks: self.tasks.as_ref(),
-            },
-        }
+        domain::desk::Desk::over(
+            self.reviews.as_ref(),
+            self.rules.as_ref(),
+            self.shipments.as_ref(),
+            self.tasks.as_ref(),
+        )
     }
 }
 

@@ -300,7 +300,10 @@ async fn provisions_the_template_idempotently_and_tears_it_down() {
         ("IDEMPOTENCY_LEASE_SECONDS", "60".to_owned()),
         ("MAX_WEBHOOK_BODY_BYTES", "262144".to_owned()),
         ("RUST_LOG", "info".to_owned()),
-        ("USER_POOL_ID", stack.user_pools["ConsoleUserPool"].id.clone()),
+        (
+            "USER_POOL_ID",
+            stack.user_pools["ConsoleUserPool"].id.clone(),
+        ),
         (
             "USER_POOL_CLIENT_ID",
             stack.user_pools["ConsoleUserPool"].clients["ConsoleUserPoolClient"].clone(),

@@ -120,11 +120,12 @@ impl StackStores {
 
     /// The review desk over this stack's inbox, rules and intake.
     pub fn desk(&self) -> domain::desk::Desk<'_> {
-        domain::desk::Desk {
-            reviews: &self.reviews,
-            rules: &self.stores,
-            intake: self.intake(),
-        }
+        domain::desk::Desk::over(
+            &self.reviews,
+            &self.stores,
+            &self.shipments,
+            &self.tasks_queue,
+        )
     }
 
     /// The day's cash run on this stack, its days local to `time_zone` (the fleet's, from

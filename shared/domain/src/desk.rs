@@ -91,6 +91,26 @@ pub struct Desk<'a> {
     pub intake: Intake<'a>,
 }
 
+impl<'a> Desk<'a> {
+    /// The desk over these ports, its intake asking for tasks on `tasks`.
+    pub fn over(
+        reviews: &'a dyn ReviewInbox,
+        rules: &'a dyn StoreRules,
+        shipments: &'a dyn crate::ports::ShipmentStore,
+        tasks: &'a dyn crate::ports::Queue<crate::messages::TaskRequested>,
+    ) -> Desk<'a> {
+        Desk {
+            reviews,
+            rules,
+            intake: Intake {
+                shipments,
+                reviews,
+                tasks,
+            },
+        }
+    }
+}
+
 /// An item id as typed: the stored id ("review:shopify:acme:1001:1") or just its subject,
 /// which is what operators copy from logs and the audit trail.
 pub fn item_id(arg: &str) -> String {

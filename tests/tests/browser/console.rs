@@ -5,39 +5,11 @@
 
 use crate::support::Browser;
 use domain::ports::ReviewInbox;
-use domain::{Channel, ShipmentKey};
-use end_to_end::{paid_order, wait_for, Harness, STORE};
-use std::time::Duration;
 
-/// An order whose postal code is not German, and whose recipient's name holds markup: filed
-/// for review by normalize.
-async fn order_for_review(h: &Harness, id: u64) -> (ShipmentKey, String) {
-    let mut order = paid_order(id);
-    order["shipping_address"]["zip"] = serde_json::json!("1011");
-    order["shipping_address"]["name"] =
-        serde_json::json!("Kim <script>document.title='pwned'</script>Weber");
-    let (status, _, _) = h
-        .deliver(
-            "orders/paid",
-            &format!("w-{id}"),
-            order.to_string().as_bytes(),
-        )
-        .await;
-    assert_eq!(status, 200);
-    let key = ShipmentKey::new(Channel::Shopify, STORE, &id.to_string(), "1");
-    let item = wait_for(
-        "the order filed for review",
-        Duration::from_secs(40),
-        || async {
-            h.open_reviews("invalid_postal_code")
-                .await
-                .into_iter()
-                .find(|i| i.shipment_key.as_deref() == Some(key.to_string().as_str()))
-        },
-    )
-    .await;
-    (key, item.id)
-}
+use end_to_end::Harness;
+
+/// A recipient's name as a store may send it, with a script in it.
+const HOSTILE: &str = "Kim <script>document.title='pwned'</script>Weber";
 
 async fn sign_in(browser: &Browser, h: &Harness, user: &str, password: &str) {
     browser
@@ -60,7 +32,7 @@ async fn a_dispatcher_fixes_and_releases_an_item_and_a_viewer_cannot() {
     let h = Harness::start("browser-console", &[]).await;
     let dispatcher = h.console_user("ana", "dispatcher").await;
     let viewer = h.console_user("vic", "viewer").await;
-    let (key, id) = order_for_review(&h, 7_780_000_000_000_000_001).await;
+    let (key, id) = h.order_for_review(7_780_000_000_000_000_001, HOSTILE).await;
     let browser = Browser::start().await;
 
     browser
@@ -133,7 +105,7 @@ async fn a_dispatcher_fixes_and_releases_an_item_and_a_viewer_cannot() {
     browser.wait_for_text("h1", "Sign in").await;
 
     // A viewer: the second item has no buttons, and a release crafted in the page is 403.
-    let (_, other) = order_for_review(&h, 7_780_000_000_000_000_002).await;
+    let (_, other) = h.order_for_review(7_780_000_000_000_000_002, HOSTILE).await;
     sign_in(&browser, &h, "vic", &viewer).await;
     browser
         .client

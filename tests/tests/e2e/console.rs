@@ -3,9 +3,8 @@
 //! released from the console into one courier task; a release from the console and one from
 //! the CLI race, and exactly one of them wins; a viewer is refused.
 
-use domain::{Channel, ShipmentKey};
 use end_to_end::ports::*;
-use end_to_end::{paid_order, wait_for, Harness, STORE};
+use end_to_end::{wait_for, Harness};
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(40);
@@ -118,34 +117,13 @@ fn csrf_of(html: &str) -> String {
     html[at..].split('"').next().unwrap().to_owned()
 }
 
-/// An order whose postal code is not German: filed for review by normalize.
-async fn order_for_review(h: &Harness, id: u64) -> (ShipmentKey, String) {
-    let mut order = paid_order(id);
-    order["shipping_address"]["zip"] = serde_json::json!("1011");
-    let (status, _, _) = h
-        .deliver(
-            "orders/paid",
-            &format!("w-{id}"),
-            order.to_string().as_bytes(),
-        )
-        .await;
-    assert_eq!(status, 200);
-    let key = ShipmentKey::new(Channel::Shopify, STORE, &id.to_string(), "1");
-    let item = wait_for("the order filed for review", WAIT, || async {
-        h.open_reviews("invalid_postal_code")
-            .await
-            .into_iter()
-            .find(|i| i.shipment_key.as_deref() == Some(key.to_string().as_str()))
-    })
-    .await;
-    (key, item.id)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dispatcher_signs_in_fixes_and_releases_an_item_into_one_task() {
     let h = Harness::start("console", &[]).await;
     let password = h.console_user("ana", "dispatcher").await;
-    let (key, id) = order_for_review(&h, 7_770_000_000_000_000_001).await;
+    let (key, id) = h
+        .order_for_review(7_770_000_000_000_000_001, "Kim Weber")
+        .await;
     let ana = Operator::new(&h.runtime.http_url);
 
     // A wrong password signs nobody in; the pool's refusal is said in words.
@@ -209,7 +187,9 @@ async fn a_console_release_and_a_cli_release_race_and_one_wins() {
     let h = Harness::start("console-race", &[]).await;
     let password = h.console_user("ben", "dispatcher").await;
     let viewer_password = h.console_user("vic", "viewer").await;
-    let (key, id) = order_for_review(&h, 7_770_000_000_000_000_002).await;
+    let (key, id) = h
+        .order_for_review(7_770_000_000_000_000_002, "Kim Weber")
+        .await;
     let stores = h.stores();
     cli::review::fix(
         stores,
