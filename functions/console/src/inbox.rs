@@ -16,7 +16,7 @@ use pages::console::{item_link, INBOX_STATUSES};
 const PAGE_SIZE: u32 = 25;
 
 /// Every reason code, for the inbox's filter.
-const CODES: [&str; 22] = [
+const CODES: [&str; 23] = [
     "unparseable_payload",
     "missing_address",
     "missing_field",
@@ -39,6 +39,7 @@ const CODES: [&str; 22] = [
     "courier_rejected",
     "store_rejected",
     "not_planned",
+    "redelivery_requested",
 ];
 
 #[derive(serde::Deserialize, Default)]

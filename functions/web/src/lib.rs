@@ -1,12 +1,13 @@
-//! web: the stack's pages behind its HTTP API. Today the customer's pages, each opened by
-//! the signed link in a customer message (shared/links): the tracking page `GET /t/{token}`
-//! and the fix-my-address page `GET`/`POST /a/{token}`. The token names the shipment and
-//! the page, so no login is needed, and any token that is not a genuine, unexpired link to
-//! that page gets the same plain "not found" page.
+//! web: the customer's pages behind the stack's HTTP API, each opened by the signed link in
+//! a customer message (shared/links): tracking `GET /t/{token}`, fix-my-address `GET`/`POST
+//! /a/{token}` and reschedule `GET`/`POST /r/{token}`. The token names the shipment and the
+//! page, so no login is needed, and any token that is not a genuine, unexpired link to that
+//! page gets the same plain "not found" page.
 //!
 //! The pages are an axum app, served from the HTTP API's events by `http_api`.
 
 mod fix_address;
+mod reschedule;
 mod wiring;
 
 use std::sync::Arc;
@@ -51,6 +52,7 @@ impl Web {
                 "/a/{token}",
                 get(fix_address::show).post(fix_address::submit),
             )
+            .route("/r/{token}", get(reschedule::show).post(reschedule::choose))
             .route("/static/pages.css", get(stylesheet))
             .fallback(not_found)
             .with_state(Pages {

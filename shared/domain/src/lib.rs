@@ -40,6 +40,7 @@ pub mod pipeline;
 pub mod ports;
 pub mod postal;
 pub mod record;
+pub mod reschedule;
 pub mod review;
 pub mod rules;
 pub mod shipment;

@@ -88,6 +88,11 @@ pub enum ReviewReason {
         reason: String,
         detail: String,
     },
+    /// After a failed attempt the customer chose a new delivery time on the reschedule
+    /// page: a dispatcher arranges the second attempt (`slot` as the customer saw it).
+    RedeliveryRequested {
+        slot: String,
+    },
 }
 
 impl ReviewReason {
@@ -124,6 +129,7 @@ impl ReviewReason {
             ReviewReason::CourierRejected { .. } => "courier_rejected",
             ReviewReason::StoreRejected { .. } => "store_rejected",
             ReviewReason::NotPlanned { .. } => "not_planned",
+            ReviewReason::RedeliveryRequested { .. } => "redelivery_requested",
         }
     }
 }
@@ -176,6 +182,12 @@ impl fmt::Display for ReviewReason {
                 write!(
                     f,
                     "order cancelled after pickup (status {status}): stop the parcel"
+                )
+            }
+            ReviewReason::RedeliveryRequested { slot } => {
+                write!(
+                    f,
+                    "delivery failed; the customer asks for a new attempt {slot}"
                 )
             }
             ReviewReason::ShipByAtRisk { ship_by } => {

@@ -83,6 +83,170 @@ pub struct StoreConfig {
     /// driver; else UTC.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<TimeZoneName>,
+    /// The delivery times the store offers a customer who reschedules (the failed-delivery
+    /// message links to the page). Absent: no rescheduling page; the message links to the
+    /// store's `reschedule_url`, else the tracking page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_slots: Option<DeliverySlots>,
+}
+
+/// The slots a store delivers in, on the wall clock of its time zone: each of `windows` on
+/// each of the next `days_ahead` days (from tomorrow) that is one of `weekdays`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliverySlots {
+    /// "09:00-12:00": start and end, 24-hour, the end after the start.
+    pub windows: Vec<SlotWindow>,
+    /// How many days ahead a customer may choose (1–14; default 5).
+    #[serde(default = "default_days_ahead")]
+    pub days_ahead: u8,
+    /// The days delivered on; absent: Monday to Saturday.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weekdays: Option<Vec<Weekday>>,
+}
+
+fn default_days_ahead() -> u8 {
+    5
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Weekday {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
+impl Weekday {
+    fn of(day: jiff::civil::Weekday) -> Weekday {
+        match day {
+            jiff::civil::Weekday::Monday => Weekday::Mon,
+            jiff::civil::Weekday::Tuesday => Weekday::Tue,
+            jiff::civil::Weekday::Wednesday => Weekday::Wed,
+            jiff::civil::Weekday::Thursday => Weekday::Thu,
+            jiff::civil::Weekday::Friday => Weekday::Fri,
+            jiff::civil::Weekday::Saturday => Weekday::Sat,
+            jiff::civil::Weekday::Sunday => Weekday::Sun,
+        }
+    }
+}
+
+/// One window of the day, checked when the rules are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlotWindow {
+    /// Minutes after midnight.
+    pub start: u16,
+    pub end: u16,
+}
+
+impl std::fmt::Display for SlotWindow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:02}:{:02}-{:02}:{:02}",
+            self.start / 60,
+            self.start % 60,
+            self.end / 60,
+            self.end % 60
+        )
+    }
+}
+
+impl std::str::FromStr for SlotWindow {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("{text:?} is not a window like \"09:00-12:00\"");
+        let minutes = |hhmm: &str| -> Option<u16> {
+            let (h, m) = hhmm.trim().split_once(':')?;
+            let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+            (h < 24 && m < 60 && hhmm.trim().len() == 5).then_some(h * 60 + m)
+        };
+        let (start, end) = text.split_once('-').ok_or_else(bad)?;
+        let (start, end) = (
+            minutes(start).ok_or_else(bad)?,
+            minutes(end).ok_or_else(bad)?,
+        );
+        if end <= start {
+            return Err(format!("{text:?}: the window ends before it starts"));
+        }
+        Ok(SlotWindow { start, end })
+    }
+}
+
+impl Serialize for SlotWindow {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for SlotWindow {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// A slot a customer can pick: milliseconds since the epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot {
+    pub start_ms: i64,
+    pub end_ms: i64,
+}
+
+impl DeliverySlots {
+    /// The slots offered at `now_ms` in `zone` (an IANA name; UTC when unknown), earliest
+    /// first: from tomorrow, `days_ahead` days, on the delivery weekdays. A window that a
+    /// clock change makes impossible that day (it starts in the skipped hour) is left out.
+    pub fn offered(&self, now_ms: i64, zone: Option<&str>) -> Vec<Slot> {
+        let zone = zone
+            .and_then(|name| jiff::tz::TimeZone::get(name).ok())
+            .unwrap_or(jiff::tz::TimeZone::UTC);
+        let Ok(now) = jiff::Timestamp::from_millisecond(now_ms) else {
+            return Vec::new();
+        };
+        let today = now.to_zoned_datetime(zone.clone()).date();
+        let weekdays = self.weekdays.clone().unwrap_or_else(|| {
+            vec![
+                Weekday::Mon,
+                Weekday::Tue,
+                Weekday::Wed,
+                Weekday::Thu,
+                Weekday::Fri,
+                Weekday::Sat,
+            ]
+        });
+        let mut slots = Vec::new();
+        for ahead in 1..=i64::from(self.days_ahead.clamp(1, 14)) {
+            let Ok(day) = today.checked_add(jiff::Span::new().days(ahead)) else {
+                continue;
+            };
+            if !weekdays.contains(&Weekday::of(day.weekday())) {
+                continue;
+            }
+            for window in &self.windows {
+                let at = |minutes: u16| {
+                    let time =
+                        jiff::civil::Time::new((minutes / 60) as i8, (minutes % 60) as i8, 0, 0)
+                            .ok()?;
+                    let zoned = day.to_datetime(time).to_zoned_datetime(zone.clone()).ok()?;
+                    // A wall-clock time the clock skipped lands elsewhere: not offered.
+                    (zoned.datetime() == day.to_datetime(time))
+                        .then(|| zoned.timestamp().as_millisecond())
+                };
+                if let (Some(start_ms), Some(end_ms)) = (at(window.start), at(window.end)) {
+                    slots.push(Slot { start_ms, end_ms });
+                }
+            }
+        }
+        slots.sort_by_key(|s| s.start_ms);
+        slots
+    }
 }
 
 /// An IANA time zone name the compiled-in database knows: checked when the rules are
@@ -282,5 +446,89 @@ mod tests {
     fn unknown_configuration_keys_are_refused_rather_than_ignored() {
         let typo = serde_json::json!({"triger": "ready_to_ship"});
         assert!(serde_json::from_value::<StoreConfig>(typo).is_err());
+    }
+
+    fn slots(json: serde_json::Value) -> DeliverySlots {
+        serde_json::from_value(json).unwrap()
+    }
+
+    fn ms(text: &str) -> i64 {
+        text.parse::<jiff::Timestamp>().unwrap().as_millisecond()
+    }
+
+    #[test]
+    fn slot_windows_are_read_strictly() {
+        let window: SlotWindow = "09:00-12:30".parse().unwrap();
+        assert_eq!((window.start, window.end), (540, 750));
+        assert_eq!(window.to_string(), "09:00-12:30");
+        for bad in [
+            "9:00-12:00",
+            "12:00-09:00",
+            "10:00-10:00",
+            "24:00-25:00",
+            "09:00",
+            "09:60-10:00",
+        ] {
+            assert!(bad.parse::<SlotWindow>().is_err(), "{bad}");
+        }
+        let config = serde_json::json!({"delivery_slots": {"windows": ["9-12"]}});
+        assert!(serde_json::from_value::<StoreConfig>(config).is_err());
+        let config = serde_json::json!({"delivery_slots": {"windows": ["09:00-12:00"], "day": 3}});
+        assert!(serde_json::from_value::<StoreConfig>(config).is_err());
+    }
+
+    #[test]
+    fn slots_start_tomorrow_on_delivery_days_on_the_stores_clock() {
+        let offer =
+            slots(serde_json::json!({"windows": ["14:00-18:00", "09:00-12:00"], "days_ahead": 3}));
+        // Sunday 6 December 2026, 00:30 in Berlin (still Saturday in UTC): Monday to
+        // Wednesday in Berlin, the windows at their Berlin hours.
+        let now = ms("2026-12-05T23:30:00Z");
+        let offered = offer.offered(now, Some("Europe/Berlin"));
+        let starts: Vec<i64> = offered.iter().map(|s| s.start_ms).collect();
+        assert_eq!(
+            starts,
+            [
+                ms("2026-12-07T08:00:00Z"),
+                ms("2026-12-07T13:00:00Z"),
+                ms("2026-12-08T08:00:00Z"),
+                ms("2026-12-08T13:00:00Z"),
+                ms("2026-12-09T08:00:00Z"),
+                ms("2026-12-09T13:00:00Z"),
+            ]
+        );
+        assert_eq!(offered[0].end_ms, ms("2026-12-07T11:00:00Z"));
+        // In UTC it is Saturday: Sunday is off, so Monday and Tuesday only.
+        let utc = offer.offered(now, None);
+        assert_eq!(utc.len(), 4);
+        assert_eq!(utc[0].start_ms, ms("2026-12-07T09:00:00Z"));
+        let sundays = slots(
+            serde_json::json!({"windows": ["09:00-12:00"], "days_ahead": 1, "weekdays": ["sun"]}),
+        );
+        assert_eq!(
+            sundays
+                .offered(now, Some("Europe/Berlin"))
+                .first()
+                .map(|s| s.start_ms),
+            None,
+            "tomorrow in Berlin is Monday"
+        );
+        assert_eq!(
+            sundays.offered(now, None).len(),
+            1,
+            "tomorrow in UTC is Sunday"
+        );
+    }
+
+    #[test]
+    fn a_window_in_the_hour_a_clock_change_skips_is_not_offered() {
+        // New York springs forward on Sunday 14 March 2027: 02:00-03:00 does not exist.
+        let offer = slots(
+            serde_json::json!({"windows": ["02:00-03:00"], "days_ahead": 1, "weekdays": ["sun"]}),
+        );
+        let now = ms("2027-03-13T17:00:00Z");
+        assert!(offer.offered(now, Some("America/New_York")).is_empty());
+        let week_later = ms("2027-03-20T17:00:00Z");
+        assert_eq!(offer.offered(week_later, Some("America/New_York")).len(), 1);
     }
 }

@@ -284,5 +284,4 @@ caption{text-align:left;font-weight:600;padding:.4rem 0}.tabs a{margin-right:1re
 .tabs a[aria-current]{font-weight:700;text-decoration:none}.filter{margin:1rem 0}\
 .filter select{margin:0 .5rem;padding:.3rem}pre{background:#f0f0f0;padding:.6rem;overflow:auto;\
 white-space:pre-wrap;overflow-wrap:anywhere}textarea{width:100%;box-sizing:border-box;\
-font-family:monospace}.notice{border-left:4px solid #0b5cad;padding:.2rem .8rem;background:#eef5fc}\
-.problem{color:#b00020;font-weight:600}form{margin:.6rem 0}";
+font-family:monospace}.problem{color:#b00020;font-weight:600}form{margin:.6rem 0}";

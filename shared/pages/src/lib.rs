@@ -4,12 +4,14 @@
 
 pub mod console;
 mod fix_address;
+mod reschedule;
 mod track;
 
 pub use fix_address::{
     address_settled, customer_can_fix, fix_address, problem_words, AddressFields, FixAddressView,
     Settled, SAME_ADDRESS,
 };
+pub use reschedule::{reschedule, slot_words, RescheduleState, RescheduleView, SlotChoice};
 pub use track::{track, TrackView};
 
 /// The headers every page goes out with: a content security policy that allows no inline
@@ -77,4 +79,6 @@ h1,p,dd,li{overflow-wrap:anywhere}h2{font-size:1.05rem;margin-top:1.5rem}\
 .field input{width:100%;box-sizing:border-box;padding:.5rem;font-size:1rem;border:1px solid #767676;\
 border-radius:4px}button{font-size:1rem;padding:.6rem 1rem;border:0;border-radius:4px;\
 background:#0b5cad;color:#fff}.problems{border-left:4px solid #b00020;padding:.2rem .8rem;\
-background:#fff4f4}.problems h2{margin-top:.4rem}";
+background:#fff4f4}.problems h2{margin-top:.4rem}fieldset{border:1px solid #ccc;border-radius:4px}\
+.choice{display:flex;align-items:center;gap:.6rem}.choice input{width:1.3rem;height:1.3rem}\
+.notice{border-left:4px solid #0b5cad;padding:.2rem .8rem;background:#eef5fc}";

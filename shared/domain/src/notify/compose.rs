@@ -93,6 +93,13 @@ impl Composer<'_> {
                     tracing::warn!(%error, "no tracking page link; the courier's is sent")
                 }
             }
+            // A store that offers slots has its customers pick one on the stack's page.
+            if template == Template::DeliveryFailed && config.delivery_slots.is_some() {
+                match links.page(CustomerPage::Reschedule, key, now).await {
+                    Ok(link) => ctx.reschedule_url = Some(link),
+                    Err(error) => tracing::warn!(%error, "no reschedule link; the store's is sent"),
+                }
+            }
             if template == Template::AddressClarification {
                 match links.page(CustomerPage::FixAddress, key, now).await {
                     Ok(link) => ctx.fix_address_url = Some(link),
