@@ -21,7 +21,7 @@ use axum::Router;
 use domain::messages::TaskRequested;
 use domain::ports::{secret_json, Queue, ReviewInbox, Secrets, ShipmentStore, StoreRules};
 use domain::rules::StoreConfig;
-use domain::ShipmentKey;
+use domain::{ShipmentKey, ShipmentStatus};
 use links::{LinkSecret, Purpose};
 
 pub use wiring::Config;
@@ -92,6 +92,17 @@ impl Pages {
 /// The shipment a link to `purpose` names, or the page to answer with: "not found" for any
 /// token that is not such a link, "try again" when the keys cannot be read.
 async fn open_link(pages: &Pages, token: &str, purpose: Purpose) -> Result<ShipmentKey, Response> {
+    let keys = open_keys(pages).await?;
+    let now_s = (pages.clock)().div_euclid(1000);
+    keys.verify(token, purpose, now_s).map_err(|refused| {
+        // Said in the log for operators, never on the page.
+        tracing::info!(%refused, page = purpose.as_str(), "link refused");
+        not_found_page()
+    })
+}
+
+/// The link keys, or the "try again" page when they cannot be read.
+async fn open_keys(pages: &Pages) -> Result<links::LinkKeys, Response> {
     let secret: LinkSecret = match secret_json(pages.secrets.as_ref(), links::SECRET_NAME).await {
         Ok(secret) => secret,
         Err(error) => {
@@ -99,18 +110,9 @@ async fn open_link(pages: &Pages, token: &str, purpose: Purpose) -> Result<Shipm
             return Err(unavailable());
         }
     };
-    let keys = match secret.keys() {
-        Ok(keys) => keys,
-        Err(error) => {
-            tracing::error!(%error, "the link keys are not usable");
-            return Err(unavailable());
-        }
-    };
-    let now_s = (pages.clock)().div_euclid(1000);
-    keys.verify(token, purpose, now_s).map_err(|refused| {
-        // Said in the log for operators, never on the page.
-        tracing::info!(%refused, page = purpose.as_str(), "link refused");
-        not_found_page()
+    secret.keys().map_err(|error| {
+        tracing::error!(%error, "the link keys are not usable");
+        unavailable()
     })
 }
 
@@ -158,11 +160,34 @@ async fn track(State(pages): State<Pages>, Path(token): Path<String>) -> Respons
         .as_ref()
         .map(|zone| zone.as_str())
         .or(record.dispatch.as_ref().map(|d| d.time_zone.as_str()));
+    // The store offers slots and the time can still change: a link to choose another.
+    let reschedule_url = match (&config.delivery_slots, record.status) {
+        (
+            Some(_),
+            ShipmentStatus::Pending
+            | ShipmentStatus::Created
+            | ShipmentStatus::Assigned
+            | ShipmentStatus::Failed,
+        ) if !record.cancel_requested => match open_keys(&pages).await {
+            Ok(keys) => Some(format!(
+                "/{}/{}",
+                Purpose::Reschedule.path(),
+                keys.sign(
+                    &key,
+                    Purpose::Reschedule,
+                    (pages.clock)().div_euclid(1000) + links::LINK_LIFETIME_S
+                )
+            )),
+            Err(answer) => return answer,
+        },
+        _ => None,
+    };
     let html = pages::track(&pages::TrackView {
         record: &record,
         store: &store,
         courier: record.courier.map_or("the courier", |c| c.display_name()),
         time_zone,
+        reschedule_url: reschedule_url.as_deref(),
     });
     page(StatusCode::OK, html)
 }

@@ -384,3 +384,231 @@ async fn an_item_the_store_settled_leaves_the_customer_nothing_to_do() {
     assert_eq!(answer.status_code, 303);
     assert!(w.tasks.sent().is_empty());
 }
+
+// ---------------------------------------------------------------------------------------
+// Reschedule
+// ---------------------------------------------------------------------------------------
+
+/// Tuesday 8 December 2026, 09:00–12:00 in Berlin (08:00 UTC).
+const TUESDAY_MORNING_MS: i64 = 1_796_716_800_000;
+
+async fn offers_slots(w: &World) {
+    let config: domain::StoreConfig = serde_json::from_value(serde_json::json!({
+        "time_zone": "Europe/Berlin",
+        "delivery_slots": {"windows": ["09:00-12:00", "14:00-18:00"], "days_ahead": 2}
+    }))
+    .unwrap();
+    domain::ports::StoreRules::put(
+        w.web.rules.as_ref(),
+        domain::Channel::Shopify,
+        "acme",
+        &config,
+    )
+    .await
+    .unwrap();
+}
+
+fn in_status(w: &World, status: ShipmentStatus) {
+    let mut record = w.shipments.record(&w.key).unwrap();
+    record.status = status;
+    w.shipments.insert(record);
+}
+
+fn reschedule_link(key: &ShipmentKey) -> String {
+    link(key, Purpose::Reschedule, NOW_MS / 1000 + 3600)
+}
+
+#[tokio::test]
+async fn the_reschedule_page_offers_the_stores_slots_on_its_clock() {
+    let w = world();
+    offers_slots(&w).await;
+    in_status(&w, ShipmentStatus::Assigned);
+    let answer = w.web.handle(get(&reschedule_link(&w.key))).await;
+    assert_eq!(answer.status_code, 200);
+    let html = body(&answer);
+    // From tomorrow, two days, two windows each, in Berlin's time.
+    assert_eq!(html.matches(r#"type="radio""#).count(), 4, "{html}");
+    assert!(
+        html.contains(&format!(r#"value="{TUESDAY_MORNING_MS}""#)),
+        "{html}"
+    );
+    assert!(html.contains("Tue 8 Dec, 09:00–12:00 CET"), "{html}");
+    assert!(html.contains("Wed 9 Dec, 14:00–18:00 CET"), "{html}");
+    // The tracking page links to it while the time can change.
+    let track = body(
+        &w.web
+            .handle(get(&link(&w.key, Purpose::Track, NOW_MS / 1000 + 60)))
+            .await,
+    );
+    assert!(track.contains("Choose another delivery time"), "{track}");
+}
+
+#[tokio::test]
+async fn a_chosen_slot_becomes_the_shipments_window_and_the_task_update_is_asked_once() {
+    let w = world();
+    offers_slots(&w).await;
+    in_status(&w, ShipmentStatus::Assigned);
+    let path = reschedule_link(&w.key);
+    let answer = w
+        .web
+        .handle(post(&path, &format!("slot={TUESDAY_MORNING_MS}")))
+        .await;
+    assert_eq!(answer.status_code, 303, "{}", body(&answer));
+    assert_eq!(header(&answer, "location"), format!("{path}?done=1"));
+    let record = w.shipments.record(&w.key).unwrap();
+    let window = record.shipment.window.expect("the new window");
+    assert_eq!(window.start.unix_timestamp() * 1000, TUESDAY_MORNING_MS);
+    assert_eq!(
+        window.end.unix_timestamp() * 1000,
+        TUESDAY_MORNING_MS + 3 * 3_600_000
+    );
+    assert_eq!(
+        w.tasks.sent(),
+        vec![TaskRequested::new(w.key.clone(), TaskAction::Update)]
+    );
+    let html = body(&w.web.handle(get(&format!("{path}?done=1"))).await);
+    assert!(
+        html.contains("Done: your delivery is now planned for Tue 8 Dec, 09:00–12:00 CET."),
+        "{html}"
+    );
+    // The same choice again (a reload of the form, a second tab) changes nothing.
+    let again = w
+        .web
+        .handle(post(&path, &format!("slot={TUESDAY_MORNING_MS}")))
+        .await;
+    assert_eq!(again.status_code, 303);
+    assert_eq!(
+        w.shipments.record(&w.key).unwrap().shipment.window,
+        Some(window)
+    );
+}
+
+#[tokio::test]
+async fn a_slot_the_store_does_not_offer_is_refused_and_nothing_changes() {
+    let w = world();
+    offers_slots(&w).await;
+    in_status(&w, ShipmentStatus::Created);
+    // Today (not offered), an hour off a window, and garbage.
+    for slot in [
+        NOW_MS.to_string(),
+        (TUESDAY_MORNING_MS + 3_600_000).to_string(),
+        "soon".into(),
+    ] {
+        let answer = w
+            .web
+            .handle(post(&reschedule_link(&w.key), &format!("slot={slot}")))
+            .await;
+        assert_eq!(answer.status_code, 422, "{slot}");
+        assert!(body(&answer).contains("That time is not offered"));
+    }
+    assert!(w
+        .shipments
+        .record(&w.key)
+        .unwrap()
+        .shipment
+        .window
+        .is_none());
+    assert!(w.tasks.sent().is_empty());
+}
+
+#[tokio::test]
+async fn with_the_driver_delivered_or_cancelled_the_page_says_why_nothing_changes() {
+    for (status, words) in [
+        (
+            ShipmentStatus::PickedUp,
+            "The driver already has your order",
+        ),
+        (
+            ShipmentStatus::OutForDelivery,
+            "The driver already has your order",
+        ),
+        (ShipmentStatus::Delivered, "has been delivered"),
+        (ShipmentStatus::Cancelled, "is no longer on its way to you"),
+    ] {
+        let w = world();
+        offers_slots(&w).await;
+        in_status(&w, status);
+        let path = reschedule_link(&w.key);
+        let html = body(&w.web.handle(get(&path)).await);
+        assert!(html.contains(words), "{status}: {html}");
+        assert!(!html.contains("<form"), "{status}");
+        let answer = w
+            .web
+            .handle(post(&path, &format!("slot={TUESDAY_MORNING_MS}")))
+            .await;
+        assert_eq!(answer.status_code, 409, "{status}");
+        assert!(body(&answer).contains(words));
+        assert!(w
+            .shipments
+            .record(&w.key)
+            .unwrap()
+            .shipment
+            .window
+            .is_none());
+        assert!(w.tasks.sent().is_empty());
+        let track = body(
+            &w.web
+                .handle(get(&link(&w.key, Purpose::Track, NOW_MS / 1000 + 60)))
+                .await,
+        );
+        assert!(!track.contains("Choose another delivery time"), "{status}");
+    }
+}
+
+#[tokio::test]
+async fn after_a_failed_attempt_the_choice_goes_to_a_dispatcher_as_a_redelivery_item() {
+    let w = world();
+    offers_slots(&w).await;
+    in_status(&w, ShipmentStatus::Failed);
+    let path = reschedule_link(&w.key);
+    let html = body(&w.web.handle(get(&path)).await);
+    assert!(html.contains("We could not deliver your order"), "{html}");
+    let answer = w
+        .web
+        .handle(post(&path, &format!("slot={TUESDAY_MORNING_MS}")))
+        .await;
+    assert_eq!(answer.status_code, 303);
+    let items = w.reviews.open_items();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].id, format!("review:{}/redelivery", w.key));
+    assert_eq!(
+        items[0].reasons,
+        vec![ReviewReason::RedeliveryRequested {
+            slot: "Tue 8 Dec, 09:00–12:00 CET".into()
+        }]
+    );
+    assert!(w.tasks.sent().is_empty(), "the failed task is not updated");
+    let html = body(&w.web.handle(get(&path)).await);
+    assert!(
+        html.contains("has your choice and arranges the new delivery"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn a_store_without_slots_offers_none_and_a_reschedule_link_opens_only_its_page() {
+    let w = world();
+    in_status(&w, ShipmentStatus::Created);
+    let path = reschedule_link(&w.key);
+    let html = body(&w.web.handle(get(&path)).await);
+    assert!(
+        html.contains("has no delivery times to offer right now"),
+        "{html}"
+    );
+    assert_eq!(
+        w.web
+            .handle(get(&path.replacen("/r/", "/t/", 1)))
+            .await
+            .status_code,
+        404
+    );
+    assert_eq!(
+        w.web
+            .handle(get(&path.replacen("/r/", "/a/", 1)))
+            .await
+            .status_code,
+        404
+    );
+    let tracking = link(&w.key, Purpose::Track, NOW_MS / 1000 + 60).replacen("/t/", "/r/", 1);
+    assert_eq!(w.web.handle(get(&tracking)).await.status_code, 404);
+}

@@ -262,3 +262,63 @@ fn a_tag_checks_only_for_its_context_and_survives_one_rotation() {
         .unwrap();
     assert!(!stranger.check_tag("csrf|session-a", &tag));
 }
+
+#[tokio::test]
+async fn the_messages_link_the_fix_address_and_reschedule_pages_when_there_are_any() {
+    use domain::notify::{Composer, Template};
+    use domain::ports::{Outbox, StoreRules};
+    let rules = fakes::FakeStoreRules::default();
+    let notifiers = fakes::FakeNotifiers::default();
+    let wake = fakes::FakeQueue::default();
+    let secrets = std::sync::Arc::new(fakes::FakeSecrets::default());
+    secrets.put(
+        links::SECRET_NAME,
+        serde_json::to_string(&LinkSecret::first(NEW)).unwrap(),
+    );
+    let pages = links::customer_links(secrets, Some("https://pages.example".into()))
+        .expect("a pages URL gives links");
+    let record = fakes::sample::with_task(
+        &fakes::sample::shipment("acme", "1001"),
+        &fakes::sample::task(7),
+        domain::ShipmentStatus::Failed,
+    );
+    let key = record.shipment.key.clone();
+    let compose = |template| {
+        let rules = &rules;
+        let notifiers = &notifiers;
+        let wake = &wake;
+        let pages = pages.clone();
+        let record = record.clone();
+        let key = key.clone();
+        async move {
+            let outbox = fakes::FakeOutbox::default();
+            let composer = Composer {
+                rules,
+                notifiers,
+                outbox: &outbox,
+                wake,
+                links: Some(pages.as_ref()),
+            };
+            composer
+                .compose(&record, &key, template, Some("Mian Stret 12".into()))
+                .await
+                .unwrap();
+            outbox.all().await.unwrap().remove(0).body
+        }
+    };
+    let clarify = compose(Template::AddressClarification).await;
+    assert!(clarify.contains("https://pages.example/a/v1."), "{clarify}");
+    // Without slots the failed-delivery message points at the tracking page.
+    let failed = compose(Template::DeliveryFailed).await;
+    assert!(!failed.contains("pages.example/r/"), "{failed}");
+    let config: domain::StoreConfig = serde_json::from_value(serde_json::json!({
+        "delivery_slots": {"windows": ["09:00-12:00"]}
+    }))
+    .unwrap();
+    rules.put(key.channel, &key.store, &config).await.unwrap();
+    let failed = compose(Template::DeliveryFailed).await;
+    assert!(
+        failed.contains("Choose a new delivery time: https://pages.example/r/v1."),
+        "{failed}"
+    );
+}

@@ -14,6 +14,9 @@ pub struct TrackView<'a> {
     pub courier: &'a str,
     /// The IANA time zone the customer's times are shown in; UTC when `None` or unknown.
     pub time_zone: Option<&'a str>,
+    /// Where the customer may choose another delivery time (the store offers slots and the
+    /// driver does not have the parcel yet).
+    pub reschedule_url: Option<&'a str>,
 }
 
 /// The tracking page.
@@ -39,6 +42,9 @@ pub fn track(view: &TrackView) -> String {
         p.now { (status_words(record.status)) }
         @if let Some(eta) = &eta {
             p { "Expected " (eta) "." }
+        }
+        @if let Some(url) = view.reschedule_url {
+            p { a href=(url) { "Choose another delivery time" } }
         }
         @if let Some(failure) = &record.delivery.failure {
             p { "The delivery did not happen: "

@@ -25,6 +25,7 @@ fn page(record: &ShipmentRecord, zone: Option<&str>) -> String {
         store: "Acme Blumen",
         courier: "Sandbox Courier",
         time_zone: zone,
+        reschedule_url: None,
     })
 }
 
@@ -137,6 +138,7 @@ fn what_stores_and_customers_typed_is_text_never_markup() {
         store: "</title><script>steal()</script>",
         courier: "Sandbox Courier",
         time_zone: None,
+        reschedule_url: None,
     });
     assert!(!html.contains("<script"), "{html}");
     assert!(!html.contains("<img"), "{html}");
