@@ -15,4 +15,5 @@ mod metrics;
 mod onfleet_sync;
 mod order_changes;
 mod pages;
+mod reschedule;
 mod status_sync;
