@@ -7,5 +7,6 @@
 
 mod console;
 mod fix_address;
+mod reschedule;
 mod support;
 mod tracking;
