@@ -9,7 +9,9 @@
 //! session; a role that may not act gets no button, and a crafted post a 403.
 
 pub mod auth;
+pub mod dead_letters;
 mod inbox;
+mod stores;
 mod wiring;
 
 use std::sync::Arc;
@@ -41,6 +43,7 @@ pub struct Console {
     pub secrets: Arc<dyn Secrets>,
     pub sign_in: Arc<dyn SignIn>,
     pub verifier: Arc<Verifier>,
+    pub dead_letters: Arc<dyn dead_letters::DeadLetters>,
 }
 
 impl Console {
@@ -58,6 +61,15 @@ impl Console {
             .route("/console/inbox", get(inbox::list))
             .route("/console/inbox/{id}", get(inbox::show))
             .route("/console/inbox/{id}/{action}", post(inbox::act))
+            .route("/console/dlq", get(dead_letters::index))
+            .route("/console/dlq/{queue}", get(dead_letters::show))
+            .route("/console/dlq/{queue}/redrive", post(dead_letters::redrive))
+            .route("/console/stores", get(stores::index))
+            .route("/console/stores/open", get(stores::open))
+            .route(
+                "/console/stores/{channel}/{store}",
+                get(stores::show).post(stores::save),
+            )
             .fallback(not_found)
             .with_state(App {
                 reviews: self.reviews.clone(),
@@ -68,6 +80,7 @@ impl Console {
                 secrets: self.secrets.clone(),
                 sign_in: self.sign_in.clone(),
                 verifier: self.verifier.clone(),
+                dead_letters: self.dead_letters.clone(),
             })
     }
 }
@@ -83,6 +96,7 @@ struct App {
     secrets: Arc<dyn Secrets>,
     sign_in: Arc<dyn SignIn>,
     verifier: Arc<Verifier>,
+    dead_letters: Arc<dyn dead_letters::DeadLetters>,
 }
 
 impl App {

@@ -13,6 +13,7 @@ use domain::review::{review_id, OPEN, RELEASED};
 use domain::{ReviewItem, ReviewReason, ShipmentDraft};
 use fakes::{FakeAudit, FakeQueue, FakeReviews, FakeSecrets, FakeShipments, FakeStoreRules};
 use jsonwebtoken::jwk::JwkSet;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 const ISSUER: &str = "https://cognito-idp.eu-central-1.amazonaws.com/eu-central-1_TEST";
@@ -84,8 +85,73 @@ impl SignIn for TestPool {
     }
 }
 
+/// Two dead letters in TasksQueue's DLQ; what a redrive moved.
+#[derive(Default)]
+struct FakeDeadLetters {
+    waiting: std::sync::Mutex<BTreeMap<String, Vec<aws::dlq::DeadLetter>>>,
+    moved: std::sync::Mutex<Vec<String>>,
+}
+
+impl FakeDeadLetters {
+    fn with_two() -> FakeDeadLetters {
+        let letter = |id: &str| aws::dlq::DeadLetter {
+            message_id: id.into(),
+            body: format!("{{\"shipment_key\":\"shopify:acme:{id}:1\",\"action\":\"create\"}}"),
+            receive_count: 5,
+        };
+        let fake = FakeDeadLetters::default();
+        let mut waiting = fake.waiting.lock().unwrap();
+        waiting.insert(
+            "TasksQueue".into(),
+            vec![letter("m-1"), letter("<b>m-2</b>")],
+        );
+        waiting.insert("SyncQueue".into(), Vec::new());
+        drop(waiting);
+        fake
+    }
+}
+
+#[async_trait]
+impl crate::dead_letters::DeadLetters for FakeDeadLetters {
+    async fn depths(&self) -> Result<Vec<(String, u64)>, crate::dead_letters::DeadLetterError> {
+        Ok(self
+            .waiting
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(q, m)| (q.clone(), m.len() as u64))
+            .collect())
+    }
+
+    async fn list(
+        &self,
+        queue: &str,
+        max: usize,
+    ) -> Result<Vec<aws::dlq::DeadLetter>, crate::dead_letters::DeadLetterError> {
+        let waiting = self.waiting.lock().unwrap();
+        let letters = waiting
+            .get(queue)
+            .ok_or_else(|| crate::dead_letters::DeadLetterError::UnknownQueue(queue.into()))?;
+        Ok(letters.iter().take(max).cloned().collect())
+    }
+
+    async fn redrive(&self, queue: &str) -> Result<usize, crate::dead_letters::DeadLetterError> {
+        let mut waiting = self.waiting.lock().unwrap();
+        let letters = waiting
+            .get_mut(queue)
+            .ok_or_else(|| crate::dead_letters::DeadLetterError::UnknownQueue(queue.into()))?;
+        let moved = std::mem::take(letters);
+        self.moved
+            .lock()
+            .unwrap()
+            .extend(moved.iter().map(|m| m.message_id.clone()));
+        Ok(moved.len())
+    }
+}
+
 struct World {
     console: Console,
+    dead_letters: Arc<FakeDeadLetters>,
     reviews: Arc<FakeReviews>,
     tasks: Arc<FakeQueue<TaskRequested>>,
     keys: Arc<TestKeys>,
@@ -100,7 +166,9 @@ fn world() -> World {
     let reviews = Arc::new(FakeReviews::default());
     let tasks = Arc::new(FakeQueue::default());
     let keys = Arc::new(TestKeys::default());
+    let dead_letters = Arc::new(FakeDeadLetters::with_two());
     World {
+        dead_letters: dead_letters.clone(),
         console: Console {
             reviews: reviews.clone(),
             shipments: Arc::new(FakeShipments::default()),
@@ -114,6 +182,7 @@ fn world() -> World {
                 client_id: CLIENT.into(),
                 keys: keys.clone(),
             }),
+            dead_letters,
         },
         reviews,
         tasks,
@@ -583,4 +652,235 @@ async fn what_a_store_or_customer_typed_is_shown_as_text() {
         "{page}"
     );
     assert!(!page.contains("<script>"), "{page}");
+}
+
+#[tokio::test]
+async fn every_role_reads_a_stores_rules_and_only_an_admin_edits_them() {
+    let w = world();
+    let path = pages::console::store_link("shopify", "acme");
+    let viewer = body(
+        &w.console
+            .handle(get(&path, Some(&token("vic", &["viewer"]))))
+            .await,
+    );
+    assert!(viewer.contains("the defaults below apply"), "{viewer}");
+    assert!(!viewer.contains("<textarea"), "{viewer}");
+    let admin_token = token("ada", &["admin"]);
+    let admin = body(&w.console.handle(get(&path, Some(&admin_token))).await);
+    assert!(admin.contains("<textarea"), "{admin}");
+    let csrf = form_encode(&csrf_of(&admin));
+
+    let rules = r#"{"time_zone": "Europe/Berlin", "delivery_slots": {"windows": ["09:00-12:00"]}}"#;
+    let saved = w
+        .console
+        .handle(post(
+            &path,
+            &admin_token,
+            &format!("csrf={csrf}&config={}", form_encode(rules)),
+        ))
+        .await;
+    assert_eq!(saved.status_code, 303, "{}", body(&saved));
+    assert_eq!(location(&saved), format!("{path}?done=saved"));
+    let stored = w
+        .console
+        .rules
+        .read(domain::Channel::Shopify, "acme")
+        .await
+        .unwrap()
+        .expect("stored rules");
+    assert_eq!(
+        stored.time_zone.as_ref().map(|z| z.as_str()),
+        Some("Europe/Berlin")
+    );
+    let shown = body(
+        &w.console
+            .handle(get(&format!("{path}?done=saved"), Some(&admin_token)))
+            .await,
+    );
+    assert!(shown.contains("Saved"), "{shown}");
+    assert!(shown.contains("09:00-12:00"), "{shown}");
+
+    // A dispatcher's crafted save is refused, whatever it carries.
+    let ana = token("ana", &["dispatcher"]);
+    let anas_csrf = form_encode(&csrf_of(&body(
+        &w.console.handle(get(&path, Some(&ana))).await,
+    )));
+    let refused = w
+        .console
+        .handle(post(
+            &path,
+            &ana,
+            &format!("csrf={anas_csrf}&config=%7B%7D"),
+        ))
+        .await;
+    assert_eq!(refused.status_code, 403);
+    assert!(w
+        .console
+        .rules
+        .read(domain::Channel::Shopify, "acme")
+        .await
+        .unwrap()
+        .is_some_and(|c| c.time_zone.is_some()));
+}
+
+#[tokio::test]
+async fn rules_that_do_not_parse_are_refused_in_words_and_nothing_is_written() {
+    let w = world();
+    let path = pages::console::store_link("woocommerce", "shop-2");
+    let admin_token = token("ada", &["admin"]);
+    let csrf = form_encode(&csrf_of(&body(
+        &w.console.handle(get(&path, Some(&admin_token))).await,
+    )));
+    for (rules, words) in [
+        (r#"{"triger": "ready_to_ship"}"#, "unknown field `triger`"),
+        (
+            r#"{"time_zone": "Europe/Berlín"}"#,
+            "is not an IANA time zone",
+        ),
+        (
+            r#"{"delivery_slots": {"windows": ["12:00-09:00"]}}"#,
+            "ends before it starts",
+        ),
+        ("not json", "These rules are not valid"),
+    ] {
+        let answer = w
+            .console
+            .handle(post(
+                &path,
+                &admin_token,
+                &format!("csrf={csrf}&config={}", form_encode(rules)),
+            ))
+            .await;
+        assert_eq!(answer.status_code, 422, "{rules}");
+        let html = body(&answer);
+        assert!(html.contains(words), "{rules}: {html}");
+        // The text stays in the form to be corrected.
+        assert!(
+            html.contains(&maud::html! { (rules) }.into_string()),
+            "{html}"
+        );
+    }
+    assert!(w
+        .console
+        .rules
+        .read(domain::Channel::WooCommerce, "shop-2")
+        .await
+        .unwrap()
+        .is_none());
+    // Not a store: the page does not exist; the opening form says why.
+    let session = Some(admin_token.as_str());
+    assert_eq!(
+        w.console
+            .handle(get("/console/stores/shopify/Not%20A%20Store", session))
+            .await
+            .status_code,
+        404
+    );
+    assert_eq!(
+        w.console
+            .handle(get("/console/stores/ebay/shop", session))
+            .await
+            .status_code,
+        404
+    );
+    let opened = w
+        .console
+        .handle(get(
+            "/console/stores/open?channel=shopify&store=Bad+Name",
+            session,
+        ))
+        .await;
+    assert_eq!(opened.status_code, 422);
+    assert!(body(&opened).contains("is not a store name"));
+    let opened = w
+        .console
+        .handle(get(
+            "/console/stores/open?channel=shopify&store=acme",
+            session,
+        ))
+        .await;
+    assert_eq!(location(&opened), "/console/stores/shopify/acme");
+}
+
+#[tokio::test]
+async fn the_dead_letters_are_listed_and_redriven_only_with_a_confirmation() {
+    let w = world();
+    let vic = token("vic", &["viewer"]);
+    let index = body(&w.console.handle(get("/console/dlq", Some(&vic))).await);
+    assert!(
+        index.contains(r#"<a href="/console/dlq/TasksQueue">TasksQueue</a></td><td>2</td>"#),
+        "{index}"
+    );
+    let queue = body(
+        &w.console
+            .handle(get("/console/dlq/TasksQueue", Some(&vic)))
+            .await,
+    );
+    assert!(queue.contains("shopify:acme:m-1:1"), "{queue}");
+    assert!(
+        queue.contains("&lt;b&gt;m-2&lt;/b&gt;"),
+        "a message id is text: {queue}"
+    );
+    assert!(
+        !queue.contains("/redrive"),
+        "a viewer has no redrive: {queue}"
+    );
+    let csrf = form_encode(&csrf_of(&queue));
+    let refused = w
+        .console
+        .handle(post(
+            "/console/dlq/TasksQueue/redrive",
+            &vic,
+            &format!("csrf={csrf}&confirm=yes"),
+        ))
+        .await;
+    assert_eq!(refused.status_code, 403);
+
+    let ana = token("ana", &["dispatcher"]);
+    let page = body(
+        &w.console
+            .handle(get("/console/dlq/TasksQueue", Some(&ana)))
+            .await,
+    );
+    let csrf = form_encode(&csrf_of(&page));
+    let unconfirmed = w
+        .console
+        .handle(post(
+            "/console/dlq/TasksQueue/redrive",
+            &ana,
+            &format!("csrf={csrf}"),
+        ))
+        .await;
+    assert_eq!(unconfirmed.status_code, 422);
+    assert!(body(&unconfirmed).contains("Tick the box"));
+    assert!(w.dead_letters.moved.lock().unwrap().is_empty());
+
+    let redriven = w
+        .console
+        .handle(post(
+            "/console/dlq/TasksQueue/redrive",
+            &ana,
+            &format!("csrf={csrf}&confirm=yes"),
+        ))
+        .await;
+    assert_eq!(redriven.status_code, 303);
+    assert_eq!(location(&redriven), "/console/dlq/TasksQueue?redriven=2");
+    assert_eq!(*w.dead_letters.moved.lock().unwrap(), ["m-1", "<b>m-2</b>"]);
+    let after = body(
+        &w.console
+            .handle(get("/console/dlq/TasksQueue?redriven=2", Some(&ana)))
+            .await,
+    );
+    assert!(
+        after.contains("2 message(s) sent back to TasksQueue."),
+        "{after}"
+    );
+    assert!(after.contains("None waiting."), "{after}");
+    assert_eq!(
+        w.console
+            .handle(get("/console/dlq/NoSuchQueue", Some(&ana)))
+            .await
+            .status_code,
+        404
+    );
 }

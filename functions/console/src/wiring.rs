@@ -23,6 +23,10 @@ pub struct Config {
     pub user_pool_id: String,
     /// The console's app client of the pool (no secret: sign-in with the password).
     pub user_pool_client_id: String,
+    /// `QUEUE_URLS`: (logical id, URL) of each queue a dead letter goes back to.
+    pub queues: Vec<(String, String)>,
+    /// `DLQ_URLS`: (logical id, URL) of each dead-letter queue.
+    pub dead_letter_queues: Vec<(String, String)>,
 }
 
 impl Config {
@@ -41,6 +45,8 @@ impl Config {
             secrets_ttl: env.seconds("SECRETS_TTL_SECONDS", 300),
             user_pool_id: env.required("USER_POOL_ID"),
             user_pool_client_id: env.required("USER_POOL_CLIENT_ID"),
+            queues: aws::config::named_urls(&mut env, "QUEUE_URLS"),
+            dead_letter_queues: aws::config::dlq_urls(&mut env),
         };
         env.finish()?;
         Ok(config)
@@ -96,6 +102,11 @@ impl Console {
             tasks: Arc::new(SqsQueue::new(
                 aws_sdk_sqs::Client::new(sdk),
                 &config.tasks_queue_url,
+            )),
+            dead_letters: Arc::new(crate::dead_letters::SqsDeadLetters::new(
+                aws_sdk_sqs::Client::new(sdk),
+                &config.queues,
+                &config.dead_letter_queues,
             )),
             secrets: Arc::new(SecretStore::new(
                 aws_sdk_secretsmanager::Client::new(sdk),

@@ -346,11 +346,16 @@ pub fn metrics(env: &Env) -> crate::metrics::Metrics {
 /// `Name=url,Name=url` (template.yaml builds it with `!Sub`): the name becomes the metric's
 /// Queue dimension, so it is the queue's logical id, the same in every stack.
 pub fn dlq_urls(env: &mut Env) -> Vec<(String, String)> {
-    let text = env.optional("DLQ_URLS").unwrap_or_default();
+    named_urls(env, "DLQ_URLS")
+}
+
+/// `variable` as `Name=url,Name=url` pairs (queues by their logical ids); empty when unset.
+pub fn named_urls(env: &mut Env, variable: &'static str) -> Vec<(String, String)> {
+    let text = env.optional(variable).unwrap_or_default();
     match parse_dlq_urls(&text) {
         Some(pairs) => pairs,
         None => {
-            env.invalid("DLQ_URLS", &text, "Name=url pairs separated by commas");
+            env.invalid(variable, &text, "Name=url pairs separated by commas");
             Vec::new()
         }
     }

@@ -29,6 +29,8 @@ fn layout(title: &str, operator: Option<&Operator>, body: Markup) -> String {
                 header {
                     nav aria-label="Console" {
                         a href="/console/inbox" { "Review inbox" }
+                        a href="/console/stores" { "Stores" }
+                        a href="/console/dlq" { "Dead letters" }
                     }
                     @if let Some(op) = operator {
                         form.signout method="post" action="/console/logout" {
@@ -285,3 +287,146 @@ caption{text-align:left;font-weight:600;padding:.4rem 0}.tabs a{margin-right:1re
 .filter select{margin:0 .5rem;padding:.3rem}pre{background:#f0f0f0;padding:.6rem;overflow:auto;\
 white-space:pre-wrap;overflow-wrap:anywhere}textarea{width:100%;box-sizing:border-box;\
 font-family:monospace}.problem{color:#b00020;font-weight:600}form{margin:.6rem 0}";
+
+/// A store's rules: viewed by every role, edited by an admin.
+pub struct StoreView<'a> {
+    pub operator: &'a Operator<'a>,
+    pub channel: &'a str,
+    pub store: &'a str,
+    /// The rules as JSON: the stored ones, the defaults, or what the admin just sent.
+    pub config: &'a str,
+    /// Whether the store has rules of its own (else the defaults apply).
+    pub stored: bool,
+    pub can_edit: bool,
+    pub notice: Option<&'a str>,
+    /// Why the sent rules were refused.
+    pub problem: Option<&'a str>,
+}
+
+pub fn store(view: &StoreView) -> String {
+    let title = format!("{}:{}", view.channel, view.store);
+    let action = store_link(view.channel, view.store);
+    let body = html! {
+        p { a href="/console/stores" { "← Stores" } }
+        h1 { "Store " (title) }
+        @if let Some(notice) = view.notice { p.notice role="status" { (notice) } }
+        @if let Some(problem) = view.problem {
+            div.problems role="alert" { h2 { "Not saved" } p { (problem) } }
+        }
+        @if !view.stored {
+            p { "This store has no rules of its own: the defaults below apply." }
+        }
+        @if view.can_edit {
+            form method="post" action=(action) {
+                input type="hidden" name="csrf" value=(view.operator.csrf);
+                p.field {
+                    label for="config" { "Rules (JSON; docs/channels.md lists every setting)" }
+                    textarea id="config" name="config" rows="18" { (view.config) }
+                }
+                button type="submit" { "Save the rules" }
+            }
+        } @else {
+            pre { code { (view.config) } }
+            p { "Only an admin may change a store's rules." }
+        }
+    };
+    layout(&title, Some(view.operator), body)
+}
+
+/// The form that opens a store's rules by channel and name.
+pub fn stores(operator: &Operator, channels: &[&str], problem: Option<&str>) -> String {
+    let body = html! {
+        h1 { "Stores" }
+        @if let Some(problem) = problem { p.problem role="alert" { (problem) } }
+        form method="get" action="/console/stores/open" {
+            p.field {
+                label for="channel" { "Channel" }
+                select id="channel" name="channel" {
+                    @for channel in channels { option value=(channel) { (channel) } }
+                }
+            }
+            p.field {
+                label for="store" { "Store name (as in its webhook URL)" }
+                input id="store" name="store" type="text" required;
+            }
+            button type="submit" { "Open its rules" }
+        }
+    };
+    layout("Stores", Some(operator), body)
+}
+
+/// The console's link to a store's rules.
+pub fn store_link(channel: &str, store: &str) -> String {
+    format!("/console/stores/{}/{}", encode(channel), encode(store))
+}
+
+/// Each dead-letter queue's depth, by its source queue.
+pub fn dead_letter_queues(operator: &Operator, depths: &[(String, u64)]) -> String {
+    let body = html! {
+        h1 { "Dead-letter queues" }
+        p { "What failed for good after its retries. Redrive a queue once the cause is fixed." }
+        table {
+            caption { "Messages waiting, by the queue they came from" }
+            thead { tr { th scope="col" { "Queue" } th scope="col" { "Messages" } } }
+            tbody {
+                @for (queue, depth) in depths {
+                    tr {
+                        td { a href=(format!("/console/dlq/{}", encode(queue))) { (queue) } }
+                        td { (depth) }
+                    }
+                }
+            }
+        }
+    };
+    layout("Dead-letter queues", Some(operator), body)
+}
+
+pub struct DeadLetterView<'a> {
+    pub operator: &'a Operator<'a>,
+    pub queue: &'a str,
+    /// (message id, times received, body).
+    pub messages: &'a [(&'a str, u32, &'a str)],
+    pub can_redrive: bool,
+    pub notice: Option<&'a str>,
+    pub problem: Option<&'a str>,
+}
+
+pub fn dead_letter_queue(view: &DeadLetterView) -> String {
+    let body = html! {
+        p { a href="/console/dlq" { "← Dead-letter queues" } }
+        h1 { "Dead letters of " (view.queue) }
+        @if let Some(notice) = view.notice { p.notice role="status" { (notice) } }
+        @if let Some(problem) = view.problem {
+            div.problems role="alert" { h2 { "Not redriven" } p { (problem) } }
+        }
+        @if view.messages.is_empty() {
+            p { "None waiting." }
+        } @else {
+            table {
+                caption { "The first " (view.messages.len()) " messages" }
+                thead { tr { th scope="col" { "Message" } th scope="col" { "Received" } th scope="col" { "Body" } } }
+                tbody {
+                    @for (id, received, text) in view.messages {
+                        tr { td { (id) } td { (received) " times" } td { code { (text) } } }
+                    }
+                }
+            }
+            @if view.can_redrive {
+                h2 { "Redrive" }
+                form method="post" action=(format!("/console/dlq/{}/redrive", encode(view.queue))) {
+                    input type="hidden" name="csrf" value=(view.operator.csrf);
+                    p.choice {
+                        input id="confirm" name="confirm" type="checkbox" value="yes" required;
+                        label for="confirm" { "The cause is fixed: send every message back to " (view.queue) " (each does its work once)." }
+                    }
+                    button type="submit" { "Send them back" }
+                }
+            }
+        }
+    };
+    layout(
+        &format!("Dead letters of {}", view.queue),
+        Some(view.operator),
+        body,
+    )
+}

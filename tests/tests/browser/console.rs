@@ -101,6 +101,25 @@ async fn a_dispatcher_fixes_and_releases_an_item_and_a_viewer_cannot() {
     let task = h.task_for(&key.to_string()).await;
     assert_eq!(task.destination.postal_code.as_deref(), Some("10119"));
     assert_eq!(h.sandbox.tasks().len(), 1);
+    // The other pages a dispatcher reads: the dead-letter queues and a store's rules.
+    browser.click("nav a[href='/console/dlq']").await;
+    browser.wait_for_text("h1", "Dead-letter queues").await;
+    no_problems(browser.accessibility_problems().await);
+    browser.photograph("console-dead-letters").await;
+    browser.click("nav a[href='/console/stores']").await;
+    browser.wait_for_text("h1", "Stores").await;
+    browser.fill("#store", "test-store").await;
+    browser.click("main button[type=submit]").await;
+    browser
+        .wait_for_text("h1", "Store shopify:test-store")
+        .await;
+    assert!(browser
+        .text("main")
+        .await
+        .contains("Only an admin may change a store's rules."));
+    no_problems(browser.accessibility_problems().await);
+    browser.photograph("console-store-rules").await;
+
     browser.click("form.signout button").await;
     browser.wait_for_text("h1", "Sign in").await;
 

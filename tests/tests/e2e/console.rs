@@ -262,3 +262,96 @@ async fn a_console_release_and_a_cli_release_race_and_one_wins() {
     assert_eq!(h.sandbox.tasks().len(), 1, "exactly one task");
     h.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_edits_a_stores_rules_and_a_dispatcher_redrives_a_dead_letter_safely() {
+    use domain::messages::{TaskAction, TaskRequested};
+    let h = Harness::start("console-ops", &[]).await;
+    let admin_password = h.console_user("ada", "admin").await;
+    let dispatcher_password = h.console_user("ben", "dispatcher").await;
+
+    // The admin saves a store's rules; what is stored is what the form held.
+    let ada = Operator::new(&h.runtime.http_url);
+    ada.sign_in("ada", &admin_password).await;
+    let path = pages::console::store_link("shopify", end_to_end::STORE);
+    let (status, page) = ada.get(&path).await;
+    assert_eq!(status, 200);
+    let rules = r#"{"time_zone": "Europe/Berlin", "notifications": {"sender_name": "Test Shop"}}"#;
+    let (status, location, _) = ada
+        .post(&path, &[("csrf", &csrf_of(&page)), ("config", rules)])
+        .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, format!("{path}?done=saved").as_str())
+    );
+    let stored = h
+        .stores()
+        .stores
+        .read(domain::Channel::Shopify, end_to_end::STORE)
+        .await
+        .unwrap()
+        .expect("the rules stored");
+    assert_eq!(
+        stored.notifications.sender_name.as_deref(),
+        Some("Test Shop")
+    );
+
+    // An order makes its task; a stale repeat of its task request sits in the DLQ.
+    let id = 7_770_000_000_000_000_003_u64;
+    let (status, _, _) = h
+        .deliver(
+            "orders/paid",
+            "w-ops-1",
+            end_to_end::paid_order(id).to_string().as_bytes(),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let key = domain::ShipmentKey::new(
+        domain::Channel::Shopify,
+        end_to_end::STORE,
+        &id.to_string(),
+        "1",
+    );
+    h.task_for(&key.to_string()).await;
+    let sqs = aws_sdk_sqs::Client::new(&h.sdk);
+    sqs.send_message()
+        .queue_url(h.runtime.queue_url("TasksDLQ").unwrap())
+        .message_body(
+            serde_json::to_string(&TaskRequested::new(key.clone(), TaskAction::Create)).unwrap(),
+        )
+        .send()
+        .await
+        .expect("a dead letter");
+
+    let ben = Operator::new(&h.runtime.http_url);
+    ben.sign_in("ben", &dispatcher_password).await;
+    let (_, index) = ben.get("/console/dlq").await;
+    assert!(
+        index.contains(r#"<a href="/console/dlq/TasksQueue">TasksQueue</a></td><td>1</td>"#),
+        "{index}"
+    );
+    let (_, queue) = ben.get("/console/dlq/TasksQueue").await;
+    assert!(queue.contains(&key.to_string()), "{queue}");
+    let csrf = csrf_of(&queue);
+    let (status, _, _) = ben
+        .post("/console/dlq/TasksQueue/redrive", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(status, 422, "not without the confirmation");
+    let (status, location, _) = ben
+        .post(
+            "/console/dlq/TasksQueue/redrive",
+            &[("csrf", &csrf), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/console/dlq/TasksQueue?redriven=1")
+    );
+    wait_for("the redriven request handled", WAIT, || async {
+        (h.queue_depth("TasksDLQ").await == (0, 0) && h.queue_depth("TasksQueue").await == (0, 0))
+            .then_some(())
+    })
+    .await;
+    assert_eq!(h.sandbox.tasks().len(), 1, "the repeat created nothing");
+    h.stop().await;
+}
