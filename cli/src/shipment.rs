@@ -6,9 +6,7 @@
 use crate::error::CliError;
 use crate::render::{event_time, Table};
 use aws::stack::StackStores;
-use domain::notify::OutboxEntry;
-use domain::notify::Template;
-use domain::ports::{Outbox, ShipmentStore, StatusHistory};
+
 use domain::{Money, ShipmentKey};
 use serde::Serialize;
 
@@ -57,26 +55,22 @@ pub async fn show(stores: &StackStores, key: &str) -> Result<ShipmentView, CliEr
             "{key:?} is not a shipment key (channel:store:order:shipment): {e}"
         ))
     })?;
-    let record = stores
-        .shipments
-        .get(&key)
+    let timeline = domain::timeline::read(&stores.shipments, &stores.history, &stores.outbox, &key)
         .await?
         .ok_or_else(|| CliError::NotFound(format!("shipment {key}")))?;
-    let history = stores.history.list(&key).await?;
-    let mut messages = Vec::new();
-    for template in Template::ALL {
-        let id = OutboxEntry::id_for(&key.to_string(), template.as_str());
-        if let Some(m) = stores.outbox.get(&id).await? {
-            messages.push(MessageLine {
-                template: m.template,
-                channel: m.channel.as_str().to_owned(),
-                state: m.state.as_str().to_owned(),
-                attempts: m.attempts,
-                provider_id: m.provider_id,
-                last_error: m.last_error,
-            });
-        }
-    }
+    let (record, history) = (timeline.record, timeline.events);
+    let messages = timeline
+        .messages
+        .into_iter()
+        .map(|m| MessageLine {
+            template: m.template,
+            channel: m.channel.as_str().to_owned(),
+            state: m.state.as_str().to_owned(),
+            attempts: m.attempts,
+            provider_id: m.provider_id,
+            last_error: m.last_error,
+        })
+        .collect();
     let money = |m: Option<Money>| m.map(|m| m.to_string());
     let task = record.task.as_ref();
     Ok(ShipmentView {

@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod dead_letters;
 mod inbox;
+mod shipments;
 mod stores;
 mod wiring;
 
@@ -25,7 +26,8 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use domain::messages::TaskRequested;
 use domain::ports::{
-    secret_json, AuditTrail, Queue, ReviewInbox, Secrets, ShipmentStore, StoreRules,
+    secret_json, AuditTrail, Outbox, Queue, ReviewInbox, Secrets, ShipmentStore, StatusHistory,
+    StoreRules,
 };
 use links::{LinkKeys, LinkSecret};
 
@@ -39,6 +41,9 @@ pub struct Console {
     pub rules: Arc<dyn StoreRules>,
     pub tasks: Arc<dyn Queue<TaskRequested>>,
     pub audit: Arc<dyn AuditTrail>,
+    /// A shipment's courier events and customer messages, for its timeline.
+    pub history: Arc<dyn StatusHistory>,
+    pub outbox: Arc<dyn Outbox>,
     /// The link keys, which also sign the CSRF tokens.
     pub secrets: Arc<dyn Secrets>,
     pub sign_in: Arc<dyn SignIn>,
@@ -61,6 +66,7 @@ impl Console {
             .route("/console/inbox", get(inbox::list))
             .route("/console/inbox/{id}", get(inbox::show))
             .route("/console/inbox/{id}/{action}", post(inbox::act))
+            .route("/console/shipments/{key}", get(shipments::show))
             .route("/console/dlq", get(dead_letters::index))
             .route("/console/dlq/{queue}", get(dead_letters::show))
             .route("/console/dlq/{queue}/redrive", post(dead_letters::redrive))
@@ -77,6 +83,8 @@ impl Console {
                 rules: self.rules.clone(),
                 tasks: self.tasks.clone(),
                 audit: self.audit.clone(),
+                history: self.history.clone(),
+                outbox: self.outbox.clone(),
                 secrets: self.secrets.clone(),
                 sign_in: self.sign_in.clone(),
                 verifier: self.verifier.clone(),
@@ -93,6 +101,8 @@ struct App {
     rules: Arc<dyn StoreRules>,
     tasks: Arc<dyn Queue<TaskRequested>>,
     audit: Arc<dyn AuditTrail>,
+    history: Arc<dyn StatusHistory>,
+    outbox: Arc<dyn Outbox>,
     secrets: Arc<dyn Secrets>,
     sign_in: Arc<dyn SignIn>,
     verifier: Arc<Verifier>,

@@ -152,6 +152,9 @@ impl crate::dead_letters::DeadLetters for FakeDeadLetters {
 struct World {
     console: Console,
     dead_letters: Arc<FakeDeadLetters>,
+    shipments: Arc<FakeShipments>,
+    history: Arc<fakes::FakeHistory>,
+    outbox: Arc<fakes::FakeOutbox>,
     reviews: Arc<FakeReviews>,
     tasks: Arc<FakeQueue<TaskRequested>>,
     keys: Arc<TestKeys>,
@@ -167,11 +170,19 @@ fn world() -> World {
     let tasks = Arc::new(FakeQueue::default());
     let keys = Arc::new(TestKeys::default());
     let dead_letters = Arc::new(FakeDeadLetters::with_two());
+    let shipments = Arc::new(FakeShipments::default());
+    let history = Arc::new(fakes::FakeHistory::default());
+    let outbox = Arc::new(fakes::FakeOutbox::default());
     World {
         dead_letters: dead_letters.clone(),
+        shipments: shipments.clone(),
+        history: history.clone(),
+        outbox: outbox.clone(),
         console: Console {
             reviews: reviews.clone(),
-            shipments: Arc::new(FakeShipments::default()),
+            shipments,
+            history,
+            outbox,
             rules: Arc::new(FakeStoreRules::default()),
             tasks: tasks.clone(),
             audit: Arc::new(FakeAudit::default()),
@@ -882,5 +893,105 @@ async fn the_dead_letters_are_listed_and_redriven_only_with_a_confirmation() {
             .await
             .status_code,
         404
+    );
+}
+
+#[tokio::test]
+async fn a_shipments_timeline_shows_its_path_its_courier_events_and_its_messages() {
+    use domain::ports::{Outbox, StatusHistory};
+    let w = world();
+    let mut record = fakes::sample::with_task(
+        &fakes::sample::shipment("acme", "4004"),
+        &fakes::sample::task(9),
+        domain::ShipmentStatus::OutForDelivery,
+    );
+    record.courier = Some(domain::CourierKind::Sandbox);
+    record.transitions = vec![
+        (domain::ShipmentStatus::Created, 1_796_650_000_000),
+        (domain::ShipmentStatus::OutForDelivery, 1_796_653_600_000),
+    ];
+    let key = record.shipment.key.clone();
+    w.shipments.insert(record.clone());
+    w.history
+        .record(
+            &key,
+            &domain::history::HistoryEntry {
+                at_ms: 1_796_653_600_000,
+                event_id: "inbound:1".into(),
+                courier: domain::CourierKind::Sandbox,
+                courier_event: "<i>out_for_delivery</i>".into(),
+                status: Some(domain::ShipmentStatus::OutForDelivery),
+            },
+        )
+        .await
+        .unwrap();
+    let message = domain::notify::OutboxEntry {
+        id: domain::notify::OutboxEntry::id_for(&key.to_string(), "on_the_way"),
+        shipment_key: key.to_string(),
+        template: "on_the_way".into(),
+        channel: domain::notify::NotifyChannel::Sms,
+        to: "+4930901820".into(),
+        subject: None,
+        body: "on its way".into(),
+        state: domain::notify::OutboxState::Pending,
+        attempts: 0,
+        provider: None,
+        provider_id: None,
+        last_error: None,
+        created_ms: 1_796_653_600_000,
+    };
+    w.outbox.add(&message).await.unwrap();
+
+    let vic = token("vic", &["viewer"]);
+    let page = body(
+        &w.console
+            .handle(get(
+                &pages::console::shipment_link(&key.to_string()),
+                Some(&vic),
+            ))
+            .await,
+    );
+    assert!(
+        page.contains(r#"<dd class="status">OutForDelivery</dd>"#),
+        "{page}"
+    );
+    assert!(page.contains("TRK0009"), "{page}");
+    assert!(
+        page.contains("<li>Created<time>2026-12-07 13:26:40 UTC</time></li>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("sandbox: &lt;i&gt;out_for_delivery&lt;/i&gt;"),
+        "the courier's words as text: {page}"
+    );
+    assert!(
+        page.contains("<td>on_the_way</td><td>sms</td><td>PENDING</td><td>0</td>"),
+        "{page}"
+    );
+
+    let missing = format!(
+        "/console/shipments/{}",
+        pages::console::encode("shopify:acme:9999:1")
+    );
+    assert_eq!(
+        w.console
+            .handle(get(&missing, Some(&vic)))
+            .await
+            .status_code,
+        404
+    );
+    assert_eq!(
+        w.console
+            .handle(get("/console/shipments/not-a-key", Some(&vic)))
+            .await
+            .status_code,
+        404
+    );
+    assert_eq!(
+        w.console
+            .handle(get(&pages::console::shipment_link(&key.to_string()), None))
+            .await
+            .status_code,
+        303
     );
 }

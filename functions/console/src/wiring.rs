@@ -4,7 +4,10 @@
 use crate::auth::{CognitoSignIn, JwksOverHttp, Verifier};
 use crate::Console;
 use aws::config::{ConfigError, Env, StartupError};
-use aws::dynamo::{DynamoAuditTrail, DynamoReviewInbox, DynamoShipmentStore, DynamoStoreRules};
+use aws::dynamo::{
+    DynamoAuditTrail, DynamoOutbox, DynamoReviewInbox, DynamoShipmentStore, DynamoStatusHistory,
+    DynamoStoreRules,
+};
 use aws::secrets::SecretStore;
 use aws::sqs::SqsQueue;
 use std::sync::Arc;
@@ -16,6 +19,8 @@ pub struct Config {
     pub shipments_table: String,
     pub stores_table: String,
     pub inbound_table: String,
+    pub history_table: String,
+    pub outbox_table: String,
     /// create-task's queue: a released item asks for its task there.
     pub tasks_queue_url: String,
     pub secrets_prefix: String,
@@ -40,6 +45,8 @@ impl Config {
             shipments_table: env.required("SHIPMENTS_TABLE"),
             stores_table: env.required("STORES_TABLE"),
             inbound_table: env.required("INBOUND_TABLE"),
+            history_table: env.required("SHIPMENT_EVENTS_TABLE"),
+            outbox_table: env.required("OUTBOX_TABLE"),
             tasks_queue_url: env.required("TASKS_QUEUE_URL"),
             secrets_prefix: env.or("SECRETS_PREFIX", "courier-bridge/"),
             secrets_ttl: env.seconds("SECRETS_TTL_SECONDS", 300),
@@ -98,7 +105,15 @@ impl Console {
                 &config.stores_table,
                 Duration::ZERO,
             )),
-            audit: Arc::new(DynamoAuditTrail::new(dynamodb, &config.inbound_table)),
+            audit: Arc::new(DynamoAuditTrail::new(
+                dynamodb.clone(),
+                &config.inbound_table,
+            )),
+            history: Arc::new(DynamoStatusHistory::new(
+                dynamodb.clone(),
+                &config.history_table,
+            )),
+            outbox: Arc::new(DynamoOutbox::new(dynamodb, &config.outbox_table)),
             tasks: Arc::new(SqsQueue::new(
                 aws_sdk_sqs::Client::new(sdk),
                 &config.tasks_queue_url,

@@ -46,6 +46,7 @@ pub mod rules;
 pub mod shipment;
 pub mod sla;
 pub mod status;
+pub mod timeline;
 pub mod write_back;
 
 pub use courier::{CourierKind, CourierTask};

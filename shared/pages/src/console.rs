@@ -186,7 +186,7 @@ pub fn review_item(view: &ItemView) -> String {
             dt { "Kind" } dd { (item.kind) }
             dt { "Created" } dd { (item.created_at) }
             dt { "Seen" } dd { @if item.occurrences == 1 { "once" } @else { (item.occurrences) " times" } }
-            @if let Some(key) = &item.shipment_key { dt { "Shipment" } dd { (key) } }
+            @if let Some(key) = &item.shipment_key { dt { "Shipment" } dd { a href=(shipment_link(key)) { (key) } } }
             @if let Some(key) = &item.order_key { dt { "Order" } dd { (key) } }
         }
         h2 { "Reasons" }
@@ -429,4 +429,95 @@ pub fn dead_letter_queue(view: &DeadLetterView) -> String {
         Some(view.operator),
         body,
     )
+}
+
+/// One shipment's timeline: where it is, how it got there, what the courier said, what the
+/// customer was told, and the money. Times in UTC (an operator's log reads that way).
+pub fn shipment(operator: &Operator, timeline: &domain::timeline::Timeline) -> String {
+    let record = &timeline.record;
+    let key = record.shipment.key.to_string();
+    let at = |ms: i64| {
+        jiff::Timestamp::from_millisecond(ms)
+            .map(|t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string())
+            .unwrap_or_else(|_| format!("{ms} ms"))
+    };
+    let task = record.task.as_ref();
+    let body = html! {
+        p { a href="/console/inbox" { "← Review inbox" } }
+        h1 { "Shipment " (key) }
+        dl {
+            dt { "Status" } dd.status { (record.status) }
+            @if let Some(order) = &record.shipment.order_name { dt { "Order" } dd { (order) } }
+            dt { "Recipient" } dd { (record.shipment.recipient.name) }
+            dt { "Address" } dd { (record.shipment.address.street_line()) ", " (record.shipment.address.city) }
+            @if let Some(courier) = record.courier { dt { "Courier" } dd { (courier) } }
+            @if let Some(task) = task {
+                dt { "Task" } dd { (task.task_id) }
+                dt { "Tracking" } dd { (task.tracking_number) }
+            }
+            @if let Some(eta) = record.delivery.eta_ms { dt { "ETA" } dd { (at(eta)) } }
+            @if let Some(cost) = record.delivery.delivery_cost { dt { "Delivery cost" } dd { (cost) } }
+            @if let Some(cash) = record.delivery.cod_collected { dt { "Cash collected" } dd { (cash) } }
+        }
+        h2 { "Status path" }
+        ol.path { @for (status, ms) in &record.transitions { li { (status) time { (at(*ms)) } } } }
+        @if let Some(failure) = &record.delivery.failure {
+            h2 { "Failed attempt" }
+            p { (failure.reason.as_deref().unwrap_or("no reason given"))
+                @if let Some(notes) = &failure.notes { ": " (notes) } }
+        }
+        @if let Some(proof) = &record.delivery.proof {
+            h2 { "Proof of delivery" }
+            dl {
+                @if let Some(name) = &proof.signature_text { dt { "Signed by" } dd { (name) } }
+                @if let Some(ms) = proof.completed_at_ms { dt { "Completed" } dd { (at(ms)) } }
+                dt { "Photos" } dd { (proof.photo_upload_ids.len()) }
+                @if let Some(notes) = &proof.notes { dt { "Driver's note" } dd { (notes) } }
+            }
+        }
+        h2 { "Courier events" }
+        @if timeline.events.is_empty() {
+            p { "None yet." }
+        } @else {
+            table {
+                caption { "As the courier reported them, oldest first" }
+                thead { tr { th scope="col" { "When" } th scope="col" { "Event" } th scope="col" { "Status" } } }
+                tbody {
+                    @for event in &timeline.events {
+                        tr {
+                            td { (at(event.at_ms)) }
+                            td { (event.courier) ": " (event.courier_event) }
+                            td { @if let Some(status) = event.status { (status) } }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "Customer messages" }
+        @if timeline.messages.is_empty() {
+            p { "None." }
+        } @else {
+            table {
+                caption { "One per kind of message" }
+                thead { tr { th scope="col" { "Message" } th scope="col" { "Channel" } th scope="col" { "State" } th scope="col" { "Attempts" } } }
+                tbody {
+                    @for message in &timeline.messages {
+                        tr {
+                            td { (message.template) }
+                            td { (message.channel.as_str()) }
+                            td { (message.state.as_str())
+                                @if let Some(error) = &message.last_error { " (" (error) ")" } }
+                            td { (message.attempts) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    layout(&format!("Shipment {key}"), Some(operator), body)
+}
+
+/// The console's link to a shipment's timeline.
+pub fn shipment_link(key: &str) -> String {
+    format!("/console/shipments/{}", encode(key))
 }

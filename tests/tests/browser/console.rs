@@ -101,6 +101,14 @@ async fn a_dispatcher_fixes_and_releases_an_item_and_a_viewer_cannot() {
     let task = h.task_for(&key.to_string()).await;
     assert_eq!(task.destination.postal_code.as_deref(), Some("10119"));
     assert_eq!(h.sandbox.tasks().len(), 1);
+    // The shipment's timeline, from the item.
+    browser.click("dd a[href^='/console/shipments/']").await;
+    browser
+        .wait_for_text("h1", &format!("Shipment {key}"))
+        .await;
+    no_problems(browser.accessibility_problems().await);
+    browser.photograph("console-shipment").await;
+
     // The other pages a dispatcher reads: the dead-letter queues and a store's rules.
     browser.click("nav a[href='/console/dlq']").await;
     browser.wait_for_text("h1", "Dead-letter queues").await;

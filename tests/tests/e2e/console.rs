@@ -170,6 +170,17 @@ async fn a_dispatcher_signs_in_fixes_and_releases_an_item_into_one_task() {
     let closed = h.stores().reviews.get(&id).await.unwrap().unwrap();
     assert_eq!(closed.status, "released");
     assert!(closed.resolution.unwrap().starts_with("released by ana"));
+    // The item links to the shipment's timeline: its task and the tracking number.
+    let (_, item) = ana.get(&item_path).await;
+    let timeline_path = pages::console::shipment_link(&key.to_string());
+    assert!(item.contains(&timeline_path), "{item}");
+    let (status, timeline) = ana.get(&timeline_path).await;
+    assert_eq!(status, 200);
+    assert!(timeline.contains(&task.tracking_number), "{timeline}");
+    assert!(
+        timeline.contains("<td>tracking_link</td>"),
+        "the customer's message: {timeline}"
+    );
 
     // Signed out: the cookie is gone and the inbox asks to sign in.
     let (_, page) = ana.get("/console/inbox").await;
