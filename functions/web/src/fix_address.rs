@@ -14,7 +14,7 @@ use domain::draft::AddressDraft;
 use domain::review::{review_id, OPEN};
 use domain::{ReviewItem, ShipmentKey};
 use links::Purpose;
-use pages::{AddressFields, Settled};
+use pages::{AddressFields, Locale, Settled};
 
 /// How the resolution of an item the customer fixed begins (the console and the CLI show it).
 pub const FIXED_BY_THE_CUSTOMER: &str = "fixed by the customer";
@@ -43,10 +43,11 @@ pub async fn show(State(pages): State<Pages>, Path(token): Path<String>) -> Resp
             return unavailable();
         }
     };
-    let (store, _) = match store_config(&pages, &key).await {
+    let (store, config) = match store_config(&pages, &key).await {
         Ok(found) => found,
         Err(refused) => return refused,
     };
+    let locale = config.locale();
     let order = order_name(item.as_ref(), &key);
     match item {
         Some(item) if asks_the_customer(&item) => {
@@ -61,13 +62,14 @@ pub async fn show(State(pages): State<Pages>, Path(token): Path<String>) -> Resp
                 order: &order,
                 address: &fields,
                 problems: &[],
+                locale,
             });
             page(StatusCode::OK, html)
         }
-        Some(item) => settled_page(&store, &order, &item),
+        Some(item) => settled_page(&store, &order, &item, locale),
         None => page(
             StatusCode::OK,
-            pages::address_settled(&store, &order, &Settled::NothingToDo),
+            pages::address_settled(&store, &order, &Settled::NothingToDo, locale),
         ),
     }
 }
@@ -84,10 +86,11 @@ pub async fn submit(
         Err(refused) => return refused,
     };
     let id = review_id(&key.to_string());
-    let (store, _) = match store_config(&pages, &key).await {
+    let (store, config) = match store_config(&pages, &key).await {
         Ok(found) => found,
         Err(refused) => return refused,
     };
+    let locale = config.locale();
     let desk = pages.desk();
     let item = match desk.open_item(&id).await {
         Ok(item) if asks_the_customer(&item) => item,
@@ -106,7 +109,8 @@ pub async fn submit(
         .map(fields_of)
         .unwrap_or_default();
     if sent == before && names_an_unplaceable_address(&item) {
-        return form_again(&store, &order, &sent, vec![pages::SAME_ADDRESS.to_owned()]);
+        let problems = vec![pages::same_address(locale).to_owned()];
+        return form_again(&store, &order, &sent, problems, locale);
     }
     let fixed = match desk.fix(&id, &sent.as_fixes(), "the customer").await {
         Ok(fixed) => fixed,
@@ -118,8 +122,11 @@ pub async fn submit(
         .iter()
         .partition(|reason| pages::customer_can_fix(reason));
     if !theirs.is_empty() {
-        let problems = theirs.into_iter().map(pages::problem_words).collect();
-        return form_again(&store, &order, &sent, problems);
+        let problems = theirs
+            .into_iter()
+            .map(|reason| pages::problem_words(reason, locale))
+            .collect();
+        return form_again(&store, &order, &sent, problems, locale);
     }
     if !the_stores.is_empty() {
         // The address is right; what is left is the store's to settle (a phone, an
@@ -132,6 +139,7 @@ pub async fn submit(
                 &store,
                 &order,
                 &Settled::SavedForTheStore { address: &address },
+                locale,
             ),
         );
     }
@@ -152,12 +160,19 @@ fn again(token: &str) -> Response {
     Redirect::to(&format!("/{}/{token}", Purpose::FixAddress.path())).into_response()
 }
 
-fn form_again(store: &str, order: &str, sent: &AddressFields, problems: Vec<String>) -> Response {
+fn form_again(
+    store: &str,
+    order: &str,
+    sent: &AddressFields,
+    problems: Vec<String>,
+    locale: Locale,
+) -> Response {
     let html = pages::fix_address(&pages::FixAddressView {
         store,
         order,
         address: sent,
         problems: &problems,
+        locale,
     });
     page(StatusCode::UNPROCESSABLE_ENTITY, html)
 }
@@ -170,7 +185,7 @@ fn failed(error: &DeskError, key: &ShipmentKey) -> Response {
 }
 
 /// The page for an item no longer open: the customer's own fix, or someone else's.
-fn settled_page(store: &str, order: &str, item: &ReviewItem) -> Response {
+fn settled_page(store: &str, order: &str, item: &ReviewItem, locale: Locale) -> Response {
     let by_customer = item.status != OPEN
         && item
             .resolution
@@ -182,8 +197,10 @@ fn settled_page(store: &str, order: &str, item: &ReviewItem) -> Response {
         .and_then(|d| d.address.as_ref())
         .map(|a| fields_of(a).one_line());
     let html = match (by_customer, &address) {
-        (true, Some(address)) => pages::address_settled(store, order, &Settled::Fixed { address }),
-        _ => pages::address_settled(store, order, &Settled::NothingToDo),
+        (true, Some(address)) => {
+            pages::address_settled(store, order, &Settled::Fixed { address }, locale)
+        }
+        _ => pages::address_settled(store, order, &Settled::NothingToDo, locale),
     };
     page(StatusCode::OK, html)
 }

@@ -116,7 +116,8 @@ async fn open_keys(pages: &Pages) -> Result<links::LinkKeys, Response> {
     })
 }
 
-/// The store's name as its customers know it, and its rules.
+/// The store's name as its customers know it, and its rules (among them the language of
+/// its pages, `locale`: English when it sets none).
 async fn store_config(
     pages: &Pages,
     key: &ShipmentKey,
@@ -185,9 +186,10 @@ async fn track(State(pages): State<Pages>, Path(token): Path<String>) -> Respons
     let html = pages::track(&pages::TrackView {
         record: &record,
         store: &store,
-        courier: record.courier.map_or("the courier", |c| c.display_name()),
+        courier: record.courier.map(|c| c.display_name()),
         time_zone,
         reschedule_url: reschedule_url.as_deref(),
+        locale: config.locale(),
     });
     page(StatusCode::OK, html)
 }

@@ -14,7 +14,7 @@ use domain::reschedule::{redelivery_item_id, Rescheduled};
 use domain::rules::{Slot, StoreConfig};
 use domain::ShipmentStatus;
 use links::Purpose;
-use pages::{RescheduleState, RescheduleView, SlotChoice};
+use pages::{Locale, RescheduleState, RescheduleView, SlotChoice};
 
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(default)]
@@ -37,14 +37,14 @@ pub async fn show(
         Ok(found) => found,
         Err(answer) => return answer,
     };
-    let notice = shown.done.is_some().then_some(());
     answer(
         &pages,
         &record,
         &store,
         &config,
-        notice,
-        None,
+        Outcome::Shown {
+            done: shown.done.is_some(),
+        },
         StatusCode::OK,
     )
     .await
@@ -67,19 +67,19 @@ pub async fn choose(
         .copied()
         .find(|slot| chosen.slot.trim() == slot.start_ms.to_string())
     else {
-        let problem = "That time is not offered (any more). Please choose one of these.";
         return answer(
             &pages,
             &record,
             &store,
             &config,
-            None,
-            Some(problem),
+            Outcome::NotOffered,
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
     };
-    let words = pages::slot_words(slot.start_ms, slot.end_ms, zone.as_deref()).unwrap_or_default();
+    // For the dispatcher who may read it on a redelivery item: the console is English.
+    let words = pages::slot_words(slot.start_ms, slot.end_ms, zone.as_deref(), Locale::En)
+        .unwrap_or_default();
     let intake = domain::pipeline::Intake {
         shipments: pages.shipments.as_ref(),
         reviews: pages.reviews.as_ref(),
@@ -106,8 +106,7 @@ pub async fn choose(
                 &record,
                 &store,
                 &config,
-                None,
-                None,
+                Outcome::Shown { done: false },
                 StatusCode::CONFLICT,
             )
             .await
@@ -154,16 +153,24 @@ fn offered(config: &StoreConfig, record: &ShipmentRecord, now: i64) -> Vec<Slot>
         .unwrap_or_default()
 }
 
-/// The page for the shipment as it is now.
+/// What the page answers besides the shipment as it is now.
+enum Outcome {
+    /// The page; `done`: after a choice that was taken.
+    Shown { done: bool },
+    /// The choice was not one of the slots offered.
+    NotOffered,
+}
+
+/// The page for the shipment as it is now, in the store's language.
 async fn answer(
     pages: &Pages,
     record: &ShipmentRecord,
     store: &str,
     config: &StoreConfig,
-    done: Option<()>,
-    problem: Option<&str>,
+    outcome: Outcome,
     status: StatusCode,
 ) -> Response {
+    let locale = config.locale();
     let order = record
         .shipment
         .order_name
@@ -175,13 +182,13 @@ async fn answer(
         .filter_map(|slot| {
             Some(SlotChoice {
                 value: slot.start_ms.to_string(),
-                label: pages::slot_words(slot.start_ms, slot.end_ms, zone.as_deref())?,
+                label: pages::slot_words(slot.start_ms, slot.end_ms, zone.as_deref(), locale)?,
             })
         })
         .collect();
     let current = record.shipment.window.as_ref().and_then(|w| {
         let ms = |t: time::OffsetDateTime| i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok();
-        pages::slot_words(ms(w.start)?, ms(w.end)?, zone.as_deref())
+        pages::slot_words(ms(w.start)?, ms(w.end)?, zone.as_deref(), locale)
     });
     let redelivery = match record.status {
         ShipmentStatus::Failed => match pages.reviews.get(&redelivery_item_id(record)).await {
@@ -193,9 +200,6 @@ async fn answer(
         },
         _ => false,
     };
-    let notice = done
-        .and(current.as_deref())
-        .map(|c| format!("Done: your delivery is now planned for {c}."));
     use ShipmentStatus::*;
     let state = match record.status {
         PickedUp | OutForDelivery => RescheduleState::WithDriver,
@@ -208,14 +212,15 @@ async fn answer(
             slots: &slots,
             current: current.as_deref(),
             after_failure: record.status == Failed,
-            notice: notice.as_deref(),
-            problem,
+            done: matches!(outcome, Outcome::Shown { done: true }),
+            not_offered: matches!(outcome, Outcome::NotOffered),
         },
     };
     let html = pages::reschedule(&RescheduleView {
         store,
         order: &order,
         state,
+        locale,
     });
     page(status, html)
 }

@@ -190,6 +190,50 @@ async fn the_page_shows_times_in_the_stores_time_zone() {
     assert!(html.contains("Expected Mon 7 Dec, 09:30 EST."), "{html}");
 }
 
+async fn store_rules(w: &World, rules: serde_json::Value) {
+    let config: domain::StoreConfig = serde_json::from_value(rules).unwrap();
+    domain::ports::StoreRules::put(
+        w.web.rules.as_ref(),
+        domain::Channel::Shopify,
+        "acme",
+        &config,
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_store_with_a_locale_gets_its_tracking_page_in_that_language() {
+    let w = world();
+    let mut record = w.shipments.record(&w.key).unwrap();
+    record.delivery.eta_ms = Some(NOW_MS);
+    w.shipments.insert(record);
+    let link = link(&w.key, Purpose::Track, NOW_MS / 1000 + 60);
+    let english = body(&w.web.handle(get(&link)).await);
+    assert!(english.contains(r#"<html lang="en">"#), "{english}");
+
+    store_rules(
+        &w,
+        serde_json::json!({"locale": "de", "time_zone": "Europe/Berlin"}),
+    )
+    .await;
+    let answer = w.web.handle(get(&link)).await;
+    assert_eq!(answer.status_code, 200);
+    let html = body(&answer);
+    assert!(html.contains(r#"<html lang="de">"#), "{html}");
+    assert!(html.contains("Ihre Bestellung #1001 bei acme"), "{html}");
+    assert!(html.contains("Auf dem Weg zu Ihnen"), "{html}");
+    assert!(
+        html.contains("Voraussichtlich Mo. 7. Dez., 15:30 CET."),
+        "{html}"
+    );
+    assert!(
+        html.contains("<dt>Lieferdienst</dt><dd>courier-bridge Sandbox Courier</dd>"),
+        "{html}"
+    );
+    assert!(!html.contains("On the way to you"), "{html}");
+}
+
 // ---------------------------------------------------------------------------------------
 // Fix my address
 // ---------------------------------------------------------------------------------------
@@ -583,6 +627,74 @@ async fn after_a_failed_attempt_the_choice_goes_to_a_dispatcher_as_a_redelivery_
         html.contains("has your choice and arranges the new delivery"),
         "{html}"
     );
+}
+
+#[tokio::test]
+async fn a_french_stores_customer_chooses_in_french_and_the_dispatcher_reads_english() {
+    let w = world();
+    store_rules(
+        &w,
+        serde_json::json!({
+            "locale": "fr-FR",
+            "time_zone": "Europe/Berlin",
+            "delivery_slots": {"windows": ["09:00-12:00", "14:00-18:00"], "days_ahead": 2}
+        }),
+    )
+    .await;
+    in_status(&w, ShipmentStatus::Failed);
+    let path = reschedule_link(&w.key);
+    let html = body(&w.web.handle(get(&path)).await);
+    assert!(html.contains(r#"<html lang="fr">"#), "{html}");
+    assert!(
+        html.contains("Nous n’avons pas pu livrer votre commande #1001 chez acme."),
+        "{html}"
+    );
+    assert!(html.contains("mar. 8 déc., 09:00–12:00 CET"), "{html}");
+    let refused = w.web.handle(post(&path, "slot=soon")).await;
+    assert_eq!(refused.status_code, 422);
+    assert!(body(&refused).contains("Ce créneau n’est pas (ou plus) proposé."));
+
+    let answer = w
+        .web
+        .handle(post(&path, &format!("slot={TUESDAY_MORNING_MS}")))
+        .await;
+    assert_eq!(answer.status_code, 303);
+    assert_eq!(
+        w.reviews.open_items()[0].reasons,
+        vec![ReviewReason::RedeliveryRequested {
+            slot: "Tue 8 Dec, 09:00–12:00 CET".into()
+        }]
+    );
+    let html = body(&w.web.handle(get(&path)).await);
+    assert!(
+        html.contains("Merci. acme a bien reçu votre choix"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn a_german_stores_fix_address_form_says_what_is_wrong_in_german() {
+    let (w, key) = unplaceable().await;
+    store_rules(&w, serde_json::json!({"locale": "de-AT"})).await;
+    let path = fix_link(&key);
+    let html = body(&w.web.handle(get(&path)).await);
+    assert!(html.contains(r#"<html lang="de">"#), "{html}");
+    assert!(
+        html.contains(r#"<label for="street">Straße</label>"#),
+        "{html}"
+    );
+    let answer = w
+        .web
+        .handle(post(&path, "street=&house=12&postal_code=1011&city=Berlin"))
+        .await;
+    assert_eq!(answer.status_code, 422);
+    let html = body(&answer);
+    assert!(html.contains("Bitte geben Sie die Straße ein."), "{html}");
+    assert!(
+        html.contains("\u{201e}1011\u{201c} ist keine Postleitzahl in DE."),
+        "{html}"
+    );
+    assert!(w.tasks.sent().is_empty());
 }
 
 #[tokio::test]

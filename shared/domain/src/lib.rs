@@ -30,6 +30,7 @@ pub mod error;
 pub mod history;
 pub mod html;
 pub mod idempotency;
+pub mod locale;
 pub mod messages;
 pub mod money;
 pub mod notify;

@@ -3,6 +3,7 @@
 //! code, because every shop names its shipping methods differently.
 
 use super::Dimensions;
+use crate::locale::Locale;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -83,6 +84,11 @@ pub struct StoreConfig {
     /// driver; else UTC.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<TimeZoneName>,
+    /// The language the store's customer pages are written in: a BCP 47 tag, of which
+    /// only the language counts ("de", "de-AT"); one the pages are not written in is
+    /// refused. Absent: English.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<Locale>,
     /// The delivery times the store offers a customer who reschedules (the failed-delivery
     /// message links to the page). Absent: no rescheduling page; the message links to the
     /// store's `reschedule_url`, else the tracking page.
@@ -368,6 +374,11 @@ impl StoreConfig {
     pub fn ship_by_alert_hours(&self) -> u32 {
         self.ship_by_alert_hours.unwrap_or(24)
     }
+
+    /// The language of the store's customer pages: English unless it sets one.
+    pub fn locale(&self) -> Locale {
+        self.locale.unwrap_or_default()
+    }
 }
 
 #[cfg(test)]
@@ -446,6 +457,47 @@ mod tests {
     fn unknown_configuration_keys_are_refused_rather_than_ignored() {
         let typo = serde_json::json!({"triger": "ready_to_ship"});
         assert!(serde_json::from_value::<StoreConfig>(typo).is_err());
+    }
+
+    #[test]
+    fn a_store_may_set_the_locale_of_its_pages() {
+        let without = StoreConfig::default();
+        assert_eq!((without.locale, without.locale()), (None, Locale::En));
+        assert!(!serde_json::to_string(&without).unwrap().contains("locale"));
+
+        let austrian: StoreConfig =
+            serde_json::from_value(serde_json::json!({"locale": "de-AT"})).unwrap();
+        assert_eq!(austrian.locale, Some(Locale::De));
+        assert_eq!(austrian.locale(), Locale::De);
+        // Written back as its language, and read again the same.
+        let written = serde_json::to_value(&austrian).unwrap();
+        assert_eq!(written["locale"], "de");
+        assert_eq!(
+            serde_json::from_value::<StoreConfig>(written).unwrap(),
+            austrian
+        );
+        let french: StoreConfig = serde_json::from_value(
+            serde_json::json!({"locale": "fr_CA", "time_zone": "America/Toronto"}),
+        )
+        .unwrap();
+        assert_eq!(french.locale(), Locale::Fr);
+    }
+
+    #[test]
+    fn a_locale_the_pages_are_not_written_in_is_refused() {
+        for tag in ["pt-BR", "german", "", "de-"] {
+            let config = serde_json::json!({"locale": tag});
+            let error = serde_json::from_value::<StoreConfig>(config).unwrap_err();
+            assert!(error.to_string().contains(&format!("{tag:?}")), "{error}");
+        }
+        let error =
+            serde_json::from_value::<StoreConfig>(serde_json::json!({"locale": "it"})).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains(r#"one of "en", "de", "fr", "es""#),
+            "{error}"
+        );
     }
 
     fn slots(json: serde_json::Value) -> DeliverySlots {

@@ -2,6 +2,8 @@
 //! to correct, and after it the words for what happened. Only the fields a customer knows
 //! are offered (street, number, flat, postcode, city); the country stays the order's.
 
+use crate::locale::{fill, Words};
+use domain::locale::Locale;
 use domain::ReviewReason;
 use maud::html;
 
@@ -22,34 +24,38 @@ pub struct FixAddressView<'a> {
     pub store: &'a str,
     pub order: &'a str,
     pub address: &'a AddressFields,
-    /// What is wrong with what was sent, in the customer's words.
+    /// What is wrong with what was sent, in the customer's words ([`problem_words`],
+    /// [`same_address`], in the page's locale).
     pub problems: &'a [String],
+    /// The language the page is written in: the store's.
+    pub locale: Locale,
 }
 
 pub fn fix_address(view: &FixAddressView) -> String {
+    let words = Words(view.locale);
     let a = view.address;
+    let order_and_store = [("order", view.order), ("store", view.store)];
     let body = html! {
-        h1 { "Check your delivery address" }
-        p { "The courier could not find this address for your order " (view.order)
-            " from " (view.store) ". Please correct it, and we will send your order on its way." }
+        h1 { (words.check_your_address()) }
+        p { (fill(words.address_not_found_intro(), &order_and_store)) }
         @if !view.problems.is_empty() {
             div.problems role="alert" {
-                h2 { "Please check" }
+                h2 { (words.please_check()) }
                 ul { @for problem in view.problems { li { (problem) } } }
             }
         }
         // No action: the form posts back to its own link.
         form method="post" {
-            (field("street", "Street", &a.street, "address-line1", true))
-            (field("house", "House number", &a.house, "off", false))
-            (field("apartment", "Flat, floor, building (if any)", &a.apartment, "address-line2", false))
-            (field("postal_code", "Postcode", &a.postal_code, "postal-code", false))
-            (field("city", "Town or city", &a.city, "address-level2", true))
-            p { "Country: " (a.country_code) }
-            button type="submit" { "Send the corrected address" }
+            (field("street", words.street(), &a.street, "address-line1", true))
+            (field("house", words.house_number(), &a.house, "off", false))
+            (field("apartment", words.apartment(), &a.apartment, "address-line2", false))
+            (field("postal_code", words.postcode(), &a.postal_code, "postal-code", false))
+            (field("city", words.town(), &a.city, "address-level2", true))
+            p { (fill(words.country(), &[("country", &a.country_code)])) }
+            button type="submit" { (words.send_corrected_address()) }
         }
     };
-    super::layout("Check your delivery address", body)
+    super::layout(view.locale, words.check_your_address(), body)
 }
 
 fn field(name: &str, label: &str, value: &str, autocomplete: &str, required: bool) -> maud::Markup {
@@ -71,29 +77,31 @@ pub enum Settled<'a> {
     NothingToDo,
 }
 
-pub fn address_settled(store: &str, order: &str, settled: &Settled) -> String {
+/// The page once there is nothing to correct, in `locale`'s language.
+pub fn address_settled(store: &str, order: &str, settled: &Settled, locale: Locale) -> String {
+    let words = Words(locale);
+    let order_and_store = [("order", order), ("store", store)];
     let body = html! {
         @match settled {
             Settled::Fixed { address } => {
-                h1 { "Thank you" }
-                p { "Your order " (order) " from " (store) " will be delivered to:" }
+                h1 { (words.thank_you()) }
+                p { (fill(words.will_be_delivered_to(), &order_and_store)) }
                 p.now { (address) }
-                p { "You will hear from us when it is on the way." }
+                p { (words.you_will_hear_from_us()) }
             }
             Settled::SavedForTheStore { address } => {
-                h1 { "Thank you" }
-                p { "We saved your address for order " (order) ":" }
+                h1 { (words.thank_you()) }
+                p { (fill(words.address_saved(), &order_and_store)) }
                 p.now { (address) }
-                p { (store) " will check the rest of the order and contact you." }
+                p { (fill(words.store_will_check(), &order_and_store)) }
             }
             Settled::NothingToDo => {
-                h1 { "Nothing to change" }
-                p { "The address of your order " (order) " from " (store)
-                    " needs nothing from you now. If something is wrong, please contact the store." }
+                h1 { (words.nothing_to_change()) }
+                p { (fill(words.address_needs_nothing(), &order_and_store)) }
             }
         }
     };
-    super::layout("Your delivery address", body)
+    super::layout(locale, words.your_address(), body)
 }
 
 /// Whether the customer can answer `reason` on this page: it is about the address fields
@@ -109,28 +117,31 @@ pub fn customer_can_fix(reason: &ReviewReason) -> bool {
     }
 }
 
-/// A problem with what the customer sent, in words they can act on. Values are the
-/// customer's own (escaped when shown).
-pub fn problem_words(reason: &ReviewReason) -> String {
+/// A problem with what the customer sent, in words they can act on, in `locale`'s
+/// language. Values are the customer's own (escaped when shown).
+pub fn problem_words(reason: &ReviewReason, locale: Locale) -> String {
+    let words = Words(locale);
     match reason {
-        ReviewReason::MissingAddress => "Please enter the address.".into(),
+        ReviewReason::MissingAddress => words.enter_the_address().into(),
         ReviewReason::MissingField { field } if field == "address.street" => {
-            "Please enter the street.".into()
+            words.enter_the_street().into()
         }
         ReviewReason::MissingField { field } if field == "address.city" => {
-            "Please enter the town or city.".into()
+            words.enter_the_town().into()
         }
         ReviewReason::MissingField { field } if field == "address.postal_code" => {
-            "Please enter the postcode.".into()
+            words.enter_the_postcode().into()
         }
-        ReviewReason::InvalidPostalCode { value, country } => {
-            format!("\u{201c}{value}\u{201d} is not a postcode in {country}.")
-        }
-        _ => "Something else in the order needs the store's attention.".into(),
+        ReviewReason::InvalidPostalCode { value, country } => fill(
+            words.not_a_postcode(),
+            &[("value", value), ("country", country)],
+        ),
+        _ => words.something_else_for_the_store().into(),
     }
 }
 
 /// The same address as the courier could not find: the customer is asked to look again
 /// rather than the courier to fail again.
-pub const SAME_ADDRESS: &str =
-    "This is the address the courier could not find. Please check the street, the house number and the postcode.";
+pub fn same_address(locale: Locale) -> &'static str {
+    Words(locale).same_address()
+}

@@ -1,15 +1,22 @@
 //! The web pages people read, rendered on the server: no JavaScript needed, nothing a store
 //! or a customer typed ever read as markup (maud escapes every value it is given; markup is
 //! only what the templates themselves write).
+//!
+//! The customer's pages (tracking, fix-my-address, reschedule) speak the store's
+//! [`Locale`] (its rules' `locale`, English when none is set): every word on them comes
+//! from `locale.rs`. The pages that know no store (not found, try again) and the
+//! dispatcher's console are English.
 
 pub mod console;
 mod fix_address;
+mod locale;
 mod reschedule;
 mod track;
 
+pub use domain::locale::Locale;
 pub use fix_address::{
-    address_settled, customer_can_fix, fix_address, problem_words, AddressFields, FixAddressView,
-    Settled, SAME_ADDRESS,
+    address_settled, customer_can_fix, fix_address, problem_words, same_address, AddressFields,
+    FixAddressView, Settled,
 };
 pub use reschedule::{reschedule, slot_words, RescheduleState, RescheduleView, SlotChoice};
 pub use track::{track, TrackView};
@@ -31,6 +38,7 @@ pub const SECURITY_HEADERS: [(&str, &str); 4] = [
 /// the same page for each, saying nothing of which it was.
 pub fn not_found() -> String {
     layout(
+        Locale::En,
         "Page not found",
         maud::html! {
             h1 { "Page not found" }
@@ -43,6 +51,7 @@ pub fn not_found() -> String {
 /// come back later; nothing of the cause.
 pub fn unavailable() -> String {
     layout(
+        Locale::En,
         "Please try again",
         maud::html! {
             h1 { "Please try again in a moment" }
@@ -51,11 +60,12 @@ pub fn unavailable() -> String {
     )
 }
 
-/// A page: title, body, the stylesheet (a file, so the policy needs no inline style).
-fn layout(title: &str, body: maud::Markup) -> String {
+/// A page in `locale`'s language: title, body, the stylesheet (a file, so the policy needs
+/// no inline style).
+fn layout(locale: Locale, title: &str, body: maud::Markup) -> String {
     maud::html! {
         (maud::DOCTYPE)
-        html lang="en" {
+        html lang=(locale.as_str()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";

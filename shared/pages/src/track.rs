@@ -1,6 +1,8 @@
 //! The customer's tracking page: where the delivery is, when it is expected, who carries
 //! it, and once delivered, the proof.
 
+use crate::locale::{fill, Words};
+use domain::locale::Locale;
 use domain::record::ShipmentRecord;
 use domain::ShipmentStatus;
 use maud::html;
@@ -10,17 +12,21 @@ pub struct TrackView<'a> {
     pub record: &'a ShipmentRecord,
     /// The store's name as the customer knows it.
     pub store: &'a str,
-    /// The courier's name ("Onfleet", the delivery company's).
-    pub courier: &'a str,
+    /// The courier's name ("Onfleet", the delivery company's); `None`: "the courier", in
+    /// the page's language.
+    pub courier: Option<&'a str>,
     /// The IANA time zone the customer's times are shown in; UTC when `None` or unknown.
     pub time_zone: Option<&'a str>,
     /// Where the customer may choose another delivery time (the store offers slots and the
     /// driver does not have the parcel yet).
     pub reschedule_url: Option<&'a str>,
+    /// The language the page is written in: the store's.
+    pub locale: Locale,
 }
 
 /// The tracking page.
 pub fn track(view: &TrackView) -> String {
+    let words = Words(view.locale);
     let record = view.record;
     let shipment = &record.shipment;
     let order = shipment
@@ -28,6 +34,7 @@ pub fn track(view: &TrackView) -> String {
         .clone()
         .unwrap_or_else(|| shipment.key.order_id.clone());
     let zone = view.time_zone;
+    let moment = |ms: i64| moment(ms, zone, words);
     let eta = (!is_final(record.status))
         .then(|| {
             record
@@ -36,59 +43,60 @@ pub fn track(view: &TrackView) -> String {
                 .or(record.dispatch.as_ref().map(|d| d.eta_ms))
         })
         .flatten()
-        .and_then(|ms| moment(ms, zone));
+        .and_then(moment);
     let body = html! {
-        h1 { "Your order " (order) " from " (view.store) }
-        p.now { (status_words(record.status)) }
+        h1 { (fill(words.your_order_from(), &[("order", &order), ("store", view.store)])) }
+        p.now { (words.status(record.status)) }
         @if let Some(eta) = &eta {
-            p { "Expected " (eta) "." }
+            p { (fill(words.expected(), &[("eta", eta)])) }
         }
         @if let Some(url) = view.reschedule_url {
-            p { a href=(url) { "Choose another delivery time" } }
+            p { a href=(url) { (words.choose_another_time()) } }
         }
         @if let Some(failure) = &record.delivery.failure {
-            p { "The delivery did not happen: "
-                (failure.reason.as_deref()
-                    .and_then(domain::notify::templates::failure_reason_text)
-                    .unwrap_or("the courier could not deliver it"))
-                "." }
+            p { (fill(words.delivery_did_not_happen(),
+                      &[("reason", words.failure_reason(failure.reason.as_deref()))])) }
         }
         dl {
-            dt { "Courier" } dd { (view.courier) }
+            dt { (words.courier()) } dd { (view.courier.unwrap_or(words.the_courier())) }
             @if let Some(task) = &record.task {
-                dt { "Tracking number" } dd { (task.tracking_number) }
+                dt { (words.tracking_number()) } dd { (task.tracking_number) }
             }
-            dt { "Delivering to" }
+            dt { (words.delivering_to()) }
             dd { (shipment.address.street_line()) ", " (shipment.address.city) }
         }
         @if !record.transitions.is_empty() {
-            h2 { "So far" }
+            h2 { (words.so_far()) }
             ol.path {
                 @for (status, ms) in &record.transitions {
-                    li { (status_words(*status))
-                        @if let Some(at) = moment(*ms, zone) { time { (at) } } }
+                    li { (words.status(*status))
+                        @if let Some(at) = moment(*ms) { time { (at) } } }
                 }
             }
         }
         @if let Some(proof) = record.delivery.proof.as_ref().filter(|_| record.status == ShipmentStatus::Delivered) {
-            h2 { "Proof of delivery" }
+            h2 { (words.proof_of_delivery()) }
             dl {
                 @if let Some(name) = &proof.signature_text {
-                    dt { "Signed by" } dd { (name) }
+                    dt { (words.signed_by()) } dd { (name) }
                 }
-                @if let Some(at) = proof.completed_at_ms.and_then(|ms| moment(ms, zone)) {
-                    dt { "Delivered" } dd { (at) }
+                @if let Some(at) = proof.completed_at_ms.and_then(moment) {
+                    dt { (words.delivered_at()) } dd { (at) }
                 }
                 @if !proof.photo_upload_ids.is_empty() {
-                    dt { "Photos" } dd { (proof.photo_upload_ids.len()) " taken at the door" }
+                    dt { (words.photos()) } dd { (words.photos_taken(proof.photo_upload_ids.len())) }
                 }
                 @if let Some(notes) = &proof.notes {
-                    dt { "Driver's note" } dd { (notes) }
+                    dt { (words.drivers_note()) } dd { (notes) }
                 }
             }
         }
     };
-    super::layout(&format!("Order {order}"), body)
+    super::layout(
+        view.locale,
+        &fill(words.order_title(), &[("order", &order)]),
+        body,
+    )
 }
 
 fn is_final(status: ShipmentStatus) -> bool {
@@ -98,31 +106,14 @@ fn is_final(status: ShipmentStatus) -> bool {
     )
 }
 
-/// A status in the customer's words.
-fn status_words(status: ShipmentStatus) -> &'static str {
-    match status {
-        ShipmentStatus::Pending | ShipmentStatus::Created => {
-            "Order received, preparing the delivery"
-        }
-        ShipmentStatus::Assigned => "A driver will bring it",
-        ShipmentStatus::PickedUp => "Picked up by the driver",
-        ShipmentStatus::OutForDelivery => "On the way to you",
-        ShipmentStatus::Delivered => "Delivered",
-        ShipmentStatus::Failed => "Delivery attempt failed",
-        ShipmentStatus::Returned => "Returned to the store",
-        ShipmentStatus::NeedsClarification => "We need to check your address",
-        ShipmentStatus::Cancelled => "Cancelled",
-    }
-}
-
-/// "Mon 7 Dec, 15:30 CET": a moment on the wall clock of `zone` (UTC without one, or for
-/// a name the time zone database does not know).
-fn moment(ms: i64, zone: Option<&str>) -> Option<String> {
+/// "Mon 7 Dec, 15:30 CET" ("Mo. 7. Dez., 15:30 CET"): a moment on the wall clock of `zone`
+/// (UTC without one, or for a name the time zone database does not know).
+fn moment(ms: i64, zone: Option<&str>, words: Words) -> Option<String> {
     let zone = zone
         .and_then(|name| jiff::tz::TimeZone::get(name).ok())
         .unwrap_or(jiff::tz::TimeZone::UTC);
     let at = jiff::Timestamp::from_millisecond(ms)
         .ok()?
         .to_zoned_datetime(zone);
-    Some(at.strftime("%a %-d %b, %H:%M %Z").to_string())
+    Some(words.moment(&at))
 }

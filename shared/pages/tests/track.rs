@@ -5,7 +5,7 @@ use domain::courier::event::{Failure, ProofOfDelivery};
 use domain::record::ShipmentRecord;
 use domain::ShipmentStatus;
 use fakes::sample::{shipment, task, with_task};
-use pages::{track, TrackView};
+use pages::{track, Locale, TrackView};
 
 /// 2026-12-07 14:30 UTC: 15:30 in Berlin.
 const AFTERNOON: i64 = 1_796_653_800_000;
@@ -23,9 +23,10 @@ fn page(record: &ShipmentRecord, zone: Option<&str>) -> String {
     track(&TrackView {
         record,
         store: "Acme Blumen",
-        courier: "Sandbox Courier",
+        courier: Some("Sandbox Courier"),
         time_zone: zone,
         reschedule_url: None,
+        locale: Locale::En,
     })
 }
 
@@ -136,9 +137,10 @@ fn what_stores_and_customers_typed_is_text_never_markup() {
     let html = track(&TrackView {
         record: &hostile,
         store: "</title><script>steal()</script>",
-        courier: "Sandbox Courier",
+        courier: Some("Sandbox Courier"),
         time_zone: None,
         reschedule_url: None,
+        locale: Locale::En,
     });
     assert!(!html.contains("<script"), "{html}");
     assert!(!html.contains("<img"), "{html}");
