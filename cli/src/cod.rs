@@ -56,23 +56,20 @@ pub async fn handover(
     handover: &Handover,
     by: &str,
 ) -> Result<Recorded, CliError> {
-    if handover.receipt.trim().is_empty() {
-        return Err(CliError::Usage("--receipt must not be empty".into()));
-    }
-    if handover.amount.minor <= 0 {
-        return Err(CliError::Usage("--amount must be more than zero".into()));
-    }
-    let outcome = match stores.cash.record_handover(day, handover, by).await? {
-        HandoverWrite::Recorded => "recorded",
-        HandoverWrite::AlreadyRecorded => "already recorded",
-        HandoverWrite::Conflict { recorded } => {
-            return Err(CliError::Refused(format!(
-                "receipt {} of {} on {} is already recorded with {recorded}; nothing changed",
-                handover.receipt,
-                handover.courier,
-                day_text(day)
-            )))
+    use domain::cod::HandoverError;
+    let outcome = match domain::cod::hand_over(&stores.cash, day, handover, by).await {
+        Ok(HandoverWrite::AlreadyRecorded) => "already recorded",
+        Ok(_) => "recorded",
+        Err(HandoverError::NoReceipt) => {
+            return Err(CliError::Usage("--receipt must not be empty".into()))
         }
+        Err(HandoverError::NotPositive) => {
+            return Err(CliError::Usage("--amount must be more than zero".into()))
+        }
+        Err(refused @ HandoverError::Conflict { .. }) => {
+            return Err(CliError::Refused(refused.to_string()))
+        }
+        Err(HandoverError::Storage(error)) => return Err(error.into()),
     };
     Ok(Recorded {
         day: day_text(day),

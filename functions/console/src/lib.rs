@@ -9,8 +9,10 @@
 //! session; a role that may not act gets no button, and a crafted post a 403.
 
 pub mod auth;
+mod cash;
 pub mod dead_letters;
 mod inbox;
+mod plans;
 mod shipments;
 mod stores;
 mod wiring;
@@ -26,8 +28,8 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use domain::messages::TaskRequested;
 use domain::ports::{
-    secret_json, AuditTrail, Outbox, Queue, ReviewInbox, Secrets, ShipmentStore, StatusHistory,
-    StoreRules,
+    secret_json, AuditTrail, CashBook, Outbox, PlanStore, Queue, ReportShelf, ReviewInbox, Secrets,
+    ShipmentStore, StatusHistory, StoreRules,
 };
 use links::{LinkKeys, LinkSecret};
 
@@ -49,6 +51,12 @@ pub struct Console {
     pub sign_in: Arc<dyn SignIn>,
     pub verifier: Arc<Verifier>,
     pub dead_letters: Arc<dyn dead_letters::DeadLetters>,
+    /// Hand-overs and the day's cash-out tasks.
+    pub cash: Arc<dyn CashBook>,
+    /// The cash reports the nightly reconciliation stores.
+    pub reports: Arc<dyn ReportShelf>,
+    /// The dispatch run's plans.
+    pub plans: Arc<dyn PlanStore>,
 }
 
 impl Console {
@@ -66,7 +74,12 @@ impl Console {
             .route("/console/inbox", get(inbox::list))
             .route("/console/inbox/{id}", get(inbox::show))
             .route("/console/inbox/{id}/{action}", post(inbox::act))
+            .route("/console/shipments", get(shipments::list))
             .route("/console/shipments/{key}", get(shipments::show))
+            .route("/console/cash", get(cash::show))
+            .route("/console/cash/{day}/handover", post(cash::record))
+            .route("/console/cash/{day}/{file}", get(cash::report))
+            .route("/console/plans", get(plans::show))
             .route("/console/dlq", get(dead_letters::index))
             .route("/console/dlq/{queue}", get(dead_letters::show))
             .route("/console/dlq/{queue}/redrive", post(dead_letters::redrive))
@@ -89,6 +102,9 @@ impl Console {
                 sign_in: self.sign_in.clone(),
                 verifier: self.verifier.clone(),
                 dead_letters: self.dead_letters.clone(),
+                cash: self.cash.clone(),
+                reports: self.reports.clone(),
+                plans: self.plans.clone(),
             })
     }
 }
@@ -107,6 +123,9 @@ struct App {
     sign_in: Arc<dyn SignIn>,
     verifier: Arc<Verifier>,
     dead_letters: Arc<dyn dead_letters::DeadLetters>,
+    cash: Arc<dyn CashBook>,
+    reports: Arc<dyn ReportShelf>,
+    plans: Arc<dyn PlanStore>,
 }
 
 impl App {

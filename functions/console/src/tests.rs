@@ -158,6 +158,9 @@ struct World {
     reviews: Arc<FakeReviews>,
     tasks: Arc<FakeQueue<TaskRequested>>,
     keys: Arc<TestKeys>,
+    cash: Arc<fakes::FakeCashBook>,
+    reports: Arc<fakes::FakeReports>,
+    plans: Arc<fakes::FakePlans>,
 }
 
 fn world() -> World {
@@ -173,7 +176,13 @@ fn world() -> World {
     let shipments = Arc::new(FakeShipments::default());
     let history = Arc::new(fakes::FakeHistory::default());
     let outbox = Arc::new(fakes::FakeOutbox::default());
+    let cash = Arc::new(fakes::FakeCashBook::default());
+    let reports = Arc::new(fakes::FakeReports::default());
+    let plans = Arc::new(fakes::FakePlans::default());
     World {
+        cash: cash.clone(),
+        reports: reports.clone(),
+        plans: plans.clone(),
         dead_letters: dead_letters.clone(),
         shipments: shipments.clone(),
         history: history.clone(),
@@ -194,6 +203,9 @@ fn world() -> World {
                 keys: keys.clone(),
             }),
             dead_letters,
+            cash,
+            reports,
+            plans,
         },
         reviews,
         tasks,
@@ -994,4 +1006,318 @@ async fn a_shipments_timeline_shows_its_path_its_courier_events_and_its_messages
             .status_code,
         303
     );
+}
+
+#[tokio::test]
+async fn the_shipment_list_finds_a_day_a_tracking_number_and_an_order_and_pages_on() {
+    use domain::courier::CourierKind;
+    use domain::ports::ShipmentStore;
+    let w = world();
+    // 2026-12-06 09:00 UTC and on, a minute apart; 30 of them, every tenth with a task.
+    let start: i64 = 1_796_547_600_000;
+    for i in 0..30i64 {
+        let shipment = fakes::sample::shipment("acme", &format!("{}", 7000 + i));
+        ShipmentStore::record(w.shipments.as_ref(), &shipment, start + i * 60_000, "in")
+            .await
+            .unwrap();
+        if i % 10 == 0 {
+            let task = domain::CourierTask {
+                task_id: format!("tsk_{i}"),
+                tracking_number: format!("SBX-{i}"),
+                tracking_url: None,
+            };
+            w.shipments
+                .record_task(&shipment.key, CourierKind::Sandbox, &task)
+                .await
+                .unwrap();
+        }
+    }
+    let viewer = token("vic", &["viewer"]);
+    let first = w
+        .console
+        .handle(get("/console/shipments?day=2026-12-06", Some(&viewer)))
+        .await;
+    assert_eq!(first.status_code, 200);
+    let html = body(&first);
+    assert!(html.contains("Shipments of 2026-12-06 (UTC)"), "{html}");
+    assert!(html.contains("shopify:acme:7029:1"), "the newest first");
+    assert!(!html.contains("shopify:acme:7004:1"), "25 a page");
+    let next = html
+        .split("rel=\"next\" href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a next page")
+        .replace("&amp;", "&");
+    assert!(
+        next.starts_with("/console/shipments?day=2026-12-06&after="),
+        "{next}"
+    );
+    let second = body(&w.console.handle(get(&next, Some(&viewer))).await);
+    assert!(second.contains("shopify:acme:7004:1") && second.contains("shopify:acme:7000:1"));
+    assert!(!second.contains("shopify:acme:7005:1"), "nothing twice");
+    assert!(!second.contains("rel=\"next\""), "the last page");
+
+    // A status narrows the day; a tracking number or an order finds its shipment.
+    let created = body(
+        &w.console
+            .handle(get(
+                "/console/shipments?day=2026-12-06&status=Created",
+                Some(&viewer),
+            ))
+            .await,
+    );
+    for order in ["7000", "7010", "7020"] {
+        assert!(
+            created.contains(&format!("shopify:acme:{order}:1")),
+            "{order}"
+        );
+    }
+    assert!(!created.contains("shopify:acme:7001:1"));
+    let tracked = body(
+        &w.console
+            .handle(get("/console/shipments?number=SBX-10", Some(&viewer)))
+            .await,
+    );
+    assert!(tracked.contains("Tracking number SBX-10") && tracked.contains("shopify:acme:7010:1"));
+    assert!(!tracked.contains("shopify:acme:7000:1"));
+    let order = body(
+        &w.console
+            .handle(get(
+                "/console/shipments?number=%237015&channel=shopify&store=acme",
+                Some(&viewer),
+            ))
+            .await,
+    );
+    assert!(order.contains("Order 7015 of shopify/acme") && order.contains("shopify:acme:7015:1"));
+    // With a store, a number that is no order there may still be a tracking number.
+    let either = body(
+        &w.console
+            .handle(get(
+                "/console/shipments?number=SBX-20&channel=shopify&store=acme",
+                Some(&viewer),
+            ))
+            .await,
+    );
+    assert!(either.contains("shopify:acme:7020:1"), "{either}");
+    let none = body(
+        &w.console
+            .handle(get("/console/shipments?number=NOPE", Some(&viewer)))
+            .await,
+    );
+    assert!(none.contains("Tracking number NOPE: none."), "{none}");
+
+    let bad = w
+        .console
+        .handle(get("/console/shipments?day=06.12.2026", Some(&viewer)))
+        .await;
+    assert_eq!(bad.status_code, 400);
+    assert!(body(&bad).contains("is not a day (YYYY-MM-DD)"));
+    let no_session = w.console.handle(get("/console/shipments", None)).await;
+    assert_eq!(no_session.status_code, 303);
+}
+
+fn eur(minor: i64) -> domain::Money {
+    domain::Money {
+        minor,
+        currency: "EUR".parse().unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn a_dispatcher_records_a_hand_over_once_and_a_viewer_cannot() {
+    use domain::cod::{CashOutTask, CourierId};
+    use domain::ports::{CashBook, ReportShelf};
+    let w = world();
+    let day = domain::cod::parse_day("2026-12-05").unwrap();
+    let courier = CourierId::parse("sandbox/drv_01").unwrap();
+    w.cash
+        .put_cash_out(&CashOutTask {
+            courier: courier.clone(),
+            day,
+            collected: eur(12_540),
+            handed_over: eur(10_000),
+            due: eur(2_540),
+            revision: 0,
+        })
+        .await
+        .unwrap();
+    w.reports
+        .put(
+            "cod/2026-12-05/couriers.csv",
+            b"courier,due\nsandbox/drv_01,25.40\n".to_vec(),
+            "text/csv",
+        )
+        .await
+        .unwrap();
+
+    let viewer = token("vic", &["viewer"]);
+    let page = body(
+        &w.console
+            .handle(get("/console/cash?day=2026-12-05", Some(&viewer)))
+            .await,
+    );
+    assert!(
+        page.contains("sandbox/drv_01") && page.contains("25.40"),
+        "{page}"
+    );
+    assert!(page.contains("/console/cash/2026-12-05/couriers.csv"));
+    assert!(!page.contains("/handover\""), "a viewer gets no form");
+    let csrf = form_encode(&csrf_of(&page));
+    let form =
+        format!("csrf={csrf}&courier=sandbox%2Fdrv_01&amount=25.40&currency=eur&receipt=R-17");
+    let answer = w
+        .console
+        .handle(post("/console/cash/2026-12-05/handover", &viewer, &form))
+        .await;
+    assert_eq!(answer.status_code, 403);
+    assert!(w.cash.handovers(day).await.unwrap().is_empty());
+
+    let ana = token("ana", &["dispatcher"]);
+    let page = body(
+        &w.console
+            .handle(get("/console/cash?day=2026-12-05", Some(&ana)))
+            .await,
+    );
+    assert!(page.contains("/console/cash/2026-12-05/handover\""));
+    let csrf = form_encode(&csrf_of(&page));
+    let form =
+        format!("csrf={csrf}&courier=sandbox%2Fdrv_01&amount=25.40&currency=eur&receipt=R-17");
+    let recorded = w
+        .console
+        .handle(post("/console/cash/2026-12-05/handover", &ana, &form))
+        .await;
+    assert_eq!(recorded.status_code, 303);
+    assert_eq!(
+        location(&recorded),
+        "/console/cash?day=2026-12-05&done=recorded"
+    );
+    // The same slip again: counted once.
+    let again = w
+        .console
+        .handle(post("/console/cash/2026-12-05/handover", &ana, &form))
+        .await;
+    assert_eq!(
+        location(&again),
+        "/console/cash?day=2026-12-05&done=already"
+    );
+    let handovers = w.cash.handovers(day).await.unwrap();
+    assert_eq!(handovers.len(), 1);
+    assert_eq!(handovers[0].amount, eur(2_540));
+    assert_eq!(handovers[0].receipt, "R-17");
+
+    // The same slip with another amount, and amounts that are no amounts: refused in words.
+    for (amount, status, words) in [
+        ("30.00", 409, "already recorded with"),
+        ("25.405", 422, "Amount"),
+        ("0.00", 422, "more than zero"),
+    ] {
+        let form = format!(
+            "csrf={csrf}&courier=sandbox%2Fdrv_01&amount={amount}&currency=EUR&receipt=R-17"
+        );
+        let answer = w
+            .console
+            .handle(post("/console/cash/2026-12-05/handover", &ana, &form))
+            .await;
+        assert_eq!(answer.status_code, status, "{amount}");
+        let html = body(&answer);
+        assert!(html.contains(words), "{amount}: {html}");
+        assert!(
+            html.contains(&format!("value=\"{amount}\"")),
+            "the form keeps what was typed"
+        );
+    }
+    assert_eq!(w.cash.handovers(day).await.unwrap().len(), 1);
+
+    // The report file, as a download.
+    let file = w
+        .console
+        .handle(get("/console/cash/2026-12-05/couriers.csv", Some(&viewer)))
+        .await;
+    assert_eq!(file.status_code, 200);
+    assert!(file
+        .headers
+        .get("content-disposition")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("attachment;")));
+    let missing = w
+        .console
+        .handle(get("/console/cash/2026-12-05/secrets.txt", Some(&viewer)))
+        .await;
+    assert_eq!(missing.status_code, 404);
+}
+
+#[tokio::test]
+async fn the_plans_page_shows_the_newest_plan_and_an_earlier_one_on_request() {
+    use domain::dispatch::{DispatchPlan, DriverRoute, GeoPoint, PlannedStop, VehicleType};
+    use domain::ports::PlanStore;
+    let w = world();
+    let at = GeoPoint {
+        lat: 52.52,
+        lon: 13.40,
+    };
+    let plan = |id: &str, driver: &str| DispatchPlan {
+        id: id.into(),
+        day: "2026-12-07".into(),
+        time_zone: "Europe/Berlin".into(),
+        created_at: "2026-12-06T17:00:00Z".into(),
+        requested_by: "schedule".into(),
+        routes: vec![DriverRoute {
+            driver: driver.into(),
+            vehicle: VehicleType::Bicycle,
+            start: at,
+            end: None,
+            // 08:00 and 08:20 in Berlin.
+            departs_ms: 1_796_626_800_000,
+            done_ms: 1_796_628_000_000,
+            distance_m: 4_200,
+            stops: vec![PlannedStop {
+                shipment: fakes::sample::shipment("acme", "9001").key,
+                task_id: "tsk_9001".into(),
+                order_name: Some("#9001".into()),
+                location: at,
+                eta_ms: 1_796_627_400_000,
+                leaves_ms: 1_796_627_520_000,
+            }],
+            pickups: Vec::new(),
+        }],
+        unplanned: Vec::new(),
+        distance_m: 4_200,
+        duration_s: 1_200,
+        budget_s: 5,
+    };
+    for (id, driver) in [("p-1", "drv_early"), ("p-2", "drv_late")] {
+        let plan = plan(id, driver);
+        let seen = w.plans.day("2026-12-07").await.unwrap().latest;
+        w.plans.start(&plan, seen.as_deref()).await.unwrap();
+        w.plans.finish(&plan).await.unwrap();
+    }
+    let viewer = token("vic", &["viewer"]);
+    let html = body(
+        &w.console
+            .handle(get("/console/plans?day=2026-12-07", Some(&viewer)))
+            .await,
+    );
+    assert!(
+        html.contains("drv_late") && !html.contains("drv_early (bicycle)"),
+        "{html}"
+    );
+    assert!(html.contains("08:00") && html.contains("08:10") && html.contains("#9001"));
+    assert!(html.contains("/console/plans?day=2026-12-07&amp;plan=p-1"));
+    let earlier = body(
+        &w.console
+            .handle(get("/console/plans?day=2026-12-07&plan=p-1", Some(&viewer)))
+            .await,
+    );
+    assert!(earlier.contains("drv_early (bicycle)"));
+    let unknown = w
+        .console
+        .handle(get("/console/plans?day=2026-12-07&plan=p-9", Some(&viewer)))
+        .await;
+    assert_eq!(unknown.status_code, 404);
+    let none = body(
+        &w.console
+            .handle(get("/console/plans?day=2026-12-08", Some(&viewer)))
+            .await,
+    );
+    assert!(none.contains("No plan for 2026-12-08 yet."));
 }

@@ -5,9 +5,10 @@ use crate::auth::{CognitoSignIn, JwksOverHttp, Verifier};
 use crate::Console;
 use aws::config::{ConfigError, Env, StartupError};
 use aws::dynamo::{
-    DynamoAuditTrail, DynamoOutbox, DynamoReviewInbox, DynamoShipmentStore, DynamoStatusHistory,
-    DynamoStoreRules,
+    DynamoAuditTrail, DynamoCashBook, DynamoDispatch, DynamoOutbox, DynamoReviewInbox,
+    DynamoShipmentStore, DynamoStatusHistory, DynamoStoreRules,
 };
+use aws::reports::S3ReportShelf;
 use aws::secrets::SecretStore;
 use aws::sqs::SqsQueue;
 use std::sync::Arc;
@@ -21,6 +22,11 @@ pub struct Config {
     pub inbound_table: String,
     pub history_table: String,
     pub outbox_table: String,
+    pub cash_table: String,
+    /// Where cod-reconcile keeps the day reports.
+    pub reports_bucket: String,
+    /// The fleet and the dispatch plans.
+    pub dispatch_table: String,
     /// create-task's queue: a released item asks for its task there.
     pub tasks_queue_url: String,
     pub secrets_prefix: String,
@@ -47,6 +53,9 @@ impl Config {
             inbound_table: env.required("INBOUND_TABLE"),
             history_table: env.required("SHIPMENT_EVENTS_TABLE"),
             outbox_table: env.required("OUTBOX_TABLE"),
+            cash_table: env.required("CASH_TABLE"),
+            reports_bucket: env.required("REPORTS_BUCKET"),
+            dispatch_table: env.required("DISPATCH_TABLE"),
             tasks_queue_url: env.required("TASKS_QUEUE_URL"),
             secrets_prefix: env.or("SECRETS_PREFIX", "courier-bridge/"),
             secrets_ttl: env.seconds("SECRETS_TTL_SECONDS", 300),
@@ -113,7 +122,10 @@ impl Console {
                 dynamodb.clone(),
                 &config.history_table,
             )),
-            outbox: Arc::new(DynamoOutbox::new(dynamodb, &config.outbox_table)),
+            outbox: Arc::new(DynamoOutbox::new(dynamodb.clone(), &config.outbox_table)),
+            cash: Arc::new(DynamoCashBook::new(dynamodb.clone(), &config.cash_table)),
+            plans: Arc::new(DynamoDispatch::new(dynamodb, &config.dispatch_table)),
+            reports: Arc::new(S3ReportShelf::new(sdk, &config.reports_bucket)),
             tasks: Arc::new(SqsQueue::new(
                 aws_sdk_sqs::Client::new(sdk),
                 &config.tasks_queue_url,

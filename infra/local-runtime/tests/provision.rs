@@ -169,22 +169,43 @@ async fn provisions_the_template_idempotently_and_tears_it_down() {
             // dispatch (with whether a plan took them).
             let mut indexes: Vec<_> = indexes.iter().collect();
             indexes.sort_by_key(|i| i.index_name().map(str::to_owned));
-            assert_eq!(indexes.len(), 2);
-            assert_eq!(indexes[0].index_name(), Some("by_order"));
+            // The console's day list (with the status its filter needs) and tracking search.
+            assert_eq!(indexes.len(), 4);
+            assert_eq!(indexes[0].index_name(), Some("by_day"));
             assert_eq!(
                 keys(indexes[0].key_schema()),
-                [("order_key".to_owned(), KeyType::Hash)]
+                [
+                    ("order_day".to_owned(), KeyType::Hash),
+                    ("source_event_ms".to_owned(), KeyType::Range)
+                ]
             );
-            assert_eq!(indexes[1].index_name(), Some("by_status"));
+            let projection = indexes[0].projection().expect("projection");
+            assert_eq!(projection.projection_type(), Some(&ProjectionType::Include));
+            assert_eq!(projection.non_key_attributes(), ["status"]);
+            assert_eq!(indexes[1].index_name(), Some("by_order"));
             assert_eq!(
                 keys(indexes[1].key_schema()),
+                [("order_key".to_owned(), KeyType::Hash)]
+            );
+            assert_eq!(indexes[2].index_name(), Some("by_status"));
+            assert_eq!(
+                keys(indexes[2].key_schema()),
                 [("status".to_owned(), KeyType::Hash)]
             );
-            let projection = indexes[1].projection().expect("projection");
+            let projection = indexes[2].projection().expect("projection");
             assert_eq!(projection.projection_type(), Some(&ProjectionType::Include));
             assert_eq!(
                 projection.non_key_attributes(),
                 ["dispatch_plan", "dispatch_day"]
+            );
+            assert_eq!(indexes[3].index_name(), Some("by_tracking"));
+            assert_eq!(
+                keys(indexes[3].key_schema()),
+                [("tracking_number".to_owned(), KeyType::Hash)]
+            );
+            assert_eq!(
+                indexes[3].projection().and_then(|p| p.projection_type()),
+                Some(&ProjectionType::KeysOnly)
             );
         } else if id == "InboundTable" {
             assert_eq!(indexes.len(), 1);

@@ -228,6 +228,82 @@ pub trait ShipmentStore: Send + Sync {
         task_id: &str,
         dispatched: &Dispatched,
     ) -> Result<bool, StorageError>;
+
+    /// One page of the shipments `query` finds, from an index (never a scan, so a page
+    /// costs the same at a million shipments).
+    async fn search(&self, query: &ShipmentQuery) -> Result<ShipmentPage, StorageError>;
+}
+
+/// What a search of the shipments looks for: the console's shipment list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShipmentFind {
+    /// The shipment whose courier task has this tracking number.
+    Tracking(String),
+    /// Every shipment of one order (the order id as the channel gives it).
+    Order {
+        channel: Channel,
+        store: String,
+        order_id: String,
+    },
+    /// The shipments of orders that came in on `day` (YYYY-MM-DD, UTC: the day of the
+    /// channel event that first recorded the shipment), newest first; only one store's,
+    /// or only those with one status, when given.
+    Day {
+        day: String,
+        store: Option<(Channel, String)>,
+        status: Option<ShipmentStatus>,
+    },
+}
+
+impl ShipmentFind {
+    /// Whether `record` is one this search finds.
+    pub fn matches(&self, record: &ShipmentRecord) -> bool {
+        let key = &record.shipment.key;
+        match self {
+            ShipmentFind::Tracking(number) => record
+                .task
+                .as_ref()
+                .is_some_and(|task| &task.tracking_number == number),
+            ShipmentFind::Order {
+                channel,
+                store,
+                order_id,
+            } => key.channel == *channel && &key.store == store && &key.order_id == order_id,
+            ShipmentFind::Day { store, status, .. } => {
+                store
+                    .as_ref()
+                    .is_none_or(|(channel, store)| key.channel == *channel && &key.store == store)
+                    && status.is_none_or(|status| record.status == status)
+            }
+        }
+    }
+}
+
+/// A search of the shipments, a page at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShipmentQuery {
+    pub find: ShipmentFind,
+    pub limit: u32,
+    /// Where the previous page stopped (opaque).
+    pub after: Option<String>,
+}
+
+/// A page of shipments, and where the next one starts (`None`: the last page).
+#[derive(Debug, Clone, Default)]
+pub struct ShipmentPage {
+    pub shipments: Vec<ShipmentRecord>,
+    pub next: Option<String>,
+}
+
+/// The UTC day (YYYY-MM-DD) of a moment, as [`ShipmentFind::Day`] lists shipments by.
+pub fn utc_day(ms: i64) -> Option<String> {
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()?;
+    Some(format!(
+        "{:04}-{:02}-{:02}",
+        at.year(),
+        u8::from(at.month()),
+        at.day()
+    ))
 }
 
 /// Where an address is, from a geocoding service (Amazon Location's Places API).

@@ -399,6 +399,49 @@ impl ShipmentStore for FakeShipments {
             .collect())
     }
 
+    /// Newest first by the recording event, then key; the cursor is the last key.
+    async fn search(
+        &self,
+        query: &domain::ports::ShipmentQuery,
+    ) -> Result<domain::ports::ShipmentPage, StorageError> {
+        use domain::ports::ShipmentFind;
+        self.faults.check("search")?;
+        // The day is the recording event's (the adapter's `by_day` partition).
+        let wanted = |r: &ShipmentRecord| {
+            query.find.matches(r)
+                && match &query.find {
+                    ShipmentFind::Day { day, .. } => {
+                        domain::ports::utc_day(r.source_event_ms).as_ref() == Some(day)
+                    }
+                    _ => true,
+                }
+        };
+        let mut found: Vec<ShipmentRecord> =
+            self.records().into_iter().filter(|r| wanted(r)).collect();
+        found.sort_by(|a, b| {
+            b.source_event_ms
+                .cmp(&a.source_event_ms)
+                .then(b.shipment.key.to_string().cmp(&a.shipment.key.to_string()))
+        });
+        if let Some(after) = &query.after {
+            if let Some(at) = found
+                .iter()
+                .position(|r| &r.shipment.key.to_string() == after)
+            {
+                found.drain(..=at);
+            }
+        }
+        let more = found.len() > query.limit as usize;
+        found.truncate(query.limit as usize);
+        let next = more
+            .then(|| found.last().map(|r| r.shipment.key.to_string()))
+            .flatten();
+        Ok(domain::ports::ShipmentPage {
+            shipments: found,
+            next,
+        })
+    }
+
     async fn dispatched_on(&self, day: &str) -> Result<Vec<ShipmentRecord>, StorageError> {
         self.faults.check("dispatched_on")?;
         Ok(self

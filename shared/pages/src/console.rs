@@ -5,6 +5,13 @@ use domain::audit::InboundRecord;
 use domain::ReviewItem;
 use maud::{html, Markup};
 
+mod cash;
+mod plans;
+mod shipments;
+pub use cash::{cash, CashView, HandoverForm};
+pub use plans::{plans, PlansView};
+pub use shipments::{shipments, ShipmentSearch, ShipmentsView};
+
 /// Who is signed in, as the pages show it.
 pub struct Operator<'a> {
     pub user: &'a str,
@@ -29,6 +36,9 @@ fn layout(title: &str, operator: Option<&Operator>, body: Markup) -> String {
                 header {
                     nav aria-label="Console" {
                         a href="/console/inbox" { "Review inbox" }
+                        a href="/console/shipments" { "Shipments" }
+                        a href="/console/cash" { "Cash" }
+                        a href="/console/plans" { "Plans" }
                         a href="/console/stores" { "Stores" }
                         a href="/console/dlq" { "Dead letters" }
                     }
@@ -443,7 +453,7 @@ pub fn shipment(operator: &Operator, timeline: &domain::timeline::Timeline) -> S
     };
     let task = record.task.as_ref();
     let body = html! {
-        p { a href="/console/inbox" { "← Review inbox" } }
+        p { a href="/console/shipments" { "← Shipments" } }
         h1 { "Shipment " (key) }
         dl {
             dt { "Status" } dd.status { (record.status) }

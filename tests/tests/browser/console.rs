@@ -1,7 +1,8 @@
 //! The dispatcher's console in a browser: sign in against the emulator's user pool; an
 //! inbox item fixed and released from its page into one courier task; a viewer sees no
 //! button to act, and a release it crafts in the page is refused with 403; a name a store
-//! typed with a script in it shown as text; no serious accessibility problem on any page.
+//! typed with a script in it shown as text; a shipment found by its tracking number, a
+//! cash hand-over recorded, a day's plan read; no serious accessibility problem on any page.
 
 use crate::support::Browser;
 use domain::ports::ReviewInbox;
@@ -128,6 +129,80 @@ async fn a_dispatcher_fixes_and_releases_an_item_and_a_viewer_cannot() {
     no_problems(browser.accessibility_problems().await);
     browser.photograph("console-store-rules").await;
 
+    // The shipment list finds the released shipment by its tracking number.
+    let tracking = h
+        .shipment(&key)
+        .await
+        .task
+        .expect("the released shipment has its task")
+        .tracking_number;
+    browser.click("nav a[href='/console/shipments']").await;
+    browser.wait_for_text("h1", "Shipments").await;
+    browser.fill("#number", &tracking).await;
+    browser.click("form.search button[type=submit]").await;
+    browser
+        .wait_for_text("caption", &format!("Tracking number {tracking}"))
+        .await;
+    assert!(browser.text("tbody").await.contains(&key.to_string()));
+    no_problems(browser.accessibility_problems().await);
+    browser.photograph("console-shipments").await;
+
+    // Cash on delivery: a hand-over recorded from the form, once.
+    // (A date field takes typing in the browser's locale's order: the day goes in the URL.)
+    browser
+        .client
+        .goto(&format!(
+            "{}/console/cash?day=2026-12-05",
+            h.runtime.http_url
+        ))
+        .await
+        .expect("the day's cash opens");
+    browser
+        .wait_for_text("h1", "Cash on delivery · 2026-12-05")
+        .await;
+    browser.fill("#courier", "sandbox/drv_01").await;
+    browser.fill("#amount", "125.40").await;
+    browser.fill("#currency", "EUR").await;
+    browser.fill("#receipt", "SLIP-0042").await;
+    browser.click("form[action$='/handover'] button").await;
+    browser
+        .wait_for_text("p.notice", "Hand-over recorded.")
+        .await;
+    assert!(browser.text("main").await.contains("SLIP-0042"));
+    no_problems(browser.accessibility_problems().await);
+    browser.photograph("console-cash").await;
+    let day = domain::cod::parse_day("2026-12-05").unwrap();
+    let handovers = domain::ports::CashBook::handovers(&h.stores().cash, day)
+        .await
+        .unwrap();
+    assert_eq!(handovers.len(), 1);
+    assert_eq!(handovers[0].amount.to_string(), "125.40 EUR");
+
+    // The day's dispatch plan: the driver's route in order.
+    let plans = h.stores().dispatch.as_ref().expect("a dispatch table");
+    let plan = one_stop_plan(&key);
+    domain::ports::PlanStore::start(plans, &plan, None)
+        .await
+        .unwrap();
+    domain::ports::PlanStore::finish(plans, &plan)
+        .await
+        .unwrap();
+    browser
+        .client
+        .goto(&format!(
+            "{}/console/plans?day=2026-12-07",
+            h.runtime.http_url
+        ))
+        .await
+        .expect("the plans open");
+    browser
+        .wait_for_text("h1", "Dispatch plan · 2026-12-07")
+        .await;
+    assert!(browser.text("caption").await.contains("drv_01 (bicycle)"));
+    assert!(browser.text("tbody").await.contains(&key.to_string()));
+    no_problems(browser.accessibility_problems().await);
+    browser.photograph("console-plan").await;
+
     browser.click("form.signout button").await;
     browser.wait_for_text("h1", "Sign in").await;
 
@@ -176,4 +251,45 @@ async fn a_dispatcher_fixes_and_releases_an_item_and_a_viewer_cannot() {
 
     browser.stop().await;
     h.stop().await;
+}
+
+/// A plan for 2026-12-07 that sends drv_01 to `key` at 09:10 Berlin time.
+fn one_stop_plan(key: &domain::ShipmentKey) -> domain::dispatch::DispatchPlan {
+    use domain::dispatch::{DispatchPlan, DriverRoute, GeoPoint, PlannedStop, VehicleType};
+    let depot = GeoPoint {
+        lat: 52.52,
+        lon: 13.40,
+    };
+    DispatchPlan {
+        id: "2026-12-06T17:00:00Z#browser".into(),
+        day: "2026-12-07".into(),
+        time_zone: "Europe/Berlin".into(),
+        created_at: "2026-12-06T17:00:00Z".into(),
+        requested_by: "browser-test".into(),
+        routes: vec![DriverRoute {
+            driver: "drv_01".into(),
+            vehicle: VehicleType::Bicycle,
+            start: depot,
+            end: None,
+            departs_ms: 1_796_630_400_000,
+            done_ms: 1_796_632_200_000,
+            distance_m: 3_100,
+            stops: vec![PlannedStop {
+                shipment: key.clone(),
+                task_id: "tsk_browser".into(),
+                order_name: Some("#1001".into()),
+                location: GeoPoint {
+                    lat: 52.53,
+                    lon: 13.41,
+                },
+                eta_ms: 1_796_631_000_000,
+                leaves_ms: 1_796_631_120_000,
+            }],
+            pickups: Vec::new(),
+        }],
+        unplanned: Vec::new(),
+        distance_m: 3_100,
+        duration_s: 1_800,
+        budget_s: 5,
+    }
 }

@@ -524,3 +524,165 @@ async fn the_inbox_pages_through_its_index_newest_first_and_filters_by_reason() 
     assert_eq!(garbage.items.len(), 2);
     h.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shipment_search_pages_a_day_from_its_index_and_finds_tracking_and_order_numbers() {
+    use domain::courier::CourierKind;
+    use domain::ports::{ShipmentFind, ShipmentQuery};
+    use domain::{Channel, ShipmentStatus};
+    let h = Harness::start("shipment-search", &[]).await;
+    let shipments = &h.stores().shipments;
+    // 2026-12-06 00:00 UTC; 23 orders of that day a minute apart, in two stores, and two
+    // of the day before.
+    let day_start: i64 = 1_796_515_200_000;
+    for i in 0..25i64 {
+        let store = if i % 2 == 0 { "acme" } else { "bolt" };
+        let mut shipment = shipment("Berlin");
+        shipment.key =
+            domain::ShipmentKey::new(Channel::Shopify, store, &format!("{}", 5000 + i), "1");
+        let at = if i < 23 {
+            day_start + i * 60_000
+        } else {
+            day_start - (i - 22) * 60_000
+        };
+        shipments.record(&shipment, at, "in").await.unwrap();
+        if i % 5 == 0 {
+            let task = domain::CourierTask {
+                task_id: format!("tsk_{i}"),
+                tracking_number: format!("SBX{i:04}"),
+                tracking_url: None,
+            };
+            shipments
+                .record_task(&shipment.key, CourierKind::Sandbox, &task)
+                .await
+                .unwrap();
+        }
+    }
+    let search = |find: ShipmentFind, after: Option<String>| ShipmentQuery {
+        find,
+        limit: 10,
+        after,
+    };
+    let day = |store: Option<&str>, status| ShipmentFind::Day {
+        day: "2026-12-06".into(),
+        store: store.map(|s| (Channel::Shopify, s.to_owned())),
+        status,
+    };
+    // The whole day, page by page, newest first, each once.
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = shipments
+            .search(&search(day(None, None), after))
+            .await
+            .unwrap();
+        assert!(page.shipments.len() <= 10);
+        seen.extend(
+            page.shipments
+                .iter()
+                .map(|r| r.shipment.key.order_id.clone()),
+        );
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = (0..23).rev().map(|i| format!("{}", 5000 + i)).collect();
+    assert_eq!(
+        seen, expected,
+        "every shipment of the day once, newest first"
+    );
+
+    // One store's, with a page cut short by the filter and carried on by its cursor.
+    let mut acme = Vec::new();
+    let mut after = None;
+    loop {
+        let page = shipments
+            .search(&search(day(Some("acme"), None), after))
+            .await
+            .unwrap();
+        acme.extend(
+            page.shipments
+                .iter()
+                .map(|r| r.shipment.key.order_id.clone()),
+        );
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = (0..23)
+        .rev()
+        .filter(|i| i % 2 == 0)
+        .map(|i| format!("{}", 5000 + i))
+        .collect();
+    assert_eq!(acme, expected);
+
+    // A status: the ones with a task are Created.
+    let created = shipments
+        .search(&search(day(None, Some(ShipmentStatus::Created)), None))
+        .await
+        .unwrap();
+    let ids: Vec<&str> = created
+        .shipments
+        .iter()
+        .map(|r| r.shipment.key.order_id.as_str())
+        .collect();
+    assert_eq!(ids, ["5020", "5015", "5010", "5005", "5000"]);
+
+    // A tracking number, and an order of a store.
+    let tracked = shipments
+        .search(&search(ShipmentFind::Tracking("SBX0015".into()), None))
+        .await
+        .unwrap();
+    assert_eq!(tracked.shipments.len(), 1);
+    assert_eq!(tracked.shipments[0].shipment.key.order_id, "5015");
+    assert!(shipments
+        .search(&search(ShipmentFind::Tracking("SBX9999".into()), None))
+        .await
+        .unwrap()
+        .shipments
+        .is_empty());
+    let order = shipments
+        .search(&search(
+            ShipmentFind::Order {
+                channel: Channel::Shopify,
+                store: "bolt".into(),
+                order_id: "5023".into(),
+            },
+            None,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        order.shipments.len(),
+        1,
+        "the day before's order is found by its number"
+    );
+    assert!(shipments
+        .search(&search(
+            ShipmentFind::Order {
+                channel: Channel::Shopify,
+                store: "acme".into(),
+                order_id: "5023".into(),
+            },
+            None,
+        ))
+        .await
+        .unwrap()
+        .shipments
+        .is_empty());
+
+    // A cursor that is not ours, or one of another search, lists from the start.
+    for cursor in [
+        "not-a-cursor".to_owned(),
+        tracked.next.unwrap_or_else(|| "e30".into()),
+    ] {
+        let page = shipments
+            .search(&search(day(None, None), Some(cursor)))
+            .await
+            .unwrap();
+        assert_eq!(page.shipments[0].shipment.key.order_id, "5022");
+    }
+    h.stop().await;
+}

@@ -3,12 +3,12 @@
 //! An order's cancellation is an item of its own (`cancelled:<order key>`), without an
 //! `order_key`, so the `by_order` index never lists it.
 
-use super::{from_item, json_text, n, pk_of, rfc3339_now, s, to_item, Table};
+use super::{from_item, json_text, n, pk_of, rfc3339_now, s, to_item, Item, Table};
 use crate::{classify, conditional};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use domain::courier::{CourierKind, CourierTask, Failure, ProofOfDelivery};
-use domain::ports::ShipmentStore;
+use domain::ports::{ShipmentFind, ShipmentPage, ShipmentQuery, ShipmentStore};
 use domain::record::{DeliveryFacts, Dispatched, Recorded, ShipmentRecord, TaskStored};
 use domain::{Money, Shipment, ShipmentKey, ShipmentStatus, StorageError};
 use serde::{Deserialize, Serialize};
@@ -87,6 +87,10 @@ struct ShipmentRow {
     dispatch_time_zone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     dispatch_day: Option<String>,
+    /// The UTC day of the channel event that recorded the shipment (the `by_day` index's
+    /// partition; an edit after the task keeps it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    order_day: Option<String>,
 }
 
 fn first_version() -> u64 {
@@ -125,6 +129,7 @@ impl ShipmentRow {
             dispatch_eta_ms: None,
             dispatch_time_zone: None,
             dispatch_day: None,
+            order_day: domain::ports::utc_day(event_ms),
         }
     }
 
@@ -739,6 +744,104 @@ impl ShipmentStore for DynamoShipmentStore {
         .await
     }
 
+    /// A query of one index partition: `by_tracking` and `by_order` hold a few shipments
+    /// each; a day's `by_day` partition is read newest first, with the store and status as
+    /// filters, so a page may take several queries to fill (at most
+    /// [`MAX_QUERIES_PER_PAGE`], each reading at most `limit` entries).
+    async fn search(&self, query: &ShipmentQuery) -> Result<ShipmentPage, StorageError> {
+        let limit = query.limit.max(1);
+        let mut start = query
+            .after
+            .as_deref()
+            .and_then(|text| cursor::decode(text, &query.find));
+        let mut found: Vec<Item> = Vec::new();
+        for _ in 0..MAX_QUERIES_PER_PAGE {
+            let want = limit.saturating_sub(found.len() as u32).max(1);
+            let request = self
+                .table
+                .client
+                .query()
+                .table_name(&self.table.name)
+                .limit(want as i32)
+                .set_exclusive_start_key(start.take());
+            let request = match &query.find {
+                ShipmentFind::Tracking(number) => request
+                    .index_name("by_tracking")
+                    .key_condition_expression("tracking_number = :key")
+                    .expression_attribute_values(":key", s(number)),
+                ShipmentFind::Order {
+                    channel,
+                    store,
+                    order_id,
+                } => request
+                    .index_name("by_order")
+                    .key_condition_expression("order_key = :key")
+                    .expression_attribute_values(
+                        ":key",
+                        s(format!("{channel}:{store}:{order_id}")),
+                    ),
+                ShipmentFind::Day { day, store, status } => {
+                    let mut filters = Vec::new();
+                    let mut request = request
+                        .index_name("by_day")
+                        .key_condition_expression("order_day = :key")
+                        .expression_attribute_values(":key", s(day))
+                        .scan_index_forward(false);
+                    if let Some((channel, store)) = store {
+                        filters.push("begins_with(pk, :store)");
+                        request = request.expression_attribute_values(
+                            ":store",
+                            s(format!("{channel}:{store}:")),
+                        );
+                    }
+                    if let Some(status) = status {
+                        filters.push("#status = :status");
+                        request = request
+                            .expression_attribute_names("#status", "status")
+                            .expression_attribute_values(":status", s(status.as_str()));
+                    }
+                    if filters.is_empty() {
+                        request
+                    } else {
+                        request.filter_expression(filters.join(" AND "))
+                    }
+                }
+            };
+            let answer = request.send().await.map_err(|e| classify("Query", e))?;
+            found.extend(answer.items.unwrap_or_default());
+            start = answer.last_evaluated_key;
+            if start.is_none() || found.len() >= limit as usize {
+                break;
+            }
+        }
+        found.truncate(limit as usize);
+        let next = match (&start, found.last()) {
+            // Cut short or more to read: the next page starts after the last one shown.
+            (Some(_), Some(last)) => cursor::encode(last, &query.find),
+            (Some(key), None) => cursor::encode(key, &query.find),
+            (None, _) => None,
+        };
+        // The indexes hold keys (and the status a filter needs), so an update of a
+        // shipment's facts costs no index write; the page's shipments are read whole, and
+        // consistently (an index lags): one that no longer matches is left off.
+        let reads = found.iter().map(|item| {
+            let pk = pk_of(item);
+            async move { self.table.get(&pk).await }
+        });
+        let mut shipments = Vec::with_capacity(found.len());
+        for item in futures::future::try_join_all(reads)
+            .await?
+            .into_iter()
+            .flatten()
+        {
+            let record = record(item)?;
+            if query.find.matches(&record) {
+                shipments.push(record);
+            }
+        }
+        Ok(ShipmentPage { shipments, next })
+    }
+
     async fn record_dispatched(
         &self,
         key: &ShipmentKey,
@@ -827,5 +930,75 @@ mod tests {
         assert_eq!(back.shipment, shipment);
         assert_eq!(back.source_event_ms, 5);
         assert!(back.task.is_none() && back.transitions.is_empty());
+    }
+}
+
+/// A filtered page stops after this many queries even if not full: a rare store or status
+/// among a day's shipments never turns one page into the whole day's reads.
+const MAX_QUERIES_PER_PAGE: usize = 10;
+
+/// A page's `next`: the index key of the last shipment shown (the table's key and the
+/// index's), as base64url JSON. A cursor that is not one of ours lists from the start: it
+/// cannot show wrong data.
+mod cursor {
+    use super::{n, s, Item};
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    use domain::ports::ShipmentFind;
+    use std::collections::BTreeMap;
+
+    /// The attributes that make up the index key a search reads (each text or number).
+    fn key_names(find: &ShipmentFind) -> &'static [&'static str] {
+        match find {
+            ShipmentFind::Tracking(_) => &["pk", "tracking_number"],
+            ShipmentFind::Order { .. } => &["pk", "order_key"],
+            ShipmentFind::Day { .. } => &["pk", "order_day", "source_event_ms"],
+        }
+    }
+
+    fn sorted(names: &[&'static str]) -> Vec<&'static str> {
+        let mut names = names.to_vec();
+        names.sort_unstable();
+        names
+    }
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    enum Value {
+        S(String),
+        N(String),
+    }
+
+    pub fn encode(item: &Item, find: &ShipmentFind) -> Option<String> {
+        let mut key = BTreeMap::new();
+        for name in key_names(find) {
+            let value = match item.get(*name)? {
+                AttributeValue::S(text) => Value::S(text.clone()),
+                AttributeValue::N(number) => Value::N(number.clone()),
+                _ => return None,
+            };
+            key.insert((*name).to_owned(), value);
+        }
+        Some(URL_SAFE_NO_PAD.encode(serde_json::to_vec(&key).ok()?))
+    }
+
+    /// The key a cursor holds, if it is a key of the index `find` reads.
+    pub fn decode(text: &str, find: &ShipmentFind) -> Option<Item> {
+        let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
+        let key: BTreeMap<String, Value> = serde_json::from_slice(&bytes).ok()?;
+        if !key.keys().map(String::as_str).eq(sorted(key_names(find))) {
+            return None;
+        }
+        Some(
+            key.into_iter()
+                .map(|(name, value)| {
+                    let value = match value {
+                        Value::S(text) => s(text),
+                        Value::N(number) => n(number),
+                    };
+                    (name, value)
+                })
+                .collect(),
+        )
     }
 }

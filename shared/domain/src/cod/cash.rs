@@ -66,3 +66,57 @@ pub enum CashOutWrite {
     Revised,
     Unchanged,
 }
+
+/// Why a hand-over was not recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum HandoverError {
+    #[error("the receipt number must not be empty")]
+    NoReceipt,
+    #[error("the amount must be more than zero")]
+    NotPositive,
+    #[error("receipt {receipt} of {courier} on {day} is already recorded with {recorded}; nothing changed")]
+    Conflict {
+        receipt: String,
+        courier: String,
+        day: String,
+        recorded: Money,
+    },
+    #[error(transparent)]
+    Storage(#[from] crate::StorageError),
+}
+
+impl crate::error::Classify for HandoverError {
+    fn transience(&self) -> crate::error::Transience {
+        match self {
+            HandoverError::Storage(e) => e.transience(),
+            // A refusal stands until a person types something else.
+            _ => crate::error::Transience::Permanent,
+        }
+    }
+}
+
+/// Records cash a courier handed over on `day`, as the CLI and the console both do: the
+/// same receipt twice is recorded once ([`HandoverWrite::AlreadyRecorded`]); the same
+/// receipt with another amount is refused, and nothing changes.
+pub async fn hand_over(
+    cash: &dyn crate::ports::CashBook,
+    day: Date,
+    handover: &super::Handover,
+    by: &str,
+) -> Result<HandoverWrite, HandoverError> {
+    if handover.receipt.trim().is_empty() {
+        return Err(HandoverError::NoReceipt);
+    }
+    if handover.amount.minor <= 0 {
+        return Err(HandoverError::NotPositive);
+    }
+    match cash.record_handover(day, handover, by).await? {
+        HandoverWrite::Conflict { recorded } => Err(HandoverError::Conflict {
+            receipt: handover.receipt.clone(),
+            courier: handover.courier.to_string(),
+            day: day_text(day),
+            recorded,
+        }),
+        done => Ok(done),
+    }
+}

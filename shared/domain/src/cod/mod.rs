@@ -11,7 +11,9 @@ pub mod cash;
 pub mod report;
 pub mod run;
 
-pub use cash::{day_text, parse_day, CashOutTask, CashOutWrite, HandoverWrite};
+pub use cash::{
+    day_text, hand_over, parse_day, CashOutTask, CashOutWrite, HandoverError, HandoverWrite,
+};
 pub use run::{day_of, CashDesk, CodRunError, DayReport};
 
 use crate::{Currency, Money, ShipmentStatus};
