@@ -569,24 +569,7 @@ async fn the_shipment_search_pages_a_day_from_its_index_and_finds_tracking_and_o
         status,
     };
     // The whole day, page by page, newest first, each once.
-    let mut seen = Vec::new();
-    let mut after = None;
-    loop {
-        let page = shipments
-            .search(&search(day(None, None), after))
-            .await
-            .unwrap();
-        assert!(page.shipments.len() <= 10);
-        seen.extend(
-            page.shipments
-                .iter()
-                .map(|r| r.shipment.key.order_id.clone()),
-        );
-        match page.next {
-            Some(next) => after = Some(next),
-            None => break,
-        }
-    }
+    let seen = every_page(shipments, day(None, None)).await;
     let expected: Vec<String> = (0..23).rev().map(|i| format!("{}", 5000 + i)).collect();
     assert_eq!(
         seen, expected,
@@ -594,23 +577,7 @@ async fn the_shipment_search_pages_a_day_from_its_index_and_finds_tracking_and_o
     );
 
     // One store's, with a page cut short by the filter and carried on by its cursor.
-    let mut acme = Vec::new();
-    let mut after = None;
-    loop {
-        let page = shipments
-            .search(&search(day(Some("acme"), None), after))
-            .await
-            .unwrap();
-        acme.extend(
-            page.shipments
-                .iter()
-                .map(|r| r.shipment.key.order_id.clone()),
-        );
-        match page.next {
-            Some(next) => after = Some(next),
-            None => break,
-        }
-    }
+    let acme = every_page(shipments, day(Some("acme"), None)).await;
     let expected: Vec<String> = (0..23)
         .rev()
         .filter(|i| i % 2 == 0)
@@ -685,4 +652,33 @@ async fn the_shipment_search_pages_a_day_from_its_index_and_finds_tracking_and_o
         assert_eq!(page.shipments[0].shipment.key.order_id, "5022");
     }
     h.stop().await;
+}
+
+/// The order ids `find` lists, every page of ten followed to the last.
+async fn every_page(
+    shipments: &aws::dynamo::DynamoShipmentStore,
+    find: domain::ports::ShipmentFind,
+) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = shipments
+            .search(&domain::ports::ShipmentQuery {
+                find: find.clone(),
+                limit: 10,
+                after,
+            })
+            .await
+            .unwrap();
+        assert!(page.shipments.len() <= 10);
+        seen.extend(
+            page.shipments
+                .iter()
+                .map(|r| r.shipment.key.order_id.clone()),
+        );
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return seen,
+        }
+    }
 }

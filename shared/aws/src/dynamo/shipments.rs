@@ -915,6 +915,7 @@ mod tests {
         assert_eq!(
             names,
             [
+                "order_day",
                 "order_key",
                 "pk",
                 "shipment",
