@@ -2,12 +2,19 @@
 SHELL := /bin/bash
 export CARGO_BUILD_JOBS ?= 2
 
-.PHONY: demo test test-matrix lint build-lambda setup bench bench-dispatch
+.PHONY: demo up test test-matrix lint build-lambda setup bench bench-dispatch
 
 ## Replays every channel's published sample orders through the whole loop, locally (moto + sandbox).
 demo:
 	cargo build --bin courier-bridge-local
 	RUST_LOG=$${RUST_LOG:-error} infra/scripts/with-emulator.sh target/debug/courier-bridge-local demo
+
+## The whole stack locally until Ctrl-C (emulator, functions, sandbox courier, a connected store
+## per channel, the console's user): prints every URL and signing secret, and how to post an
+## order with curl. PORT= moves the HTTP API (default 3000; the sandbox takes PORT+1).
+up:
+	cargo build --bin courier-bridge-local --bin courier-bridge
+	RUST_LOG=$${RUST_LOG:-warn} infra/scripts/with-emulator.sh target/debug/courier-bridge-local serve --port $${PORT:-3000}
 
 ## Every test: unit, handler, end-to-end against the emulator, the pages in headless Chromium
 ## (Debian's, installed with apt-get by setup-browser.sh), and each benchmark once.

@@ -23,6 +23,7 @@ pub mod provision;
 pub mod runtime;
 pub mod runtime_api;
 pub mod secrets;
+pub mod serve;
 pub mod template;
 
 pub use runtime::{FunctionMode, LocalRuntime, RuntimeError, RuntimeOptions, Scheduled};

@@ -2,7 +2,10 @@
 //!
 //! ```text
 //! courier-bridge-local demo                         replay Shopify samples through the whole loop
-//! courier-bridge-local serve [--stack NAME]         run until Ctrl-C: HTTP API, queues, sandbox
+//! courier-bridge-local serve [--stack NAME] [--port N] [--store NAME]
+//!                                                   the whole stack until Ctrl-C (`make up`): HTTP
+//!                                                   API, functions, sandbox courier, a connected
+//!                                                   store per channel; prints URLs and secrets
 //! courier-bridge-local dlq list    --stack NAME --queue TasksQueue
 //! courier-bridge-local dlq redrive --stack NAME --queue TasksQueue
 //! ```
@@ -11,11 +14,10 @@
 
 use local_runtime::demo;
 use local_runtime::dlq;
-use local_runtime::{LocalRuntime, RuntimeOptions};
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: courier-bridge-local demo
-       courier-bridge-local serve [--stack NAME]
+       courier-bridge-local serve [--stack NAME] [--port N] [--store NAME]
        courier-bridge-local dlq (list|redrive) --stack NAME --queue (IntakeQueue|TasksQueue|SyncQueue)";
 
 #[tokio::main]
@@ -34,11 +36,22 @@ async fn main() -> ExitCode {
             .await
             .map_err(|e| e.to_string()),
         Some("serve") => {
-            serve(
-                &sdk,
-                &flag("--stack").unwrap_or_else(|| "courier-bridge-local".into()),
-            )
-            .await
+            let mut options = local_runtime::serve::ServeOptions::default();
+            if let Some(stack) = flag("--stack") {
+                options.stack = stack;
+            }
+            if let Some(store) = flag("--store") {
+                options.store = store;
+            }
+            match flag("--port").map(|p| p.parse::<u16>()) {
+                Some(Ok(port)) => {
+                    options.http_addr.set_port(port);
+                    options.sandbox_addr.set_port(port.saturating_add(1));
+                }
+                Some(Err(_)) => return usage(),
+                None => {}
+            }
+            serve(&sdk, &options).await
         }
         Some("dlq") => match (
             args.get(1).map(String::as_str),
@@ -61,24 +74,17 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn serve(sdk: &aws_config::SdkConfig, stack: &str) -> Result<(), String> {
-    let mut options = RuntimeOptions::new(stack);
-    options.http_addr = ([127, 0, 0, 1], 3000).into();
-    let runtime = LocalRuntime::start(sdk, options)
+async fn serve(
+    sdk: &aws_config::SdkConfig,
+    options: &local_runtime::serve::ServeOptions,
+) -> Result<(), String> {
+    let stack = local_runtime::serve::LocalStack::start(sdk, options)
         .await
         .map_err(|e| e.to_string())?;
-    println!("courier-bridge is running; stack {stack}");
-    println!(
-        "  webhooks: {}/webhooks/shopify/{{store}}",
-        runtime.http_url
-    );
-    for (id, queue) in &runtime.stack.queues {
-        println!("  {id:<10} {}", queue.url);
-    }
-    println!("Store and courier secrets go under the SecretsPrefix (default courier-bridge/). Ctrl-C stops.");
-    tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
-    runtime.stop().await;
-    Ok(())
+    stack.describe(&mut std::io::stdout());
+    let stopped = tokio::signal::ctrl_c().await.map_err(|e| e.to_string());
+    stack.stop().await.map_err(|e| e.to_string())?;
+    stopped
 }
 
 async fn dlq_command(
@@ -126,4 +132,9 @@ async fn queue_url(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<String, Stri
         })?
         .queue_url
         .ok_or_else(|| format!("queue {name} has no URL"))
+}
+
+fn usage() -> ExitCode {
+    eprintln!("{USAGE}");
+    ExitCode::FAILURE
 }

@@ -177,10 +177,12 @@ async fn a_dispatcher_signs_in_fixes_and_releases_an_item_into_one_task() {
     let (status, timeline) = ana.get(&timeline_path).await;
     assert_eq!(status, 200);
     assert!(timeline.contains(&task.tracking_number), "{timeline}");
-    assert!(
-        timeline.contains("<td>tracking_link</td>"),
-        "the customer's message: {timeline}"
-    );
+    // The customer's tracking message follows the task through the sync queue.
+    wait_for("the customer's message on the timeline", WAIT, || async {
+        let (_, timeline) = ana.get(&timeline_path).await;
+        timeline.contains("<td>tracking_link</td>").then_some(())
+    })
+    .await;
 
     // Signed out: the cookie is gone and the inbox asks to sign in.
     let (_, page) = ana.get("/console/inbox").await;

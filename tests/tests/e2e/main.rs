@@ -16,4 +16,5 @@ mod onfleet_sync;
 mod order_changes;
 mod pages;
 mod reschedule;
+mod serve;
 mod status_sync;
