@@ -16,6 +16,7 @@ pub mod error;
 pub mod links;
 mod render;
 pub mod review;
+pub mod rotate;
 pub mod shipment;
 pub mod stack;
 pub mod store;
@@ -75,6 +76,22 @@ pub enum Command {
     /// Customers' signed links: rotate their keys, make one by hand.
     #[command(subcommand)]
     Links(LinksCommand),
+    /// Rotates a webhook sender's signing secret: the new one signs from now on, and the
+    /// previous one is still accepted for --grace-hours, so nothing on its way is refused.
+    Rotate {
+        /// shopify, woocommerce or api (a store's webhooks), or courier (sandbox, onfleet).
+        channel: String,
+        /// The store's name in its webhook URL; for a courier, sandbox or onfleet.
+        name: String,
+        /// The new secret. Without it a random one is made and printed (WooCommerce, the
+        /// generic API and the sandbox take any; Shopify signs with the app's secret: give
+        /// that).
+        #[arg(long)]
+        secret: Option<String>,
+        /// How long the previous secret stays accepted.
+        #[arg(long, default_value_t = 72)]
+        grace_hours: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -345,6 +362,22 @@ pub async fn execute(cli: Cli, sdk: &aws_config::SdkConfig) -> Result<String, Cl
             dispatch_command(sdk, &stack, &stores(sdk, &stack).await?, command).await
         }
         Command::Links(command) => links_command(sdk, &stack, command).await,
+        Command::Rotate {
+            channel,
+            name,
+            secret,
+            grace_hours,
+        } => {
+            rotate::rotate(
+                &stack.secret_store(sdk),
+                &channel,
+                &name,
+                secret,
+                grace_hours,
+                time::OffsetDateTime::now_utc(),
+            )
+            .await
+        }
     }
 }
 

@@ -6,6 +6,7 @@ mod dlq;
 mod fleet;
 mod links;
 mod review;
+mod rotate;
 mod shipment;
 mod stack;
 mod store;

@@ -302,6 +302,7 @@ pub async fn file_bad_phone(stack: &TestStack, order_id: &str) -> String {
         triggered_at: None,
         body: b"{}",
         state: domain::audit::InboundState::Review,
+        signed_with: domain::audit::SignedWith::Current,
     };
     stack
         .stores

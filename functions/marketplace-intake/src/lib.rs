@@ -14,7 +14,7 @@ pub use wiring::Config;
 use aws::batch::{self, Backoff, Retry, RetryDelay};
 use aws::metrics::Metrics;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use domain::audit::{InboundState, NewInbound, Receipt};
+use domain::audit::{InboundState, NewInbound, Receipt, SignedWith};
 use domain::messages::InboundReceived;
 use domain::ports::{AuditTrail, Queue};
 use domain::shipment::is_valid_store_name;
@@ -96,6 +96,9 @@ impl MarketplaceIntake {
             triggered_at: envelope.event_time.as_deref(),
             body,
             state,
+            // SP-API's notifications reach the stack's own queue through its IAM policy;
+            // there is no shared secret to rotate.
+            signed_with: SignedWith::Current,
         };
         let id = inbound.id();
         let retry = |e: domain::StorageError| Retry::classified(&e, None);

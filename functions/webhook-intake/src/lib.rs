@@ -33,10 +33,13 @@ use aws_lambda_events::encodings::Body;
 use aws_lambda_events::event::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use base64::Engine;
 use channels::webhook::{DeliveryId, Sender, TopicSource, WebhookContract};
-use domain::audit::{AuditOutcome, InboundState, NewInbound, Receipt, Rejection};
+use channels::webhook_secret::WebhookSecret;
+use domain::audit::{AuditOutcome, InboundState, NewInbound, Receipt, Rejection, SignedWith};
 use domain::clock::now_ms;
 use domain::messages::{InboundReceived, SyncEvent};
-use domain::ports::{secret_json, AuditTrail, Queue, ReviewInbox, SecretError, Secrets};
+use domain::ports::{
+    fresh_secret_json, secret_json, AuditTrail, Queue, ReviewInbox, SecretError, Secrets,
+};
 use domain::shipment::is_valid_store_name;
 use domain::{ReviewItem, ReviewReason, StorageError};
 use serde_json::json;
@@ -72,14 +75,6 @@ const IN_FLIGHT_GRACE_MS: i64 = 10_000;
 /// Channels' delivery ids are UUIDs or short hashes; anything much longer is not one.
 const MAX_DELIVERY_ID_BYTES: usize = 256;
 
-/// The part of every webhook sender's secret that intake reads. (The generic API calls it
-/// the signing secret.)
-#[derive(serde::Deserialize)]
-struct WebhookSecret {
-    #[serde(alias = "signing_secret")]
-    webhook_secret: String,
-}
-
 /// One request, read: who sent it, its exact bytes and what its headers say.
 struct Delivery<'a> {
     sender: Sender,
@@ -114,6 +109,8 @@ impl Delivery<'_> {
 /// A signed delivery, with what dedupe needs.
 struct Authenticated {
     topic: String,
+    /// The sender's current secret, or the previous one during a rotation.
+    signed_with: SignedWith,
     /// The deduplication key: the delivery id, or what the sender's contract makes of it.
     dedupe_key: String,
 }
@@ -201,7 +198,7 @@ impl WebhookIntake {
         }
         let secret_name = format!("{}/{}", delivery.sender.audit_channel(), delivery.store);
         let secret = match secret_json::<WebhookSecret>(self.secrets.as_ref(), &secret_name).await {
-            Ok(secret) => secret.webhook_secret,
+            Ok(secret) => secret,
             Err(SecretError::NotFound(_)) => {
                 return Err(self
                     .rejected(delivery.rejection("unknown_store", 404), "unknown_store")
@@ -224,14 +221,33 @@ impl WebhookIntake {
             tracing::info!("activation ping");
             return Err(respond(200, json!({ "status": "ping" })));
         }
-        let signed = signature.is_some_and(|sig| (contract.verify)(&secret, &delivery.body, sig));
-        if !signed {
+        let verify = |secret: &WebhookSecret| {
+            signature.and_then(|sig| {
+                secret.verify(time::OffsetDateTime::now_utc(), |key| {
+                    (contract.verify)(key, &delivery.body, sig)
+                })
+            })
+        };
+        let mut signed_with = verify(&secret);
+        if signed_with.is_none() && signature.is_some() {
+            // The cached secret may be from before a rotation: a store already sending
+            // with the new one is checked against the secret as it is now.
+            if let Ok(fresh) =
+                fresh_secret_json::<WebhookSecret>(self.secrets.as_ref(), &secret_name).await
+            {
+                signed_with = verify(&fresh);
+            }
+        }
+        let Some(signed_with) = signed_with else {
             return Err(self
                 .rejected(
                     delivery.rejection("invalid_signature", 401),
                     "invalid_signature",
                 )
                 .await);
+        };
+        if signed_with == SignedWith::Previous {
+            tracing::info!(secret = %secret_name, "signed with the previous secret, still accepted during its rotation");
         }
         let (Some(topic), Some(delivery_id)) = (&delivery.topic, &delivery.delivery_id) else {
             return Err(self
@@ -254,6 +270,7 @@ impl WebhookIntake {
         }
         Ok(Authenticated {
             topic: topic.clone(),
+            signed_with,
             dedupe_key: (contract.dedupe_key)(delivery_id, &delivery.body),
         })
     }
@@ -282,6 +299,7 @@ impl WebhookIntake {
                 .and_then(|name| delivery.header(name)),
             body: &delivery.body,
             state,
+            signed_with: signed.signed_with,
         };
         let id = inbound.id();
         let receipt = match self.audit.receive(&inbound).await {

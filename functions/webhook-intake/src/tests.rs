@@ -389,3 +389,137 @@ fn each_concurrent_requests_log_lines_carry_its_own_store() {
         "each request logged its signed webhook: {lines:?}"
     );
 }
+
+#[tokio::test]
+async fn during_a_rotation_the_previous_secret_is_accepted_and_recorded_until_its_time() {
+    let s = setup();
+    let rfc3339 = |offset_s: i64| {
+        (time::OffsetDateTime::now_utc() + time::Duration::seconds(offset_s))
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    // acme rotated an hour ago and keeps the old secret for another hour; beta's grace
+    // period is over.
+    s.world.secrets.put(
+        "shopify/acme",
+        serde_json::json!({
+            "webhook_secret": "whsec_new", "previous_webhook_secret": SECRET,
+            "previous_valid_until": rfc3339(3600)
+        })
+        .to_string(),
+    );
+    s.world.secrets.put(
+        "shopify/beta",
+        serde_json::json!({
+            "webhook_secret": "whsec_new", "previous_webhook_secret": SECRET,
+            "previous_valid_until": rfc3339(-1)
+        })
+        .to_string(),
+    );
+    let old = s
+        .step
+        .handle(shopify("acme", "orders/paid", "w-old", ORDER, SECRET))
+        .await;
+    assert_eq!(answer(&old).0, 200);
+    let new = s
+        .step
+        .handle(shopify("acme", "orders/paid", "w-new", ORDER, "whsec_new"))
+        .await;
+    assert_eq!(answer(&new).0, 200);
+    let record = |id: &str| s.world.audit.record(id).expect("kept");
+    assert_eq!(
+        record("shopify:acme:w-old").signature,
+        "valid (previous secret)"
+    );
+    assert_eq!(record("shopify:acme:w-new").signature, "valid");
+
+    let late = s
+        .step
+        .handle(shopify("beta", "orders/paid", "w-late", ORDER, SECRET))
+        .await;
+    assert_eq!(answer(&late).0, 401, "the grace period is over");
+    assert!(s.world.audit.record("shopify:beta:w-late").is_none());
+    let current = s
+        .step
+        .handle(shopify("beta", "orders/paid", "w-cur", ORDER, "whsec_new"))
+        .await;
+    assert_eq!(answer(&current).0, 200);
+    assert_eq!(s.world.intake_queue.sent().len(), 3);
+}
+
+#[tokio::test]
+async fn a_rotation_time_that_is_no_time_is_a_misconfigured_store_and_nothing_is_kept() {
+    let s = setup();
+    s.world.secrets.put(
+        "shopify/acme",
+        r#"{"webhook_secret": "whsec_new", "previous_webhook_secret": "x", "previous_valid_until": "soon"}"#,
+    );
+    let response = s
+        .step
+        .handle(shopify("acme", "orders/paid", "w1", ORDER, "whsec_new"))
+        .await;
+    assert_eq!(answer(&response).0, 500);
+    assert!(s.world.audit.record("shopify:acme:w1").is_none());
+    assert!(s.world.intake_queue.sent().is_empty());
+}
+
+/// A cache that still holds a store's secret from before its rotation: `text` answers the
+/// old JSON, `fresh_text` what the store holds now.
+struct CachedBeforeRotation {
+    cached: String,
+    now: String,
+}
+
+#[async_trait]
+impl Secrets for CachedBeforeRotation {
+    async fn text(&self, _: &str) -> Result<Arc<String>, SecretError> {
+        Ok(Arc::new(self.cached.clone()))
+    }
+
+    async fn fresh_text(&self, _: &str) -> Result<Arc<String>, SecretError> {
+        Ok(Arc::new(self.now.clone()))
+    }
+
+    fn full_name(&self, name: &str) -> String {
+        name.to_owned()
+    }
+}
+
+#[tokio::test]
+async fn a_store_already_on_its_new_secret_is_not_refused_by_a_cache_from_before_the_rotation() {
+    let s = setup();
+    let secrets = Arc::new(CachedBeforeRotation {
+        cached: format!(r#"{{"webhook_secret": "{SECRET}"}}"#),
+        now: r#"{"webhook_secret": "whsec_new"}"#.into(),
+    });
+    let step = step_with(&s.world, secrets, &s.metrics);
+    let response = step
+        .handle(shopify(
+            "acme",
+            "orders/paid",
+            "w-rotated",
+            ORDER,
+            "whsec_new",
+        ))
+        .await;
+    assert_eq!(answer(&response).0, 200);
+    assert_eq!(
+        s.world
+            .audit
+            .record("shopify:acme:w-rotated")
+            .unwrap()
+            .signature,
+        "valid"
+    );
+    // A forgery is refused either way.
+    let forged = step
+        .handle(shopify(
+            "acme",
+            "orders/paid",
+            "w-forged",
+            ORDER,
+            "whsec_other",
+        ))
+        .await;
+    assert_eq!(answer(&forged).0, 401);
+}

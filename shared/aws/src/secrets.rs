@@ -8,6 +8,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// A secret read this recently is not read again past the cache: a rotation is seen within
+/// seconds, and forged requests cannot turn into a read each.
+const REREAD_AFTER: Duration = Duration::from_secs(10);
+
 pub struct SecretStore {
     client: aws_sdk_secretsmanager::Client,
     prefix: String,
@@ -31,9 +35,13 @@ impl SecretStore {
     }
 
     async fn get_string(&self, full: &str) -> Result<Arc<String>, SecretError> {
-        if let Some(hit) = self.cached(full) {
+        if let Some(hit) = self.cached(full, self.ttl) {
             return Ok(hit);
         }
+        self.fetch(full).await
+    }
+
+    async fn fetch(&self, full: &str) -> Result<Arc<String>, SecretError> {
         let result = self.client.get_secret_value().secret_id(full).send().await;
         let value = match result {
             Ok(out) => out.secret_string.unwrap_or_default(),
@@ -90,10 +98,11 @@ impl SecretStore {
             .map_err(|e| classify("PutSecretValue", e))
     }
 
-    fn cached(&self, full: &str) -> Option<Arc<String>> {
+    /// The cached value, if it was read less than `fresh` ago.
+    fn cached(&self, full: &str, fresh: Duration) -> Option<Arc<String>> {
         let cache = self.cache.lock().ok()?;
         let (at, value) = cache.get(full)?;
-        (at.elapsed() < self.ttl).then(|| value.clone())
+        (at.elapsed() < fresh).then(|| value.clone())
     }
 }
 
@@ -101,6 +110,15 @@ impl SecretStore {
 impl Secrets for SecretStore {
     async fn text(&self, name: &str) -> Result<Arc<String>, SecretError> {
         self.get_string(&self.full_name(name)).await
+    }
+
+    /// Read again unless it was read within [`REREAD_AFTER`].
+    async fn fresh_text(&self, name: &str) -> Result<Arc<String>, SecretError> {
+        let full = self.full_name(name);
+        if let Some(hit) = self.cached(&full, REREAD_AFTER.min(self.ttl)) {
+            return Ok(hit);
+        }
+        self.fetch(&full).await
     }
 
     /// `{prefix}{name}`: `courier-bridge/shopify/acme`.

@@ -22,6 +22,7 @@ pub mod sandbox;
 pub mod shopify;
 pub mod signature;
 pub mod webhook;
+pub mod webhook_secret;
 pub mod woocommerce;
 
 use domain::courier::CourierEvent;

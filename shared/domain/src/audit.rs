@@ -55,6 +55,28 @@ pub struct NewInbound<'a> {
     pub triggered_at: Option<&'a str>,
     pub body: &'a [u8],
     pub state: InboundState,
+    /// Which of the sender's secrets verified it.
+    pub signed_with: SignedWith,
+}
+
+/// Which of a sender's secrets verified a webhook. While a secret is rotated, the previous
+/// one is still accepted for a grace period; the audit trail says which one signed, so an
+/// operator sees when the last sender moved over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SignedWith {
+    #[default]
+    Current,
+    Previous,
+}
+
+impl SignedWith {
+    /// The inbound record's `signature` attribute.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignedWith::Current => "valid",
+            SignedWith::Previous => "valid (previous secret)",
+        }
+    }
 }
 
 impl NewInbound<'_> {

@@ -597,6 +597,13 @@ pub trait Secrets: Send + Sync {
     /// The secret's text.
     async fn text(&self, name: &str) -> Result<Arc<String>, SecretError>;
 
+    /// The secret's text as the store holds it now, past a cache (which may still hold it
+    /// from before a rotation). A cache may answer from itself if it read the secret a
+    /// moment ago, so that a stream of forged requests cannot become a stream of reads.
+    async fn fresh_text(&self, name: &str) -> Result<Arc<String>, SecretError> {
+        self.text(name).await
+    }
+
     /// The full name `name` has in the secret store (for messages to operators).
     fn full_name(&self, name: &str) -> String;
 }
@@ -658,7 +665,24 @@ pub async fn secret_json<T: DeserializeOwned>(
     name: &str,
 ) -> Result<T, SecretError> {
     let text = secrets.text(name).await?;
-    serde_json::from_str(&text).map_err(|e| SecretError::Malformed {
+    parse_secret(secrets, name, &text)
+}
+
+/// [`secret_json`] past the cache ([`Secrets::fresh_text`]).
+pub async fn fresh_secret_json<T: DeserializeOwned>(
+    secrets: &dyn Secrets,
+    name: &str,
+) -> Result<T, SecretError> {
+    let text = secrets.fresh_text(name).await?;
+    parse_secret(secrets, name, &text)
+}
+
+fn parse_secret<T: DeserializeOwned>(
+    secrets: &dyn Secrets,
+    name: &str,
+    text: &str,
+) -> Result<T, SecretError> {
+    serde_json::from_str(text).map_err(|e| SecretError::Malformed {
         name: secrets.full_name(name),
         problem: e.to_string(),
     })

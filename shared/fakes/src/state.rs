@@ -659,7 +659,7 @@ impl AuditTrail for FakeAudit {
             webhook_id: inbound.webhook_id.to_owned(),
             received_at: rfc3339_now(),
             triggered_at: inbound.triggered_at.map(str::to_owned),
-            signature: "valid".into(),
+            signature: inbound.signed_with.as_str().into(),
             state: inbound.state,
             duplicates: 0,
             body: inbound.body.to_vec(),

@@ -154,7 +154,7 @@ impl AuditTrail for DynamoAuditTrail {
             received_at: rfc3339_now(),
             received_ms: now_ms(),
             triggered_at: inbound.triggered_at.map(str::to_owned),
-            signature: "valid".to_owned(),
+            signature: inbound.signed_with.as_str().to_owned(),
             state: inbound.state,
             duplicates: 0,
             body: inbound.body.to_vec(),
