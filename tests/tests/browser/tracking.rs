@@ -109,3 +109,43 @@ async fn the_tracking_page_from_the_customers_message_reads_well_and_runs_nothin
     browser.stop().await;
     h.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_speaks_german_gets_its_tracking_page_in_german() {
+    use domain::ports::StoreRules;
+    let h = Harness::start("browser-track-de", &[]).await;
+    // The store's rules before its first order: the page function reads them fresh.
+    let rules: domain::StoreConfig = serde_json::from_value(serde_json::json!({
+        "locale": "de-AT",
+        "time_zone": "Europe/Vienna"
+    }))
+    .unwrap();
+    h.stores()
+        .stores
+        .put(Channel::Shopify, STORE, &rules)
+        .await
+        .unwrap();
+    let browser = Browser::start().await;
+    let (key, link) = order_with_link(&h, 7_750_000_000_000_000_101, "#4712").await;
+    let task = h.task_for(&key.to_string()).await;
+    h.advance_task(&task.id, 4).await;
+    h.wait_for_status(&key, domain::ShipmentStatus::Delivered)
+        .await;
+    browser.client.goto(&link).await.expect("the page opens");
+    assert_eq!(
+        browser.text("h1").await,
+        "Ihre Bestellung #4712 bei test-store"
+    );
+    assert_eq!(browser.text("p.now").await, "Zugestellt");
+    assert_eq!(
+        browser.eval("return document.documentElement.lang").await,
+        "de"
+    );
+    // Times on the store's clock (Vienna: CET in winter).
+    assert!(browser.text("ol.path").await.contains("CET"));
+    let problems = browser.accessibility_problems().await;
+    assert!(problems.is_empty(), "{problems:#?}");
+    browser.photograph("tracking-page-de").await;
+    browser.stop().await;
+    h.stop().await;
+}
