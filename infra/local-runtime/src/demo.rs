@@ -160,6 +160,41 @@ pub async fn seed_store(
     put_secret(sdk, &format!("{prefix}shopify/{}", store.name), &value).await
 }
 
+/// A WooCommerce store at the sandbox's fake REST API: its webhook secret and REST key.
+pub async fn seed_woocommerce(
+    sdk: &SdkConfig,
+    prefix: &str,
+    store: &str,
+    webhook_secret: &str,
+    site_url: &str,
+) -> Result<(), SeedError> {
+    put_secret(
+        sdk,
+        &format!("{prefix}woocommerce/{store}"),
+        &json!({
+            "webhook_secret": webhook_secret, "site_url": site_url,
+            "consumer_key": sandbox::WOOCOMMERCE_CONSUMER_KEY,
+            "consumer_secret": sandbox::WOOCOMMERCE_CONSUMER_SECRET,
+        }),
+    )
+    .await
+}
+
+/// A custom store on the generic API: the secret its events are signed with.
+pub async fn seed_api(
+    sdk: &SdkConfig,
+    prefix: &str,
+    store: &str,
+    signing_secret: &str,
+) -> Result<(), SeedError> {
+    put_secret(
+        sdk,
+        &format!("{prefix}api/{store}"),
+        &json!({ "signing_secret": signing_secret }),
+    )
+    .await
+}
+
 /// The sandbox courier's API key and the secret its status webhooks are signed with.
 pub async fn seed_courier(
     sdk: &SdkConfig,
@@ -1368,22 +1403,8 @@ impl Demo<'_> {
         let base = sandbox.base_url();
         let woo_secret = random_token("wc_");
         let api_secret = random_token("cb_");
-        put_secret(
-            sdk,
-            &format!("{prefix}woocommerce/{WOO_STORE}"),
-            &json!({
-                "webhook_secret": woo_secret, "site_url": base,
-                "consumer_key": sandbox::WOOCOMMERCE_CONSUMER_KEY,
-                "consumer_secret": sandbox::WOOCOMMERCE_CONSUMER_SECRET,
-            }),
-        )
-        .await?;
-        put_secret(
-            sdk,
-            &format!("{prefix}api/{API_STORE}"),
-            &json!({ "signing_secret": api_secret }),
-        )
-        .await?;
+        seed_woocommerce(sdk, prefix, WOO_STORE, &woo_secret, &base).await?;
+        seed_api(sdk, prefix, API_STORE, &api_secret).await?;
 
         let woo_url = format!("{}/webhooks/woocommerce/{WOO_STORE}", runtime.http_url);
         let api_url = format!("{}/webhooks/api/{API_STORE}", runtime.http_url);

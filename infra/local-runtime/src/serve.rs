@@ -8,15 +8,14 @@
 //! The demo (`make demo`) replays samples and ends; this starts the same parts and waits.
 
 use crate::demo::{
-    add_console_user, connect_courier_webhooks, seed_courier, seed_links, seed_notifications,
-    seed_store, use_sandbox_location, DemoError, DemoStore, CONSOLE_PASSWORD, CONSOLE_USER,
+    add_console_user, connect_courier_webhooks, seed_api, seed_courier, seed_links,
+    seed_notifications, seed_store, seed_woocommerce, use_sandbox_location, DemoError, DemoStore,
+    CONSOLE_PASSWORD, CONSOLE_USER,
 };
 use crate::runtime::{LocalRuntime, RuntimeOptions};
-use crate::secrets::put_secret;
 use aws_config::SdkConfig;
 use domain::Channel;
 use sandbox::{Sandbox, SandboxConfig};
-use serde_json::json;
 use std::io::Write;
 use std::net::SocketAddr;
 
@@ -101,23 +100,9 @@ impl LocalStack {
         };
         seed_store(sdk, &prefix, &shopify, &base, &store_token).await?;
         let woocommerce = token("wc_");
-        put_secret(
-            sdk,
-            &format!("{prefix}woocommerce/{store}"),
-            &json!({
-                "webhook_secret": woocommerce, "site_url": base,
-                "consumer_key": sandbox::WOOCOMMERCE_CONSUMER_KEY,
-                "consumer_secret": sandbox::WOOCOMMERCE_CONSUMER_SECRET,
-            }),
-        )
-        .await?;
+        seed_woocommerce(sdk, &prefix, store, &woocommerce, &base).await?;
         let api = token("cb_");
-        put_secret(
-            sdk,
-            &format!("{prefix}api/{store}"),
-            &json!({ "signing_secret": api }),
-        )
-        .await?;
+        seed_api(sdk, &prefix, store, &api).await?;
         let courier_webhook_secret = token("whsec_");
         seed_courier(sdk, &prefix, &base, &courier_key, &courier_webhook_secret).await?;
         seed_notifications(sdk, &prefix, &base).await?;
