@@ -328,6 +328,25 @@ impl Harness {
             .expect("the shipment exists")
     }
 
+    /// Posts `paid_order(id)` as Shopify's `topic` and waits for its courier task and the
+    /// shipment to be Created: the start of every page journey.
+    pub async fn order_with_task(
+        &self,
+        id: u64,
+        topic: &str,
+        webhook_id: &str,
+    ) -> (domain::ShipmentKey, sandbox::CourierTaskView) {
+        let (status, _, _) = self
+            .deliver(topic, webhook_id, paid_order(id).to_string().as_bytes())
+            .await;
+        assert_eq!(status, 200);
+        let key = domain::ShipmentKey::new(Channel::Shopify, STORE, &id.to_string(), "1");
+        let task = self.task_for(&key.to_string()).await;
+        self.wait_for_status(&key, domain::ShipmentStatus::Created)
+            .await;
+        (key, task)
+    }
+
     /// Waits until the shipment is in `status`.
     pub async fn wait_for_status(
         &self,

@@ -78,14 +78,15 @@ async fn render(
     problem: Option<&str>,
     notice: Option<&str>,
 ) -> Response {
+    let prefix = domain::cod::run::report_prefix(day);
+    // Three independent reads: one round trip's wait, not three.
     let read = async {
-        let cash_outs = app.cash.cash_outs(day).await?;
-        let handovers = app.cash.handovers(day).await?;
-        let prefix = domain::cod::run::report_prefix(day);
-        let reports: Vec<(String, i64)> = app
-            .reports
-            .list(&prefix)
-            .await?
+        let (cash_outs, handovers, files) = tokio::try_join!(
+            app.cash.cash_outs(day),
+            app.cash.handovers(day),
+            app.reports.list(&prefix),
+        )?;
+        let reports: Vec<(String, i64)> = files
             .into_iter()
             .filter_map(|file| {
                 let name = file.key.strip_prefix(&prefix)?.to_owned();

@@ -14,8 +14,6 @@ use pages::console::ShipmentSearch;
 /// Shipments a page: one screen, one query of an index (a filtered day may take a few).
 const PAGE_SIZE: u32 = 25;
 
-const CHANNELS: [&str; 4] = ["shopify", "woocommerce", "amazon", "api"];
-
 /// What the form asks for, checked: the index search and the list's heading; or why it
 /// cannot be made, in words. A number with a store is an order (else a tracking number);
 /// no number lists the day (today, UTC, when none is given).
@@ -75,15 +73,8 @@ fn store(search: &ShipmentSearch) -> Result<Option<(Channel, String)>, String> {
         (true, true) => Ok(None),
         (true, false) => Err("Choose the store's channel too.".into()),
         (false, true) => Err("Type the store's name too, or choose no channel.".into()),
-        (false, false) => {
-            let channel: Channel = channel
-                .parse()
-                .map_err(|_| format!("{channel:?} is not a channel."))?;
-            if !domain::shipment::is_valid_store_name(store) {
-                return Err(format!("{store:?} is not a store name."));
-            }
-            Ok(Some((channel, store.to_owned())))
-        }
+        (false, false) => crate::stores::parse(channel, store)
+            .map(|(channel, store)| Some((channel, store.to_owned()))),
     }
 }
 
@@ -103,7 +94,7 @@ pub(crate) async fn list(
         pages::console::shipments(&pages::console::ShipmentsView {
             operator: &operator,
             search: &search,
-            channels: &CHANNELS,
+            channels: &crate::stores::CHANNELS,
             statuses: &statuses,
             heading,
             shipments,

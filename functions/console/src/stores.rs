@@ -13,7 +13,7 @@ use domain::shipment::is_valid_store_name;
 use domain::{Channel, StoreConfig};
 use pages::console::{store_link, StoreView};
 
-const CHANNELS: [&str; 4] = ["shopify", "woocommerce", "amazon", "api"];
+pub(crate) const CHANNELS: [&str; 4] = ["shopify", "woocommerce", "amazon", "api"];
 
 pub async fn index(State(app): State<App>, headers: HeaderMap) -> Response {
     let signed = match app.operator(&headers).await {
@@ -159,7 +159,7 @@ pub async fn save(
 }
 
 /// A channel and a store name as the console takes them, or what is wrong with them.
-fn parse<'a>(channel: &str, store: &'a str) -> Result<(Channel, &'a str), String> {
+pub(crate) fn parse<'a>(channel: &str, store: &'a str) -> Result<(Channel, &'a str), String> {
     let channel: Channel = channel
         .parse()
         .map_err(|_| format!("{channel:?} is not a channel ({}).", CHANNELS.join(", ")))?;

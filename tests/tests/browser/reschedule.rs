@@ -3,8 +3,8 @@
 //! delivery now comes; once the driver has the parcel, the page says the time cannot change.
 
 use crate::support::Browser;
-use domain::{Channel, ShipmentKey, ShipmentStatus};
-use end_to_end::{paid_order, wait_for, Harness, STORE};
+use domain::{Channel, ShipmentStatus};
+use end_to_end::{wait_for, Harness, STORE};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -19,18 +19,9 @@ async fn a_customer_picks_another_delivery_time_from_the_tracking_page() {
         }),
     )
     .await;
-    let id = 7_800_000_000_000_000_001_u64;
-    let (status, _, _) = h
-        .deliver(
-            "orders/paid",
-            "w-br-1",
-            paid_order(id).to_string().as_bytes(),
-        )
+    let (key, task) = h
+        .order_with_task(7_800_000_000_000_000_001, "orders/paid", "w-br-1")
         .await;
-    assert_eq!(status, 200);
-    let key = ShipmentKey::new(Channel::Shopify, STORE, &id.to_string(), "1");
-    let task = h.task_for(&key.to_string()).await;
-    h.wait_for_status(&key, ShipmentStatus::Created).await;
     let browser = Browser::start().await;
 
     browser

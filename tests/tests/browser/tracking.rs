@@ -112,19 +112,14 @@ async fn the_tracking_page_from_the_customers_message_reads_well_and_runs_nothin
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_that_speaks_german_gets_its_tracking_page_in_german() {
-    use domain::ports::StoreRules;
     let h = Harness::start("browser-track-de", &[]).await;
     // The store's rules before its first order: the page function reads them fresh.
-    let rules: domain::StoreConfig = serde_json::from_value(serde_json::json!({
-        "locale": "de-AT",
-        "time_zone": "Europe/Vienna"
-    }))
-    .unwrap();
-    h.stores()
-        .stores
-        .put(Channel::Shopify, STORE, &rules)
-        .await
-        .unwrap();
+    h.configure_store(
+        Channel::Shopify,
+        STORE,
+        serde_json::json!({"locale": "de-AT", "time_zone": "Europe/Vienna"}),
+    )
+    .await;
     let browser = Browser::start().await;
     let (key, link) = order_with_link(&h, 7_750_000_000_000_000_101, "#4712").await;
     let task = h.task_for(&key.to_string()).await;

@@ -2,8 +2,8 @@
 //! a signed link to its page opened over the local HTTP API as a customer's phone would,
 //! the page following the delivery; a forged link and an expired one get the plain page.
 
-use domain::{Channel, ShipmentKey, ShipmentStatus};
-use end_to_end::{paid_order, Harness, STORE};
+use domain::{Channel, ShipmentStatus};
+use end_to_end::{Harness, STORE};
 use links::Purpose;
 
 async fn open(path: &str, h: &Harness) -> (u16, String, reqwest::header::HeaderMap) {
@@ -26,17 +26,7 @@ async fn a_customers_tracking_link_opens_a_page_that_follows_the_delivery() {
     )
     .await;
     let id = 7_740_000_000_000_000_001_u64;
-    let (status, _, _) = h
-        .deliver(
-            "orders/create",
-            "w-track-1",
-            paid_order(id).to_string().as_bytes(),
-        )
-        .await;
-    assert_eq!(status, 200);
-    let key = ShipmentKey::new(Channel::Shopify, STORE, &id.to_string(), "1");
-    let task = h.task_for(&key.to_string()).await;
-    h.wait_for_status(&key, ShipmentStatus::Created).await;
+    let (key, task) = h.order_with_task(id, "orders/create", "w-track-1").await;
 
     // The customer's tracking message carries the link to the stack's page, signed.
     let link = h.tracking_link(&key).await;

@@ -3,9 +3,9 @@
 //! however often it is sent; after a failed attempt, the failed-delivery message links there
 //! and the choice reaches a dispatcher as a redelivery item.
 
-use domain::{Channel, ShipmentKey, ShipmentStatus};
+use domain::{Channel, ShipmentStatus};
 use end_to_end::ports::*;
-use end_to_end::{paid_order, wait_for, Harness, STORE};
+use end_to_end::{wait_for, Harness, STORE};
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(40);
@@ -51,18 +51,9 @@ async fn a_customer_picks_a_slot_and_the_task_window_changes_once() {
         }),
     )
     .await;
-    let id = 7_790_000_000_000_000_001_u64;
-    let (status, _, _) = h
-        .deliver(
-            "orders/paid",
-            "w-r-1",
-            paid_order(id).to_string().as_bytes(),
-        )
+    let (key, task) = h
+        .order_with_task(7_790_000_000_000_000_001, "orders/paid", "w-r-1")
         .await;
-    assert_eq!(status, 200);
-    let key = ShipmentKey::new(Channel::Shopify, STORE, &id.to_string(), "1");
-    let task = h.task_for(&key.to_string()).await;
-    h.wait_for_status(&key, ShipmentStatus::Created).await;
 
     // The tracking page links to the reschedule page.
     let tracking = h.tracking_link(&key).await;
