@@ -16,5 +16,6 @@ mod onfleet_sync;
 mod order_changes;
 mod pages;
 mod reschedule;
+mod rotation;
 mod serve;
 mod status_sync;
