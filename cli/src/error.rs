@@ -77,6 +77,9 @@ pub enum CliError {
     Dlq(#[from] DlqError),
     #[error(transparent)]
     Cod(#[from] domain::cod::CodRunError),
+    /// `doctor` found a fail: the report is the output, and the exit code says so.
+    #[error("{0}")]
+    Unhealthy(String),
     #[error("start-up: {0}")]
     Startup(String),
 }
@@ -90,7 +93,8 @@ impl CliError {
             | CliError::NoDraft { .. }
             | CliError::Invalid { .. }
             | CliError::ClosedMeanwhile { .. }
-            | CliError::Refused(_) => exit::REFUSED,
+            | CliError::Refused(_)
+            | CliError::Unhealthy(_) => exit::REFUSED,
             CliError::Stack { .. }
             | CliError::Aws(_)
             | CliError::Dlq(_)

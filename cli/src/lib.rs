@@ -10,8 +10,10 @@
 //! use directly.
 
 pub mod cod;
+pub mod connect;
 pub mod dispatch;
 pub mod dlq;
+pub mod doctor;
 pub mod error;
 pub mod links;
 mod render;
@@ -76,6 +78,25 @@ pub enum Command {
     /// Customers' signed links: rotate their keys, make one by hand.
     #[command(subcommand)]
     Links(LinksCommand),
+    /// Joins a store or the courier to the stack: stores its secret and registers the
+    /// stack's webhooks at the partner (twice changes nothing; a refusal leaves nothing made).
+    #[command(subcommand)]
+    Connect(connect::ConnectCommand),
+    /// Removes what connect made: the stack's registrations at the partner and the secret.
+    #[command(subcommand)]
+    Disconnect(connect::DisconnectCommand),
+    /// One checklist for the stack: each store's secret, rules and webhooks, the courier,
+    /// the message providers, the dead-letter queues, the alarms, the last order per
+    /// channel; each line ok, warn or fail with the fix. Exits 1 on a fail.
+    Doctor {
+        /// Only this store's lines (the stack-wide ones stay).
+        #[arg(long)]
+        store: Option<String>,
+        #[arg(long, env = "COURIER_BRIDGE_WEBHOOK_URL", value_name = "URL")]
+        webhook_url: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Rotates a webhook sender's signing secret: the new one signs from now on, and the
     /// previous one is still accepted for --grace-hours, so nothing on its way is refused.
     Rotate {
@@ -362,6 +383,32 @@ pub async fn execute(cli: Cli, sdk: &aws_config::SdkConfig) -> Result<String, Cl
             dispatch_command(sdk, &stack, &stores(sdk, &stack).await?, command).await
         }
         Command::Links(command) => links_command(sdk, &stack, command).await,
+        Command::Doctor {
+            store,
+            webhook_url,
+            json,
+        } => {
+            let stores = stores(sdk, &stack).await?;
+            let options = doctor::DoctorOptions {
+                store,
+                webhook_url,
+                now_ms: domain::clock::now_ms(),
+            };
+            let report = doctor::run(sdk, &stack, &stores, &options).await?;
+            let text = if json {
+                serde_json::to_string_pretty(&report)
+                    .map_err(|e| CliError::Startup(e.to_string()))?
+            } else {
+                report.render()
+            };
+            if report.failed() {
+                Err(CliError::Unhealthy(text))
+            } else {
+                Ok(text)
+            }
+        }
+        Command::Connect(command) => connect::connect(sdk, &stack, command).await,
+        Command::Disconnect(command) => connect::disconnect(sdk, &stack, command).await,
         Command::Rotate {
             channel,
             name,

@@ -15,6 +15,11 @@ async fn main() -> ExitCode {
             let _ = writeln!(std::io::stdout().lock(), "{text}");
             ExitCode::SUCCESS
         }
+        // The doctor's checklist is its output even when a line fails.
+        Err(cli::CliError::Unhealthy(report)) => {
+            let _ = writeln!(std::io::stdout().lock(), "{report}");
+            ExitCode::from(cli::error::exit::REFUSED)
+        }
         Err(e) => {
             let _ = writeln!(std::io::stderr().lock(), "courier-bridge: {e}");
             ExitCode::from(e.exit_code())

@@ -68,7 +68,8 @@ impl Stack {
         {
             Ok(out) => {
                 let Some(found) = out.stacks().first() else {
-                    return stack.check_local().await.map(|()| stack);
+                    stack.check_local().await?;
+                    return Ok(stack);
                 };
                 stack.origin = Origin::CloudFormation;
                 stack.outputs = found
@@ -90,7 +91,10 @@ impl Stack {
                     .collect();
                 Ok(stack)
             }
-            Err(e) if stack_does_not_exist(&e) => stack.check_local().await.map(|()| stack),
+            Err(e) if stack_does_not_exist(&e) => {
+                stack.check_local().await?;
+                Ok(stack)
+            }
             Err(e) => Err(classify("DescribeStacks", e).into()),
         }
     }
@@ -147,11 +151,16 @@ impl Stack {
             .unwrap_or_else(|| default.to_owned())
     }
 
+    /// Where the stack's secrets are named from (`SecretsPrefix`).
+    pub fn secrets_prefix(&self) -> String {
+        self.parameter("SecretsPrefix", DEFAULT_SECRETS_PREFIX)
+    }
+
     /// The stack's secrets, read fresh (an operator's command acts on what is stored now).
     pub fn secret_store(&self, sdk: &SdkConfig) -> aws::secrets::SecretStore {
         aws::secrets::SecretStore::new(
             aws_sdk_secretsmanager::Client::new(sdk),
-            &self.parameter("SecretsPrefix", DEFAULT_SECRETS_PREFIX),
+            &self.secrets_prefix(),
             std::time::Duration::ZERO,
         )
     }
@@ -236,6 +245,46 @@ impl Stack {
         Ok(resources)
     }
 
+    /// Where webhook-intake takes webhooks (`{url}/{channel}/{store}`): `given` (the flag or
+    /// `COURIER_BRIDGE_WEBHOOK_URL`), else the stack's `WebhookUrl` output. A stack the
+    /// local runtime made has no outputs; `make up` prints its URL.
+    pub fn webhook_url(&self, given: Option<&str>) -> Result<String, CliError> {
+        given
+            .map(str::trim)
+            .filter(|url| !url.is_empty())
+            .map(str::to_owned)
+            .or_else(|| self.outputs.get("WebhookUrl").cloned())
+            .ok_or_else(|| {
+                CliError::Usage(format!(
+                    "stack {} has no WebhookUrl output: pass --webhook-url (make up prints it)",
+                    self.name
+                ))
+            })
+    }
+
+    /// The ARN of the queue Amazon's notifications go to: the `AmazonNotificationsQueueArn`
+    /// output, else the queue's own attribute.
+    pub async fn amazon_queue_arn(&self) -> Result<String, CliError> {
+        const QUEUE: &str = "AmazonNotificationsQueue";
+        if let Some(arn) = self.outputs.get(&format!("{QUEUE}Arn")) {
+            return Ok(arn.clone());
+        }
+        let url = self.queue_url(QUEUE).await?;
+        let attributes = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .map_err(|e| classify("GetQueueAttributes", e))?;
+        attributes
+            .attributes()
+            .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+            .cloned()
+            .ok_or_else(|| self.problem(format!("the queue {url} has no QueueArn")))
+    }
+
     pub fn sqs(&self) -> &aws_sdk_sqs::Client {
         &self.sqs
     }
@@ -247,7 +296,7 @@ impl Stack {
     /// Without CloudFormation a mistyped stack name would otherwise surface as a bare
     /// "ResourceNotFoundException" on the first read; the review table says whether the
     /// local runtime provisioned this stack.
-    async fn check_local(&self) -> Result<(), CliError> {
+    async fn check_local(&mut self) -> Result<(), CliError> {
         let table = self.local_name("ReviewTable");
         match self
             .dynamodb
@@ -256,7 +305,12 @@ impl Stack {
             .send()
             .await
         {
-            Ok(_) => Ok(()),
+            Ok(out) => {
+                if let Some(arn) = out.table().and_then(|t| t.table_arn()) {
+                    self.parameters = self.local_parameters(arn).await;
+                }
+                Ok(())
+            }
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|s| s.is_resource_not_found_exception()) =>
@@ -264,6 +318,37 @@ impl Stack {
                 Err(self.problem(format!("{} and there is no table {table}", self.absent())))
             }
             Err(e) => Err(classify("DescribeTable", e).into()),
+        }
+    }
+
+    /// The parameters the local runtime made the stack with, from the review table's tags
+    /// (`courier-bridge:parameter:{Name}`); none when the emulator keeps no tags.
+    async fn local_parameters(&self, arn: &str) -> BTreeMap<String, String> {
+        const TAG: &str = "courier-bridge:parameter:";
+        let mut parameters = BTreeMap::new();
+        let mut next: Option<String> = None;
+        // A page holds ten tags.
+        loop {
+            let Ok(out) = self
+                .dynamodb
+                .list_tags_of_resource()
+                .resource_arn(arn)
+                .set_next_token(next.take())
+                .send()
+                .await
+            else {
+                return parameters;
+            };
+            parameters.extend(out.tags().iter().filter_map(|tag| {
+                Some((
+                    tag.key().strip_prefix(TAG)?.to_owned(),
+                    tag.value().to_owned(),
+                ))
+            }));
+            match out.next_token {
+                Some(token) => next = Some(token),
+                None => return parameters,
+            }
         }
     }
 

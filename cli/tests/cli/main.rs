@@ -2,7 +2,9 @@
 //! binary: each file is a module, so the suite links once.
 
 mod binary;
+mod connect;
 mod dlq;
+mod doctor;
 mod fleet;
 mod links;
 mod review;

@@ -34,6 +34,12 @@ pub struct TestStack {
 
 impl TestStack {
     pub async fn create(test: &str) -> TestStack {
+        TestStack::create_with(test, &[]).await
+    }
+
+    /// A stack made with these parameters, recorded as the local runtime records them (tags
+    /// of its review table), so the CLI reads them back.
+    pub async fn create_with(test: &str, parameters: &[(&str, &str)]) -> TestStack {
         let sdk = sdk().await;
         let name = format!("{test}-{:06x}", rand::random::<u32>() & 0xff_ffff);
         let template: Value = serde_yaml::from_str(include_str!("../../../template.yaml"))
@@ -96,6 +102,32 @@ impl TestStack {
                 .send()
                 .await
                 .expect("SetQueueAttributes");
+        }
+        if !parameters.is_empty() {
+            let table = format!("{name}-ReviewTable");
+            let arn = dynamodb
+                .describe_table()
+                .table_name(&table)
+                .send()
+                .await
+                .expect("DescribeTable")
+                .table
+                .and_then(|t| t.table_arn)
+                .expect("the table's ARN");
+            let tags = parameters.iter().map(|(k, v)| {
+                ddb::Tag::builder()
+                    .key(format!("courier-bridge:parameter:{k}"))
+                    .value(*v)
+                    .build()
+                    .expect("a tag")
+            });
+            dynamodb
+                .tag_resource()
+                .resource_arn(arn)
+                .set_tags(Some(tags.collect()))
+                .send()
+                .await
+                .expect("TagResource");
         }
         let stack = cli::stack::Stack::resolve(&sdk, &name)
             .await

@@ -181,6 +181,9 @@ pub async fn provision(
     .await?;
     let mut tables = BTreeMap::new();
     for ((spec, name), arn) in table_specs.iter().zip(table_names).zip(table_arns) {
+        if spec.logical_id == PARAMETERS_TABLE {
+            record_parameters(&dynamodb, &arn, &parameters).await;
+        }
         bindings.bind_ref(&spec.logical_id, &name);
         bindings.bind_attribute(&spec.logical_id, "Arn", arn);
         tables.insert(spec.logical_id.clone(), name);
@@ -242,6 +245,41 @@ pub async fn provision(
         parameters,
         user_pools,
     })
+}
+
+/// The table whose tags carry the stack's parameters.
+const PARAMETERS_TABLE: &str = "ReviewTable";
+/// The tag key of a parameter: `{PARAMETER_TAG}{Name}`.
+pub const PARAMETER_TAG: &str = "courier-bridge:parameter:";
+
+/// Without CloudFormation nothing else remembers what a stack was made with; the operator's
+/// CLI (`doctor`: the courier, the message providers) reads the parameters back from these
+/// tags. Best effort: an emulator without tagging leaves the CLI on the template's defaults.
+async fn record_parameters(
+    dynamodb: &aws_sdk_dynamodb::Client,
+    arn: &str,
+    parameters: &BTreeMap<String, String>,
+) {
+    let tags: Vec<aws_sdk_dynamodb::types::Tag> = parameters
+        .iter()
+        .filter_map(|(name, value)| {
+            aws_sdk_dynamodb::types::Tag::builder()
+                .key(format!("{PARAMETER_TAG}{name}"))
+                .value(value)
+                .build()
+                .ok()
+        })
+        .collect();
+    // DynamoDB takes at most 50 tags a table.
+    let tagged = dynamodb
+        .tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(tags.into_iter().take(50).collect()))
+        .send()
+        .await;
+    if let Err(error) = tagged {
+        tracing::warn!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&error), "the stack's parameters could not be recorded as tags");
+    }
 }
 
 /// Each user pool as `{stack}-{LogicalId}` (found again by that name on a later run), its

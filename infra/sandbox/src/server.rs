@@ -9,14 +9,18 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::amazon::{AmazonConfirmationView, AmazonOrderSeed, AmazonSeedError};
+use crate::amazon::{
+    AmazonConfirmationView, AmazonDestinationView, AmazonOrderSeed, AmazonSeedError,
+    AmazonSubscriptionView,
+};
 use crate::courier::{CourierTaskView, WebhookDeliveryView};
 use crate::faults::{hold_back, Fault};
+use crate::onfleet::OnfleetWebhookView;
 use crate::request_log::RequestLogEntry;
-use crate::shopify::{FulfillmentEventView, FulfillmentView, ShopifySeedError};
+use crate::shopify::{FulfillmentEventView, FulfillmentView, ShopifySeedError, ShopifyWebhookView};
 use crate::state::AppState;
 use crate::twilio::TwilioMessageView;
-use crate::woocommerce::{WooCommerceNoteView, WooCommerceStatusView};
+use crate::woocommerce::{WooCommerceNoteView, WooCommerceStatusView, WooCommerceWebhookView};
 use crate::{amazon, control, courier, shopify};
 
 /// The secrets clients must present.
@@ -61,6 +65,7 @@ impl Sandbox {
             .merge(shopify::router())
             .merge(crate::woocommerce::router())
             .merge(amazon::router())
+            .merge(crate::onfleet::router())
             .merge(crate::twilio::router())
             .merge(crate::geo::router())
             .merge(crate::route_matrix::router())
@@ -121,6 +126,21 @@ impl Sandbox {
             .with(|store| store.shop.seed_fulfillment(order_id, fulfillment_id))
     }
 
+    /// Replaces the access scopes the app holds in the fake Shopify store (as
+    /// `currentAppInstallation { accessScopes }` lists them, and as
+    /// `webhookSubscriptionCreate` checks them). They start as `read_orders`,
+    /// `read_fulfillments`, `write_merchant_managed_fulfillment_orders` and
+    /// `write_fulfillments`.
+    pub fn set_shopify_scopes(&self, scopes: &[&str]) {
+        self.app
+            .with(|store| store.shop.webhooks.set_scopes(scopes));
+    }
+
+    /// Every webhook subscription of the fake Shopify store, oldest first.
+    pub fn shopify_webhook_subscriptions(&self) -> Vec<ShopifyWebhookView> {
+        self.app.with(|store| store.shop.webhooks.views())
+    }
+
     /// Adds an order to the fake SP-API (replacing one with the same `AmazonOrderId`) and
     /// returns its id.
     pub fn seed_amazon_order(&self, seed: AmazonOrderSeed) -> Result<String, AmazonSeedError> {
@@ -142,6 +162,30 @@ impl Sandbox {
         self.app.with(|store| store.amazon.grants())
     }
 
+    /// When `true`, the fake SP-API's `createSubscription` answers `403 Unauthorized`, as for
+    /// an application without the role the notification needs, and creates nothing.
+    pub fn set_amazon_notifications_denied(&self, denied: bool) {
+        self.app
+            .with(|store| store.amazon.notifications.denied = denied);
+    }
+
+    /// Every notification destination of the fake SP-API, oldest first.
+    pub fn amazon_destinations(&self) -> Vec<AmazonDestinationView> {
+        self.app
+            .with(|store| store.amazon.notifications.destination_views())
+    }
+
+    /// Every notification subscription of the fake SP-API's seller, oldest first.
+    pub fn amazon_subscriptions(&self) -> Vec<AmazonSubscriptionView> {
+        self.app
+            .with(|store| store.amazon.notifications.subscription_views())
+    }
+
+    /// Every webhook of the fake Onfleet organization, oldest first.
+    pub fn onfleet_webhooks(&self) -> Vec<OnfleetWebhookView> {
+        self.app.with(|store| store.onfleet.views())
+    }
+
     /// Every note added to an order of the fake WooCommerce store, in creation order.
     pub fn woocommerce_notes(&self) -> Vec<WooCommerceNoteView> {
         self.app.with(|store| store.woocommerce.note_views())
@@ -152,7 +196,13 @@ impl Sandbox {
         self.app.with(|store| store.woocommerce.status_views())
     }
 
-    /// Arms a fault for every fake WooCommerce REST route, replacing any armed one.
+    /// Every webhook of the fake WooCommerce store, oldest first, with its secret.
+    pub fn woocommerce_webhooks(&self) -> Vec<WooCommerceWebhookView> {
+        self.app.with(|store| store.woocommerce.webhook_views())
+    }
+
+    /// Arms a fault for every fake WooCommerce REST route (orders, notes and webhooks),
+    /// replacing any armed one.
     pub fn set_woocommerce_fault(&self, fault: Fault) {
         self.app.with(|store| store.woocommerce.fault.set(fault));
     }

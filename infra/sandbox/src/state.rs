@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use crate::amazon::AmazonStore;
 use crate::courier::{TaskStore, WebhookStore};
 use crate::faults::Faults;
+use crate::onfleet::OnfleetStore;
 use crate::request_log::RequestLog;
 use crate::server::SandboxConfig;
 use crate::shopify::ShopStore;
@@ -21,6 +22,7 @@ pub(crate) struct Store {
     pub(crate) shop: ShopStore,
     pub(crate) amazon: AmazonStore,
     pub(crate) woocommerce: WooStore,
+    pub(crate) onfleet: OnfleetStore,
     pub(crate) requests: RequestLog,
     pub(crate) faults: Faults,
     /// Every accepted `CalculateRouteMatrix` call, in arrival order.

@@ -3,6 +3,7 @@
 
 use crate::classify;
 use async_trait::async_trait;
+use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
 use domain::ports::{SecretError, Secrets};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -46,9 +47,12 @@ impl SecretStore {
         let value = match result {
             Ok(out) => out.secret_string.unwrap_or_default(),
             Err(e) => {
-                let not_found = e
-                    .as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception());
+                // A secret scheduled for deletion (a disconnected store) answers
+                // InvalidRequestException; to the pipeline it is as gone as a missing one.
+                let not_found = e.as_service_error().is_some_and(|s| {
+                    s.is_resource_not_found_exception()
+                        || (s.is_invalid_request_exception() && marked_for_deletion(s.message()))
+                });
                 if not_found {
                     return Err(SecretError::NotFound(full.to_owned()));
                 }
@@ -70,23 +74,40 @@ impl SecretStore {
         if let Ok(mut cache) = self.cache.lock() {
             cache.remove(&full);
         }
-        let created = self
-            .client
-            .create_secret()
-            .name(&full)
-            .secret_string(text)
-            .send()
-            .await;
-        match created {
-            Ok(_) => return Ok(()),
-            Err(e)
-                if !e
-                    .as_service_error()
-                    .is_some_and(|s| s.is_resource_exists_exception()) =>
-            {
-                return Err(classify("CreateSecret", e));
+        let described = self.client.describe_secret().secret_id(&full).send().await;
+        match described {
+            // Deleted within its recovery window (a disconnect): brought back, then given
+            // the new value.
+            Ok(out) if out.deleted_date().is_some() => {
+                self.client
+                    .restore_secret()
+                    .secret_id(&full)
+                    .send()
+                    .await
+                    .map_err(|e| classify("RestoreSecret", e))?;
             }
-            Err(_) => {}
+            Ok(_) => {}
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                let created = self
+                    .client
+                    .create_secret()
+                    .name(&full)
+                    .secret_string(text)
+                    .send()
+                    .await;
+                match created {
+                    Ok(_) => return Ok(()),
+                    // Made meanwhile by someone else: a new version below.
+                    Err(e)
+                        if e.as_service_error()
+                            .is_some_and(|s| s.is_resource_exists_exception()) => {}
+                    Err(e) => return Err(classify("CreateSecret", e)),
+                }
+            }
+            Err(e) => return Err(classify("DescribeSecret", e)),
         }
         self.client
             .put_secret_value()
@@ -96,6 +117,35 @@ impl SecretStore {
             .await
             .map(|_| ())
             .map_err(|e| classify("PutSecretValue", e))
+    }
+
+    /// Deletes the secret `name`. `recovery_days` (7–30) keeps it restorable that long
+    /// (`RestoreSecret`); `None` deletes it at once, for a secret a failed command made
+    /// itself. A secret already gone is not an error.
+    pub async fn delete(
+        &self,
+        name: &str,
+        recovery_days: Option<i64>,
+    ) -> Result<(), domain::StorageError> {
+        let full = self.full_name(name);
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.remove(&full);
+        }
+        let request = self.client.delete_secret().secret_id(&full);
+        let request = match recovery_days {
+            Some(days) => request.recovery_window_in_days(days),
+            None => request.force_delete_without_recovery(true),
+        };
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(classify("DeleteSecret", e)),
+        }
     }
 
     /// The cached value, if it was read less than `fresh` ago.
@@ -125,4 +175,10 @@ impl Secrets for SecretStore {
     fn full_name(&self, name: &str) -> String {
         format!("{}{}", self.prefix, name)
     }
+}
+
+/// Secrets Manager's word for a secret within its recovery window: "... because it was
+/// marked for deletion" (moto: "... currently marked deleted").
+fn marked_for_deletion(message: Option<&str>) -> bool {
+    message.is_some_and(|m| m.contains("marked for deletion") || m.contains("marked deleted"))
 }

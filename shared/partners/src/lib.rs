@@ -6,6 +6,7 @@
 //! Credentials come from the secret store through the domain's
 //! [`domain::ports::Secrets`]; nothing here knows it is AWS Secrets Manager.
 
+pub mod connect;
 pub mod couriers;
 pub mod http;
 pub mod notifiers;

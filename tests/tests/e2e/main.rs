@@ -5,6 +5,7 @@ mod bad_input;
 mod channel_orders;
 mod clarification;
 mod cod;
+mod connect;
 mod console;
 mod courier_faults;
 mod dispatch;

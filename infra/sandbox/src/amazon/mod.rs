@@ -1,12 +1,18 @@
-//! A fake Amazon Selling Partner API: Login with Amazon's token endpoint and the Orders API v0
+//! A fake Amazon Selling Partner API: Login with Amazon's token endpoint, the Orders API v0
 //! operations courier-bridge uses (`getOrder`, `getOrderAddress`, `getOrderBuyerInfo`,
-//! `getOrderItems`, `confirmShipment`), over orders seeded by tests.
+//! `getOrderItems`, `confirmShipment`), over orders seeded by tests, and the Notifications
+//! API v1's destinations and subscriptions (see [`notifications`]).
 //!
-//! LWA accepts only the [`AMAZON_LWA_CLIENT_ID`] / [`AMAZON_LWA_CLIENT_SECRET`] /
-//! [`AMAZON_REFRESH_TOKEN`] triple; every Orders API request needs a token it issued in
-//! `x-amz-access-token`. Errors have SP-API's shape, `{"errors": [{"code", "message"}]}`
-//! (LWA's are OAuth's, `{"error", "error_description"}`).
+//! LWA issues two kinds of access token. The `refresh_token` grant with the
+//! [`AMAZON_LWA_CLIENT_ID`] / [`AMAZON_LWA_CLIENT_SECRET`] / [`AMAZON_REFRESH_TOKEN`] triple
+//! gives a *seller* token, for the Orders API and a seller's notification subscriptions; the
+//! `client_credentials` grant with the client pair and the [`AMAZON_NOTIFICATIONS_SCOPE`]
+//! gives a *grantless* one, for the application's own destinations. Every SP-API request
+//! needs a token of the right kind in `x-amz-access-token`. Errors have SP-API's shape,
+//! `{"errors": [{"code", "message", "details"}]}` (LWA's are OAuth's, `{"error",
+//! "error_description"}`).
 
+mod notifications;
 mod store;
 
 use std::collections::HashMap;
@@ -20,10 +26,11 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
+pub use notifications::{AmazonDestinationView, AmazonSubscriptionView};
 pub(crate) use store::AmazonStore;
 pub use store::{AmazonConfirmationView, AmazonConfirmedItem, AmazonOrderSeed, AmazonSeedError};
 
-use store::{ConfirmShipmentRequest, OrderError};
+use store::{ConfirmShipmentRequest, OrderError, TokenKind};
 
 use crate::state::AppState;
 
@@ -33,6 +40,9 @@ pub const AMAZON_LWA_CLIENT_ID: &str = "amzn1.application-oa2-client.courier-bri
 pub const AMAZON_LWA_CLIENT_SECRET: &str = "amzn1.oa2-cs.v1.courier-bridge-sandbox";
 /// The sandbox seller's refresh token.
 pub const AMAZON_REFRESH_TOKEN: &str = "Atzr|courier-bridge-sandbox-seller";
+/// The scope of the `client_credentials` grant that gives a grantless token for the
+/// Notifications API (the only grantless scope served).
+pub const AMAZON_NOTIFICATIONS_SCOPE: &str = "sellingpartnerapi::notifications";
 /// The LWA token endpoint's path (Amazon's: `https://api.amazon.com/auth/o2/token`).
 pub const AMAZON_TOKEN_PATH: &str = "/auth/o2/token";
 /// Items per `getOrderItems` page: small on purpose, so three items already need paging.
@@ -59,9 +69,11 @@ pub(crate) fn router() -> Router<AppState> {
             "/orders/v0/orders/{order_id}/shipmentConfirmation",
             post(confirm_shipment),
         )
+        .merge(notifications::router())
 }
 
-/// `POST /auth/o2/token`, the refresh-token grant only.
+/// `POST /auth/o2/token`: the `refresh_token` grant (a seller token) and the
+/// `client_credentials` grant with the notifications scope (a grantless token).
 async fn token(
     State(app): State<AppState>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
@@ -81,7 +93,8 @@ async fn token(
         );
     };
     let field = |name: &str| form.get(name).map(String::as_str);
-    if field("grant_type") != Some("refresh_token") {
+    let grant = field("grant_type");
+    if !matches!(grant, Some("refresh_token" | "client_credentials")) {
         return lwa_error(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
@@ -97,6 +110,30 @@ async fn token(
             "Client authentication failed",
         );
     }
+    if grant == Some("client_credentials") {
+        return match field("scope") {
+            None | Some("") => lwa_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "The request is missing a required parameter : scope",
+            ),
+            Some(AMAZON_NOTIFICATIONS_SCOPE) => {
+                let access_token = app.with(|store| store.amazon.issue_token(TokenKind::Grantless));
+                // A grantless token acts for no seller, so there is nothing to refresh.
+                Json(json!({
+                    "access_token": access_token,
+                    "token_type": "bearer",
+                    "expires_in": TOKEN_LIFETIME_SECS,
+                }))
+                .into_response()
+            }
+            Some(_) => lwa_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_scope",
+                "The request has an invalid parameter : scope",
+            ),
+        };
+    }
     if field("refresh_token") != Some(AMAZON_REFRESH_TOKEN) {
         return lwa_error(
             StatusCode::BAD_REQUEST,
@@ -104,7 +141,7 @@ async fn token(
             "The request has an invalid grant parameter : refresh_token",
         );
     }
-    let access_token = app.with(|store| store.amazon.issue_token());
+    let access_token = app.with(|store| store.amazon.issue_token(TokenKind::Seller));
     Json(json!({
         "access_token": access_token,
         "refresh_token": AMAZON_REFRESH_TOKEN,
@@ -160,8 +197,8 @@ async fn confirm_shipment(
     Path(order_id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if !authorized(&app, &headers) {
-        return unauthorized();
+    if let Err(refused) = authorize(&app, &headers, TokenKind::Seller) {
+        return refused.into_response();
     }
     let request = body
         .ok()
@@ -181,8 +218,8 @@ fn read(
     headers: &HeaderMap,
     f: impl FnOnce(&AmazonStore) -> Result<Value, OrderError>,
 ) -> Response {
-    if !authorized(app, headers) {
-        return unauthorized();
+    if let Err(refused) = authorize(app, headers, TokenKind::Seller) {
+        return refused.into_response();
     }
     match app.with(|store| f(&store.amazon)) {
         Ok(payload) => Json(json!({ "payload": payload })).into_response(),
@@ -190,11 +227,37 @@ fn read(
     }
 }
 
-fn authorized(app: &AppState, headers: &HeaderMap) -> bool {
-    headers
+/// Why an access token does not open an operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AccessRefused {
+    /// Missing, or never issued.
+    BadToken,
+    /// Valid, but of the other kind, or the application lacks the role.
+    Denied,
+}
+
+impl IntoResponse for AccessRefused {
+    fn into_response(self) -> Response {
+        match self {
+            AccessRefused::BadToken => unauthorized(),
+            AccessRefused::Denied => denied(),
+        }
+    }
+}
+
+/// Checks the access token: one LWA issued, of the kind the operation needs. A token of
+/// the other kind is valid but not for this resource: SP-API denies access without saying
+/// the token is bad.
+fn authorize(app: &AppState, headers: &HeaderMap, needed: TokenKind) -> Result<(), AccessRefused> {
+    let kind = headers
         .get(ACCESS_TOKEN_HEADER)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|token| app.with(|store| store.amazon.is_valid_token(token)))
+        .and_then(|token| app.with(|store| store.amazon.token_kind(token)));
+    match kind {
+        None => Err(AccessRefused::BadToken),
+        Some(kind) if kind == needed => Ok(()),
+        Some(_) => Err(AccessRefused::Denied),
+    }
 }
 
 fn errors(status: StatusCode, code: &str, message: &str, details: &str) -> Response {
@@ -209,6 +272,17 @@ fn unauthorized() -> Response {
         "Unauthorized",
         "Access to requested resource is denied.",
         "The access token you provided is revoked, malformed or invalid.",
+    )
+}
+
+/// SP-API's answer to a valid token without access to the resource: a grantless token on a
+/// seller's operation or the reverse, or an application without the role.
+fn denied() -> Response {
+    errors(
+        StatusCode::FORBIDDEN,
+        "Unauthorized",
+        "Access to requested resource is denied.",
+        "",
     )
 }
 

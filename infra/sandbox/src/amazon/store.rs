@@ -1,16 +1,18 @@
-//! The fake marketplace's orders (as seeded JSON), its shipment confirmations and the access
-//! tokens its LWA endpoint issued.
+//! The fake marketplace's orders (as seeded JSON), its shipment confirmations, the access
+//! tokens its LWA endpoint issued and its notification destinations and subscriptions.
 //!
 //! Orders are kept as the JSON payloads they were seeded with, so every field a test puts in
 //! comes back out unchanged; a confirmation edits only what Amazon would (quantities shipped,
 //! counts, status, last update).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+
+use super::notifications::Notifications;
 
 /// One order for [`crate::Sandbox::seed_amazon_order`]: the `payload` objects of the Orders
 /// API responses the fake serves for it.
@@ -101,11 +103,23 @@ struct SeededOrder {
     items: Vec<Value>,
 }
 
+/// Whom an access token acts for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TokenKind {
+    /// The seller who authorised the application (the `refresh_token` grant): the Orders
+    /// API and the seller's own notification subscriptions.
+    Seller,
+    /// The application itself (the `client_credentials` grant with the notifications
+    /// scope): the grantless Notifications operations.
+    Grantless,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct AmazonStore {
     orders: HashMap<String, SeededOrder>,
     confirmations: Vec<AmazonConfirmationView>,
-    tokens: HashSet<String>,
+    tokens: HashMap<String, TokenKind>,
+    pub(crate) notifications: Notifications,
 }
 
 impl AmazonStore {
@@ -134,19 +148,21 @@ impl AmazonStore {
         Ok(id)
     }
 
-    /// Issues a new access token (they never expire here).
-    pub(crate) fn issue_token(&mut self) -> String {
+    /// Issues a new access token of this kind (they never expire here).
+    pub(crate) fn issue_token(&mut self, kind: TokenKind) -> String {
         let token = format!("Atza|sandbox-{}", self.tokens.len() + 1);
-        self.tokens.insert(token.clone());
+        self.tokens.insert(token.clone(), kind);
         token
     }
 
+    /// Every token issued, of both kinds.
     pub(crate) fn grants(&self) -> usize {
         self.tokens.len()
     }
 
-    pub(crate) fn is_valid_token(&self, token: &str) -> bool {
-        self.tokens.contains(token)
+    /// Whom an issued token acts for; `None` for a token never issued.
+    pub(crate) fn token_kind(&self, token: &str) -> Option<TokenKind> {
+        self.tokens.get(token).copied()
     }
 
     pub(crate) fn order(&self, id: &str) -> Result<Value, OrderError> {
@@ -468,11 +484,14 @@ mod tests {
     }
 
     #[test]
-    fn tokens_are_new_each_grant() {
+    fn tokens_are_new_each_grant_and_remember_their_kind() {
         let mut store = AmazonStore::default();
-        let first = store.issue_token();
-        assert_ne!(store.issue_token(), first);
-        assert!(store.is_valid_token(&first) && !store.is_valid_token("Atza|forged"));
+        let first = store.issue_token(TokenKind::Seller);
+        let grantless = store.issue_token(TokenKind::Grantless);
+        assert_ne!(grantless, first);
+        assert_eq!(store.token_kind(&first), Some(TokenKind::Seller));
+        assert_eq!(store.token_kind(&grantless), Some(TokenKind::Grantless));
+        assert_eq!(store.token_kind("Atza|forged"), None);
         assert_eq!(store.grants(), 2);
     }
 }

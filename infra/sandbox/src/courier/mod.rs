@@ -19,7 +19,7 @@ use axum::Router;
 pub use model::{CourierTaskView, Destination, Money, Parcel, Recipient, StatusEvent};
 pub(crate) use routes::RouteBook;
 pub(crate) use store::TaskStore;
-pub(crate) use webhooks::WebhookStore;
+pub(crate) use webhooks::{error_text, WebhookStore};
 pub use webhooks::{
     WebhookDeliveryView, WebhookOutcome, TARIFF_BASE_MINOR, TARIFF_DEFAULT_CURRENCY,
     TARIFF_PER_EXTRA_KG_MINOR, TASK_STATUS_CHANGED, WEBHOOK_ATTEMPT_TIMEOUT,

@@ -262,7 +262,7 @@ async fn deliver(app: AppState, outgoing: Outgoing) {
 }
 
 /// The error and its causes: reqwest's top-level message alone rarely says what failed.
-fn error_text(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_text(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

@@ -1,4 +1,5 @@
-//! Just enough of the Admin GraphQL API for the tracking and status write-back.
+//! Just enough of the Admin GraphQL API for the tracking and status write-back, and the
+//! dispatch to the webhook-registration operations of [`super::webhooks`].
 //!
 //! There is no GraphQL engine: the operation is recognised by the query text and answered
 //! with a fixed selection, the one the write-back asks for, reading the variable names the
@@ -19,6 +20,7 @@ use super::store::{
     fulfillment_gid, shopify_datetime, Fulfillment, FulfillmentEvent, NewFulfillment,
     NewFulfillmentEvent, OrderSnapshot, ShopStore, TrackingInfo, UserError,
 };
+use super::webhooks;
 
 /// `FulfillmentEventStatus` as of 2025-07
 /// (<https://shopify.dev/docs/api/admin-graphql/2025-07/enums/FulfillmentEventStatus>).
@@ -70,12 +72,23 @@ pub(crate) fn throttled() -> Value {
 
 /// Runs one operation against the store for API `version` and returns the response body.
 ///
-/// Mutations are matched first: their selections mention `fulfillment` too. The
-/// `fulfillment(id:)` query is matched last, by its root field with its argument list; it
-/// answers `events` when the query selects them.
+/// The webhook operations ([`super::webhooks`]) are matched first, mutations before the
+/// list (their selections name `webhookSubscription` too). Then mutations before queries:
+/// their selections mention `fulfillment` too. The `fulfillment(id:)` query is matched
+/// last, by its root field with its argument list; it answers `events` when the query
+/// selects them.
 pub(crate) fn execute(shop: &mut ShopStore, request: &GraphqlRequest, version: &str) -> Value {
     let query = request.query.as_str();
-    if query.contains("fulfillmentEventCreate") {
+    let variables = &request.variables;
+    if query.contains("webhookSubscriptionCreate") {
+        webhooks::webhook_subscription_create(&mut shop.webhooks, variables)
+    } else if query.contains("webhookSubscriptionDelete") {
+        webhooks::webhook_subscription_delete(&mut shop.webhooks, variables)
+    } else if query.contains("webhookSubscriptions") {
+        webhooks::webhook_subscriptions(&shop.webhooks, variables)
+    } else if query.contains("currentAppInstallation") {
+        webhooks::current_app_installation(&shop.webhooks)
+    } else if query.contains("fulfillmentEventCreate") {
         let now = OffsetDateTime::now_utc();
         fulfillment_event_create(shop, &request.variables, version, now)
     } else if query.contains("fulfillmentTrackingInfoUpdate") {

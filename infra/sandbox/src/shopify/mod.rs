@@ -3,7 +3,11 @@
 //! Operations served: the `order(id:)` query (fulfillment orders and fulfillments),
 //! `fulfillmentCreate`, the `fulfillment(id:)` query (with its `events`),
 //! `fulfillmentTrackingInfoUpdate` and `fulfillmentEventCreate` (checked against the
-//! `FulfillmentEventStatus` values of the API version in the path). Armed faults
+//! `FulfillmentEventStatus` values of the API version in the path); and, for `connect`,
+//! `disconnect` and `doctor`, the `currentAppInstallation` scopes query, the
+//! `webhookSubscriptions` connection and `webhookSubscriptionCreate` /
+//! `webhookSubscriptionDelete` (see [`webhooks`]; the scopes are set with
+//! [`crate::Sandbox::set_shopify_scopes`]). Armed faults
 //! ([`crate::Sandbox::set_shopify_admin_fault`]) strike every operation alike.
 //!
 //! Orders appear the first time they are asked about, because the write-back only ever asks
@@ -16,6 +20,7 @@
 
 mod graphql;
 mod store;
+mod webhooks;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -28,6 +33,7 @@ use serde_json::json;
 
 pub(crate) use store::ShopStore;
 pub use store::{FulfillmentEventView, FulfillmentView, ShopifySeedError};
+pub use webhooks::ShopifyWebhookView;
 
 use crate::faults::{HoldBack, Injected};
 use crate::state::AppState;

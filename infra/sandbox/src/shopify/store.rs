@@ -5,6 +5,8 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, UtcOffset};
 
+use super::webhooks::WebhookBook;
+
 /// A fulfillment in the fake store, as returned by [`crate::Sandbox::fulfillments`]: created
 /// through `fulfillmentCreate`, or made by the merchant
 /// ([`crate::Sandbox::seed_shopify_fulfillment`]).
@@ -193,6 +195,8 @@ pub(crate) struct ShopStore {
     last_fulfillment_order: u64,
     last_fulfillment: u64,
     last_event: u64,
+    /// Webhook subscriptions and the app's access scopes.
+    pub(crate) webhooks: WebhookBook,
 }
 
 impl ShopStore {

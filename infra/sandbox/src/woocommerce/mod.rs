@@ -1,15 +1,21 @@
-//! A fake WooCommerce REST API (v3), just enough for the write-back:
+//! A fake WooCommerce REST API (v3), just enough for the write-back and for `connect`,
+//! `disconnect` and `doctor`:
 //!
 //! * `GET /wp-json/wc/v3/orders/{id}/notes` (`?type=any|customer|internal`) and
 //!   `POST /wp-json/wc/v3/orders/{id}/notes` (`{"note", "customer_note", "added_by_user"}`);
 //! * `PUT`/`POST`/`PATCH /wp-json/wc/v3/orders/{id}` (`{"status"}`) and `GET` of the same,
-//!   answering a subset of the order resource: `{"id", "status"}`.
+//!   answering a subset of the order resource: `{"id", "status"}`;
+//! * the webhooks resource, `/wp-json/wc/v3/webhooks` and `/wp-json/wc/v3/webhooks/{id}`
+//!   (see [`webhooks`]).
 //!
 //! Orders exist from their first mention, in `processing`. Authentication is HTTP Basic with
-//! the fixed pair [`WOOCOMMERCE_CONSUMER_KEY`] / [`WOOCOMMERCE_CONSUMER_SECRET`]; errors have
+//! one of two fixed key pairs: [`WOOCOMMERCE_CONSUMER_KEY`] / [`WOOCOMMERCE_CONSUMER_SECRET`]
+//! (read/write) or [`WOOCOMMERCE_READ_ONLY_CONSUMER_KEY`] /
+//! [`WOOCOMMERCE_READ_ONLY_CONSUMER_SECRET`] (read), both an administrator's. Errors have
 //! WooCommerce's shape, `{"code", "message", "data": {"status"}}`, with its codes.
 
 mod store;
+mod webhooks;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -18,11 +24,13 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 
 pub(crate) use store::WooStore;
-pub use store::{WooCommerceNoteView, WooCommerceStatusView};
+pub use store::{WooCommerceNoteView, WooCommerceStatusView, WooCommerceWebhookView};
 
 use crate::faults::{HoldBack, Injected};
 use crate::state::AppState;
@@ -32,9 +40,11 @@ use store::{Note, ORDER_STATUSES};
 pub const WOOCOMMERCE_CONSUMER_KEY: &str = "ck_sandbox";
 /// The sandbox store's REST API consumer secret.
 pub const WOOCOMMERCE_CONSUMER_SECRET: &str = "cs_sandbox";
-/// Base64 of `ck_sandbox:cs_sandbox`, what an `Authorization: Basic` header carries. The
-/// pair is fixed, so comparing encodings avoids a base64 dependency.
-const BASIC_CREDENTIALS: &str = "Y2tfc2FuZGJveDpjc19zYW5kYm94";
+/// A second key of the sandbox store, with `read` permissions only: it may list and view,
+/// and every write (`POST`, `PUT`, `PATCH`, `DELETE`) is refused.
+pub const WOOCOMMERCE_READ_ONLY_CONSUMER_KEY: &str = "ck_sandbox_read";
+/// The read-only key's consumer secret.
+pub const WOOCOMMERCE_READ_ONLY_CONSUMER_SECRET: &str = "cs_sandbox_read";
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -48,6 +58,18 @@ pub(crate) fn router() -> Router<AppState> {
                 .put(update_order)
                 .post(update_order)
                 .patch(update_order),
+        )
+        .route(
+            "/wp-json/wc/v3/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route(
+            "/wp-json/wc/v3/webhooks/{webhook_id}",
+            get(webhooks::read)
+                .put(webhooks::update)
+                .post(webhooks::update)
+                .patch(webhooks::update)
+                .delete(webhooks::delete),
         )
 }
 
@@ -109,40 +131,28 @@ enum Access {
     View,
     Create,
     Edit,
+    Delete,
 }
 
-/// What every route does first: an armed fault strikes (an outage in front of WordPress),
-/// then the route's id pattern (`\d+`), then authentication.
+impl Access {
+    /// Whether the method writes (`POST`, `PUT`, `PATCH`, `DELETE`), which a read-only key
+    /// may not.
+    fn writes(self) -> bool {
+        matches!(self, Access::Create | Access::Edit | Access::Delete)
+    }
+}
+
+/// What every order route does first: an armed fault strikes (an outage in front of
+/// WordPress), then the route's id pattern (`\d+`), then authentication.
 fn admit(
     app: &AppState,
     headers: &HeaderMap,
     order_id: &str,
     access: Access,
 ) -> Result<(u64, Option<HoldBack>), WcError> {
-    let hold_back = match app.with(|store| store.woocommerce.fault.trigger()) {
-        Some(Injected::Unavailable) => {
-            return Err(WcError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "sandbox_unavailable",
-                "Service unavailable, retry later.",
-            ))
-        }
-        Some(Injected::RateLimited) => {
-            return Err(WcError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "sandbox_rate_limited",
-                "Too many requests, retry later.",
-            ))
-        }
-        Some(Injected::LoseResponse(delay)) => Some(HoldBack(delay)),
-        None => None,
-    };
+    let hold_back = strike(app)?;
     if order_id.is_empty() || !order_id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(WcError::new(
-            StatusCode::NOT_FOUND,
-            "rest_no_route",
-            "No route was found matching the URL and request method.",
-        ));
+        return Err(no_route());
     }
     authenticate(headers, access)?;
     match order_id.parse::<u64>() {
@@ -155,6 +165,38 @@ fn admit(
     }
 }
 
+/// WordPress's answer to a path no route matches (an id that is not `\d+`).
+fn no_route() -> WcError {
+    WcError::new(
+        StatusCode::NOT_FOUND,
+        "rest_no_route",
+        "No route was found matching the URL and request method.",
+    )
+}
+
+/// Consumes the armed fault, if any: an outage or rate limit is the answer, a lost response
+/// tags the response to come.
+fn strike(app: &AppState) -> Result<Option<HoldBack>, WcError> {
+    match app.with(|store| store.woocommerce.fault.trigger()) {
+        Some(Injected::Unavailable) => Err(WcError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "sandbox_unavailable",
+            "Service unavailable, retry later.",
+        )),
+        Some(Injected::RateLimited) => Err(WcError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "sandbox_rate_limited",
+            "Too many requests, retry later.",
+        )),
+        Some(Injected::LoseResponse(delay)) => Ok(Some(HoldBack(delay))),
+        None => Ok(None),
+    }
+}
+
+/// HTTP Basic with one of the sandbox's key pairs. Without credentials the request is
+/// anonymous and the route's permission check refuses it in its own words; a read-only key
+/// is refused every write by WooCommerce's authentication itself
+/// (`WC_REST_Authentication::check_permissions`), before any route runs.
 fn authenticate(headers: &HeaderMap, access: Access) -> Result<(), WcError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         let (code, message) = match access {
@@ -174,24 +216,50 @@ fn authenticate(headers: &HeaderMap, access: Access) -> Result<(), WcError> {
                 "woocommerce_rest_cannot_edit",
                 "Sorry, you are not allowed to edit this resource.",
             ),
+            Access::Delete => (
+                "woocommerce_rest_cannot_delete",
+                "Sorry, you are not allowed to delete this resource.",
+            ),
         };
         return Err(WcError::new(StatusCode::UNAUTHORIZED, code, message));
     };
-    let valid = value
+    let pair = value
         .to_str()
         .ok()
         .and_then(|v| v.split_once(' '))
-        .is_some_and(|(scheme, credentials)| {
-            scheme.eq_ignore_ascii_case("basic") && credentials.trim() == BASIC_CREDENTIALS
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
+        .and_then(|(_, credentials)| STANDARD.decode(credentials.trim()).ok())
+        .and_then(|decoded| String::from_utf8(decoded).ok())
+        .and_then(|pair| {
+            pair.split_once(':')
+                .map(|(key, secret)| (key.to_owned(), secret.to_owned()))
         });
-    if valid {
-        Ok(())
-    } else {
-        Err(WcError::new(
+    let authentication_error = |message: &str| {
+        WcError::new(
             StatusCode::UNAUTHORIZED,
             "woocommerce_rest_authentication_error",
-            "Consumer key is invalid.",
-        ))
+            message,
+        )
+    };
+    match pair {
+        Some((key, secret))
+            if key == WOOCOMMERCE_CONSUMER_KEY && secret == WOOCOMMERCE_CONSUMER_SECRET =>
+        {
+            Ok(())
+        }
+        Some((key, secret))
+            if key == WOOCOMMERCE_READ_ONLY_CONSUMER_KEY
+                && secret == WOOCOMMERCE_READ_ONLY_CONSUMER_SECRET =>
+        {
+            if access.writes() {
+                Err(authentication_error(
+                    "The API key provided does not have write permissions.",
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        _ => Err(authentication_error("Consumer key is invalid.")),
     }
 }
 
@@ -233,10 +301,26 @@ fn boolean(object: &Map<String, Value>, name: &str) -> Result<bool, WcError> {
     }
 }
 
-fn note_json(note: &Note) -> Value {
+/// A list in WordPress's words (`wp_sprintf_l`, as enum errors use it): `a and b`,
+/// `a, b, and c`.
+fn wp_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [first, second] => format!("{first} and {second}"),
+        [rest @ .., last] => format!("{}, and {last}", rest.join(", ")),
+    }
+}
+
+/// WordPress's REST date, `2026-05-01T09:00:00`: the site's local time without an offset.
+/// The sandbox site's timezone is UTC, so local and GMT times are the same.
+fn wp_date(at: OffsetDateTime) -> String {
     let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
-    // The sandbox site's timezone is UTC, so local and GMT times are the same.
-    let date = note.created.format(&format).unwrap_or_default();
+    at.format(&format).unwrap_or_default()
+}
+
+fn note_json(note: &Note) -> Value {
+    let date = wp_date(note.created);
     json!({
         "id": note.id,
         "author": if note.added_by_user { "sandbox" } else { "system" },
@@ -361,10 +445,9 @@ async fn update_order(
             None => None,
             Some(Value::String(s)) if ORDER_STATUSES.contains(&s.as_str()) => Some(s.clone()),
             Some(_) => {
-                let (last, rest) = ORDER_STATUSES.split_last().unwrap_or((&"", &[]));
                 return Err(WcError::invalid_param(
                     "status",
-                    format!("status is not one of {}, and {last}.", rest.join(", ")),
+                    format!("status is not one of {}.", wp_list(&ORDER_STATUSES)),
                 ));
             }
         };
@@ -386,16 +469,56 @@ async fn update_order(
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_basic_credentials_encode_the_published_pair() {
+    fn headers(key: &str, secret: &str) -> HeaderMap {
         let request = reqwest::Client::new()
             .get("http://127.0.0.1/")
-            .basic_auth(WOOCOMMERCE_CONSUMER_KEY, Some(WOOCOMMERCE_CONSUMER_SECRET))
+            .basic_auth(key, Some(secret))
             .build()
             .unwrap();
+        request.headers().clone()
+    }
+
+    #[test]
+    fn lists_read_as_wordpress_writes_them() {
+        assert_eq!(wp_list(&["asc", "desc"]), "asc and desc");
+        assert_eq!(wp_list(&["a", "b", "c"]), "a, b, and c");
+        assert_eq!(wp_list(&["a"]), "a");
+    }
+
+    #[test]
+    fn the_read_write_pair_may_do_anything_the_read_only_pair_only_read() {
+        let full = headers(WOOCOMMERCE_CONSUMER_KEY, WOOCOMMERCE_CONSUMER_SECRET);
+        let read = headers(
+            WOOCOMMERCE_READ_ONLY_CONSUMER_KEY,
+            WOOCOMMERCE_READ_ONLY_CONSUMER_SECRET,
+        );
+        for access in [
+            Access::List,
+            Access::View,
+            Access::Create,
+            Access::Edit,
+            Access::Delete,
+        ] {
+            assert!(authenticate(&full, access).is_ok());
+            let refused = authenticate(&read, access).err();
+            assert_eq!(refused.is_some(), access.writes());
+            if let Some(refused) = refused {
+                assert_eq!(refused.code, "woocommerce_rest_authentication_error");
+                assert_eq!(
+                    refused.message,
+                    "The API key provided does not have write permissions."
+                );
+            }
+        }
+        let crossed = headers(
+            WOOCOMMERCE_CONSUMER_KEY,
+            WOOCOMMERCE_READ_ONLY_CONSUMER_SECRET,
+        );
         assert_eq!(
-            request.headers()[header::AUTHORIZATION],
-            format!("Basic {BASIC_CREDENTIALS}")
+            authenticate(&crossed, Access::View)
+                .err()
+                .map(|e| e.message),
+            Some("Consumer key is invalid.".to_owned())
         );
     }
 }

@@ -111,7 +111,7 @@ async fn lwa_grants_tokens_only_for_the_sandbox_credentials() {
         assert_eq!(body_json(response).await["error"], error);
     }
     let mut wrong_grant = token_form(AMAZON_REFRESH_TOKEN, AMAZON_LWA_CLIENT_SECRET);
-    wrong_grant[0].1 = "client_credentials".into();
+    wrong_grant[0].1 = "authorization_code".into();
     let response = Client::new()
         .post(&url)
         .form(&wrong_grant)

@@ -306,7 +306,7 @@ impl OnfleetCourier {
     }
 }
 
-const PARTNER: &str = "onfleet";
+pub(crate) const PARTNER: &str = "onfleet";
 
 fn is_rejected(e: &CourierError) -> bool {
     matches!(e, CourierError::Partner(PartnerError::Rejected { .. }))
@@ -318,12 +318,12 @@ fn is_not_found(e: &CourierError) -> bool {
 
 /// Onfleet's error body, read leniently: `message` is an object in the documented form
 /// but a plain string in some answers.
-struct OnfleetError {
+pub(crate) struct OnfleetError {
     subcode: Option<u64>,
-    summary: String,
+    pub(crate) summary: String,
 }
 
-fn parse_error(text: &str) -> OnfleetError {
+pub(crate) fn parse_error(text: &str) -> OnfleetError {
     let Ok(body) = serde_json::from_str::<Value>(text) else {
         return OnfleetError {
             subcode: None,

@@ -126,7 +126,7 @@ impl SandboxCourier {
     }
 }
 
-const PARTNER: &str = "sandbox";
+pub(crate) const PARTNER: &str = "sandbox";
 
 /// What an error answer means, from its status and its `{"error": {...}}` body.
 fn classify(reply: &Reply) -> CourierError {

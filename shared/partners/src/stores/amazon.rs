@@ -153,8 +153,8 @@ impl FetchedOrder {
     }
 }
 
-struct AccessToken {
-    value: String,
+pub(crate) struct AccessToken {
+    pub(crate) value: String,
     refresh_at: Instant,
 }
 
@@ -460,8 +460,7 @@ impl SpApiClient {
         }
     }
 
-    /// LWA's refresh-token grant. Asking again is harmless, so every failure to reach LWA is
-    /// plain unavailability.
+    /// LWA's refresh-token grant: a token that acts for the seller.
     async fn request_token(&self) -> Result<AccessToken, PartnerError> {
         let c = &self.credentials;
         let form = [
@@ -470,43 +469,52 @@ impl SpApiClient {
             ("client_id", c.lwa_client_id.as_str()),
             ("client_secret", c.lwa_client_secret.as_str()),
         ];
-        let requested = Instant::now();
-        // Asking again is harmless: a token request is a read.
-        let request = self.http.post(&c.lwa_token_url).form(&form);
-        let reply = http::exchange(PARTNER, request, Effect::Read).await?;
-        match reply.status.as_u16() {
-            200..=299 => {
-                let token: TokenResponse = reply.json(PARTNER, Effect::Read)?;
-                let lifetime = Duration::from_secs(token.expires_in).saturating_sub(TOKEN_MARGIN);
-                Ok(AccessToken {
-                    value: token.access_token,
-                    refresh_at: requested + lifetime,
+        lwa_grant(&self.http, &c.lwa_token_url, &form).await
+    }
+}
+
+/// One Login with Amazon grant (`form` names it). Asking again is harmless, so every
+/// failure to reach LWA is plain unavailability.
+pub(crate) async fn lwa_grant(
+    http: &reqwest::Client,
+    token_url: &str,
+    form: &[(&str, &str)],
+) -> Result<AccessToken, PartnerError> {
+    let requested = Instant::now();
+    // A token request is a read.
+    let reply = http::exchange(PARTNER, http.post(token_url).form(form), Effect::Read).await?;
+    match reply.status.as_u16() {
+        200..=299 => {
+            let token: TokenResponse = reply.json(PARTNER, Effect::Read)?;
+            let lifetime = Duration::from_secs(token.expires_in).saturating_sub(TOKEN_MARGIN);
+            Ok(AccessToken {
+                value: token.access_token,
+                refresh_at: requested + lifetime,
+            })
+        }
+        429 => Err(PartnerError::Throttled {
+            partner: PARTNER,
+            retry_after: throttle_wait(&reply.headers),
+        }),
+        500..=599 => Err(PartnerError::unavailable(
+            PARTNER,
+            format!("LWA {}", reply.status),
+        )),
+        _ => {
+            let error = serde_json::from_slice::<LwaError>(&reply.body).ok();
+            let text = error
+                .map(|e| {
+                    [e.error, e.error_description]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(": ")
                 })
-            }
-            429 => Err(PartnerError::Throttled {
-                partner: PARTNER,
-                retry_after: throttle_wait(&reply.headers),
-            }),
-            500..=599 => Err(PartnerError::unavailable(
+                .unwrap_or_default();
+            Err(PartnerError::config(
                 PARTNER,
-                format!("LWA {}", reply.status),
-            )),
-            _ => {
-                let error = serde_json::from_slice::<LwaError>(&reply.body).ok();
-                let text = error
-                    .map(|e| {
-                        [e.error, e.error_description]
-                            .into_iter()
-                            .flatten()
-                            .collect::<Vec<_>>()
-                            .join(": ")
-                    })
-                    .unwrap_or_default();
-                Err(PartnerError::config(
-                    PARTNER,
-                    format!("LWA {}: {text}", reply.status),
-                ))
-            }
+                format!("LWA {}: {text}", reply.status),
+            ))
         }
     }
 }
@@ -631,7 +639,7 @@ pub fn package_reference_id(key: &ShipmentKey) -> String {
 
 /// How long to wait after a 429: `Retry-After` when given, else one request's worth of the
 /// usage-plan rate in `x-amzn-RateLimit-Limit` (requests per second), at most a minute.
-fn throttle_wait(headers: &HeaderMap) -> Option<Duration> {
+pub(crate) fn throttle_wait(headers: &HeaderMap) -> Option<Duration> {
     http::retry_after(headers).or_else(|| {
         let rate: f64 = headers
             .get(RATE_LIMIT_HEADER)?
@@ -647,7 +655,7 @@ fn throttle_wait(headers: &HeaderMap) -> Option<Duration> {
 }
 
 /// The messages of an SP-API error body, or its first bytes.
-fn errors_text(body: &[u8]) -> String {
+pub(crate) fn errors_text(body: &[u8]) -> String {
     match serde_json::from_slice::<ErrorList>(body) {
         Ok(list) if !list.errors.is_empty() => list
             .errors

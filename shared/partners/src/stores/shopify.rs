@@ -470,7 +470,7 @@ impl ShopifyAdmin {
 
     /// One GraphQL call. `mutation` marks calls that change the store: a failure after
     /// sending one is ambiguous.
-    async fn graphql(
+    pub(crate) async fn graphql(
         &self,
         query: &str,
         variables: Value,
@@ -536,7 +536,7 @@ fn written(data: &Value, mutation: &str) -> Result<WriteBack, PartnerError> {
 }
 
 /// A mutation payload's `userErrors`, if any, as a refusal.
-fn user_errors(payload: &Value) -> Result<(), PartnerError> {
+pub(crate) fn user_errors(payload: &Value) -> Result<(), PartnerError> {
     match payload["userErrors"].as_array().filter(|e| !e.is_empty()) {
         Some(errors) => {
             let messages: Vec<&str> = errors

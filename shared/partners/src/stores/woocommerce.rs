@@ -88,9 +88,9 @@ pub struct OrderNote {
 
 /// A WooCommerce REST v3 client for one store.
 pub struct WooCommerceRest {
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
     /// `{site_url}/wp-json/wc/v3`.
-    api: String,
+    pub(crate) api: String,
     consumer_key: String,
     consumer_secret: String,
 }
@@ -261,7 +261,7 @@ impl WooCommerceRest {
         self.call(request, Effect::Write).await.map(drop)
     }
 
-    async fn call(
+    pub(crate) async fn call(
         &self,
         request: reqwest::RequestBuilder,
         effect: Effect,
