@@ -17,8 +17,10 @@ up:
 	RUST_LOG=$${RUST_LOG:-warn} infra/scripts/with-emulator.sh target/debug/courier-bridge-local serve --port $${PORT:-3000}
 
 ## Every test: unit, handler, end-to-end against the emulator, the pages in headless Chromium
-## (Debian's, installed with apt-get by setup-browser.sh), and each benchmark once.
+## (Debian's, installed with apt-get by setup-browser.sh), schemathesis against the public
+## API (installed into .venv beside setup's tools), and each benchmark once.
 test:
+	infra/scripts/setup.sh tests/schemathesis/requirements.txt
 	infra/scripts/setup-browser.sh
 	infra/scripts/with-emulator.sh cargo test --workspace --tests
 

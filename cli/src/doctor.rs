@@ -58,9 +58,9 @@ impl Report {
                 Outcome::Warn => "warn",
                 Outcome::Fail => "FAIL",
             };
-            lines.push(format!("{mark}  {:<34} {}", c.check, c.detail));
+            lines.push(format!("{mark}  {:<40} {}", c.check, c.detail));
             if let Some(fix) = &c.fix {
-                lines.push(format!("      {:<34} fix: {fix}", ""));
+                lines.push(format!("      {:<40} fix: {fix}", ""));
             }
         }
         let count = |o| self.with(o).count();

@@ -61,6 +61,11 @@ pub enum DemoError {
     Fixture(String),
     #[error("console user: {0}")]
     ConsoleUser(String),
+    #[error("courier-bridge {command}: {error}")]
+    Cli {
+        command: &'static str,
+        error: cli::CliError,
+    },
     #[error("the loop did not settle within {0:?}: {1}")]
     Timeout(Duration, String),
 }
@@ -574,6 +579,7 @@ pub async fn run(sdk: &SdkConfig, out: &mut impl Write) -> Result<(), DemoError>
     print_audit_trail(&demo.stores, &expected[0], out).await?;
     demo.tracking_page(&expected[0], out).await?;
     demo.console(out).await?;
+    demo.connect_and_doctor(out).await?;
     demo.finish(out).await
 }
 
@@ -1024,6 +1030,75 @@ impl<'a> Demo<'a> {
             self.runtime.http_url
         )
         .ok();
+        Ok(())
+    }
+
+    /// A store joined with the operator's CLI (`courier-bridge connect`: the secret stored,
+    /// the webhooks registered at the sandbox's WooCommerce, twice to show nothing doubles),
+    /// then the stack's checklist (`courier-bridge doctor`) for it.
+    async fn connect_and_doctor(&self, out: &mut impl Write) -> Result<(), DemoError> {
+        let webhooks = format!("{}/webhooks", self.runtime.http_url);
+        let site = self.sandbox.base_url();
+        let run = |command: &'static str, args: Vec<&str>| {
+            let mut argv = vec!["courier-bridge", "--stack", &self.stack_name];
+            argv.extend(args);
+            let argv: Vec<String> = argv.into_iter().map(str::to_owned).collect();
+            async move {
+                cli::run(argv)
+                    .await
+                    .map_err(|error| DemoError::Cli { command, error })
+            }
+        };
+        let connect = vec![
+            "connect",
+            "woocommerce",
+            "--store",
+            "connected-shop",
+            "--site",
+            &site,
+            "--consumer-key",
+            sandbox::WOOCOMMERCE_CONSUMER_KEY,
+            "--consumer-secret",
+            sandbox::WOOCOMMERCE_CONSUMER_SECRET,
+            "--webhook-url",
+            &webhooks,
+        ];
+        writeln!(out, "\nA store connected with the CLI (courier-bridge connect woocommerce --store connected-shop ...):").ok();
+        for line in run("connect", connect.clone()).await?.lines() {
+            writeln!(out, "  {line}").ok();
+        }
+        writeln!(out, "Connected again: nothing doubles.").ok();
+        for line in run("connect", connect).await?.lines() {
+            writeln!(out, "  {line}").ok();
+        }
+        writeln!(
+            out,
+            "\nThe stack's checklist (courier-bridge doctor --store connected-shop):"
+        )
+        .ok();
+        let report = match run(
+            "doctor",
+            vec![
+                "doctor",
+                "--store",
+                "connected-shop",
+                "--webhook-url",
+                &webhooks,
+            ],
+        )
+        .await
+        {
+            Ok(report) => report,
+            // A fail is the doctor's answer, shown like any other.
+            Err(DemoError::Cli {
+                error: cli::CliError::Unhealthy(report),
+                ..
+            }) => report,
+            Err(e) => return Err(e),
+        };
+        for line in report.lines() {
+            writeln!(out, "  {line}").ok();
+        }
         Ok(())
     }
 

@@ -203,9 +203,17 @@ impl LocalStack {
         ));
         if let Some(endpoint) = &self.endpoint {
             lines.push(format!(
-                "The CLI on this stack (from another terminal):\n  AWS_ENDPOINT_URL={endpoint} AWS_REGION={region} \
-                 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test target/debug/courier-bridge --stack {} review list",
+                "The CLI on this stack (from another terminal):\n  export AWS_ENDPOINT_URL={endpoint} AWS_REGION={region} \
+                 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test COURIER_BRIDGE_STACK={} \
+                 COURIER_BRIDGE_WEBHOOK_URL={http}/webhooks\n  \
+                 target/debug/courier-bridge review list\n  \
+                 target/debug/courier-bridge doctor\n  \
+                 target/debug/courier-bridge connect woocommerce --store my-shop --site {} \
+                 --consumer-key {} --consumer-secret {}   (the sandbox's WooCommerce)",
                 self.stack,
+                self.sandbox.base_url(),
+                sandbox::WOOCOMMERCE_CONSUMER_KEY,
+                sandbox::WOOCOMMERCE_CONSUMER_SECRET,
                 region = self.region,
             ));
         }
