@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export CARGO_BUILD_JOBS ?= 2
 
-.PHONY: demo up test test-matrix lint build-lambda setup bench bench-dispatch
+.PHONY: demo up test test-matrix lint build-lambda setup bench bench-dispatch chaos soak
 
 ## Replays every channel's published sample orders through the whole loop, locally (moto + sandbox).
 demo:
@@ -46,6 +46,23 @@ bench: setup
 	infra/scripts/with-emulator.sh target/debug/per_event
 	BENCH_ORDERS=$${BENCH_ORDERS:-2000} infra/scripts/with-emulator.sh target/debug/e2e
 	target/debug/report
+
+## Chaos: every function its own process, a random one SIGKILLed every ~400 ms while
+## CHAOS_ORDERS (default 2000) signed orders and a quarter again come in, with courier and store
+## faults; then every task delivered, the DLQs redriven, and nothing lost or doubled checked
+## (counts and kills per function in target/bench/chaos.json). CI runs CHAOS_ORDERS=300.
+chaos:
+	cargo build $(addprefix -p ,$(FUNCTIONS)) -p courier-bridge-bench --bin chaos
+	CHAOS_ORDERS=$${CHAOS_ORDERS:-2000} infra/scripts/with-emulator.sh target/debug/chaos
+
+## Soak: every function one process, no faults, SOAK_RATE orders a second (default 2, every 4th
+## cash on delivery) for SOAK_SECONDS (default 1800) while the sandbox's drivers deliver; each
+## function's VmRSS and open fds sampled every minute after a warm-up, then the day's COD handed
+## over and reconciled. Fails if memory grows past 20 % + 2 MiB, fds by more than 8, the cash
+## does not balance, or anything is lost or doubled (target/bench/soak.json). Not in CI.
+soak:
+	cargo build $(addprefix -p ,$(FUNCTIONS)) -p courier-bridge-bench --bin soak
+	SOAK_SECONDS=$${SOAK_SECONDS:-1800} infra/scripts/with-emulator.sh target/debug/soak
 
 ## The route planner on the 56 Solomon VRPTW instances: gap to the best-known distance,
 ## vehicles, time per instance (BENCH_DISPATCH_SECONDS per instance, default 2), then VROOM,

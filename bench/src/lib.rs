@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+pub mod chaos;
 pub mod proxy;
 pub mod stack;
 
@@ -43,6 +44,8 @@ pub enum BenchError {
     Provision(#[from] local_runtime::provision::ProvisionError),
     #[error(transparent)]
     Seed(#[from] local_runtime::secrets::SeedError),
+    #[error(transparent)]
+    Storage(#[from] domain::StorageError),
     #[error("check failed: {0}")]
     Check(String),
 }

@@ -1,0 +1,296 @@
+//! Chaos in process mode: every function runs as its own binary behind the Lambda Runtime
+//! API emulator, and a killer sends SIGKILL to a random function process every few hundred
+//! milliseconds while N signed orders (`CHAOS_ORDERS`, default 2000) and a quarter of them
+//! again come in, shuffled, 16 at a time, with courier and store faults armed. The runtime
+//! starts a killed process again, as Lambda starts a new execution environment; what it was
+//! doing comes back after its queue's visibility timeout, or as the sender's retry. Then the
+//! sandbox's drivers deliver every task (still killing), the killer stops, the dead letters
+//! are redriven, and the run fails unless: exactly one courier task per order, every order
+//! in the audit trail, every status written back once, every customer message SENT or
+//! UNKNOWN and none sent twice, every DLQ empty. It prints the counts and the kills per
+//! function, and writes them to target/bench/chaos.json.
+//!
+//! `make chaos` builds the functions and runs it under infra/scripts/with-emulator.sh
+//! (`CHAOS_BIN_DIR`, default target/debug, holds the function binaries).
+
+use courier_bridge_bench::chaos::{deliver_all, post_order, redrive_all, settle, Ledger};
+use courier_bridge_bench::stack::{seed_secrets, start_sandbox};
+use courier_bridge_bench::{emulator_sdk, env_usize, results_dir, target_dir, BenchError};
+use futures::stream::{self, StreamExt};
+use local_runtime::demo::connect_courier_webhooks;
+use local_runtime::process::ProcessOptions;
+use local_runtime::{FunctionMode, LocalRuntime, RuntimeOptions};
+use rand::seq::SliceRandom;
+use rand::Rng;
+use sandbox::{Fault, Sandbox};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const COURIER_WEBHOOK_SECRET: &str = "whsec_sandbox_chaos";
+const FIRST_ID: u64 = 8_100_000_000_000_000_001;
+/// create-task's partner timeout in this run; a lost response is held longer than this.
+const PARTNER_TIMEOUT_MS: u64 = 2_000;
+
+#[derive(Debug, Serialize)]
+struct ChaosResult {
+    orders: usize,
+    duplicate_posts: usize,
+    answers: BTreeMap<String, usize>,
+    kills: BTreeMap<String, usize>,
+    faults: BTreeMap<String, usize>,
+    redriven: usize,
+    seconds: f64,
+    ledger: Ledger,
+    broken: Vec<String>,
+}
+
+#[tokio::main]
+async fn main() {
+    match run().await {
+        Ok(broken) if broken.is_empty() => {}
+        Ok(_) => std::process::exit(1),
+        Err(e) => {
+            eprintln!("chaos: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+async fn run() -> Result<Vec<String>, BenchError> {
+    let orders = env_usize("CHAOS_ORDERS", 2000);
+    let concurrency = env_usize("CHAOS_CONCURRENCY", 16);
+    let processes = env_usize("CHAOS_PROCESSES", 2);
+    let kill_every_ms = env_usize("CHAOS_KILL_EVERY_MS", 400) as u64;
+    let bin_dir = std::env::var_os("CHAOS_BIN_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("debug"));
+    let sdk = emulator_sdk().await.ok_or_else(|| {
+        BenchError::Setup(
+            "AWS_ENDPOINT_URL is not set: run under infra/scripts/with-emulator.sh".into(),
+        )
+    })?;
+    let out_dir = results_dir()?;
+    let log_dir = out_dir.join("chaos-logs");
+    std::fs::create_dir_all(&log_dir)?;
+
+    let sandbox = Arc::new(start_sandbox().await?);
+    let stack = format!("chaos-{:06x}", rand::random::<u32>() & 0xff_ffff);
+    let prefix = format!("{stack}/");
+    let mut options = RuntimeOptions::new(&stack);
+    options
+        .parameter_overrides
+        .insert("SecretsPrefix".into(), prefix.clone());
+    for (name, value) in [
+        ("PARTNER_TIMEOUT_MS", PARTNER_TIMEOUT_MS.to_string()),
+        ("RUST_LOG", "warn".to_owned()),
+        // Retries in seconds, not minutes: the run is about what survives, not backoff.
+        ("RETRY_BASE_MS", "200".to_owned()),
+        ("RETRY_MAX_MS", "2000".to_owned()),
+    ] {
+        options.env_overrides.insert(name.into(), value);
+    }
+    options.functions = FunctionMode::Processes(ProcessOptions {
+        bin_dir,
+        per_function: processes,
+        log_dir: Some(log_dir),
+    });
+    let runtime = Arc::new(LocalRuntime::start(&sdk, options).await?);
+    let secret = seed_secrets(&sdk, &prefix, &sandbox.base_url(), COURIER_WEBHOOK_SECRET).await?;
+    connect_courier_webhooks(&sandbox, &runtime, COURIER_WEBHOOK_SECRET);
+
+    let ids: Vec<u64> = (0..orders as u64).map(|i| FIRST_ID + i).collect();
+    let mut posts = ids.clone();
+    posts.extend(ids.iter().copied().filter(|id| id % 4 == 0));
+    posts.shuffle(&mut rand::thread_rng());
+    let duplicate_posts = posts.len() - orders;
+    println!(
+        "chaos: {orders} orders + {duplicate_posts} duplicates, {concurrency} at a time, \
+         {processes} processes per function, a SIGKILL every ~{kill_every_ms} ms, stack {stack}"
+    );
+    let started = Instant::now();
+    let killing = Arc::new(AtomicBool::new(true));
+    let killer = tokio::spawn(kill_randomly(
+        runtime.clone(),
+        killing.clone(),
+        kill_every_ms,
+    ));
+    let faulting = Arc::new(AtomicBool::new(true));
+    let faults = tokio::spawn(arm_faults(sandbox.clone(), faulting.clone()));
+
+    let http = reqwest::Client::new();
+    let answers: Vec<Result<String, BenchError>> = stream::iter(posts)
+        .map(|id| {
+            let (http, url, secret) = (&http, &runtime.http_url, &secret);
+            async move { post_order(http, url, secret, id, Duration::from_secs(600)).await }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    let mut by_answer: BTreeMap<String, usize> = BTreeMap::new();
+    for answer in answers {
+        *by_answer.entry(answer?).or_default() += 1;
+    }
+    println!(
+        "chaos: posted in {:.0} s: {by_answer:?}",
+        started.elapsed().as_secs_f64()
+    );
+
+    // A killed create-task's message is back after the queue's visibility timeout (180 s).
+    let patience = Duration::from_secs(900);
+    settle("a courier task for every order", patience, || {
+        let sandbox = sandbox.clone();
+        async move { Ok(sandbox.tasks().len() >= orders) }
+    })
+    .await?;
+    faulting.store(false, Ordering::Relaxed);
+    let faults = faults
+        .await
+        .map_err(|e| BenchError::Setup(format!("fault injector: {e}")))?;
+    sandbox.clear_faults();
+    let delivered = deliver_all(&sandbox, concurrency).await?;
+    println!(
+        "chaos: {delivered} tasks driven to delivered at {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    let quiet = |runtime: Arc<LocalRuntime>, sandbox: Arc<Sandbox>, ids: Vec<u64>| async move {
+        let ledger = Ledger::read(&runtime, &sandbox, &ids).await?;
+        Ok(ledger.shipments_delivered >= ids.len()
+            && ledger.fulfillments >= ids.len()
+            && !ledger.messages.contains_key("PENDING")
+            && !ledger.messages.contains_key("SENDING"))
+    };
+    settle("every shipment delivered and told", patience, || {
+        quiet(runtime.clone(), sandbox.clone(), ids.clone())
+    })
+    .await
+    .ok();
+    killing.store(false, Ordering::Relaxed);
+    let kills = killer
+        .await
+        .map_err(|e| BenchError::Setup(format!("killer: {e}")))?;
+    // What the kills sent to the DLQs goes back, as an operator's redrive does.
+    let mut redriven = 0;
+    for _ in 0..3 {
+        settle(
+            "the killed invocations back from their timeouts",
+            patience,
+            || quiet(runtime.clone(), sandbox.clone(), ids.clone()),
+        )
+        .await
+        .ok();
+        let moved = redrive_all(&runtime).await?;
+        redriven += moved;
+        if moved == 0 {
+            break;
+        }
+    }
+    settle("every shipment delivered and told", patience, || {
+        quiet(runtime.clone(), sandbox.clone(), ids.clone())
+    })
+    .await
+    .ok();
+
+    let ledger = Ledger::read(&runtime, &sandbox, &ids).await?;
+    let broken = ledger.broken();
+    let result = ChaosResult {
+        orders,
+        duplicate_posts,
+        answers: by_answer,
+        kills,
+        faults,
+        redriven,
+        seconds: started.elapsed().as_secs_f64(),
+        ledger,
+        broken: broken.clone(),
+    };
+    let path = out_dir.join("chaos.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&result)?)?;
+    println!("{}", serde_json::to_string_pretty(&result)?);
+    if let Ok(runtime) = Arc::try_unwrap(runtime) {
+        runtime.stop_and_teardown().await?;
+    }
+    if broken.is_empty() {
+        println!("chaos: nothing lost, nothing doubled ({})", path.display());
+    } else {
+        eprintln!("chaos: BROKEN: {broken:?}");
+    }
+    Ok(broken)
+}
+
+/// SIGKILLs a random function process every `every_ms` (± half) until `killing` turns
+/// false; returns the kills per function.
+async fn kill_randomly(
+    runtime: Arc<LocalRuntime>,
+    killing: Arc<AtomicBool>,
+    every_ms: u64,
+) -> BTreeMap<String, usize> {
+    let mut kills: BTreeMap<String, usize> = BTreeMap::new();
+    while killing.load(Ordering::Relaxed) {
+        let pause = rand::thread_rng().gen_range(every_ms / 2..=every_ms + every_ms / 2);
+        tokio::time::sleep(Duration::from_millis(pause)).await;
+        let live: Vec<(String, u32)> = runtime
+            .process_stats()
+            .into_iter()
+            .flat_map(|(function, processes)| {
+                processes
+                    .into_iter()
+                    .map(move |p| (function.clone(), p.pid))
+            })
+            .collect();
+        let Some((function, pid)) = live.choose(&mut rand::thread_rng()).cloned() else {
+            continue;
+        };
+        let killed = tokio::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()
+            .await
+            .is_ok_and(|s| s.success());
+        if killed {
+            *kills.entry(function).or_default() += 1;
+        }
+    }
+    kills
+}
+
+/// Arms a courier fault or a store fault every second, in turn, until `faulting` turns
+/// false: 503s and 429s on task creation, a creation whose answer is lost past the
+/// timeout, the Shopify Admin API unavailable, Twilio refusing; returns how many of each.
+async fn arm_faults(sandbox: Arc<Sandbox>, faulting: Arc<AtomicBool>) -> BTreeMap<String, usize> {
+    let mut armed: BTreeMap<String, usize> = BTreeMap::new();
+    let mut turn = 0usize;
+    while faulting.load(Ordering::Relaxed) {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let name = match turn % 5 {
+            0 => {
+                sandbox.set_create_task_fault(Fault::Unavailable { times: 3 });
+                "courier_503"
+            }
+            1 => {
+                sandbox.set_create_task_fault(Fault::RateLimited { times: 3 });
+                "courier_429"
+            }
+            2 => {
+                sandbox.set_create_task_fault(Fault::LoseResponse {
+                    times: 1,
+                    delay_ms: PARTNER_TIMEOUT_MS + 1_000,
+                });
+                "courier_lost_response"
+            }
+            3 => {
+                sandbox.set_shopify_admin_fault(Fault::Unavailable { times: 2 });
+                "shopify_503"
+            }
+            _ => {
+                sandbox.set_twilio_fault(Fault::Unavailable { times: 2 });
+                "twilio_503"
+            }
+        };
+        *armed.entry(name.to_owned()).or_default() += 1;
+        turn += 1;
+    }
+    armed
+}
