@@ -241,9 +241,19 @@ pub async fn connect(
             store_name(&store)?;
             let secret_name = format!("woocommerce/{store}");
             let stored = stored(&secrets, &secret_name).await?;
-            let webhook_secret = secret
-                .or_else(|| text_field(&stored, "webhook_secret"))
-                .unwrap_or_else(|| random_secret("wcsec_"));
+            let kept = text_field(&stored, "webhook_secret");
+            // Webhooks already made sign with the stored secret: changing it here would
+            // make them fail verification. Rotation changes it with a grace period.
+            if let (Some(given), Some(kept)) = (&secret, &kept) {
+                if given != kept {
+                    return Err(CliError::Usage(format!(
+                        "woocommerce/{store} already has a webhook secret, which its webhooks \
+                         sign with; change it with `courier-bridge rotate woocommerce {store} \
+                         --secret ...` and set the same in WooCommerce"
+                    )));
+                }
+            }
+            let webhook_secret = secret.or(kept).unwrap_or_else(|| random_secret("wcsec_"));
             let rest = partners::stores::woocommerce::WooCommerceRest::new(
                 http,
                 &site,

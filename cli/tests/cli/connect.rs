@@ -245,6 +245,13 @@ async fn woocommerce_webhooks_carry_the_stored_secret_and_a_read_only_key_makes_
         .all(|w| w.secret == credentials.webhook_secret
             && w.delivery_url == format!("{WEBHOOK_URL}/woocommerce/shop")));
 
+    // Another secret would break the webhooks made with the stored one: refused.
+    let mut other_secret = full.clone();
+    other_secret.extend(["--secret", "wcsec_other"]);
+    let error = stack.run(&other_secret).await.unwrap_err();
+    assert_eq!(error.exit_code(), exit::USAGE);
+    assert!(error.to_string().contains("rotate"), "{error}");
+
     // Moved to another stack: the old URL is reported, then replaced.
     let moved = "https://new.example/webhooks";
     let mut args = woocommerce_args(
