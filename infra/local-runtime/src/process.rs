@@ -55,6 +55,10 @@ pub struct ProcessStats {
     pub pid: u32,
     /// Peak resident set size (`VmHWM` in /proc/<pid>/status), in KiB; `None` off Linux.
     pub peak_rss_kib: Option<u64>,
+    /// Resident set size now (`VmRSS` in /proc/<pid>/status), in KiB; `None` off Linux.
+    pub rss_kib: Option<u64>,
+    /// Open file descriptors now (entries of /proc/<pid>/fd); `None` off Linux.
+    pub open_fds: Option<usize>,
 }
 
 impl FunctionProcesses {
@@ -112,7 +116,7 @@ impl FunctionProcesses {
         self.api.invoke(event, self.timeout).await
     }
 
-    /// The live processes and their peak memory so far.
+    /// The live processes, their peak and current memory and their open descriptors.
     pub fn stats(&self) -> Vec<ProcessStats> {
         let pids: Vec<u32> = self
             .pids
@@ -123,6 +127,8 @@ impl FunctionProcesses {
             .map(|pid| ProcessStats {
                 pid,
                 peak_rss_kib: peak_rss_kib(pid),
+                rss_kib: rss_kib(pid),
+                open_fds: open_fds(pid),
             })
             .collect()
     }
@@ -275,10 +281,30 @@ fn cpu_time_of(stat: &str) -> Option<Duration> {
 
 /// `VmHWM` of a process: the most resident memory it has had.
 pub fn peak_rss_kib(pid: u32) -> Option<u64> {
+    status_kib(pid, "VmHWM:")
+}
+
+/// `VmRSS` of a process: the memory it has resident now.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    status_kib(pid, "VmRSS:")
+}
+
+/// How many file descriptors a process has open (sockets, files, pipes); `None` off Linux
+/// or once it is gone.
+pub fn open_fds(pid: u32) -> Option<usize> {
+    Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
+}
+
+fn status_kib(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    kib_field(&status, field)
+}
+
+/// A `kB` line of /proc/<pid>/status (`VmRSS:    5120 kB`), in KiB.
+fn kib_field(status: &str, field: &str) -> Option<u64> {
     status
         .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .find_map(|line| line.strip_prefix(field))
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|kib| kib.parse().ok())
 }
@@ -293,5 +319,25 @@ mod tests {
         let stat = "4242 (web (hook) x) S 1 4242 4242 0 -1 4194560 1077 0 0 0 37 5 0 0 20 0 1 0";
         assert_eq!(cpu_time_of(stat), Some(Duration::from_millis(420)));
         assert_eq!(cpu_time_of("4242 (cut short) S 1"), None);
+    }
+
+    #[test]
+    fn memory_fields_are_read_by_name_in_kib() {
+        let status =
+            "Name:\tnotify\nVmPeak:\t  20000 kB\nVmHWM:\t    9216 kB\nVmRSS:\t    8192 kB\n";
+        assert_eq!(kib_field(status, "VmHWM:"), Some(9216));
+        assert_eq!(kib_field(status, "VmRSS:"), Some(8192));
+        assert_eq!(kib_field(status, "VmSwap:"), None);
+    }
+
+    #[test]
+    fn this_process_has_resident_memory_and_open_descriptors() {
+        let pid = std::process::id();
+        let (rss, peak) = (rss_kib(pid), peak_rss_kib(pid));
+        if cfg!(target_os = "linux") {
+            assert!(rss.is_some_and(|r| r > 0 && peak.is_some_and(|p| p >= r)));
+            // stdin, stdout and stderr at least.
+            assert!(open_fds(pid).is_some_and(|n| n >= 3));
+        }
     }
 }
