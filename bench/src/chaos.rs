@@ -10,7 +10,96 @@ use local_runtime::LocalRuntime;
 use sandbox::Sandbox;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// A run's stack: the sandbox, and the local runtime with every function its own process
+/// (`per_function` each, the binaries from `{RUN}_BIN_DIR`, default target/debug), its
+/// store and courier connected.
+pub struct ProcessStack {
+    pub name: String,
+    pub sandbox: Arc<Sandbox>,
+    pub runtime: Arc<LocalRuntime>,
+    /// What the store signs its webhooks with.
+    pub store_secret: String,
+    /// target/bench: where the run writes its JSON, and each process its log under
+    /// `{run}-logs`.
+    pub out_dir: PathBuf,
+}
+
+impl ProcessStack {
+    /// `run` names the stack, the logs and the binaries' variable (`chaos`: `CHAOS_BIN_DIR`);
+    /// `env` overrides the functions' settings.
+    pub async fn start(
+        run: &str,
+        per_function: usize,
+        env: &[(&str, String)],
+    ) -> Result<ProcessStack, BenchError> {
+        let bin_dir = std::env::var_os(format!("{}_BIN_DIR", run.to_ascii_uppercase()))
+            .map(PathBuf::from)
+            .unwrap_or_else(|| crate::target_dir().join("debug"));
+        let sdk = crate::emulator_sdk().await.ok_or_else(|| {
+            BenchError::Setup(
+                "AWS_ENDPOINT_URL is not set: run under infra/scripts/with-emulator.sh".into(),
+            )
+        })?;
+        let out_dir = crate::results_dir()?;
+        let log_dir = out_dir.join(format!("{run}-logs"));
+        std::fs::create_dir_all(&log_dir)?;
+        let sandbox = Arc::new(crate::stack::start_sandbox().await?);
+        let name = format!("{run}-{:06x}", rand::random::<u32>() & 0xff_ffff);
+        let prefix = format!("{name}/");
+        let mut options = local_runtime::RuntimeOptions::new(&name);
+        options
+            .parameter_overrides
+            .insert("SecretsPrefix".into(), prefix.clone());
+        options
+            .env_overrides
+            .insert("RUST_LOG".into(), "warn".into());
+        for (key, value) in env {
+            options
+                .env_overrides
+                .insert((*key).to_owned(), value.clone());
+        }
+        options.functions =
+            local_runtime::FunctionMode::Processes(local_runtime::process::ProcessOptions {
+                bin_dir,
+                per_function,
+                log_dir: Some(log_dir),
+            });
+        let runtime = Arc::new(LocalRuntime::start(&sdk, options).await?);
+        let courier_secret = format!("whsec_sandbox_{run}");
+        let store_secret =
+            crate::stack::seed_secrets(&sdk, &prefix, &sandbox.base_url(), &courier_secret).await?;
+        local_runtime::demo::connect_courier_webhooks(&sandbox, &runtime, &courier_secret);
+        Ok(ProcessStack {
+            name,
+            sandbox,
+            runtime,
+            store_secret,
+            out_dir,
+        })
+    }
+
+    /// Every shipment of `ids` delivered, its tracking written back, no customer message
+    /// still on its way.
+    pub async fn quiet(&self, ids: &[u64]) -> Result<bool, BenchError> {
+        let ledger = Ledger::read(&self.runtime, &self.sandbox, ids).await?;
+        Ok(ledger.shipments_delivered >= ids.len()
+            && ledger.fulfillments >= ids.len()
+            && !ledger.messages.contains_key("PENDING")
+            && !ledger.messages.contains_key("SENDING"))
+    }
+
+    /// Stops the functions and removes what the stack made in the emulator.
+    pub async fn stop(self) -> Result<(), BenchError> {
+        if let Ok(runtime) = Arc::try_unwrap(self.runtime) {
+            runtime.stop_and_teardown().await?;
+        }
+        Ok(())
+    }
+}
 
 /// The dead-letter queues and the queues they drain, as template.yaml pairs them.
 pub const DEAD_LETTERS: [(&str, &str); 5] = [

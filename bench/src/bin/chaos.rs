@@ -13,13 +13,12 @@
 //! `make chaos` builds the functions and runs it under infra/scripts/with-emulator.sh
 //! (`CHAOS_BIN_DIR`, default target/debug, holds the function binaries).
 
-use courier_bridge_bench::chaos::{deliver_all, post_order, redrive_all, settle, Ledger};
-use courier_bridge_bench::stack::{seed_secrets, start_sandbox};
-use courier_bridge_bench::{emulator_sdk, env_usize, results_dir, target_dir, BenchError};
+use courier_bridge_bench::chaos::{
+    deliver_all, post_order, redrive_all, settle, Ledger, ProcessStack,
+};
+use courier_bridge_bench::{env_usize, BenchError};
 use futures::stream::{self, StreamExt};
-use local_runtime::demo::connect_courier_webhooks;
-use local_runtime::process::ProcessOptions;
-use local_runtime::{FunctionMode, LocalRuntime, RuntimeOptions};
+use local_runtime::LocalRuntime;
 use rand::seq::SliceRandom;
 use rand::Rng;
 use sandbox::{Fault, Sandbox};
@@ -29,7 +28,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const COURIER_WEBHOOK_SECRET: &str = "whsec_sandbox_chaos";
 const FIRST_ID: u64 = 8_100_000_000_000_000_001;
 /// create-task's partner timeout in this run; a lost response is held longer than this.
 const PARTNER_TIMEOUT_MS: u64 = 2_000;
@@ -64,42 +62,23 @@ async fn run() -> Result<Vec<String>, BenchError> {
     let concurrency = env_usize("CHAOS_CONCURRENCY", 16);
     let processes = env_usize("CHAOS_PROCESSES", 2);
     let kill_every_ms = env_usize("CHAOS_KILL_EVERY_MS", 400) as u64;
-    let bin_dir = std::env::var_os("CHAOS_BIN_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| target_dir().join("debug"));
-    let sdk = emulator_sdk().await.ok_or_else(|| {
-        BenchError::Setup(
-            "AWS_ENDPOINT_URL is not set: run under infra/scripts/with-emulator.sh".into(),
-        )
-    })?;
-    let out_dir = results_dir()?;
-    let log_dir = out_dir.join("chaos-logs");
-    std::fs::create_dir_all(&log_dir)?;
-
-    let sandbox = Arc::new(start_sandbox().await?);
-    let stack = format!("chaos-{:06x}", rand::random::<u32>() & 0xff_ffff);
-    let prefix = format!("{stack}/");
-    let mut options = RuntimeOptions::new(&stack);
-    options
-        .parameter_overrides
-        .insert("SecretsPrefix".into(), prefix.clone());
-    for (name, value) in [
-        ("PARTNER_TIMEOUT_MS", PARTNER_TIMEOUT_MS.to_string()),
-        ("RUST_LOG", "warn".to_owned()),
-        // Retries in seconds, not minutes: the run is about what survives, not backoff.
-        ("RETRY_BASE_MS", "200".to_owned()),
-        ("RETRY_MAX_MS", "2000".to_owned()),
-    ] {
-        options.env_overrides.insert(name.into(), value);
-    }
-    options.functions = FunctionMode::Processes(ProcessOptions {
-        bin_dir,
-        per_function: processes,
-        log_dir: Some(log_dir),
-    });
-    let runtime = Arc::new(LocalRuntime::start(&sdk, options).await?);
-    let secret = seed_secrets(&sdk, &prefix, &sandbox.base_url(), COURIER_WEBHOOK_SECRET).await?;
-    connect_courier_webhooks(&sandbox, &runtime, COURIER_WEBHOOK_SECRET);
+    let run = ProcessStack::start(
+        "chaos",
+        processes,
+        &[
+            ("PARTNER_TIMEOUT_MS", PARTNER_TIMEOUT_MS.to_string()),
+            // Retries in seconds, not minutes: the run is about what survives, not backoff.
+            ("RETRY_BASE_MS", "200".to_owned()),
+            ("RETRY_MAX_MS", "2000".to_owned()),
+        ],
+    )
+    .await?;
+    let (sandbox, runtime, secret, stack) = (
+        run.sandbox.clone(),
+        run.runtime.clone(),
+        run.store_secret.clone(),
+        run.name.clone(),
+    );
 
     let ids: Vec<u64> = (0..orders as u64).map(|i| FIRST_ID + i).collect();
     let mut posts = ids.clone();
@@ -156,15 +135,8 @@ async fn run() -> Result<Vec<String>, BenchError> {
         started.elapsed().as_secs_f64()
     );
 
-    let quiet = |runtime: Arc<LocalRuntime>, sandbox: Arc<Sandbox>, ids: Vec<u64>| async move {
-        let ledger = Ledger::read(&runtime, &sandbox, &ids).await?;
-        Ok(ledger.shipments_delivered >= ids.len()
-            && ledger.fulfillments >= ids.len()
-            && !ledger.messages.contains_key("PENDING")
-            && !ledger.messages.contains_key("SENDING"))
-    };
     settle("every shipment delivered and told", patience, || {
-        quiet(runtime.clone(), sandbox.clone(), ids.clone())
+        run.quiet(&ids)
     })
     .await
     .ok();
@@ -178,7 +150,7 @@ async fn run() -> Result<Vec<String>, BenchError> {
         settle(
             "the killed invocations back from their timeouts",
             patience,
-            || quiet(runtime.clone(), sandbox.clone(), ids.clone()),
+            || run.quiet(&ids),
         )
         .await
         .ok();
@@ -189,7 +161,7 @@ async fn run() -> Result<Vec<String>, BenchError> {
         }
     }
     settle("every shipment delivered and told", patience, || {
-        quiet(runtime.clone(), sandbox.clone(), ids.clone())
+        run.quiet(&ids)
     })
     .await
     .ok();
@@ -207,12 +179,11 @@ async fn run() -> Result<Vec<String>, BenchError> {
         ledger,
         broken: broken.clone(),
     };
-    let path = out_dir.join("chaos.json");
+    let path = run.out_dir.join("chaos.json");
     std::fs::write(&path, serde_json::to_vec_pretty(&result)?)?;
     println!("{}", serde_json::to_string_pretty(&result)?);
-    if let Ok(runtime) = Arc::try_unwrap(runtime) {
-        runtime.stop_and_teardown().await?;
-    }
+    drop(runtime);
+    run.stop().await?;
     if broken.is_empty() {
         println!("chaos: nothing lost, nothing doubled ({})", path.display());
     } else {

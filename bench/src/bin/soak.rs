@@ -31,14 +31,14 @@
 //! It prints and writes target/bench/soak.json. `make soak` builds the functions (debug,
 //! `SOAK_BIN_DIR` elsewhere) and runs it under infra/scripts/with-emulator.sh.
 
-use courier_bridge_bench::chaos::{deliver_all, post_cod_order, post_order, settle, Ledger};
-use courier_bridge_bench::stack::{seed_secrets, start_sandbox};
-use courier_bridge_bench::{emulator_sdk, env_usize, results_dir, target_dir, BenchError};
+use courier_bridge_bench::chaos::{
+    deliver_all, post_cod_order, post_order, settle, Ledger, ProcessStack,
+};
+use courier_bridge_bench::{env_usize, BenchError};
 use domain::cod::{CodException, CourierId, CourierLine, Handover};
 use domain::Money;
-use local_runtime::demo::connect_courier_webhooks;
-use local_runtime::process::{ProcessOptions, ProcessStats};
-use local_runtime::{FunctionMode, LocalRuntime, RuntimeOptions};
+use local_runtime::process::ProcessStats;
+use local_runtime::LocalRuntime;
 use sandbox::Sandbox;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -48,7 +48,6 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::MissedTickBehavior;
 
-const COURIER_WEBHOOK_SECRET: &str = "whsec_sandbox_soak";
 const FIRST_ID: u64 = 8_200_000_000_000_000_001;
 /// Every this many orders one is cash on delivery.
 const COD_EVERY: u64 = 4;
@@ -205,37 +204,15 @@ async fn run() -> Result<Vec<String>, BenchError> {
     let rate = env_f64("SOAK_RATE", 2.0);
     let sample_every = Duration::from_secs(env_usize("SOAK_SAMPLE_SECONDS", 60) as u64);
     let warm_up = Duration::from_secs(env_usize("SOAK_WARMUP_SECONDS", 60) as u64);
-    let bin_dir = std::env::var_os("SOAK_BIN_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| target_dir().join("debug"));
     let orders = ((seconds * rate).round() as usize).max(1);
-    let sdk = emulator_sdk().await.ok_or_else(|| {
-        BenchError::Setup(
-            "AWS_ENDPOINT_URL is not set: run under infra/scripts/with-emulator.sh".into(),
-        )
-    })?;
-    let out_dir = results_dir()?;
-    let log_dir = out_dir.join("soak-logs");
-    std::fs::create_dir_all(&log_dir)?;
-
-    let sandbox = Arc::new(start_sandbox().await?);
-    let stack = format!("soak-{:06x}", rand::random::<u32>() & 0xff_ffff);
-    let prefix = format!("{stack}/");
-    let mut options = RuntimeOptions::new(&stack);
-    options
-        .parameter_overrides
-        .insert("SecretsPrefix".into(), prefix.clone());
-    options
-        .env_overrides
-        .insert("RUST_LOG".into(), "warn".into());
-    options.functions = FunctionMode::Processes(ProcessOptions {
-        bin_dir,
-        per_function: 1,
-        log_dir: Some(log_dir),
-    });
-    let runtime = Arc::new(LocalRuntime::start(&sdk, options).await?);
-    let secret = seed_secrets(&sdk, &prefix, &sandbox.base_url(), COURIER_WEBHOOK_SECRET).await?;
-    connect_courier_webhooks(&sandbox, &runtime, COURIER_WEBHOOK_SECRET);
+    let run = ProcessStack::start("soak", 1, &[]).await?;
+    let (sandbox, runtime, secret, stack, out_dir) = (
+        run.sandbox.clone(),
+        run.runtime.clone(),
+        run.store_secret.clone(),
+        run.name.clone(),
+        run.out_dir.clone(),
+    );
     println!(
         "soak: {orders} orders over {seconds:.0} s ({rate} a second, every {COD_EVERY}th cash on \
          delivery), one process per function, samples every {} s after a {} s / \
@@ -318,7 +295,7 @@ async fn run() -> Result<Vec<String>, BenchError> {
         .map_err(|e| BenchError::Setup(format!("the drivers: {e}")))??;
     let delivered = deliver_all(&sandbox, DELIVER_CONCURRENCY * 2).await?;
     settle("every shipment delivered and told", SETTLE_PATIENCE, || {
-        quiet(runtime.clone(), sandbox.clone(), ids.clone())
+        run.quiet(&ids)
     })
     .await
     .ok();
@@ -368,9 +345,8 @@ async fn run() -> Result<Vec<String>, BenchError> {
     std::fs::write(&path, serde_json::to_vec_pretty(&result)?)?;
     println!("{}", serde_json::to_string_pretty(&result)?);
     print_memory(&result.functions);
-    if let Ok(runtime) = Arc::try_unwrap(runtime) {
-        runtime.stop_and_teardown().await?;
-    }
+    drop(runtime);
+    run.stop().await?;
     if broken.is_empty() {
         println!(
             "soak: memory and descriptors flat, the cash balances, nothing lost or doubled ({})",
@@ -393,19 +369,6 @@ fn count_answer(
 
 fn eur(minor: i64) -> String {
     format!("{}.{:02} EUR", minor / 100, minor % 100)
-}
-
-/// Every shipment delivered, its tracking written back, no customer message still on its way.
-async fn quiet(
-    runtime: Arc<LocalRuntime>,
-    sandbox: Arc<Sandbox>,
-    ids: Vec<u64>,
-) -> Result<bool, BenchError> {
-    let ledger = Ledger::read(&runtime, &sandbox, &ids).await?;
-    Ok(ledger.shipments_delivered >= ids.len()
-        && ledger.fulfillments >= ids.len()
-        && !ledger.messages.contains_key("PENDING")
-        && !ledger.messages.contains_key("SENDING"))
 }
 
 /// The sandbox's drivers: every [`DELIVER_EVERY`], every task the courier holds is advanced

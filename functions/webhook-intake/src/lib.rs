@@ -12,12 +12,13 @@
 //! | request                                       | answer | recorded                       |
 //! |-----------------------------------------------|--------|--------------------------------|
 //! | unknown channel, or store name not URL-safe   | 404    | -                              |
+//! | GET with no URL check to answer; not POST     | 405 + `Allow`      | -                   |
 //! | WooCommerce's unsigned activation ping        | 200 `ping`         | -                   |
 //! | body over `MAX_WEBHOOK_BODY_BYTES`            | 413    | rejection                      |
 //! | store without a secret                        | 404    | rejection                      |
 //! | missing or wrong HMAC                         | 401    | rejection                      |
 //! | no topic or webhook id header                 | 400    | rejection                      |
-//! | delivery id over 256 bytes or not printable   | 400    | rejection                      |
+//! | delivery id over 256 bytes (the generic API's: over 128) or not printable | 400 | rejection |
 //! | topic courier-bridge does not act on          | 200 `ignored`      | payload, not queued |
 //! | signed but not JSON                           | 200 `needs_review` | payload + review item |
 //! | webhook id seen before                        | 200 `duplicate`    | duplicate counted   |
@@ -41,7 +42,7 @@ use domain::ports::{
     fresh_secret_json, secret_json, AuditTrail, Queue, ReviewInbox, SecretError, Secrets,
 };
 use domain::shipment::is_valid_store_name;
-use domain::{ReviewItem, ReviewReason, StorageError};
+use domain::{Channel, ReviewItem, ReviewReason, StorageError};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -134,8 +135,11 @@ impl WebhookIntake {
         if !is_valid_store_name(&store) {
             return respond(404, json!({ "error": "unknown_store" }));
         }
-        if request.request_context.http.method == http::Method::GET {
-            return validation(contract, &request);
+        match request.request_context.http.method {
+            http::Method::POST => {}
+            http::Method::GET => return validation(contract, &request),
+            // Not a delivery (HEAD, PUT...), whatever route let it in: never read as one.
+            _ => return method_not_allowed(contract),
         }
         // Attached to this request's future: requests run concurrently, and each log line
         // must carry its own sender and store.
@@ -258,9 +262,15 @@ impl WebhookIntake {
                 .await);
         };
         // The delivery id becomes part of a DynamoDB key (at most 2 KB) and of log lines.
-        if delivery_id.len() > MAX_DELIVERY_ID_BYTES
-            || !delivery_id.bytes().all(|b| b.is_ascii_graphic())
-        {
+        let well_formed_id = match delivery.sender {
+            // The generic API publishes its bound (docs/api/openapi.yaml): 1-128 characters.
+            Sender::Store(Channel::Api) => channels::api::is_valid_event_id(delivery_id),
+            _ => {
+                delivery_id.len() <= MAX_DELIVERY_ID_BYTES
+                    && delivery_id.bytes().all(|b| b.is_ascii_graphic())
+            }
+        };
+        if !well_formed_id {
             return Err(self
                 .rejected(
                     delivery.rejection("bad_delivery_id", 400),
@@ -457,7 +467,7 @@ fn validation(
     request: &ApiGatewayV2httpRequest,
 ) -> ApiGatewayV2httpResponse {
     let Some(handshake) = contract.handshake else {
-        return respond(405, json!({ "error": "method_not_allowed" }));
+        return method_not_allowed(contract);
     };
     match (handshake.answer)(request.query_string_parameters.first(handshake.query_param)) {
         Some(answer) => {
@@ -473,6 +483,21 @@ fn validation(
         }
         None => respond(400, json!({ "error": "missing_check" })),
     }
+}
+
+/// 405 naming the methods the URL does answer, as RFC 9110 requires of a 405: POST, and GET
+/// for a sender that checks its URL first.
+fn method_not_allowed(contract: &WebhookContract) -> ApiGatewayV2httpResponse {
+    let mut response = respond(405, json!({ "error": "method_not_allowed" }));
+    let allow = if contract.handshake.is_some() {
+        "GET, POST"
+    } else {
+        "POST"
+    };
+    response
+        .headers
+        .insert(http::header::ALLOW, http::HeaderValue::from_static(allow));
+    response
 }
 
 fn unavailable(error: &StorageError) -> ApiGatewayV2httpResponse {

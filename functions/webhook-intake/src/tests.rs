@@ -523,3 +523,127 @@ async fn a_store_already_on_its_new_secret_is_not_refused_by_a_cache_from_before
         .await;
     assert_eq!(answer(&forged).0, 401);
 }
+
+const API_SECRET: &str = "cb_test_signing_secret";
+const API_EVENT: &[u8] = include_bytes!("../../../docs/api/examples/order.cancelled.json");
+
+/// A generic-API store's event, signed as docs/api/README.md says.
+fn api_event(method: http::Method, event_id: &str, body: &[u8]) -> ApiGatewayV2httpRequest {
+    let mut request = request(
+        "api",
+        "shop",
+        &[
+            ("x-courier-bridge-topic", "order.cancelled".to_owned()),
+            ("x-courier-bridge-event-id", event_id.to_owned()),
+            (
+                "x-courier-bridge-signature",
+                channels::api::sign(API_SECRET.as_bytes(), body),
+            ),
+        ],
+        body,
+    );
+    request.request_context.http.method = method;
+    request
+}
+
+fn api_setup() -> Setup {
+    let s = setup();
+    s.world.secrets.put(
+        "api/shop",
+        format!(r#"{{"signing_secret": "{API_SECRET}"}}"#),
+    );
+    s
+}
+
+/// Found by schemathesis (tests/tests/e2e/schemathesis.rs): a GET to a store's URL was
+/// answered 405 without the `Allow` header RFC 9110 requires; and any method but GET was
+/// read as a delivery.
+#[tokio::test]
+async fn a_method_other_than_post_is_refused_with_allow_and_never_read_as_a_delivery() {
+    let s = api_setup();
+    let allow = |r: &ApiGatewayV2httpResponse| {
+        r.headers
+            .get(http::header::ALLOW)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    for method in [
+        http::Method::GET,
+        http::Method::HEAD,
+        http::Method::PUT,
+        http::Method::DELETE,
+        http::Method::PATCH,
+        http::Method::OPTIONS,
+    ] {
+        // Signed, with every header: only the method is wrong.
+        let response = s
+            .step
+            .handle(api_event(method.clone(), "evt-1", API_EVENT))
+            .await;
+        assert_eq!(
+            answer(&response),
+            (405, serde_json::json!({"error": "method_not_allowed"})),
+            "{method}"
+        );
+        assert_eq!(allow(&response).as_deref(), Some("POST"), "{method}");
+    }
+    assert!(s.world.audit.records().is_empty(), "nothing kept");
+    assert!(s.world.audit.rejections().is_empty());
+    assert!(s.world.intake_queue.sent().is_empty());
+
+    // Onfleet checks its URL with GET, so that URL answers both.
+    let mut put = request("courier", "onfleet", &[], b"");
+    put.request_context.http.method = http::Method::PUT;
+    let response = s.step.handle(put).await;
+    assert_eq!(answer(&response).0, 405);
+    assert_eq!(allow(&response).as_deref(), Some("GET, POST"));
+
+    // The same event, POSTed, is a delivery.
+    let posted = s
+        .step
+        .handle(api_event(http::Method::POST, "evt-1", API_EVENT))
+        .await;
+    assert_eq!(answer(&posted).1["status"], "accepted");
+    assert_eq!(s.world.intake_queue.sent().len(), 1);
+}
+
+/// docs/api/openapi.yaml publishes `X-Courier-Bridge-Event-Id` as 1-128 visible ASCII
+/// characters: a longer one is refused (400), as a space in it is, not kept as a key.
+#[tokio::test]
+async fn the_generic_apis_event_id_is_held_to_its_documented_128_characters() {
+    let s = api_setup();
+    let longest = "e".repeat(128);
+    let accepted = s
+        .step
+        .handle(api_event(http::Method::POST, &longest, API_EVENT))
+        .await;
+    assert_eq!(answer(&accepted).1["status"], "accepted");
+    for refused in ["e".repeat(129), "has space".to_owned()] {
+        let response = s
+            .step
+            .handle(api_event(http::Method::POST, &refused, API_EVENT))
+            .await;
+        assert_eq!(
+            answer(&response),
+            (400, serde_json::json!({"error": "bad_delivery_id"})),
+            "{refused}"
+        );
+    }
+    assert_eq!(
+        s.world.audit.rejections(),
+        ["bad_delivery_id", "bad_delivery_id"]
+    );
+    assert_eq!(s.world.intake_queue.sent().len(), 1);
+    // Other senders' ids keep their own bound (Shopify's are UUIDs; 256 bytes at most).
+    let shopify = s
+        .step
+        .handle(shopify(
+            "acme",
+            "orders/paid",
+            &"w".repeat(200),
+            ORDER,
+            SECRET,
+        ))
+        .await;
+    assert_eq!(answer(&shopify).1["status"], "accepted");
+}

@@ -292,9 +292,9 @@ pub struct Shipment {
 /// What one delivery carries and costs: a shipment's fields, or the order's when it is one.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Parcel {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole")]
     pub pieces: u32,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole")]
     pub weight_grams: Option<u64>,
     #[serde(default)]
     pub dimensions_mm: Option<DimensionsMm>,
@@ -311,9 +311,75 @@ pub struct Parcel {
 
 #[derive(Debug, Clone, Copy, Deserialize)]
 pub struct DimensionsMm {
+    #[serde(deserialize_with = "whole")]
     pub length: u64,
+    #[serde(deserialize_with = "whole")]
     pub width: u64,
+    #[serde(deserialize_with = "whole")]
     pub height: u64,
+}
+
+/// The largest whole number a JSON number holds exactly (2^53 - 1), the schema's maximum.
+const MAX_WHOLE: f64 = 9_007_199_254_740_991.0;
+
+/// A count the schema calls an integer. JSON Schema counts `1200.0` as one, and so does a
+/// store that validates against it, so it is read as 1200; a fraction, a negative number or
+/// one past the field's type is refused. (`null` is `None` for the optional fields.)
+fn whole<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Whole,
+{
+    use serde::de::Error;
+    let value = Option::<serde_json::Number>::deserialize(d)?;
+    let Some(n) = value else {
+        return T::none().ok_or_else(|| D::Error::custom("a whole number, not null"));
+    };
+    let whole = n.as_u64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0 && (0.0..=MAX_WHOLE).contains(f))
+            .map(|f| f as u64)
+    });
+    match whole {
+        Some(w) => T::from_u64(w).ok_or_else(|| D::Error::custom(format!("{n} is too large"))),
+        None => Err(D::Error::custom(format!(
+            "{n} is not a whole number of 0 or more"
+        ))),
+    }
+}
+
+/// The integer fields [`whole`] reads.
+trait Whole: Sized {
+    fn from_u64(n: u64) -> Option<Self>;
+    /// What `null` is, if the field may be null.
+    fn none() -> Option<Self>;
+}
+
+impl Whole for u64 {
+    fn from_u64(n: u64) -> Option<Self> {
+        Some(n)
+    }
+    fn none() -> Option<Self> {
+        None
+    }
+}
+
+impl Whole for u32 {
+    fn from_u64(n: u64) -> Option<Self> {
+        u32::try_from(n).ok()
+    }
+    fn none() -> Option<Self> {
+        None
+    }
+}
+
+impl Whole for Option<u64> {
+    fn from_u64(n: u64) -> Option<Self> {
+        Some(Some(n))
+    }
+    fn none() -> Option<Self> {
+        Some(None)
+    }
 }
 
 /// Money as text; a JSON number gets an error that says why, not serde's "expected a string".
@@ -475,6 +541,29 @@ impl Order {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn whole_numbers_written_as_decimals_are_read_and_fractions_refused() {
+        let parcel: super::Parcel = serde_json::from_value(serde_json::json!({
+            "pieces": 2.0, "weight_grams": 1200.0,
+            "dimensions_mm": {"length": 376.0, "width": 280, "height": 90}
+        }))
+        .unwrap();
+        assert_eq!(parcel.pieces, 2);
+        assert_eq!(parcel.weight_grams, Some(1200));
+        assert_eq!(parcel.dimensions_mm.map(|d| d.length), Some(376));
+        let null: super::Parcel =
+            serde_json::from_value(serde_json::json!({"weight_grams": null})).unwrap();
+        assert_eq!(null.weight_grams, None);
+        for bad in [
+            serde_json::json!({"weight_grams": 1200.5}),
+            serde_json::json!({"weight_grams": -1}),
+            serde_json::json!({"pieces": 4294967296u64}),
+            serde_json::json!({"pieces": null}),
+        ] {
+            assert!(serde_json::from_value::<super::Parcel>(bad.clone()).is_err(), "{bad}");
+        }
+    }
+
     use super::*;
     use domain::order::Trigger;
     use domain::{Payment as Paid, ReviewReason, ServiceType, StoreConfig, TriggerPolicy};

@@ -18,5 +18,6 @@ mod order_changes;
 mod pages;
 mod reschedule;
 mod rotation;
+mod schemathesis;
 mod serve;
 mod status_sync;
