@@ -271,5 +271,14 @@ mod tests {
         let text = describe(&ReviewReason::InvalidPhone { value: "12".into() });
         assert_eq!(text, r#"invalid phone (value: "12")"#);
         assert_eq!(describe(&ReviewReason::MissingPhone), "missing phone");
+        let text = describe(&ReviewReason::TooLong {
+            field: "recipient_name".into(),
+            length: 20_000,
+            limit: 200,
+        });
+        assert_eq!(
+            text,
+            r#"recipient_name too long (field: "recipient_name", length: 20000, limit: 200)"#
+        );
     }
 }

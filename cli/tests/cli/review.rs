@@ -147,6 +147,76 @@ async fn a_fixed_draft_is_released_exactly_once() {
 }
 
 #[tokio::test]
+async fn a_fix_is_held_to_the_text_limits_and_loses_its_bidi_controls() {
+    let stack = TestStack::create("cli-hostile").await;
+    let id = file_bad_phone(&stack, "1005").await;
+    let long_name = "K".repeat(201);
+
+    // Too long: kept whole, said so with the field, its length and its limit.
+    let text = stack
+        .run(&[
+            "review",
+            "fix",
+            &id,
+            "--set",
+            "phone=030 901820",
+            "--set",
+            &format!("recipient_name={long_name}"),
+            "--by",
+            "ana",
+        ])
+        .await
+        .expect("fix");
+    assert!(text.contains("recipient_name too long"), "{text}");
+    let fixed = item(&stack, &id).await;
+    assert_eq!(
+        fixed.reasons,
+        [ReviewReason::TooLong {
+            field: "recipient_name".into(),
+            length: 201,
+            limit: 200,
+        }]
+    );
+    assert_eq!(
+        fixed.draft.expect("draft").recipient_name.as_deref(),
+        Some(long_name.as_str())
+    );
+    let refused = stack.run(&["review", "release", &id]).await;
+    assert!(
+        matches!(refused, Err(CliError::Invalid { .. })),
+        "{refused:?}"
+    );
+
+    // A right-to-left override typed (or pasted) into a fix never reaches the shipment.
+    stack
+        .run(&[
+            "review",
+            "fix",
+            &id,
+            "--set",
+            "recipient_name=\u{202E}Kim Weber",
+            "--by",
+            "ana",
+        ])
+        .await
+        .expect("fix");
+    let fixed = item(&stack, &id).await;
+    assert!(fixed.reasons.is_empty(), "{:?}", fixed.reasons);
+    assert_eq!(
+        fixed.draft.expect("draft").recipient_name.as_deref(),
+        Some("Kim Weber")
+    );
+    assert!(fixed.fixes.iter().all(|f| !f.contains('\u{202E}')));
+    stack
+        .run(&["review", "release", &id, "--by", "ana"])
+        .await
+        .expect("release");
+    let shipments = stack.stores.shipments.all().await.expect("shipments");
+    assert_eq!(shipments[0].shipment.recipient.name, "Kim Weber");
+    stack.teardown().await;
+}
+
+#[tokio::test]
 async fn concurrent_releases_admit_one_shipment_and_close_the_item_once() {
     let stack = TestStack::create("cli-race").await;
     let id = file_bad_phone(&stack, "1003").await;

@@ -16,7 +16,7 @@ use pages::console::{item_link, INBOX_STATUSES};
 const PAGE_SIZE: u32 = 25;
 
 /// Every reason code, for the inbox's filter.
-const CODES: [&str; 23] = [
+const CODES: [&str; 24] = [
     "unparseable_payload",
     "missing_address",
     "missing_field",
@@ -30,6 +30,7 @@ const CODES: [&str; 23] = [
     "nothing_to_ship",
     "invalid_id",
     "invalid_date",
+    "too_long",
     "masked_phone",
     "address_not_found",
     "address_ambiguous",

@@ -591,6 +591,87 @@ async fn a_dispatcher_fixes_and_releases_an_item_and_one_task_is_asked_for() {
 }
 
 #[tokio::test]
+async fn a_dispatchers_fix_is_held_to_the_limits_and_loses_its_bidi_controls() {
+    let w = world();
+    let id = item_to_fix(&w, "3010").await;
+    let session = token("ana", &["dispatcher"]);
+    let path = pages::console::item_link(&id);
+    let page = body(&w.console.handle(get(&path, Some(&session))).await);
+    let csrf = form_encode(&csrf_of(&page));
+    let fix = |fixes: String| {
+        post(
+            &format!("{path}/fix"),
+            &session,
+            &format!("csrf={csrf}&fixes={}", form_encode(&fixes)),
+        )
+    };
+
+    // A name with a right-to-left override and a street no courier should be sent.
+    let long_street = "S".repeat(251);
+    let fixed = w
+        .console
+        .handle(fix(format!(
+            "recipient_name=\u{202E}Kim Weber\naddress.street={long_street}\n"
+        )))
+        .await;
+    assert_eq!(fixed.status_code, 303, "{}", body(&fixed));
+    let item = w.reviews.items().pop().unwrap();
+    assert_eq!(item.status, OPEN);
+    let draft = item.draft.as_ref().unwrap();
+    assert_eq!(draft.recipient_name.as_deref(), Some("Kim Weber"));
+    assert_eq!(
+        draft.address.as_ref().unwrap().street.as_deref(),
+        Some(long_street.as_str()),
+        "kept whole, never cut"
+    );
+    assert!(
+        item.reasons.contains(&ReviewReason::TooLong {
+            field: "address.street".into(),
+            length: 251,
+            limit: 250,
+        }),
+        "{:?}",
+        item.reasons
+    );
+    assert!(!item.fixes[0].contains('\u{202E}'), "{:?}", item.fixes);
+    let page = body(&w.console.handle(get(&path, Some(&session))).await);
+    assert!(page.contains("address.street too long"), "{page}");
+
+    // Not released while too long.
+    let early = w
+        .console
+        .handle(post(
+            &format!("{path}/release"),
+            &session,
+            &format!("csrf={csrf}"),
+        ))
+        .await;
+    assert_eq!(early.status_code, 422);
+    assert!(w.tasks.sent().is_empty());
+
+    let fixed = w
+        .console
+        .handle(fix(
+            "address.street=Torstraße 1\naddress.postal_code=10119\n".into(),
+        ))
+        .await;
+    assert_eq!(fixed.status_code, 303, "{}", body(&fixed));
+    let released = w
+        .console
+        .handle(post(
+            &format!("{path}/release"),
+            &session,
+            &format!("csrf={csrf}"),
+        ))
+        .await;
+    assert_eq!(released.status_code, 303, "{}", body(&released));
+    let key: domain::ShipmentKey = id.trim_start_matches("review:").parse().unwrap();
+    let record = w.shipments.record(&key).expect("released into a shipment");
+    assert_eq!(record.shipment.recipient.name, "Kim Weber");
+    assert_eq!(w.tasks.sent().len(), 1);
+}
+
+#[tokio::test]
 async fn a_viewer_has_no_buttons_and_a_crafted_post_is_forbidden() {
     let w = world();
     let id = item_to_fix(&w, "3004").await;

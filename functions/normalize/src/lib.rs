@@ -206,7 +206,10 @@ impl Normalize {
     }
 
     /// Each shipment of the order on its own: one invalid parcel does not hold back the
-    /// others, and each has its own key, task and review item.
+    /// others, and each has its own key, task and review item. Validation reads each draft
+    /// without its bidi controls and holds every text field to its limit (`too_long`
+    /// otherwise, never a cut; domain::text), and a draft filed for review is kept without
+    /// them: nothing a driver or a customer sees carries one.
     async fn ship(
         &self,
         inbound: &InboundRecord,

@@ -346,6 +346,109 @@ async fn an_order_with_an_undialable_phone_becomes_a_review_item_with_every_reas
 }
 
 #[tokio::test]
+async fn a_twenty_thousand_character_name_becomes_one_too_long_review_item_never_a_task() {
+    let s = setup();
+    // A signed order whose name a courier would refuse far from here, wrapped in a
+    // right-to-left override.
+    let name = format!("\u{202E}{}", "K".repeat(20_000));
+    let mut order = paid_order(1010);
+    order["shipping_address"]["name"] = json!(name);
+    order["shipping_address"]["zip"] = json!("1011");
+    let message = shopify(&s, "w1", "orders/paid", &order);
+
+    let response = s.step.handle(batch(&message)).await;
+
+    assert!(failed(&response).is_empty(), "a review item is an answer");
+    let items = s.world.reviews.open_items();
+    assert_eq!(items.len(), 1, "one item for the shipment");
+    let item = &items[0];
+    assert_eq!(item.id, review_id(&shopify_key(1010).to_string()));
+    assert_eq!(
+        item.reasons,
+        [
+            ReviewReason::InvalidPostalCode {
+                value: "1011".into(),
+                country: "DE".into()
+            },
+            ReviewReason::TooLong {
+                field: "recipient_name".into(),
+                length: 20_000,
+                limit: 200,
+            },
+        ],
+        "every reason, the name counted without its override"
+    );
+    let draft = item.draft.as_ref().expect("the draft is kept to fix");
+    assert_eq!(
+        draft.recipient_name.as_deref(),
+        Some("K".repeat(20_000).as_str()),
+        "kept whole for the dispatcher, without the override"
+    );
+    assert_eq!(
+        audited(&s, &message),
+        (
+            InboundState::Processed,
+            "needs review: invalid_postal_code, too_long".to_owned()
+        )
+    );
+    assert!(
+        s.world.shipments.records().is_empty(),
+        "nothing is recorded"
+    );
+    assert!(requests(&s).is_empty(), "no task is asked for");
+}
+
+#[tokio::test]
+async fn a_right_to_left_override_in_a_name_never_reaches_the_courier_task() {
+    let s = setup();
+    let mut order = paid_order(1011);
+    // Displayed as is, U+202E shows "Kim Weber" reversed: "rebeW miK".
+    order["shipping_address"]["name"] = json!("\u{202E}Kim Weber\u{202C}");
+    order["shipping_address"]["address1"] = json!("Tor\u{2067}straße 1\u{2069}");
+    let message = shopify(&s, "w1", "orders/paid", &order);
+
+    let response = s.step.handle(batch(&message)).await;
+
+    assert!(failed(&response).is_empty());
+    let key = shopify_key(1011);
+    let record = s.world.shipments.record(&key).expect("recorded");
+    assert_eq!(record.shipment.recipient.name, "Kim Weber");
+    assert_eq!(record.shipment.address.street, "Torstraße 1");
+    assert_eq!(requests(&s), [(key.to_string(), TaskAction::Create)]);
+
+    // create-task, on the request normalize queued, against the same world.
+    let create = create_task::CreateTask {
+        shipments: s.world.shipments.clone(),
+        reviews: s.world.reviews.clone(),
+        audit: s.world.audit.clone(),
+        idempotency: s.world.idempotency.clone(),
+        tasks: s.world.tasks_queue.clone(),
+        retries: s.world.retries.clone(),
+        sync: s.world.sync_queue.clone(),
+        rules: s.world.rules.clone(),
+        notifiers: s.world.notifiers.clone(),
+        outbox: s.world.outbox.clone(),
+        wake: s.world.outbox_queue.clone(),
+        links: None,
+        couriers: s.world.couriers.clone(),
+        metrics: aws::metrics::Metrics::with_sink(Arc::new(aws::metrics::CaptureSink::default())),
+        lease: Duration::from_secs(30),
+        backoff: Backoff {
+            base: Duration::from_secs(2),
+            max: Duration::from_secs(60),
+        },
+    };
+    let response = create.handle(sqs_batch(&s.world.tasks_queue.drain())).await;
+    assert!(failed(&response).is_empty());
+    let tasks = s.world.courier.tasks();
+    assert_eq!(tasks.len(), 1, "one courier task");
+    let sent = &tasks[0].shipment;
+    assert_eq!(sent.recipient.name, "Kim Weber");
+    assert!(!sent.recipient.name.contains('\u{202E}'));
+    assert_eq!(sent.address.street, "Torstraße 1");
+}
+
+#[tokio::test]
 async fn a_payload_that_is_not_the_channels_contract_becomes_an_unparseable_payload_review() {
     let s = setup();
     let message = stored(&s, "shopify", STORE, "orders/paid", "w1", NOT_AN_ORDER);

@@ -377,6 +377,49 @@ async fn an_invalid_fix_says_what_is_wrong_in_words_and_sends_nothing_on() {
 }
 
 #[tokio::test]
+async fn a_customers_fix_is_held_to_the_limits_and_loses_its_bidi_controls() {
+    let (w, key) = unplaceable().await;
+    let path = fix_link(&key);
+    // A street no courier should be sent, and a town with a right-to-left override
+    // (U+202E, percent-encoded as a form sends it).
+    let long_street = "S".repeat(300);
+    let answer = w
+        .web
+        .handle(post(
+            &path,
+            &format!("street={long_street}&house=12&postal_code=10115&city=%E2%80%AEBerlin"),
+        ))
+        .await;
+    assert_eq!(answer.status_code, 422);
+    let html = body(&answer);
+    assert!(
+        html.contains("Please shorten \u{201c}Street\u{201d} to at most 250 characters."),
+        "{html}"
+    );
+    let item = w.reviews.open_items().pop().unwrap();
+    let address = item.draft.unwrap().address.unwrap();
+    assert_eq!(
+        address.street.as_deref(),
+        Some(long_street.as_str()),
+        "never cut"
+    );
+    assert_eq!(address.city.as_deref(), Some("Berlin"));
+    assert!(w.tasks.sent().is_empty());
+
+    let answer = w
+        .web
+        .handle(post(
+            &path,
+            "street=Main+Street&house=12&postal_code=10115&city=%E2%80%AEBerlin",
+        ))
+        .await;
+    assert_eq!(answer.status_code, 303, "{}", body(&answer));
+    let record = w.shipments.record(&key).unwrap();
+    assert_eq!(record.shipment.address.city, "Berlin");
+    assert_eq!(w.tasks.sent().len(), 1);
+}
+
+#[tokio::test]
 async fn the_same_address_again_is_sent_back_to_the_customer_not_to_the_courier() {
     let (w, key) = unplaceable().await;
     let same = "street=Mian+Stret&house=12&apartment=&postal_code=10119&city=Berlin";

@@ -153,7 +153,9 @@ impl Desk<'_> {
     /// Applies `fixes` (draft path, value) to the open item's draft, re-validates it with the
     /// store's current configuration and stores the draft with the reasons that remain. All
     /// fixes land in one conditional write (or none does), so an item released meanwhile is
-    /// never edited.
+    /// never edited. A fix goes through what a channel's draft does: its bidi controls are
+    /// removed and each text field is held to its limit ([`crate::text`]; `too_long`
+    /// otherwise), so no person's fix sends a driver what no channel could.
     pub async fn fix(
         &self,
         id: &str,
@@ -165,6 +167,7 @@ impl Desk<'_> {
         for (path, value) in fixes {
             draft.apply_fix(path, value)?;
         }
+        draft.strip_bidi_controls();
         let config = self.rules.get(draft.channel, &draft.store).await?;
         let reasons = draft.validate(&config).err().unwrap_or_default();
         let note = format!(
@@ -175,6 +178,8 @@ impl Desk<'_> {
                 .collect::<Vec<_>>()
                 .join("; ")
         );
+        // The console lists the fixes too.
+        let note = crate::text::strip_bidi_controls(&note).into_owned();
         if !self.reviews.fix(&item.id, &draft, &reasons, &note).await? {
             return Err(self.not_open(&item.id).await);
         }

@@ -2,6 +2,10 @@
 //! (it owns the field names); [`ShipmentDraft::validate`] is the one place that turns text
 //! into a [`Shipment`] or into every reason it cannot be one. Operators fix a draft by its
 //! field paths (`address.postal_code`), so the paths in review reasons are the draft's.
+//!
+//! Validation first removes the bidi controls of every text field a person will see, then
+//! holds each to its limit ([`crate::text`]): a field over it is a `too_long` reason, never
+//! a value cut to fit.
 
 use super::rules::ServiceFacts;
 use super::{
@@ -9,7 +13,9 @@ use super::{
     Payment, Phone, Recipient, ReviewReason, Shipment, ShipmentKey, StoreConfig,
 };
 use crate::shipment::is_valid_id;
+use crate::text::{self, Limit};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -132,9 +138,119 @@ impl ShipmentDraft {
         ShipmentKey::new(self.channel, &self.store, &self.order_id, &self.shipment_id)
     }
 
+    /// The text fields a courier, a driver or a customer is shown: names, contacts, the
+    /// address's parts, notes. Ids (checked to be printable ASCII) and the parsed fields
+    /// (amounts, dates) are not among them.
+    fn texts(&self) -> impl Iterator<Item = &String> {
+        let address = self.address.iter().flat_map(|a| {
+            [
+                &a.street,
+                &a.house,
+                &a.building,
+                &a.apartment,
+                &a.entrance,
+                &a.floor,
+                &a.intercom,
+                &a.city,
+                &a.region,
+                &a.postal_code,
+                &a.country_code,
+            ]
+            .into_iter()
+            .flatten()
+        });
+        [
+            &self.order_name,
+            &self.recipient_name,
+            &self.company,
+            &self.email,
+            &self.notes.text,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(&self.phones)
+        .chain(self.alternate_contact.as_ref().map(|c| &c.address))
+        .chain(address)
+    }
+
+    /// [`ShipmentDraft::texts`], to change them.
+    fn texts_mut(&mut self) -> impl Iterator<Item = &mut String> {
+        let address = self.address.iter_mut().flat_map(|a| {
+            let AddressDraft {
+                street,
+                house,
+                building,
+                apartment,
+                entrance,
+                floor,
+                intercom,
+                city,
+                region,
+                postal_code,
+                country_code,
+                ..
+            } = a;
+            [
+                street,
+                house,
+                building,
+                apartment,
+                entrance,
+                floor,
+                intercom,
+                city,
+                region,
+                postal_code,
+                country_code,
+            ]
+            .into_iter()
+            .flatten()
+        });
+        [
+            &mut self.order_name,
+            &mut self.recipient_name,
+            &mut self.company,
+            &mut self.email,
+            &mut self.notes.text,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(&mut self.phones)
+        .chain(self.alternate_contact.as_mut().map(|c| &mut c.address))
+        .chain(address)
+    }
+
+    /// Whether a text field a person will see carries a bidi control.
+    pub fn has_bidi_controls(&self) -> bool {
+        self.texts().any(|t| text::has_bidi_controls(t))
+    }
+
+    /// Removes the bidi controls ([`text::strip_bidi_controls`]) from every text field a
+    /// courier, a driver or a customer will see: what normalize and the review desk keep.
+    pub fn strip_bidi_controls(&mut self) {
+        self.texts_mut().for_each(text::strip_bidi_controls_in);
+    }
+
+    /// This draft without bidi controls; borrowed when it has none.
+    pub fn without_bidi_controls(&self) -> Cow<'_, ShipmentDraft> {
+        if self.has_bidi_controls() {
+            let mut stripped = self.clone();
+            stripped.strip_bidi_controls();
+            Cow::Owned(stripped)
+        } else {
+            Cow::Borrowed(self)
+        }
+    }
+
     /// Validates every field and collects every problem at once, so that an operator fixes
-    /// the order in one pass.
+    /// the order in one pass. The text is read without its bidi controls, and each text
+    /// field is held to its limit ([`crate::text`]): over it, the field is a `too_long`
+    /// reason and the draft no shipment, so nothing is ever cut.
     pub fn validate(&self, config: &StoreConfig) -> Result<Shipment, Vec<ReviewReason>> {
+        self.without_bidi_controls().validate_stripped(config)
+    }
+
+    fn validate_stripped(&self, config: &StoreConfig) -> Result<Shipment, Vec<ReviewReason>> {
         let mut reasons = Vec::new();
         for (field, id) in [
             ("order_id", &self.order_id),
@@ -158,19 +274,25 @@ impl ShipmentDraft {
             .as_ref()
             .map(|a| a.country_code.clone())
             .unwrap_or_default();
-        let name = clean(&self.recipient_name);
+        let order_name = limited(&self.order_name, &text::ORDER_NAME, &mut reasons);
+        let name = limited(&self.recipient_name, &text::RECIPIENT_NAME, &mut reasons);
         if name.is_none() {
             reasons.push(ReviewReason::MissingField {
                 field: "recipient_name".into(),
             });
         }
+        let company = limited(&self.company, &text::COMPANY, &mut reasons);
         let phone = self.phone(&country, &mut reasons);
         let email = clean(&self.email);
         if let Some(e) = &email {
-            if !looks_like_email(e) {
+            if text::EMAIL.admits(e, &mut reasons) && !looks_like_email(e) {
                 reasons.push(ReviewReason::InvalidEmail { value: e.clone() });
             }
         }
+        if let Some(contact) = &self.alternate_contact {
+            text::ALTERNATE_CONTACT.admits(&contact.address, &mut reasons);
+        }
+        let notes_text = limited(&self.notes.text, &text::NOTES, &mut reasons);
         if self.pieces == 0 {
             reasons.push(ReviewReason::NothingToShip);
         }
@@ -204,12 +326,12 @@ impl ShipmentDraft {
                 });
                 Ok(Shipment {
                     key: self.key(),
-                    order_name: clean(&self.order_name),
+                    order_name,
                     recipient: Recipient {
                         name,
                         phone,
                         email,
-                        company: clean(&self.company),
+                        company,
                         alternate_contact: self.alternate_contact.clone(),
                     },
                     address,
@@ -221,7 +343,7 @@ impl ShipmentDraft {
                     payment,
                     insured_value,
                     notes: Notes {
-                        text: clean(&self.notes.text),
+                        text: notes_text,
                         ..self.notes.clone()
                     },
                     window,
@@ -238,6 +360,8 @@ impl ShipmentDraft {
     fn phone(&self, country: &str, reasons: &mut Vec<ReviewReason>) -> Option<Phone> {
         let raw = self.phones.iter().map(|p| p.trim()).find(|p| !p.is_empty());
         match raw {
+            // Too long to be a number: said as such, not as a number that does not parse.
+            Some(raw) if !self.phone_masked && !text::PHONE.admits(raw, reasons) => None,
             Some(raw) if !self.phone_masked => match Phone::parse(raw, country) {
                 Ok(p) => Some(p),
                 Err(_) => {
@@ -481,6 +605,19 @@ impl AddressDraft {
         let street = require(&self.street, "street");
         let city = require(&self.city, "city");
         let country = require(&self.country_code, "country_code");
+        // Every part held to its limit before any is used, so that one item lists them all.
+        for (value, limit) in [(&street, &text::STREET), (&city, &text::CITY)] {
+            if let Some(value) = value {
+                limit.admits(value, reasons);
+            }
+        }
+        let house = limited(&self.house, &text::HOUSE, reasons);
+        let building = limited(&self.building, &text::BUILDING, reasons);
+        let apartment = limited(&self.apartment, &text::APARTMENT, reasons);
+        let entrance = limited(&self.entrance, &text::ENTRANCE, reasons);
+        let floor = limited(&self.floor, &text::FLOOR, reasons);
+        let intercom = limited(&self.intercom, &text::INTERCOM, reasons);
+        let region = limited(&self.region, &text::REGION, reasons);
         let country = country.filter(|c| {
             let ok = c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase());
             if !ok {
@@ -489,7 +626,11 @@ impl AddressDraft {
             ok
         });
         let postal_code = clean(&self.postal_code);
-        if let (Some(code), Some(country)) = (&postal_code, &country) {
+        // A code over its limit is said to be too long, not checked against a format.
+        let postal_fits = postal_code
+            .as_deref()
+            .is_none_or(|code| text::POSTAL_CODE.admits(code, reasons));
+        if let (Some(code), Some(country), true) = (&postal_code, &country, postal_fits) {
             if postal::is_valid(country, code) == Some(false) {
                 reasons.push(ReviewReason::InvalidPostalCode {
                     value: code.clone(),
@@ -509,14 +650,14 @@ impl AddressDraft {
         };
         Some(Address {
             street: street?,
-            house: clean(&self.house),
-            building: clean(&self.building),
-            apartment: clean(&self.apartment),
-            entrance: clean(&self.entrance),
-            floor: clean(&self.floor),
-            intercom: clean(&self.intercom),
+            house,
+            building,
+            apartment,
+            entrance,
+            floor,
+            intercom,
             city: city?,
-            region: clean(&self.region),
+            region,
             postal_code,
             country_code: country?,
             latitude: coordinates.0,
@@ -550,6 +691,20 @@ fn money(
             None
         }
     }
+}
+
+/// [`clean`], and held to `limit`: over it, a `too_long` reason is added (the value is still
+/// returned whole; with a reason, the draft becomes no shipment).
+fn limited(
+    value: &Option<String>,
+    limit: &Limit,
+    reasons: &mut Vec<ReviewReason>,
+) -> Option<String> {
+    let value = clean(value);
+    if let Some(v) = &value {
+        limit.admits(v, reasons);
+    }
+    value
 }
 
 /// Trimmed, and `None` when empty: stores send "" and " " for "not given".

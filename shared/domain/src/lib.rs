@@ -7,7 +7,8 @@
 //! - Shipments: [`shipment`], [`draft`] (a channel's order as text, validated into a
 //!   [`Shipment`]), [`money`], [`phone`], [`postal`], [`rules`] (a store's trigger policy
 //!   and services), [`order`] (what an order event means for delivery), [`review`] (why an
-//!   order needs a person).
+//!   order needs a person), [`text`] (each text field's limit, and the bidi controls no
+//!   driver or customer is shown).
 //! - Their life: [`status`] (who may move a shipment where), [`record`] (the stored
 //!   shipment), [`courier`] (tasks and courier-neutral events), [`delivery`] (applying a
 //!   courier's event and telling the store and the customer), [`sla`].
@@ -47,6 +48,7 @@ pub mod rules;
 pub mod shipment;
 pub mod sla;
 pub mod status;
+pub mod text;
 pub mod timeline;
 pub mod write_back;
 

@@ -167,7 +167,9 @@ impl Intake<'_> {
     }
 
     /// Files a draft that did not validate: one review item per shipment, keeping the draft so
-    /// that an operator can fix it and release it.
+    /// that an operator can fix it and release it. The draft is kept without its bidi
+    /// controls ([`crate::text`]): the console shows it to dispatchers and the
+    /// fix-my-address page to the customer.
     pub async fn file_for_review(
         &self,
         draft: &ShipmentDraft,
@@ -180,7 +182,7 @@ impl Intake<'_> {
         item.order_key = Some(key.order_key());
         item.shipment_key = Some(key.to_string());
         item.source_inbound = Some(source.to_owned());
-        item.draft = Some(draft.clone());
+        item.draft = Some(draft.without_bidi_controls().into_owned());
         item.event_ms = Some(event_ms);
         self.reviews.open(&item).await?;
         Ok(item)

@@ -49,6 +49,14 @@ pub enum ReviewReason {
         value: String,
         error: String,
     },
+    /// A text field is longer than a courier, a driver or a customer is sent
+    /// ([`crate::text`] documents each field's limit): the value is never cut to fit.
+    /// `field` is the draft's path; `length` and `limit` count characters.
+    TooLong {
+        field: String,
+        length: usize,
+        limit: usize,
+    },
     /// The marketplace masks the buyer's phone and gave no other way to reach them.
     MaskedPhone,
     /// The courier could not find the address: the customer is asked to clarify it.
@@ -120,6 +128,7 @@ impl ReviewReason {
             ReviewReason::NothingToShip => "nothing_to_ship",
             ReviewReason::InvalidId { .. } => "invalid_id",
             ReviewReason::InvalidDate { .. } => "invalid_date",
+            ReviewReason::TooLong { .. } => "too_long",
             ReviewReason::MaskedPhone => "masked_phone",
             ReviewReason::AddressNotFound { .. } => "address_not_found",
             ReviewReason::AddressAmbiguous { .. } => "address_ambiguous",
@@ -159,6 +168,7 @@ impl fmt::Display for ReviewReason {
         match self {
             ReviewReason::MissingField { field } => write!(f, "missing {field}"),
             ReviewReason::InvalidAmount { field, .. } => write!(f, "invalid amount in {field}"),
+            ReviewReason::TooLong { field, .. } => write!(f, "{field} too long"),
             ReviewReason::CourierRejected { status, message } => {
                 write!(f, "courier rejected the task ({status}): {message}")
             }

@@ -113,8 +113,30 @@ pub fn customer_can_fix(reason: &ReviewReason) -> bool {
             field.as_str(),
             "address.street" | "address.city" | "address.postal_code"
         ),
+        ReviewReason::TooLong { field, .. } => FORM_FIELDS.contains(&field.as_str()),
         _ => false,
     }
+}
+
+/// The draft fields the form offers.
+const FORM_FIELDS: [&str; 5] = [
+    "address.street",
+    "address.house",
+    "address.apartment",
+    "address.postal_code",
+    "address.city",
+];
+
+/// The form's label of a draft field it offers.
+fn form_label(field: &str, words: Words) -> Option<&'static str> {
+    Some(match field {
+        "address.street" => words.street(),
+        "address.house" => words.house_number(),
+        "address.apartment" => words.apartment(),
+        "address.postal_code" => words.postcode(),
+        "address.city" => words.town(),
+        _ => return None,
+    })
 }
 
 /// A problem with what the customer sent, in words they can act on, in `locale`'s
@@ -136,6 +158,13 @@ pub fn problem_words(reason: &ReviewReason, locale: Locale) -> String {
             words.not_a_postcode(),
             &[("value", value), ("country", country)],
         ),
+        ReviewReason::TooLong { field, limit, .. } => match form_label(field, words) {
+            Some(label) => fill(
+                words.shorten(),
+                &[("field", label), ("limit", &limit.to_string())],
+            ),
+            None => words.something_else_for_the_store().into(),
+        },
         _ => words.something_else_for_the_store().into(),
     }
 }

@@ -624,6 +624,18 @@ impl Words {
         }
     }
 
+    /// `{field}` (the form's label), `{limit}` (characters).
+    pub(crate) fn shorten(self) -> &'static str {
+        match self.0 {
+            Locale::En => "Please shorten \u{201c}{field}\u{201d} to at most {limit} characters.",
+            Locale::De => "Bitte kürzen Sie \u{201e}{field}\u{201c} auf höchstens {limit} Zeichen.",
+            Locale::Fr => {
+                "Veuillez raccourcir \u{ab}\u{a0}{field}\u{a0}\u{bb} à {limit} caractères au plus."
+            }
+            Locale::Es => "Acorte \u{ab}{field}\u{bb} a {limit} caracteres como máximo.",
+        }
+    }
+
     pub(crate) fn something_else_for_the_store(self) -> &'static str {
         match self.0 {
             Locale::En => "Something else in the order needs the store's attention.",

@@ -31,7 +31,8 @@ pub fn track(view: &TrackView) -> String {
     let shipment = &record.shipment;
     let order = shipment
         .order_name
-        .clone()
+        .as_deref()
+        .map(|name| shown(name).into_owned())
         .unwrap_or_else(|| shipment.key.order_id.clone());
     let zone = view.time_zone;
     let moment = |ms: i64| moment(ms, zone, words);
@@ -63,7 +64,7 @@ pub fn track(view: &TrackView) -> String {
                 dt { (words.tracking_number()) } dd { (task.tracking_number) }
             }
             dt { (words.delivering_to()) }
-            dd { (shipment.address.street_line()) ", " (shipment.address.city) }
+            dd { (shown(&shipment.address.street_line())) ", " (shown(&shipment.address.city)) }
         }
         @if !record.transitions.is_empty() {
             h2 { (words.so_far()) }
@@ -78,7 +79,7 @@ pub fn track(view: &TrackView) -> String {
             h2 { (words.proof_of_delivery()) }
             dl {
                 @if let Some(name) = &proof.signature_text {
-                    dt { (words.signed_by()) } dd { (name) }
+                    dt { (words.signed_by()) } dd { (shown(name)) }
                 }
                 @if let Some(at) = proof.completed_at_ms.and_then(moment) {
                     dt { (words.delivered_at()) } dd { (at) }
@@ -87,7 +88,7 @@ pub fn track(view: &TrackView) -> String {
                     dt { (words.photos()) } dd { (words.photos_taken(proof.photo_upload_ids.len())) }
                 }
                 @if let Some(notes) = &proof.notes {
-                    dt { (words.drivers_note()) } dd { (notes) }
+                    dt { (words.drivers_note()) } dd { (shown(notes)) }
                 }
             }
         }
@@ -97,6 +98,13 @@ pub fn track(view: &TrackView) -> String {
         &fill(words.order_title(), &[("order", &order)]),
         body,
     )
+}
+
+/// Text from outside shown to the customer, without bidi controls (domain::text): the
+/// courier's proof (a signer's name, a driver's note) comes from a driver's phone, and a
+/// record written before normalization removed them may still hold one.
+fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    domain::text::strip_bidi_controls(text)
 }
 
 fn is_final(status: ShipmentStatus) -> bool {

@@ -252,6 +252,33 @@ fn a_spanish_fix_address_page_asks_and_answers_in_spanish() {
 }
 
 #[test]
+fn a_part_of_the_address_too_long_is_the_customers_to_shorten_in_their_language() {
+    let street = |limit| ReviewReason::TooLong {
+        field: "address.street".into(),
+        length: 300,
+        limit,
+    };
+    assert!(pages::customer_can_fix(&street(250)));
+    assert_eq!(
+        problem_words(&street(250), Locale::En),
+        "Please shorten \u{201c}Street\u{201d} to at most 250 characters."
+    );
+    assert_eq!(
+        problem_words(&street(250), Locale::De),
+        "Bitte kürzen Sie \u{201e}Straße\u{201c} auf höchstens 250 Zeichen."
+    );
+    // The name and the notes are the store's: the form does not offer them.
+    for field in ["recipient_name", "notes.text", "address.region"] {
+        let reason = ReviewReason::TooLong {
+            field: field.into(),
+            length: 9_999,
+            limit: 200,
+        };
+        assert!(!pages::customer_can_fix(&reason), "{field}");
+    }
+}
+
+#[test]
 fn the_english_fix_address_page_reads_as_before() {
     let problem = problem_words(
         &ReviewReason::InvalidPostalCode {
@@ -412,6 +439,11 @@ fn every_page(locale: Locale) -> Vec<String> {
         ReviewReason::InvalidPostalCode {
             value: "1".into(),
             country: "ES".into(),
+        },
+        ReviewReason::TooLong {
+            field: "address.apartment".into(),
+            length: 251,
+            limit: 250,
         },
         ReviewReason::MissingPhone,
     ]

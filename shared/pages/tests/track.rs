@@ -153,6 +153,26 @@ fn what_stores_and_customers_typed_is_text_never_markup() {
 }
 
 #[test]
+fn what_a_driver_typed_reaches_the_customer_without_bidi_controls() {
+    let mut delivered = record(ShipmentStatus::Delivered);
+    delivered.delivery.proof = Some(ProofOfDelivery {
+        signature_upload_id: None,
+        photo_upload_ids: Vec::new(),
+        // Shown as is, U+202E would reverse the signer's name.
+        signature_text: Some("\u{202E}rebeW .K".into()),
+        recipient_name: None,
+        notes: Some("Left with \u{2067}the neighbour\u{2069}".into()),
+        location: None,
+        completed_at_ms: None,
+    });
+    delivered.shipment.address.city = "Berlin\u{200F}".into();
+    let html = page(&delivered, None);
+    assert!(!html.chars().any(domain::text::is_bidi_control), "{html}");
+    assert!(html.contains("rebeW .K"), "{html}");
+    assert!(html.contains("Left with the neighbour"), "{html}");
+}
+
+#[test]
 fn a_refused_link_gets_one_plain_page() {
     let html = pages::not_found();
     assert!(html.contains("Page not found"));

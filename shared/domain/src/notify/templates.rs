@@ -530,8 +530,10 @@ fn capitalized(s: &str) -> String {
     }
 }
 
-/// Free text made safe for a message: one line, no control characters, contacts masked,
-/// at most `max` characters (cut with "…"); `None` when nothing is left.
+/// Free text made safe for a message: one line, no control characters and no bidi
+/// controls ([`crate::text`]; a driver's note or the name a courier reports comes from
+/// outside too), contacts masked, at most `max` characters (cut with "…"); `None` when
+/// nothing is left.
 fn text(value: Option<&str>, max: usize) -> Option<String> {
     bounded(value, max, true)
 }
@@ -544,7 +546,7 @@ fn ours(value: Option<&str>, max: usize) -> Option<String> {
 }
 
 fn bounded(value: Option<&str>, max: usize, scrub: bool) -> Option<String> {
-    let one_line = value?
+    let one_line = crate::text::strip_bidi_controls(value?)
         .split(|c: char| c.is_whitespace() || c.is_control())
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
@@ -565,13 +567,15 @@ fn bounded(value: Option<&str>, max: usize, scrub: bool) -> Option<String> {
     Some(format!("{}…", cut.trim_end()))
 }
 
-/// A link shown as is, or not at all: http(s), no whitespace, bounded (a cut URL would
-/// lead nowhere).
+/// A link shown as is, or not at all: http(s), no whitespace, no bidi controls (which
+/// could make it read as another address), bounded (a cut URL would lead nowhere).
 fn url(value: Option<&str>) -> Option<String> {
     let u = value?.trim();
     let ok = (u.starts_with("https://") || u.starts_with("http://"))
         && u.len() <= URL_MAX
-        && !u.chars().any(|c| c.is_whitespace() || c.is_control());
+        && !u
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || crate::text::is_bidi_control(c));
     ok.then(|| u.to_owned())
 }
 
@@ -1044,5 +1048,18 @@ mod tests {
             assert!(r.body.contains("903-8868176-2219830"), "{}", r.body);
             assert!(r.body.contains("4930901820123"), "{}", r.body);
         }
+    }
+
+    #[test]
+    fn a_name_or_link_with_a_bidi_control_is_shown_without_it_or_not_at_all() {
+        let ctx = MessageContext {
+            recipient_first_name: Some("\u{202E}miK".into()),
+            tracking_url: Some("https://track.example/\u{202E}fdp.exe".into()),
+            ..full()
+        };
+        let r = render(Template::TrackingLink, NotifyChannel::Sms, &ctx);
+        assert!(r.body.starts_with("Hi miK,"), "{}", r.body);
+        assert!(!r.body.contains("track.example"), "{}", r.body);
+        assert!(!r.body.contains('\u{202E}'));
     }
 }

@@ -46,7 +46,9 @@ use std::time::Duration;
 pub const COD_METADATA: &str = "courier_bridge_cod";
 /// Onfleet's production API.
 pub const DEFAULT_BASE_URL: &str = "https://onfleet.com/api/v2";
-/// "Field length cannot exceed 10,000 characters" (create task, `notes`).
+/// "Field length cannot exceed 10,000 characters" (create task, `notes`). A last guard:
+/// the domain's text limits (`domain::text`) keep the notes of a validated shipment, with
+/// everything composed into them, well under it, so no text is ever cut here.
 const NOTES_MAX_CHARS: usize = 10_000;
 /// Onfleet's error subcode for an address it could not geocode.
 const GEOCODING_FAILED: u64 = 1011;
@@ -826,6 +828,44 @@ mod tests {
                 "postalCode": "94105", "country": "US"
             }})
         );
+    }
+
+    #[test]
+    fn the_notes_of_a_shipment_with_every_field_at_its_limit_fit_onfleets_cap_uncut() {
+        use domain::text;
+        let at_limit = |limit: text::Limit| "é".repeat(limit.max_chars);
+        let mut s = shipment();
+        s.order_name = Some(at_limit(text::ORDER_NAME));
+        s.recipient.name = at_limit(text::RECIPIENT_NAME);
+        s.recipient.phone = None;
+        s.recipient.alternate_contact = Some(domain::Contact {
+            kind: domain::ContactKind::MarketplaceMessaging,
+            address: at_limit(text::ALTERNATE_CONTACT),
+        });
+        s.address.intercom = Some(at_limit(text::INTERCOM));
+        s.notes = domain::Notes {
+            text: Some(at_limit(text::NOTES)),
+            fragile: true,
+            call_before_arrival: true,
+        };
+        s.payment = domain::Payment::CashOnDelivery {
+            amount: domain::Money::parse("99999999.99", "USD".parse().unwrap()).unwrap(),
+        };
+        let notes = task_notes(&s).unwrap();
+        // Some 5,720 characters: domain::text documents "under 6,000".
+        assert!(notes.chars().count() < 6_000, "{}", notes.chars().count());
+        for whole in [
+            s.notes.text.as_deref().unwrap(),
+            s.recipient.name.as_str(),
+            s.recipient
+                .alternate_contact
+                .as_ref()
+                .unwrap()
+                .address
+                .as_str(),
+        ] {
+            assert!(notes.contains(whole));
+        }
     }
 
     #[test]
