@@ -40,7 +40,10 @@ use tracing::Instrument;
 pub const FUNCTION: &str = "status-sync";
 
 /// A courier event that beats create-task's record of the task (Onfleet fires taskAssigned
-/// as the create call returns) waits this long for it.
+/// as the create call returns) waits at least this long for it, and longer at each receive
+/// (the retry policy's backoff): if create-task died between making the task and storing it,
+/// its retry comes only after the tasks queue's visibility timeout, and a fixed short wait
+/// would walk the event to the DLQ first. (The chaos run found it.)
 const TASK_NOT_STORED_YET: Duration = Duration::from_secs(1);
 
 /// What status-sync reads and writes, each behind the domain's port.
@@ -173,7 +176,12 @@ impl StatusSync {
         };
         match &record.task {
             // create-task has the task but has not stored it yet.
-            None if !record.status.is_terminal() => return Err(Retry::After(TASK_NOT_STORED_YET)),
+            None if !record.status.is_terminal() => {
+                return Err(Retry::Backoff {
+                    at_least: Some(TASK_NOT_STORED_YET),
+                    error: format!("create-task has not stored the task of {key} yet"),
+                })
+            }
             Some(task) if task.task_id == event.task_id => {}
             _ => {
                 tracing::info!(task = %event.task_id, "event about another task (a clone?); ignored");

@@ -725,11 +725,21 @@ async fn an_event_before_create_task_stored_the_task_waits_for_it() {
     let early = s.step.handle(batch(&assigned)).await;
 
     assert_eq!(failed(&early), ["m1"]);
-    assert_eq!(
-        s.world.retries.delays(),
-        [("r1".to_owned(), Duration::from_secs(1))],
-        "comes back shortly, not with backoff"
+    let first = s.world.retries.delays()[0].1;
+    assert!(
+        (Duration::from_secs(1)..=Duration::from_secs(2)).contains(&first),
+        "the first wait is short: {first:?}"
     );
+    // Still no task at the seventh receive (create-task died before storing it; its retry
+    // comes after the tasks queue's visibility timeout): the wait has grown with the
+    // backoff instead of walking the event to the DLQ.
+    let mut late = batch(&assigned);
+    late.records[0]
+        .attributes
+        .insert("ApproximateReceiveCount".into(), "7".into());
+    assert_eq!(failed(&s.step.handle(late).await), ["m1"]);
+    let seventh = s.world.retries.delays()[1].1;
+    assert!(seventh >= Duration::from_secs(30), "{seventh:?}");
     assert_eq!(record(&s, &shipment).status, ShipmentStatus::Pending);
     assert_eq!(
         audited(&s, &assigned).0,
