@@ -560,7 +560,10 @@ mod tests {
             serde_json::json!({"pieces": 4294967296u64}),
             serde_json::json!({"pieces": null}),
         ] {
-            assert!(serde_json::from_value::<super::Parcel>(bad.clone()).is_err(), "{bad}");
+            assert!(
+                serde_json::from_value::<super::Parcel>(bad.clone()).is_err(),
+                "{bad}"
+            );
         }
     }
 
