@@ -1,4 +1,5 @@
-//! `courier-bridge`: the operator CLI. It works the review inbox (list, show, fix, release,
+//! `courier-bridge`: the operator CLI. It connects stores and the courier to a stack
+//! ([`connect`]), checks a stack ([`doctor`]), and works the review inbox (list, show, fix, release,
 //! dismiss), the dead-letter queues (list, redrive), store configurations and shipments
 //! (status, history, proof, messages) and cash on delivery (hand-overs, reconciliation,
 //! cash-out tasks, reports), against a
@@ -37,7 +38,7 @@ use std::path::PathBuf;
 #[command(
     name = "courier-bridge",
     version,
-    about = "Operate a courier-bridge stack: the review inbox, dead-letter queues, store settings, shipments.",
+    about = "Operate a courier-bridge stack: connect stores and the courier, check the stack (doctor), the review inbox, dead-letter queues, store settings, shipments.",
     after_help = "Resources come from the CloudFormation stack's outputs; when no such stack \
 exists (the local runtime against an emulator), from the names `{stack}-{LogicalId}`. \
 AWS_ENDPOINT_URL selects an emulator.\n\nExit codes: 0 ok, 1 refused (not open, invalid \
