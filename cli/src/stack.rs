@@ -30,6 +30,7 @@ pub struct Stack {
     parameters: BTreeMap<String, String>,
     sqs: aws_sdk_sqs::Client,
     dynamodb: aws_sdk_dynamodb::Client,
+    secrets: aws_sdk_secretsmanager::Client,
 }
 
 /// The template's default `SecretsPrefix`.
@@ -59,6 +60,7 @@ impl Stack {
             parameters: BTreeMap::new(),
             sqs: aws_sdk_sqs::Client::new(sdk),
             dynamodb: aws_sdk_dynamodb::Client::new(sdk),
+            secrets: aws_sdk_secretsmanager::Client::new(sdk),
         };
         match cloudformation
             .describe_stacks()
@@ -305,10 +307,8 @@ impl Stack {
             .send()
             .await
         {
-            Ok(out) => {
-                if let Some(arn) = out.table().and_then(|t| t.table_arn()) {
-                    self.parameters = self.local_parameters(arn).await;
-                }
+            Ok(_) => {
+                self.parameters = self.local_parameters().await?;
                 Ok(())
             }
             Err(e)
@@ -321,34 +321,29 @@ impl Stack {
         }
     }
 
-    /// The parameters the local runtime made the stack with, from the review table's tags
-    /// (`courier-bridge:parameter:{Name}`); none when the emulator keeps no tags.
-    async fn local_parameters(&self, arn: &str) -> BTreeMap<String, String> {
-        const TAG: &str = "courier-bridge:parameter:";
-        let mut parameters = BTreeMap::new();
-        let mut next: Option<String> = None;
-        // A page holds ten tags.
-        loop {
-            let Ok(out) = self
-                .dynamodb
-                .list_tags_of_resource()
-                .resource_arn(arn)
-                .set_next_token(next.take())
-                .send()
-                .await
-            else {
-                return parameters;
-            };
-            parameters.extend(out.tags().iter().filter_map(|tag| {
-                Some((
-                    tag.key().strip_prefix(TAG)?.to_owned(),
-                    tag.value().to_owned(),
-                ))
-            }));
-            match out.next_token {
-                Some(token) => next = Some(token),
-                None => return parameters,
+    /// The parameters the local runtime made the stack with
+    /// ([`aws::stack::local_parameters_secret`]); none when it left none (an older local
+    /// runtime: the template's defaults then apply).
+    async fn local_parameters(&self) -> Result<BTreeMap<String, String>, CliError> {
+        let name = aws::stack::local_parameters_secret(&self.name);
+        match self
+            .secrets
+            .get_secret_value()
+            .secret_id(&name)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out
+                .secret_string()
+                .and_then(|text| serde_json::from_str(text).ok())
+                .unwrap_or_default()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                Ok(BTreeMap::new())
             }
+            Err(e) => Err(classify("GetSecretValue", e).into()),
         }
     }
 

@@ -104,30 +104,14 @@ impl TestStack {
                 .expect("SetQueueAttributes");
         }
         if !parameters.is_empty() {
-            let table = format!("{name}-ReviewTable");
-            let arn = dynamodb
-                .describe_table()
-                .table_name(&table)
+            let recorded: BTreeMap<&str, &str> = parameters.iter().copied().collect();
+            aws_sdk_secretsmanager::Client::new(&sdk)
+                .create_secret()
+                .name(aws::stack::local_parameters_secret(&name))
+                .secret_string(serde_json::to_string(&recorded).expect("JSON"))
                 .send()
                 .await
-                .expect("DescribeTable")
-                .table
-                .and_then(|t| t.table_arn)
-                .expect("the table's ARN");
-            let tags = parameters.iter().map(|(k, v)| {
-                ddb::Tag::builder()
-                    .key(format!("courier-bridge:parameter:{k}"))
-                    .value(*v)
-                    .build()
-                    .expect("a tag")
-            });
-            dynamodb
-                .tag_resource()
-                .resource_arn(arn)
-                .set_tags(Some(tags.collect()))
-                .send()
-                .await
-                .expect("TagResource");
+                .expect("CreateSecret");
         }
         let stack = cli::stack::Stack::resolve(&sdk, &name)
             .await

@@ -181,14 +181,12 @@ pub async fn provision(
     .await?;
     let mut tables = BTreeMap::new();
     for ((spec, name), arn) in table_specs.iter().zip(table_names).zip(table_arns) {
-        if spec.logical_id == PARAMETERS_TABLE {
-            record_parameters(&dynamodb, &arn, &parameters).await;
-        }
         bindings.bind_ref(&spec.logical_id, &name);
         bindings.bind_attribute(&spec.logical_id, "Arn", arn);
         tables.insert(spec.logical_id.clone(), name);
     }
 
+    record_parameters(sdk, stack_name, &parameters).await?;
     let queues = provision_queues(&sqs, template.queues(), stack_name, &mut bindings).await?;
     let buckets = provision_buckets(sdk, template.buckets(), stack_name, &mut bindings).await?;
     let user_pools = provision_user_pools(
@@ -247,38 +245,40 @@ pub async fn provision(
     })
 }
 
-/// The table whose tags carry the stack's parameters.
-const PARAMETERS_TABLE: &str = "ReviewTable";
-/// The tag key of a parameter: `{PARAMETER_TAG}{Name}`.
-pub const PARAMETER_TAG: &str = "courier-bridge:parameter:";
-
 /// Without CloudFormation nothing else remembers what a stack was made with; the operator's
-/// CLI (`doctor`: the courier, the message providers) reads the parameters back from these
-/// tags. Best effort: an emulator without tagging leaves the CLI on the template's defaults.
+/// CLI (`doctor`: the courier, the message providers; the secrets prefix) reads the
+/// parameters back from this secret ([`aws::stack::local_parameters_secret`]).
 async fn record_parameters(
-    dynamodb: &aws_sdk_dynamodb::Client,
-    arn: &str,
+    sdk: &SdkConfig,
+    stack_name: &str,
     parameters: &BTreeMap<String, String>,
-) {
-    let tags: Vec<aws_sdk_dynamodb::types::Tag> = parameters
-        .iter()
-        .filter_map(|(name, value)| {
-            aws_sdk_dynamodb::types::Tag::builder()
-                .key(format!("{PARAMETER_TAG}{name}"))
-                .value(value)
-                .build()
-                .ok()
-        })
-        .collect();
-    // DynamoDB takes at most 50 tags a table.
-    let tagged = dynamodb
-        .tag_resource()
-        .resource_arn(arn)
-        .set_tags(Some(tags.into_iter().take(50).collect()))
+) -> Result<(), ProvisionError> {
+    let name = aws::stack::local_parameters_secret(stack_name);
+    // A map of strings always serializes.
+    let text = serde_json::to_string(parameters).unwrap_or_default();
+    let secrets = aws_sdk_secretsmanager::Client::new(sdk);
+    let created = secrets
+        .create_secret()
+        .name(&name)
+        .secret_string(&text)
         .send()
         .await;
-    if let Err(error) = tagged {
-        tracing::warn!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&error), "the stack's parameters could not be recorded as tags");
+    match created {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_exists_exception()) =>
+        {
+            secrets
+                .put_secret_value()
+                .secret_id(&name)
+                .secret_string(&text)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| aws_error("PutSecretValue", &name, e))
+        }
+        Err(e) => Err(aws_error("CreateSecret", &name, e)),
     }
 }
 
@@ -547,6 +547,13 @@ pub async fn teardown(stack: &Stack, sdk: &SdkConfig) -> Result<(), ProvisionErr
             .values()
             .map(|bucket| delete_bucket(s3, bucket)),
     );
+    // Best effort: a parameters secret left behind only names a stack that is gone.
+    let _ = aws_sdk_secretsmanager::Client::new(sdk)
+        .delete_secret()
+        .secret_id(aws::stack::local_parameters_secret(&stack.name))
+        .force_delete_without_recovery(true)
+        .send()
+        .await;
     let cognito = &aws_sdk_cognitoidentityprovider::Client::new(sdk);
     let pools = join_all(stack.user_pools.values().map(|pool| async move {
         match cognito

@@ -12,6 +12,14 @@ use crate::sqs::SqsQueue;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// Where the local runtime keeps the parameters it made stack `stack` with (a JSON object,
+/// name → value), since no CloudFormation remembers them: the operator's CLI reads them back
+/// (the courier, the message providers, `SecretsPrefix`). Outside any `SecretsPrefix`, so no
+/// function reads it. (Not a table tag: DynamoDB Local keeps no tags.)
+pub fn local_parameters_secret(stack: &str) -> String {
+    format!("courier-bridge-local/{stack}/parameters")
+}
+
 /// Where a stack's resources are, by the template's logical ids.
 #[derive(Debug, Clone, Default)]
 pub struct StackResources {
