@@ -52,7 +52,8 @@ bench: setup
 ## faults; then every task delivered, the DLQs redriven, and nothing lost or doubled checked
 ## (counts and kills per function in target/bench/chaos.json). CI runs CHAOS_ORDERS=300.
 chaos:
-	cargo build $(addprefix -p ,$(FUNCTIONS)) -p courier-bridge-bench --bin chaos
+	cargo build $(addprefix -p ,$(FUNCTIONS))
+	cargo build -p courier-bridge-bench --bin chaos
 	CHAOS_ORDERS=$${CHAOS_ORDERS:-2000} infra/scripts/with-emulator.sh target/debug/chaos
 
 ## Soak: every function one process, no faults, SOAK_RATE orders a second (default 2, every 4th
@@ -61,7 +62,8 @@ chaos:
 ## over and reconciled. Fails if memory grows past 20 % + 2 MiB, fds by more than 8, the cash
 ## does not balance, or anything is lost or doubled (target/bench/soak.json). Not in CI.
 soak:
-	cargo build $(addprefix -p ,$(FUNCTIONS)) -p courier-bridge-bench --bin soak
+	cargo build $(addprefix -p ,$(FUNCTIONS))
+	cargo build -p courier-bridge-bench --bin soak
 	SOAK_SECONDS=$${SOAK_SECONDS:-1800} infra/scripts/with-emulator.sh target/debug/soak
 
 ## The route planner on the 56 Solomon VRPTW instances: gap to the best-known distance,
