@@ -367,6 +367,11 @@ async fn check_registrations(
         }
     };
     let standing = registry::standing(&existing, topics, target);
+    let elsewhere: Vec<String> = standing
+        .elsewhere
+        .iter()
+        .map(|s| format!("{} → {}", s.topic, s.url))
+        .collect();
     if standing.missing.is_empty() {
         report.push(
             Outcome::Ok,
@@ -374,11 +379,6 @@ async fn check_registrations(
             format!("{} topic(s) go to {target}", standing.present.len()),
         );
     } else {
-        let elsewhere: Vec<String> = standing
-            .elsewhere
-            .iter()
-            .map(|s| format!("{} → {}", s.topic, s.url))
-            .collect();
         let mut detail = format!("{} not sent to {target}", standing.missing.join(", "));
         if !elsewhere.is_empty() {
             detail.push_str(&format!(" (sent to: {})", elsewhere.join(", ")));
@@ -392,11 +392,6 @@ async fn check_registrations(
         return;
     }
     if !standing.elsewhere.is_empty() {
-        let elsewhere: Vec<String> = standing
-            .elsewhere
-            .iter()
-            .map(|s| format!("{} → {}", s.topic, s.url))
-            .collect();
         report.push_fix(
             Outcome::Warn,
             check,
